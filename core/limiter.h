@@ -1,0 +1,29 @@
+/* Switch limiter: at most max_switches_per_min in any sliding 60 s, and no
+ * switch within switch_cooldown_ms of the previous one. */
+#ifndef JV_LIMITER_H
+#define JV_LIMITER_H
+
+#include <stdint.h>
+
+#include "core/policy.h"
+
+#define JV_LIMITER_MAX 64   /* policy bound for max_switches_per_min */
+
+struct jv_limiter {
+	uint64_t at[JV_LIMITER_MAX]; /* ring of switch times */
+	uint32_t head, count;
+	uint64_t last_ms;
+	int has_last;
+};
+
+void jv_limiter_init(struct jv_limiter *l);
+/* 0 if a switch now is allowed, else JV_R_COOLDOWN_ACTIVE or
+ * JV_R_SWITCH_RATE_LIMITED (cooldown checked first). */
+int jv_limiter_check(const struct jv_limiter *l, const struct jv_policy *p,
+		     uint64_t now);
+/* Records a switch at now. */
+void jv_limiter_record(struct jv_limiter *l, uint64_t now);
+/* Switches within (now - 60000, now]. */
+uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now);
+
+#endif

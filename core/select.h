@@ -1,0 +1,35 @@
+/* Candidate selection: filter, rank by loss then latency then stability,
+ * hysteresis against the current transport, deterministic tie-break. */
+#ifndef JV_SELECT_H
+#define JV_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/policy.h"
+
+struct jv_candidate {
+	const char *id;         /* transport id; tie-break is strcmp order */
+	uint32_t proto;         /* JV_PROTO_* */
+	bool usable;            /* link up, not declared dead, has a recent ack */
+	double loss;            /* loss ratio over the policy window */
+	uint32_t rtt_ms;        /* smoothed RTT, 0 = unknown */
+	uint32_t flaps;         /* recent deaths: lower is more stable */
+};
+
+/*
+ * Picks the best candidate among cands[0..n), never `exclude` (index, or -1).
+ * Filtered out: !usable, protocol not allowed, loss >= threshold, and any
+ * beyond policy max_candidate_count in the given (preference) order.
+ * Ranking: lower loss, then lower rtt, then fewer flaps, then id.
+ * If `current` >= 0 is itself acceptable and policy enforce_hysteresis is on,
+ * the winner must beat it by switch_improvement_factor on rtt (or strictly on
+ * loss) or -1 is returned.
+ * Returns the chosen index or -1 (*why = JV_R_NO_VALID_CANDIDATE or
+ * JV_R_POLICY_DENIED when only disallowed protocols were usable).
+ */
+int jv_select(const struct jv_candidate *cands, size_t n, int current,
+	      int exclude, const struct jv_policy *p, int *why);
+
+#endif

@@ -1,0 +1,2 @@
+/* stub: being written */
+typedef int jv_stub_core_yamlx_c;
