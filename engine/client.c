@@ -1,2 +1,884 @@
-/* stub: being written */
-typedef int jv_stub_engine_client_c;
+/* The client endpoint: one session at a time over several candidate
+ * transports. Receive and timer paths only report facts (acks, silence,
+ * link state); evaluate() alone turns them into fsm events. */
+#include <sodium.h>
+#include <string.h>
+
+#include "core/select.h"
+#include "engine/internal.h"
+
+#define MIN_LOSS_SAMPLES 3
+
+static struct jv_path tpath(const struct jv_client *c, int t)
+{
+	struct jv_path p;
+
+	memset(&p, 0, sizeof(p));
+	p.proto = c->tr[t].cfg.proto;
+	p.local = (uint16_t)t;
+	return p;
+}
+
+static const char *tname(const struct jv_client *c, int t)
+{
+	return t >= 0 ? c->tr[t].cfg.id : NULL;
+}
+
+static uint64_t probe_timeout(const struct jv_endpoint *ep,
+			      const struct jv_ctransport *tr)
+{
+	uint64_t t = ep->policy.heartbeat_interval_ms;
+
+	if (2ull * tr->health.srtt_ms > t)
+		t = 2ull * tr->health.srtt_ms;
+	return t;
+}
+
+/* Standby paths are probed less often, so their loss window is longer. */
+static uint64_t loss_window(const struct jv_endpoint *ep, int standby)
+{
+	uint64_t w = ep->policy.loss_window_ms;
+
+	if (standby && w < 4 * ep->policy.probe_interval_ms)
+		w = 4 * ep->policy.probe_interval_ms;
+	return w;
+}
+
+static bool allowed_proto(const struct jv_endpoint *ep, uint8_t proto)
+{
+	return (ep->policy.allowed_protocols & proto) != 0;
+}
+
+/* ---- sessions and the handshake ---- */
+
+static void hs_send(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_hs_init_payload pl;
+	uint8_t e[32], body[JV_HS_INIT_PAYLOAD];
+	uint8_t *out = ep->scratch;
+	struct jv_path path = tpath(c, c->hs_transport);
+	size_t n = 0;
+	uint64_t ts = now + (uint64_t)ep->cfg.ts_offset_ms;
+
+	memset(&pl, 0, sizeof(pl));
+	memcpy(pl.session_id, c->s.id, 16);
+	memcpy(pl.prev_session_id, c->s.prev_id, 16);
+	/* strictly increasing, even if the clock is not */
+	pl.timestamp_ms = ts > c->hs_last_ts ? ts : c->hs_last_ts + 1;
+	c->hs_last_ts = pl.timestamp_ms;
+	jv_wire_tid_set(&pl.tid, c->tr[c->hs_transport].cfg.proto,
+			c->tr[c->hs_transport].cfg.id);
+	jv_hs_init_payload_encode(&pl, body);
+
+	jv_random(ep, e, sizeof(e));
+	jv_noise_init(&c->hs, true, (const uint8_t *)JV_PROLOGUE,
+		      strlen(JV_PROLOGUE), ep->cfg.private_key,
+		      ep->cfg.server_public_key, ep->cfg.psk);
+	out[0] = JV_MSG_HS_INIT;
+	out[1] = out[2] = out[3] = 0;
+	jv_put_le32(out + 4, c->s.local_index);
+	if (jv_noise_write_msg1(&c->hs, e, body, sizeof(body), out + 8,
+				sizeof(ep->scratch) - 8, &n) == 0)
+		jv_send_raw(ep, &path, out, 8 + n);
+	sodium_memzero(e, sizeof(e));
+	sodium_memzero(body, sizeof(body));
+	c->hs_next_ms = now + ep->policy.heartbeat_volatile_ms;
+}
+
+static int first_usable_transport(const struct jv_endpoint *ep, int after)
+{
+	const struct jv_client *c = &ep->u.c;
+
+	for (uint32_t i = 1; i <= c->ntr; i++) {
+		int t = (int)((uint32_t)(after + (int)i) % c->ntr);
+		if (c->tr[t].link_up && allowed_proto(ep, c->tr[t].cfg.proto))
+			return t;
+	}
+	return after >= 0 ? after : 0;
+}
+
+static void new_session(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	uint8_t id[16], prev[16];
+	bool had_prev = c->s.state == JV_STATE_TERMINATED && c->s.created_ms;
+	struct jv_json *w;
+
+	memcpy(prev, c->s.id, 16);
+	jv_random(ep, id, sizeof(id));
+	jv_session_init(ep, &c->s, id, now);
+	if (had_prev)
+		memcpy(c->s.prev_id, prev, 16);
+	do
+		jv_random(ep, &c->s.local_index, sizeof(c->s.local_index));
+	while (c->s.local_index == 0);
+	c->live = true;
+	c->active = c->last_active = c->candidate = -1;
+	c->hs_transport = first_usable_transport(ep, -1);
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		jv_health_init(&c->tr[i].health);
+		c->tr[i].state = TR_STANDBY;
+	}
+	jv_limiter_init(&c->limiter);
+
+	w = jv_ev_begin(ep, now, "SessionCreated", &c->s);
+	if (had_prev) {
+		char hex[33];
+		jv_hex16(prev, hex);
+		jv_json_str(w, "previous_session_id", hex);
+	}
+	jv_json_str(w, "transport_id", tname(c, c->hs_transport));
+	jv_ev_end(ep);
+	hs_send(ep, now);
+}
+
+static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
+		       const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	uint8_t payload[JV_HS_RESP_PAYLOAD], k1[32], k2[32], h[64];
+	size_t plen = 0;
+	int t = path->local;
+
+	if (!c->live || s->state != JV_STATE_BIRTH ||
+	    jv_get_le32(buf + 8) != s->local_index || t >= (int)c->ntr)
+		goto drop;
+	if (jv_noise_read_msg2(&c->hs, buf + 12, len - 12, payload,
+			       sizeof(payload), &plen) != 0 ||
+	    plen != sizeof(payload) ||
+	    sodium_memcmp(payload, s->id, 16) != 0) {
+		/* the handshake state is spent either way: start over */
+		jv_noise_wipe(&c->hs);
+		c->hs_next_ms = now;
+		goto drop;
+	}
+	jv_noise_split(&c->hs, k1, k2, h);
+	jv_keys_init(&s->keys, k1, k2, true, ep->policy.replay_window_size);
+	sodium_memzero(k1, sizeof(k1));
+	sodium_memzero(k2, sizeof(k2));
+	sodium_memzero(h, sizeof(h));
+	s->remote_index = jv_get_le32(buf + 4);
+	s->last_rekey_ms = now;
+	c->active = c->last_active = t;
+	c->tr[t].state = TR_ACTIVE;
+	jv_health_on_rx(&c->tr[t].health, now);
+	ep->stats.handshakes_ok++;
+	jv_session_transition(ep, s, JV_STATE_ATTACHED, JV_R_HANDSHAKE_OK,
+			      tname(c, t), now);
+	c->next_heartbeat_ms = now;
+	for (uint32_t i = 0; i < c->ntr; i++)
+		c->tr[i].next_probe_ms = now + ep->policy.probe_interval_ms / 2;
+	return;
+drop:
+	ep->stats.rx_dropped++;
+}
+
+/* Tells the peer (best effort) and terminates; reconnects if configured. */
+static void terminate(struct jv_endpoint *ep, enum jv_reason why, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	int t = c->active >= 0 ? c->active : c->last_active;
+
+	if (!c->live)
+		return;
+	if (why != JV_R_PEER_TERMINATED && s->state != JV_STATE_BIRTH &&
+	    t >= 0) {
+		struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+		struct jv_path p = tpath(c, t);
+
+		m.u.term.reason = (uint8_t)why;
+		jv_send_ctrl(ep, s, &p, &m);
+	}
+	jv_session_terminate(ep, s, why, NULL, now);
+	jv_noise_wipe(&c->hs);
+	c->live = false;
+	c->active = -1;
+	if (ep->cfg.reconnect && !c->stop)
+		c->reconnect_at_ms = now + ep->policy.heartbeat_volatile_ms;
+	else
+		c->reconnect_at_ms = NEVER;
+}
+
+/* ---- health facts into decisions ---- */
+
+static bool recently_heard(const struct jv_endpoint *ep,
+			   const struct jv_ctransport *tr, uint64_t now)
+{
+	return jv_health_rx_age(&tr->health, now) <=
+	       ep->policy.heartbeat_volatile_ms;
+}
+
+/* Why transport t is not fit to be active, or JV_R_NONE. */
+static enum jv_reason unfit(const struct jv_endpoint *ep, int t, uint64_t now)
+{
+	const struct jv_ctransport *tr = &ep->u.c.tr[t];
+	const struct jv_policy *p = &ep->policy;
+	uint32_t samples = 0;
+	double loss;
+
+	if (!tr->link_up)
+		return JV_R_LINK_DOWN;
+	if (!recently_heard(ep, tr, now))
+		return JV_R_HEARTBEAT_TIMEOUT;
+	if (tr->health.consecutive_drops >= p->max_consecutive_drops)
+		return JV_R_CONSECUTIVE_DROP_EXCEEDED;
+	loss = jv_health_loss(&tr->health, now, loss_window(ep, 0), &samples);
+	if (samples >= MIN_LOSS_SAMPLES && loss > p->loss_volatile_threshold)
+		return JV_R_LOSS_THRESHOLD_EXCEEDED;
+	if (p->latency_volatile_threshold_ms &&
+	    tr->health.srtt_ms > p->latency_volatile_threshold_ms)
+		return JV_R_LATENCY_THRESHOLD_EXCEEDED;
+	return JV_R_NONE;
+}
+
+static bool is_death(enum jv_reason r)
+{
+	return r == JV_R_HEARTBEAT_TIMEOUT || r == JV_R_CONSECUTIVE_DROP_EXCEEDED ||
+	       r == JV_R_LINK_DOWN || r == JV_R_TRANSPORT_DEAD;
+}
+
+static int fill_candidates(const struct jv_endpoint *ep, uint64_t now,
+			   struct jv_candidate *cands)
+{
+	const struct jv_client *c = &ep->u.c;
+	int usable = 0;
+
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		const struct jv_ctransport *tr = &c->tr[i];
+		uint32_t samples = 0;
+
+		cands[i].id = tr->cfg.id;
+		cands[i].proto = tr->cfg.proto;
+		cands[i].loss = jv_health_loss(&tr->health, now,
+					       loss_window(ep, 1), &samples);
+		cands[i].rtt_ms = tr->health.srtt_ms;
+		cands[i].flaps = tr->flaps;
+		cands[i].usable = tr->link_up && tr->state != TR_DEAD &&
+				  recently_heard(ep, tr, now) &&
+				  tr->health.consecutive_drops <
+					  ep->policy.max_consecutive_drops;
+		usable += cands[i].usable;
+	}
+	return usable;
+}
+
+static void emit_denied(struct jv_endpoint *ep, int t, int why, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_json *w = jv_ev_begin(ep, now, "TransportSwitchDenied", &c->s);
+
+	if (t >= 0)
+		jv_json_str(w, "transport_id", tname(c, t));
+	else
+		jv_json_null(w, "transport_id");
+	jv_json_str(w, "reason_code", jv_reason_name((enum jv_reason)why));
+	jv_ev_end(ep);
+	c->last_denial = why;
+}
+
+static void send_reattach(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_REQ };
+	struct jv_path p = tpath(c, c->candidate);
+
+	memcpy(m.u.req.session_id, s->id, 16);
+	m.u.req.counter = s->keys.tx_counter;   /* the counter seal will use */
+	m.u.req.timestamp_ms = now - s->created_ms;
+	m.u.req.attach_epoch = s->attach_epoch;
+	jv_wire_tid_set(&m.u.req.tid, c->tr[c->candidate].cfg.proto,
+			tname(c, c->candidate));
+	jv_send_ctrl(ep, s, &p, &m);
+	c->next_reattach_tx_ms = now + ep->policy.heartbeat_interval_ms;
+}
+
+static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
+			   uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_json *w;
+
+	if (!jv_session_transition(ep, &c->s, JV_STATE_RECOVERING, why, NULL,
+				   now))
+		return;
+	jv_limiter_record(&c->limiter, now);
+	c->candidate = t;
+	c->recovery_deadline_ms = now + ep->policy.recovery_window_ms;
+	c->first_req_counter = c->s.keys.tx_counter;
+	c->last_denial = 0;
+	w = jv_ev_begin(ep, now, "ReattachAttempt", &c->s);
+	jv_json_str(w, "candidate_transport", tname(c, t));
+	jv_json_u64(w, "recovery_deadline_ms",
+		    c->recovery_deadline_ms + (uint64_t)ep->cfg.ts_offset_ms);
+	jv_ev_end(ep);
+	send_reattach(ep, now);
+}
+
+/*
+ * Tries to move to a new transport from VOLATILE or DEGRADED. Returns 0 if
+ * a reattach started, else the reason it did not (a JV_R_* code).
+ */
+static int try_switch(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_candidate cands[JV_MAX_TRANSPORTS];
+	bool volatile_ = c->s.state == JV_STATE_VOLATILE;
+	int current = -1, exclude = -1, why = JV_R_NO_VALID_CANDIDATE, t, r;
+
+	fill_candidates(ep, now, cands);
+	if (volatile_)
+		exclude = c->last_active;   /* we are leaving it */
+	else if (c->last_active >= 0 && cands[c->last_active].usable)
+		current = c->last_active;   /* hysteresis keeps us on it */
+	t = jv_select(cands, c->ntr, current, exclude, &ep->policy, &why);
+	if (t < 0 && current >= 0) {
+		/* nothing beats the old transport by enough: go back to it */
+		uint32_t samples = 0;
+		double loss = jv_health_loss(&c->tr[current].health, now,
+					     loss_window(ep, 1), &samples);
+		if (loss < ep->policy.loss_volatile_threshold &&
+		    allowed_proto(ep, c->tr[current].cfg.proto))
+			t = current;
+	}
+	if (t < 0)
+		return why;
+	r = jv_limiter_check(&c->limiter, &ep->policy, now);
+	if (r) {
+		if (volatile_ || r != c->last_denial)
+			emit_denied(ep, t, r, now);
+		return r;
+	}
+	start_reattach(ep, t,
+		       t == c->last_active ? JV_R_HEALTH_RECOVERED
+					   : JV_R_SWITCH_INITIATED,
+		       now);
+	return 0;
+}
+
+static void enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
+			   uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	int t = c->active;
+	struct jv_ctransport *tr = &c->tr[t];
+
+	if (is_death(cause)) {
+		jv_ev_transport_dead(ep, &c->s, tname(c, t), cause,
+				     jv_health_rx_age(&tr->health, now), now);
+		tr->state = TR_DEAD;
+		tr->dead_since_ms = now;
+		tr->flaps++;
+	} else {
+		tr->state = TR_STANDBY;
+	}
+	c->last_active = t;
+	c->active = -1;
+	c->volatile_cause = cause;
+	jv_session_transition(ep, &c->s, JV_STATE_VOLATILE, cause, NULL, now);
+}
+
+static void evaluate(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	enum jv_reason why;
+	int r;
+
+	switch (s->state) {
+	case JV_STATE_ATTACHED:
+		why = unfit(ep, c->active, now);
+		if (why == JV_R_NONE)
+			return;
+		enter_volatile(ep, why, now);
+		/* decide at once */
+		/* fall through */
+	case JV_STATE_VOLATILE:
+		if (c->tr[c->last_active].state != TR_DEAD &&
+		    unfit(ep, c->last_active, now) == JV_R_NONE &&
+		    jv_limiter_check(&c->limiter, &ep->policy, now) == 0) {
+			start_reattach(ep, c->last_active,
+				       JV_R_HEALTH_RECOVERED, now);
+			return;
+		}
+		r = try_switch(ep, now);
+		if (r == 0)
+			return;
+		if (r == JV_R_SWITCH_RATE_LIMITED || r == JV_R_COOLDOWN_ACTIVE) {
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      (enum jv_reason)r, NULL, now);
+		} else if (r == JV_R_POLICY_DENIED) {
+			emit_denied(ep, -1, r, now);
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      JV_R_POLICY_DENIED, NULL, now);
+		} else if (is_death(c->volatile_cause) ||
+			   c->tr[c->last_active].state == TR_DEAD) {
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      JV_R_NO_VIABLE_TRANSPORT, NULL, now);
+		} else if (now - s->state_since_ms >=
+			   ep->policy.volatile_to_degraded_ms) {
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      JV_R_VOLATILE_PERSISTED, NULL, now);
+		}
+		return;
+	case JV_STATE_RECOVERING:
+		if (now >= c->recovery_deadline_ms) {
+			c->candidate = -1;
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      JV_R_RECOVERY_WINDOW_EXPIRED, NULL,
+					      now);
+			return;
+		}
+		if (now >= c->next_reattach_tx_ms)
+			send_reattach(ep, now);
+		return;
+	case JV_STATE_DEGRADED:
+		try_switch(ep, now);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ---- receive ---- */
+
+static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
+			    int t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	struct jv_candidate cands[JV_MAX_TRANSPORTS];
+	int prev = c->last_active;
+
+	if (s->state != JV_STATE_RECOVERING || t != c->candidate ||
+	    m->u.ack.req_counter < c->first_req_counter ||
+	    m->u.ack.attach_epoch != s->attach_epoch + 1)
+		return;
+	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, tname(c, t),
+			      now);
+	if (t != prev) {
+		struct jv_json *w;
+		uint32_t samples = 0;
+		int count = fill_candidates(ep, now, cands);
+
+		w = jv_ev_begin(ep, now, "TransportSwitch", s);
+		if (prev >= 0)
+			jv_json_str(w, "previous_transport", tname(c, prev));
+		else
+			jv_json_null(w, "previous_transport");
+		jv_json_str(w, "new_transport", tname(c, t));
+		jv_json_u64(w, "candidate_count", (uint64_t)count);
+		if (ep->policy.emit_switch_metrics) {
+			jv_json_double(w, "loss_ratio",
+				       jv_health_loss(&c->tr[t].health, now,
+						      loss_window(ep, 1),
+						      &samples));
+			if (ep->policy.include_latency_metrics)
+				jv_json_u64(w, "latency_estimate_ms",
+					    c->tr[t].health.srtt_ms);
+		}
+		jv_json_bool(w, "explicit", true);
+		jv_ev_end(ep);
+	}
+	s->attach_epoch++;
+	s->reattach_failures = 0;
+	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)
+		c->tr[prev].state = TR_STANDBY;
+	c->tr[t].state = TR_ACTIVE;
+	c->active = c->last_active = t;
+	c->candidate = -1;
+	jv_health_reset_probes(&c->tr[t].health);
+	jv_session_transition(ep, s, JV_STATE_ATTACHED, JV_R_REATTACH_SUCCESS,
+			      tname(c, t), now);
+	c->next_heartbeat_ms = now;
+}
+
+static bool final_denial(uint8_t reason)
+{
+	return reason == JV_R_SESSION_EXPIRED ||
+	       reason == JV_R_TRANSPORT_TTL_EXCEEDED ||
+	       reason == JV_R_UNKNOWN_SESSION ||
+	       reason == JV_R_INVALID_STATE_FOR_REATTACH;
+}
+
+static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
+			     uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	enum jv_reason why = m->u.deny.reason < JV_R__COUNT
+				     ? (enum jv_reason)m->u.deny.reason
+				     : JV_R_POLICY_DENIED;
+
+	if (s->state != JV_STATE_RECOVERING ||
+	    m->u.deny.req_counter < c->first_req_counter)
+		return;
+	jv_ev_reattach_result(ep, s, false, why, tname(c, c->candidate), now);
+	c->candidate = -1;
+	s->reattach_failures++;
+	jv_session_transition(ep, s, JV_STATE_DEGRADED,
+			      JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
+	if (final_denial(m->u.deny.reason))
+		terminate(ep, JV_R_PEER_TERMINATED, now);
+	else if (s->reattach_failures > ep->policy.max_reattach_failures)
+		terminate(ep, JV_R_SECURITY_FAILURE, now);
+}
+
+static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
+		      const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	struct jv_hdr h;
+	struct jv_ctrl m;
+	bool adv;
+	int t = path->local, n;
+
+	if (!c->live || s->state == JV_STATE_BIRTH || t >= (int)c->ntr ||
+	    jv_hdr_decode(&h, buf, len) != 0 ||
+	    h.receiver_index != s->local_index)
+		goto drop;
+	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),
+			 now, ep->policy.heartbeat_volatile_ms, &adv);
+	if (n < 0)
+		goto drop;
+	jv_health_on_rx(&c->tr[t].health, now);
+	if (c->tr[t].state == TR_DEAD && c->tr[t].link_up)
+		c->tr[t].state = TR_STANDBY;
+	if (h.type == JV_MSG_DATA) {
+		s->bytes_in += (uint64_t)n;
+		ep->stats.inner_delivered++;
+		if (n > 0)
+			ep->cfg.ops.deliver(ep->cfg.ctx, ep->plain, (size_t)n);
+		goto out;
+	}
+	if (jv_ctrl_decode(&m, h.subtype, ep->plain, (size_t)n) != 0)
+		goto drop;
+	switch (m.type) {
+	case JV_CTRL_HEARTBEAT_ACK:
+	case JV_CTRL_PROBE_ACK:
+		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
+		break;
+	case JV_CTRL_REATTACH_ACK:
+		on_reattach_ack(ep, &m, t, now);
+		break;
+	case JV_CTRL_REATTACH_DENY:
+		on_reattach_deny(ep, &m, now);
+		break;
+	case JV_CTRL_TERMINATE:
+		terminate(ep, JV_R_PEER_TERMINATED, now);
+		return;
+	default:
+		goto drop;
+	}
+out:
+	if (c->live)
+		evaluate(ep, now);
+	return;
+drop:
+	ep->stats.rx_dropped++;
+}
+
+void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		    const uint8_t *buf, size_t len, uint64_t now)
+{
+	ep->stats.rx_packets++;
+	switch (jv_wire_type(buf, len)) {
+	case JV_MSG_HS_RESP:
+		on_hs_resp(ep, path, buf, len, now);
+		break;
+	case JV_MSG_DATA:
+	case JV_MSG_CONTROL:
+		on_sealed(ep, path, buf, len, now);
+		break;
+	default:
+		ep->stats.rx_dropped++;
+	}
+}
+
+/* ---- send ---- */
+
+/* Where best-effort traffic goes when no transport is authoritative. */
+static int tx_transport(const struct jv_endpoint *ep, uint64_t now)
+{
+	const struct jv_client *c = &ep->u.c;
+	int best = -1;
+
+	if (c->active >= 0)
+		return c->active;
+	if (c->candidate >= 0)
+		return c->candidate;
+	if (c->last_active >= 0 && c->tr[c->last_active].state != TR_DEAD)
+		return c->last_active;
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (c->tr[i].state != TR_DEAD && recently_heard(ep, &c->tr[i], now)) {
+			best = (int)i;
+			break;
+		}
+	return best >= 0 ? best : c->last_active;
+}
+
+int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			 size_t len, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	struct jv_path p;
+	int t, n;
+
+	if (len > JV_INNER_MAX)
+		return JV_ERR_INVAL;
+	if (!c->live || s->state == JV_STATE_BIRTH)
+		return JV_ERR_NOTFOUND;
+	t = tx_transport(ep, now);
+	if (t < 0)
+		return JV_ERR_NOTFOUND;
+	n = jv_keys_seal(&s->keys, JV_MSG_DATA, 0, s->remote_index, pkt, len,
+			 ep->scratch, sizeof(ep->scratch));
+	if (n < 0)
+		return n;
+	p = tpath(c, t);
+	s->bytes_out += len;
+	ep->stats.inner_sent++;
+	jv_send_raw(ep, &p, ep->scratch, (size_t)n);
+	return 0;
+}
+
+/* ---- timers ---- */
+
+static void send_hb(struct jv_endpoint *ep, int t, uint8_t type, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_ctrl m = { .type = type };
+	struct jv_path p = tpath(c, t);
+
+	m.u.hb.seq = ++c->hb_seq;
+	jv_health_on_sent(&c->tr[t].health, m.u.hb.seq, now);
+	jv_send_ctrl(ep, &c->s, &p, &m);
+}
+
+/* The transport heartbeats go to: the active one, or while VOLATILE the
+ * one we left, to see whether it recovers. */
+static int hb_transport(const struct jv_client *c)
+{
+	if (c->s.state == JV_STATE_ATTACHED)
+		return c->active;
+	if (c->s.state == JV_STATE_VOLATILE && c->last_active >= 0 &&
+	    c->tr[c->last_active].state != TR_DEAD)
+		return c->last_active;
+	return -1;
+}
+
+void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_session *s = &c->s;
+	const struct jv_policy *p = &ep->policy;
+	enum jv_reason ttl;
+	int hb;
+
+	if (!c->live) {
+		if (now >= c->reconnect_at_ms)
+			new_session(ep, now);
+		return;
+	}
+	ttl = jv_session_ttl_due(ep, s, now);
+	if (ttl != JV_R_NONE) {
+		terminate(ep, ttl, now);
+		return;
+	}
+	if (s->state == JV_STATE_BIRTH) {
+		if (now - s->created_ms > p->transport_lost_ttl_ms) {
+			jv_session_terminate(ep, s, JV_R_HANDSHAKE_FAILED, NULL,
+					     now);
+			c->live = false;
+			c->reconnect_at_ms = ep->cfg.reconnect && !c->stop
+				? now + p->heartbeat_volatile_ms : NEVER;
+		} else if (now >= c->hs_next_ms) {
+			c->hs_transport = first_usable_transport(ep,
+							 c->hs_transport);
+			hs_send(ep, now);
+		}
+		return;
+	}
+	jv_session_maybe_rekey(ep, s, now);
+	for (uint32_t i = 0; i < c->ntr; i++)
+		jv_health_expire(&c->tr[i].health, now,
+				 probe_timeout(ep, &c->tr[i]));
+	hb = hb_transport(c);
+	if (hb >= 0 && now >= c->next_heartbeat_ms) {
+		send_hb(ep, hb, JV_CTRL_HEARTBEAT, now);
+		c->next_heartbeat_ms = now + p->heartbeat_interval_ms;
+	}
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		struct jv_ctransport *tr = &c->tr[i];
+
+		if ((int)i == hb || !tr->link_up || now < tr->next_probe_ms ||
+		    !allowed_proto(ep, tr->cfg.proto))
+			continue;
+		if (s->state == JV_STATE_RECOVERING && (int)i == c->candidate)
+			continue;
+		send_hb(ep, (int)i, JV_CTRL_PROBE, now);
+		/* probe faster while no transport is authoritative */
+		tr->next_probe_ms = now + (s->state == JV_STATE_ATTACHED
+						   ? p->probe_interval_ms
+						   : p->heartbeat_interval_ms);
+	}
+	evaluate(ep, now);
+}
+
+static void dmin(uint64_t *d, uint64_t v)
+{
+	if (v < *d)
+		*d = v;
+}
+
+uint64_t jv_client_deadline(const struct jv_endpoint *ep)
+{
+	const struct jv_client *c = &ep->u.c;
+	const struct jv_session *s = &c->s;
+	const struct jv_policy *p = &ep->policy;
+	uint64_t d = NEVER;
+	int hb;
+
+	if (!c->live)
+		return c->reconnect_at_ms;
+	dmin(&d, jv_session_ttl_deadline(ep, s));
+	if (s->state == JV_STATE_BIRTH) {
+		dmin(&d, c->hs_next_ms);
+		dmin(&d, s->created_ms + p->transport_lost_ttl_ms + 1);
+		return d;
+	}
+	dmin(&d, jv_session_rekey_deadline(ep, s));
+	hb = hb_transport(c);
+	if (hb >= 0)
+		dmin(&d, c->next_heartbeat_ms);
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		const struct jv_ctransport *tr = &c->tr[i];
+		uint64_t to = probe_timeout(ep, tr);
+
+		if (tr->link_up && (int)i != hb)
+			dmin(&d, tr->next_probe_ms);
+		for (int k = 0; k < JV_HEALTH_SLOTS; k++)
+			if (tr->health.probes[k].status == 1)
+				dmin(&d, tr->health.probes[k].sent_ms + to);
+		if (tr->health.has_rx)
+			dmin(&d, tr->health.last_rx_ms +
+					 p->heartbeat_volatile_ms + 1);
+	}
+	switch (s->state) {
+	case JV_STATE_VOLATILE:
+		dmin(&d, s->state_since_ms + p->volatile_to_degraded_ms);
+		/* fall through */
+	case JV_STATE_DEGRADED:
+		if (c->limiter.has_last)
+			dmin(&d, c->limiter.last_ms + p->switch_cooldown_ms);
+		if (c->limiter.count) {
+			/* the oldest switch leaving the 60 s window */
+			uint32_t cap = JV_LIMITER_MAX;
+			uint32_t oldest = (c->limiter.head + cap -
+					   c->limiter.count) % cap;
+			dmin(&d, c->limiter.at[oldest] + 60000);
+		}
+		break;
+	case JV_STATE_RECOVERING:
+		dmin(&d, c->recovery_deadline_ms);
+		dmin(&d, c->next_reattach_tx_ms);
+		break;
+	default:
+		break;
+	}
+	return d;
+}
+
+/* ---- driver facts ---- */
+
+void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
+			      enum jv_reason why, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (t >= c->ntr)
+		return;
+	if (why == JV_R_LINK_DOWN)
+		c->tr[t].link_up = false;
+	if (c->live && c->s.state == JV_STATE_ATTACHED && (int)t == c->active) {
+		enter_volatile(ep, why, now);
+		evaluate(ep, now);
+		return;
+	}
+	if (c->tr[t].state != TR_DEAD) {
+		c->tr[t].state = TR_DEAD;
+		c->tr[t].dead_since_ms = now;
+		c->tr[t].flaps++;
+	}
+	if (c->live)
+		evaluate(ep, now);
+}
+
+void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (t >= c->ntr)
+		return;
+	c->tr[t].link_up = true;
+	c->tr[t].next_probe_ms = now;
+}
+
+int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
+			uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	c->stop = true;
+	if (!c->live)
+		return JV_ERR_NOTFOUND;
+	if (c->s.state == JV_STATE_BIRTH) {
+		/* nothing to tell: the server has no keys for us yet */
+		jv_session_terminate(ep, &c->s, why, NULL, now);
+		c->live = false;
+		return 0;
+	}
+	terminate(ep, why, now);
+	return 0;
+}
+
+int jv_client_init(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	(void)now;
+	if (ep->cfg.ntransports == 0 || ep->cfg.ntransports > JV_MAX_TRANSPORTS)
+		return JV_ERR_INVAL;
+	memset(c, 0, sizeof(*c));
+	c->ntr = ep->cfg.ntransports;
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		c->tr[i].cfg = ep->cfg.transports[i];
+		c->tr[i].link_up = true;
+		jv_health_init(&c->tr[i].health);
+	}
+	c->active = c->last_active = c->candidate = -1;
+	c->reconnect_at_ms = NEVER;
+	c->s.state = JV_STATE_TERMINATED;
+	return 0;
+}
+
+void jv_client_start(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (!c->live)
+		new_session(ep, now);
+}
+
+void jv_client_free(struct jv_endpoint *ep)
+{
+	struct jv_client *c = &ep->u.c;
+
+	jv_noise_wipe(&c->hs);
+	jv_keys_wipe(&c->s.keys);
+}

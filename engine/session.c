@@ -1,2 +1,256 @@
-/* stub: being written */
-typedef int jv_stub_engine_session_c;
+/* What both ends do with a session: transitions through the one fsm table,
+ * the events that go with them, TTLs, rekey, and sealing control messages. */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+void jv_random(struct jv_endpoint *ep, void *buf, size_t len)
+{
+	ep->cfg.ops.random(ep->cfg.ctx, buf, len);
+}
+
+bool jv_path_eq(const struct jv_path *a, const struct jv_path *b)
+{
+	return a->proto == b->proto && a->local == b->local &&
+	       a->len == b->len && memcmp(a->addr, b->addr, a->len) == 0;
+}
+
+void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
+		     const uint8_t id[16], uint64_t now)
+{
+	(void)ep;
+	memset(s, 0, sizeof(*s));
+	memcpy(s->id, id, 16);
+	s->state = JV_STATE_BIRTH;
+	s->created_ms = now;
+	s->left_attached_ms = now;
+	s->state_since_ms = now;
+	s->last_rekey_ms = now;
+}
+
+struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
+			    const char *type, const struct jv_session *s)
+{
+	return jv_audit_begin(&ep->audit, now, type, s ? s->id : NULL);
+}
+
+void jv_ev_end(struct jv_endpoint *ep)
+{
+	jv_audit_end(&ep->audit);
+}
+
+static void json_tid(struct jv_json *w, const char *key, const char *tid)
+{
+	if (tid && *tid)
+		jv_json_str(w, key, tid);
+	else
+		jv_json_null(w, key);
+}
+
+bool jv_session_transition(struct jv_endpoint *ep, struct jv_session *s,
+			   enum jv_state to, enum jv_reason why,
+			   const char *transport, uint64_t now)
+{
+	struct jv_json *w;
+
+	if (!jv_fsm_allowed(s->state, to, why)) {
+		char attempted[96];
+
+		w = jv_ev_begin(ep, now, "TransitionRejected", s);
+		snprintf(attempted, sizeof(attempted), "%s->%s:%s",
+			 jv_state_name(s->state), jv_state_name(to),
+			 jv_reason_name(why));
+		jv_json_str(w, "previous_state", jv_state_name(s->state));
+		jv_json_str(w, "attempted_event", attempted);
+		jv_json_str(w, "reason_code",
+			    jv_reason_name(JV_R_INVALID_TRANSITION));
+		jv_ev_end(ep);
+		return false;
+	}
+	w = jv_ev_begin(ep, now, "SessionStateChange", s);
+	jv_json_str(w, "previous_state", jv_state_name(s->state));
+	jv_json_str(w, "new_state", jv_state_name(to));
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	jv_json_u64(w, "state_version", s->state_version + 1);
+	json_tid(w, "transport_id", to == JV_STATE_ATTACHED ? transport : NULL);
+	jv_ev_end(ep);
+
+	if (s->state == JV_STATE_ATTACHED || s->state == JV_STATE_BIRTH)
+		s->left_attached_ms = now;
+	s->state = to;
+	s->state_version++;
+	s->state_since_ms = now;
+	return true;
+}
+
+uint64_t jv_session_transportless_age(const struct jv_session *s,
+				      uint64_t now)
+{
+	if (s->state == JV_STATE_ATTACHED || now < s->left_attached_ms)
+		return 0;
+	return now - s->left_attached_ms;
+}
+
+void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
+			  enum jv_reason why, const char *transport,
+			  uint64_t now)
+{
+	uint64_t tl = jv_session_transportless_age(s, now);
+	struct jv_json *w;
+
+	if (s->state == JV_STATE_TERMINATED)
+		return;
+	if (!jv_session_transition(ep, s, JV_STATE_TERMINATED, why, transport,
+				   now))
+		return;
+	w = jv_ev_begin(ep, now, "SessionTerminated", s);
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	jv_json_u64(w, "session_age_ms", now - s->created_ms);
+	jv_json_u64(w, "transportless_age_ms", tl);
+	jv_ev_end(ep);
+	jv_keys_wipe(&s->keys);
+}
+
+uint64_t jv_session_ttl_deadline(const struct jv_endpoint *ep,
+				 const struct jv_session *s)
+{
+	const struct jv_policy *p = &ep->policy;
+	uint64_t d;
+
+	if (s->state == JV_STATE_TERMINATED)
+		return NEVER;
+	/* "exceeds": the first millisecond past the limit */
+	d = s->created_ms + p->max_lifetime_ms + 1;
+	if (s->state != JV_STATE_ATTACHED && s->state != JV_STATE_BIRTH) {
+		uint64_t t = s->left_attached_ms + p->transport_lost_ttl_ms + 1;
+		if (t < d)
+			d = t;
+	}
+	return d;
+}
+
+enum jv_reason jv_session_ttl_due(const struct jv_endpoint *ep,
+				  const struct jv_session *s, uint64_t now)
+{
+	const struct jv_policy *p = &ep->policy;
+
+	if (s->state == JV_STATE_TERMINATED)
+		return JV_R_NONE;
+	if (now - s->created_ms > p->max_lifetime_ms)
+		return JV_R_SESSION_LIFETIME_EXCEEDED;
+	if (s->state != JV_STATE_ATTACHED && s->state != JV_STATE_BIRTH &&
+	    now - s->left_attached_ms > p->transport_lost_ttl_ms)
+		return JV_R_TRANSPORT_TTL_EXCEEDED;
+	return JV_R_NONE;
+}
+
+uint64_t jv_session_rekey_deadline(const struct jv_endpoint *ep,
+				   const struct jv_session *s)
+{
+	if (s->state == JV_STATE_BIRTH || s->state == JV_STATE_TERMINATED)
+		return NEVER;
+	return s->last_rekey_ms + ep->policy.rekey_after_ms;
+}
+
+void jv_session_maybe_rekey(struct jv_endpoint *ep, struct jv_session *s,
+			    uint64_t now)
+{
+	struct jv_json *w;
+
+	if (now < jv_session_rekey_deadline(ep, s))
+		return;
+	jv_keys_rotate_tx(&s->keys);
+	s->last_rekey_ms = now;
+	w = jv_ev_begin(ep, now, "KeyRotated", s);
+	jv_json_str(w, "reason_code", jv_reason_name(JV_R_TIME_ELAPSED));
+	jv_json_u64(w, "key_epoch", s->keys.tx_epoch);
+	jv_ev_end(ep);
+}
+
+void jv_send_raw(struct jv_endpoint *ep, const struct jv_path *path,
+		 const uint8_t *buf, size_t len)
+{
+	ep->stats.tx_packets++;
+	ep->cfg.ops.send(ep->cfg.ctx, path, buf, len);
+}
+
+void jv_send_ctrl(struct jv_endpoint *ep, struct jv_session *s,
+		  const struct jv_path *path, const struct jv_ctrl *c)
+{
+	uint8_t body[JV_CTRL_MAX_BODY];
+	int n = jv_ctrl_encode(c, body, sizeof(body));
+
+	if (n < 0)
+		return;
+	n = jv_keys_seal(&s->keys, JV_MSG_CONTROL, c->type, s->remote_index,
+			 body, (size_t)n, ep->scratch, sizeof(ep->scratch));
+	sodium_memzero(body, sizeof(body));
+	if (n > 0)
+		jv_send_raw(ep, path, ep->scratch, (size_t)n);
+}
+
+bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now)
+{
+	/* 20 security events per second, burst 20: an attacker flooding
+	 * forged packets must not flood the audit log. */
+	double rate = 20.0, burst = 20.0;
+
+	ep->sec_tokens += (double)(now - ep->sec_tokens_ms) * rate / 1000.0;
+	if (ep->sec_tokens > burst)
+		ep->sec_tokens = burst;
+	ep->sec_tokens_ms = now;
+	if (ep->sec_tokens < 1.0)
+		return false;
+	ep->sec_tokens -= 1.0;
+	return true;
+}
+
+void jv_ev_security(struct jv_endpoint *ep, const struct jv_session *s,
+		    const char *type, enum jv_reason why,
+		    const char *transport, uint64_t now)
+{
+	struct jv_json *w;
+
+	ep->stats.security_events++;
+	if (!ep->policy.emit_security_events || !jv_sec_allow(ep, now))
+		return;
+	w = jv_ev_begin(ep, now, type, s);
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	json_tid(w, "transport_id", transport);
+	if (why == JV_R_REPLAY_DETECTED)
+		jv_json_str(w, "freshness_marker_type", "counter");
+	jv_ev_end(ep);
+}
+
+void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,
+			   bool ok, enum jv_reason why, const char *candidate,
+			   uint64_t now)
+{
+	struct jv_json *w = jv_ev_begin(ep, now, "ReattachResult", s);
+
+	jv_json_str(w, "status", ok ? "SUCCESS" : "DENIED");
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	json_tid(w, "candidate_transport", candidate);
+	jv_ev_end(ep);
+	if (ok)
+		ep->stats.reattach_ok++;
+	else
+		ep->stats.reattach_denied++;
+}
+
+void jv_ev_transport_dead(struct jv_endpoint *ep, const struct jv_session *s,
+			  const char *transport, enum jv_reason why,
+			  uint64_t last_rx_age, uint64_t now)
+{
+	struct jv_json *w = jv_ev_begin(ep, now, "TransportDead", s);
+
+	json_tid(w, "transport_id", transport);
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	if (last_rx_age == NEVER)
+		jv_json_null(w, "last_rx_age_ms");
+	else
+		jv_json_u64(w, "last_rx_age_ms", last_rx_age);
+	jv_ev_end(ep);
+}

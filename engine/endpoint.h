@@ -1,0 +1,170 @@
+/* A jvpn endpoint: one client or one server, sans-I/O.
+ *
+ * The caller hands it datagrams (jv_endpoint_recv), inner packets
+ * (jv_endpoint_send_inner), link facts and the current monotonic time; it
+ * hands back datagrams to send, inner packets to deliver and audit event
+ * lines through the ops callbacks, and tells the caller its next deadline.
+ * Callbacks run synchronously inside the call that caused them and must not
+ * call back into the endpoint. */
+#ifndef JV_ENDPOINT_H
+#define JV_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/audit.h"
+#include "core/fsm.h"
+#include "core/policy.h"
+#include "proto/wire.h"
+
+/* Where a datagram came from / goes to. Opaque to the engine beyond
+ * equality: the driver puts a socket address (or a simulated path id) in
+ * addr. On the client, local is the transport index. */
+struct jv_path {
+	uint8_t proto;          /* JV_PROTO_UDP or JV_PROTO_TCP */
+	uint8_t len;            /* bytes of addr in use */
+	uint16_t local;         /* client: transport index; server: listener */
+	uint8_t addr[28];
+};
+
+struct jv_transport_cfg {
+	char id[JV_TID_MAX + 1];
+	uint8_t proto;
+};
+
+#define JV_PEER_MAX_IPS 16
+struct jv_peer_cfg {
+	char name[64];
+	uint8_t public_key[32];
+	uint32_t nallowed;
+	struct { uint32_t addr; uint8_t prefix; } allowed[JV_PEER_MAX_IPS]; /* IPv4, host order */
+};
+
+struct jv_endpoint_ops {
+	void (*send)(void *ctx, const struct jv_path *path, const uint8_t *buf,
+		     size_t len);
+	/* An authenticated inner packet for the TUN device. */
+	void (*deliver)(void *ctx, const uint8_t *pkt, size_t len);
+	/* One JSON event line (no newline). */
+	void (*event)(void *ctx, const char *line, size_t len);
+	/* Fills buf with random bytes (randombytes_buf in daemons). */
+	void (*random)(void *ctx, uint8_t *buf, size_t len);
+};
+
+#define JV_MAX_TRANSPORTS 16
+#define JV_MAX_PEERS 256
+
+struct jv_endpoint_cfg {
+	enum jv_role role;
+	char node_id[64];
+	uint8_t private_key[32];
+	const uint8_t *psk;                 /* NULL, or 32 bytes (IKpsk2) */
+	struct jv_policy policy;
+	/* client */
+	uint8_t server_public_key[32];
+	struct jv_transport_cfg transports[JV_MAX_TRANSPORTS];
+	uint32_t ntransports;
+	bool reconnect;                     /* on_terminated: reconnect */
+	/* server */
+	const struct jv_peer_cfg *peers;
+	uint32_t npeers;
+	uint32_t max_sessions;
+	/* events carry now_ms + ts_offset_ms (wall clock at the edge) */
+	int64_t ts_offset_ms;
+	struct jv_endpoint_ops ops;
+	void *ctx;
+};
+
+struct jv_endpoint;
+
+/* Creates an endpoint; cfg is copied (peers too). Emits nothing. */
+int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
+		    struct jv_endpoint **out);
+/* Wipes keys and frees. Does not emit: call jv_endpoint_shutdown first. */
+void jv_endpoint_free(struct jv_endpoint *ep);
+
+/* Client: starts the first session's handshake. Server: no-op. */
+void jv_endpoint_start(struct jv_endpoint *ep, uint64_t now);
+
+/* A datagram arrived on path. Never trusts it before authentication. */
+void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		      const uint8_t *buf, size_t len, uint64_t now);
+
+/* An inner packet from the TUN device: sealed and sent (client: on its
+ * current transport; server: to the peer whose allowed_ips hold the IPv4
+ * destination). Returns 0, JV_ERR_NOTFOUND (no route or no session) or
+ * JV_ERR_INVAL. */
+int jv_endpoint_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			   size_t len, uint64_t now);
+
+/* Runs due timers. */
+void jv_endpoint_tick(struct jv_endpoint *ep, uint64_t now);
+/* Next time jv_endpoint_tick must run (may be early, never late). */
+uint64_t jv_endpoint_deadline(const struct jv_endpoint *ep);
+
+/* Client: the driver's facts about a transport. reason is JV_R_LINK_DOWN
+ * (interface down) or JV_R_TRANSPORT_DEAD (socket error, TCP closed). */
+void jv_endpoint_transport_down(struct jv_endpoint *ep, uint32_t transport,
+				enum jv_reason reason, uint64_t now);
+void jv_endpoint_transport_up(struct jv_endpoint *ep, uint32_t transport,
+			      uint64_t now);
+
+/* Terminates one session (session_id) or all (NULL) with reason
+ * (JV_R_OPERATOR_TERMINATED on operator request); the peer is told.
+ * Returns 0 or JV_ERR_NOTFOUND. A client with reconnect does not reconnect
+ * after an operator termination or shutdown. */
+int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			  enum jv_reason reason, uint64_t now);
+
+/* Replaces the policy atomically; emits PolicyLoaded. */
+void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
+			    uint64_t now);
+/* Emits PolicyRejected with detail (the caller's validation message). */
+void jv_endpoint_policy_rejected(struct jv_endpoint *ep, const char *detail,
+				 uint64_t now);
+const struct jv_policy *jv_endpoint_policy(const struct jv_endpoint *ep);
+
+/* Introspection for the control socket and the simulator. */
+struct jv_session_info {
+	uint8_t session_id[16];
+	char peer[64];
+	enum jv_state state;
+	uint64_t state_version;
+	char transport[JV_TID_MAX + 1];     /* active, "" when none */
+	uint64_t session_age_ms;
+	uint64_t transportless_age_ms;      /* 0 while ATTACHED */
+	uint32_t switches_last_min;
+	uint64_t bytes_in, bytes_out;
+	uint32_t key_epoch;
+};
+/* Iterates live sessions; *cursor starts at 0. Returns false at the end. */
+bool jv_endpoint_session_next(const struct jv_endpoint *ep, uint32_t *cursor,
+			      uint64_t now, struct jv_session_info *out);
+
+struct jv_transport_info {
+	char id[JV_TID_MAX + 1];
+	uint8_t proto;
+	const char *state;                  /* "active", "standby", "dead" */
+	double loss_ratio;
+	uint32_t rtt_ms;
+	uint64_t last_rx_age_ms;            /* UINT64_MAX: never */
+};
+/* Client transports, by index; false past the end (server: always). */
+bool jv_endpoint_transport(const struct jv_endpoint *ep, uint32_t i,
+			   uint64_t now, struct jv_transport_info *out);
+
+/* Client: state of the current session (TERMINATED when none is live). */
+enum jv_state jv_endpoint_client_state(const struct jv_endpoint *ep);
+
+struct jv_endpoint_stats {
+	uint64_t sessions_by_state[JV_STATE__COUNT];
+	uint64_t rx_packets, tx_packets, rx_dropped;
+	uint64_t inner_delivered, inner_sent;
+	uint64_t handshakes_ok, reattach_ok, reattach_denied;
+	uint64_t security_events;
+};
+void jv_endpoint_stats(const struct jv_endpoint *ep,
+		       struct jv_endpoint_stats *out);
+
+#endif

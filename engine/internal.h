@@ -1,0 +1,200 @@
+/* Engine internals shared by session.c, client.c, server.c, endpoint.c. */
+#ifndef JV_ENGINE_INTERNAL_H
+#define JV_ENGINE_INTERNAL_H
+
+#include "core/audit.h"
+#include "core/health.h"
+#include "core/limiter.h"
+#include "core/table.h"
+#include "engine/endpoint.h"
+#include "proto/keys.h"
+#include "proto/noise.h"
+
+#define NEVER UINT64_MAX
+
+/* One session, on either end. Kept small: the server holds many. */
+struct jv_session {
+	uint8_t id[16];
+	uint8_t prev_id[16];
+	enum jv_state state;
+	uint64_t state_version;
+	uint32_t local_index;        /* ours: peers address us by it */
+	uint32_t remote_index;       /* theirs */
+	uint32_t attach_epoch;       /* successful attachments (shared count) */
+	uint32_t reattach_failures;  /* fresh authenticated denials in a row */
+	uint64_t created_ms;
+	uint64_t left_attached_ms;   /* valid when state != ATTACHED */
+	uint64_t state_since_ms;
+	uint64_t last_rekey_ms;
+	uint64_t bytes_in, bytes_out;
+	struct jv_keys keys;
+	/* server only */
+	struct jv_path path;         /* bound path */
+	struct jv_wire_tid tid;      /* bound transport id (client's name) */
+	uint64_t last_rx_bound_ms;
+	uint32_t peer;
+	bool confirmed;              /* an authenticated packet arrived */
+	double tokens;               /* reattach token bucket (abuse bound) */
+	uint64_t tokens_ms;
+};
+
+/* Client-side transport state. */
+enum { TR_STANDBY, TR_ACTIVE, TR_DEAD };
+
+struct jv_ctransport {
+	struct jv_transport_cfg cfg;
+	struct jv_health health;
+	int state;                   /* TR_* */
+	bool link_up;
+	uint32_t flaps;
+	uint64_t next_probe_ms;
+	uint64_t dead_since_ms;
+};
+
+struct jv_client {
+	struct jv_ctransport tr[JV_MAX_TRANSPORTS];
+	uint32_t ntr;
+	struct jv_session s;
+	bool live;                   /* s is a session not yet terminated */
+	int active;                  /* transport index or -1 */
+	int last_active;             /* the transport before we left ATTACHED */
+	int candidate;               /* reattach target in RECOVERING */
+	/* handshake (BIRTH) */
+	struct jv_noise hs;
+	int hs_transport;
+	uint64_t hs_next_ms;
+	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
+	/* timers */
+	uint64_t next_heartbeat_ms;
+	uint32_t hb_seq;
+	uint64_t recovery_deadline_ms;
+	uint64_t next_reattach_tx_ms;
+	uint64_t first_req_counter;  /* of the current reattach attempt */
+	uint64_t reconnect_at_ms;
+	enum jv_reason volatile_cause;
+	int last_denial;             /* last TransportSwitchDenied reason */
+	struct jv_limiter limiter;
+	bool stop;                   /* no reconnect (operator, shutdown) */
+};
+
+struct jv_tombstone {
+	uint32_t local_index, remote_index;
+	uint8_t ctrl_rx[32], ctrl_tx[32];
+	uint64_t tx_counter;
+	uint64_t until_ms;
+	uint8_t deny_reason;
+	bool used;
+};
+
+#define JV_TOMBSTONES 64
+
+struct jv_server {
+	struct jv_peer_cfg *peers;
+	uint32_t npeers;
+	uint64_t *peer_last_hs_ts;   /* per peer: newest HS_INIT timestamp */
+	uint32_t *peer_session;      /* per peer: live session index or 0 */
+	struct jv_table *table;
+	struct jv_session *pool;     /* max_sessions entries */
+	uint32_t *free_list, nfree;
+	struct jv_tombstone tomb[JV_TOMBSTONES];
+	uint32_t tomb_next;
+};
+
+struct jv_endpoint {
+	struct jv_endpoint_cfg cfg;
+	struct jv_policy policy;
+	struct jv_audit audit;
+	struct jv_endpoint_stats stats;
+	uint8_t static_pub[32];
+	uint64_t started_ms;
+	/* security event rate limit (token bucket, events per second) */
+	double sec_tokens;
+	uint64_t sec_tokens_ms;
+	union {
+		struct jv_client c;
+		struct jv_server s;
+	} u;
+	uint8_t scratch[JV_WIRE_MAX];  /* one datagram: no per-packet malloc */
+	uint8_t plain[JV_WIRE_MAX];
+};
+
+/* session.c */
+void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
+		     const uint8_t id[16], uint64_t now);
+/* Applies a transition if the table allows it (SessionStateChange) or
+ * emits TransitionRejected; returns true if applied. */
+bool jv_session_transition(struct jv_endpoint *ep, struct jv_session *s,
+			   enum jv_state to, enum jv_reason why,
+			   const char *transport, uint64_t now);
+/* →TERMINATED, SessionTerminated; wipes keys. Caller tells the peer first. */
+void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
+			  enum jv_reason why, const char *transport,
+			  uint64_t now);
+uint64_t jv_session_transportless_age(const struct jv_session *s,
+				      uint64_t now);
+/* Session TTL deadline (lifetime or transportless TTL), NEVER if none. */
+uint64_t jv_session_ttl_deadline(const struct jv_endpoint *ep,
+				 const struct jv_session *s);
+/* The TTL reason due at now, or JV_R_NONE. */
+enum jv_reason jv_session_ttl_due(const struct jv_endpoint *ep,
+				  const struct jv_session *s, uint64_t now);
+/* Rotates the data send key if due; emits KeyRotated. */
+void jv_session_maybe_rekey(struct jv_endpoint *ep, struct jv_session *s,
+			    uint64_t now);
+uint64_t jv_session_rekey_deadline(const struct jv_endpoint *ep,
+				   const struct jv_session *s);
+
+/* Seals and sends a control message on path. */
+void jv_send_ctrl(struct jv_endpoint *ep, struct jv_session *s,
+		  const struct jv_path *path, const struct jv_ctrl *c);
+void jv_send_raw(struct jv_endpoint *ep, const struct jv_path *path,
+		 const uint8_t *buf, size_t len);
+
+/* Event helpers. */
+struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
+			    const char *type, const struct jv_session *s);
+void jv_ev_end(struct jv_endpoint *ep);
+/* Security events are rate limited; returns false if this one is dropped. */
+bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now);
+void jv_ev_security(struct jv_endpoint *ep, const struct jv_session *s,
+		    const char *type, enum jv_reason why,
+		    const char *transport, uint64_t now);
+void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,
+			   bool ok, enum jv_reason why, const char *candidate,
+			   uint64_t now);
+void jv_ev_transport_dead(struct jv_endpoint *ep, const struct jv_session *s,
+			  const char *transport, enum jv_reason why,
+			  uint64_t last_rx_age, uint64_t now);
+
+void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
+bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
+
+/* client.c */
+int jv_client_init(struct jv_endpoint *ep, uint64_t now);
+void jv_client_start(struct jv_endpoint *ep, uint64_t now);
+void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		    const uint8_t *buf, size_t len, uint64_t now);
+int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			 size_t len, uint64_t now);
+void jv_client_tick(struct jv_endpoint *ep, uint64_t now);
+uint64_t jv_client_deadline(const struct jv_endpoint *ep);
+void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
+			      enum jv_reason why, uint64_t now);
+void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now);
+int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
+			uint64_t now);
+void jv_client_free(struct jv_endpoint *ep);
+
+/* server.c */
+int jv_server_init(struct jv_endpoint *ep, uint64_t now);
+void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		    const uint8_t *buf, size_t len, uint64_t now);
+int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			 size_t len, uint64_t now);
+void jv_server_tick(struct jv_endpoint *ep, uint64_t now);
+uint64_t jv_server_deadline(const struct jv_endpoint *ep);
+int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			enum jv_reason why, uint64_t now);
+void jv_server_free(struct jv_endpoint *ep);
+
+#endif
