@@ -559,6 +559,13 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		goto drop;
 	switch (m.type) {
 	case JV_CTRL_HEARTBEAT_ACK:
+		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
+		/* the server no longer holds our binding (it saw silence we
+		 * did not): reattach on the same transport */
+		if ((m.u.hb.flags & JV_HB_REATTACH_NEEDED) &&
+		    s->state == JV_STATE_ATTACHED && t == c->active)
+			enter_volatile(ep, JV_R_PEER_PATH_CHANGE, now);
+		break;
 	case JV_CTRL_PROBE_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
 		break;

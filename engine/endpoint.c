@@ -1,2 +1,246 @@
-/* stub: being written */
-typedef int jv_stub_engine_endpoint_c;
+/* The public endpoint API: one entry point per fact, dispatched to the
+ * client or server half. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limiter.h"
+#include "engine/internal.h"
+
+static bool is_client(const struct jv_endpoint *ep)
+{
+	return ep->cfg.role == JV_ROLE_CLIENT;
+}
+
+int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
+		    struct jv_endpoint **out)
+{
+	struct jv_endpoint *ep;
+	int rc;
+
+	if (!cfg->ops.send || !cfg->ops.deliver || !cfg->ops.event ||
+	    !cfg->ops.random)
+		return JV_ERR_INVAL;
+	if (sodium_init() < 0)
+		return JV_ERR_INVAL;
+	ep = calloc(1, sizeof(*ep));
+	if (!ep)
+		return JV_ERR_NOMEM;
+	ep->cfg = *cfg;
+	ep->cfg.peers = NULL;      /* copied by the server half */
+	ep->policy = cfg->policy;
+	ep->started_ms = now;
+	ep->sec_tokens = 20.0;
+	ep->sec_tokens_ms = now;
+	crypto_scalarmult_base(ep->static_pub, cfg->private_key);
+	jv_audit_init(&ep->audit, cfg->node_id, cfg->role, cfg->policy.version,
+		      cfg->ops.event, cfg->ctx);
+	ep->audit.ts_offset_ms = cfg->ts_offset_ms;
+	if (is_client(ep)) {
+		rc = jv_client_init(ep, now);
+	} else {
+		ep->cfg.peers = cfg->peers;
+		rc = jv_server_init(ep, now);
+		ep->cfg.peers = NULL;
+	}
+	if (rc != 0) {
+		jv_endpoint_free(ep);
+		return rc;
+	}
+	*out = ep;
+	return 0;
+}
+
+void jv_endpoint_free(struct jv_endpoint *ep)
+{
+	if (!ep)
+		return;
+	if (is_client(ep))
+		jv_client_free(ep);
+	else
+		jv_server_free(ep);
+	sodium_memzero(ep, sizeof(*ep));
+	free(ep);
+}
+
+void jv_endpoint_start(struct jv_endpoint *ep, uint64_t now)
+{
+	if (is_client(ep))
+		jv_client_start(ep, now);
+}
+
+void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		      const uint8_t *buf, size_t len, uint64_t now)
+{
+	if (is_client(ep))
+		jv_client_recv(ep, path, buf, len, now);
+	else
+		jv_server_recv(ep, path, buf, len, now);
+	sodium_memzero(ep->plain, sizeof(ep->plain));
+}
+
+int jv_endpoint_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			   size_t len, uint64_t now)
+{
+	return is_client(ep) ? jv_client_send_inner(ep, pkt, len, now)
+			     : jv_server_send_inner(ep, pkt, len, now);
+}
+
+void jv_endpoint_tick(struct jv_endpoint *ep, uint64_t now)
+{
+	if (is_client(ep))
+		jv_client_tick(ep, now);
+	else
+		jv_server_tick(ep, now);
+}
+
+uint64_t jv_endpoint_deadline(const struct jv_endpoint *ep)
+{
+	return is_client(ep) ? jv_client_deadline(ep) : jv_server_deadline(ep);
+}
+
+void jv_endpoint_transport_down(struct jv_endpoint *ep, uint32_t transport,
+				enum jv_reason reason, uint64_t now)
+{
+	if (is_client(ep))
+		jv_client_transport_down(ep, transport, reason, now);
+}
+
+void jv_endpoint_transport_up(struct jv_endpoint *ep, uint32_t transport,
+			      uint64_t now)
+{
+	if (is_client(ep))
+		jv_client_transport_up(ep, transport, now);
+}
+
+int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			  enum jv_reason reason, uint64_t now)
+{
+	if (is_client(ep)) {
+		if (session_id && ep->u.c.live &&
+		    sodium_memcmp(session_id, ep->u.c.s.id, 16) != 0)
+			return JV_ERR_NOTFOUND;
+		return jv_client_terminate(ep, reason, now);
+	}
+	return jv_server_terminate(ep, session_id, reason, now);
+}
+
+static void policy_event(struct jv_endpoint *ep, const char *type,
+			 enum jv_reason why, const char *detail, uint64_t now)
+{
+	struct jv_json *w = jv_ev_begin(ep, now, type, NULL);
+
+	jv_json_str(w, "reason_code", jv_reason_name(why));
+	jv_json_str(w, "detail", detail);
+	jv_ev_end(ep);
+}
+
+void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
+			    uint64_t now)
+{
+	char detail[64];
+
+	ep->policy = *p;
+	memcpy(ep->audit.policy_version, p->version,
+	       sizeof(ep->audit.policy_version));
+	snprintf(detail, sizeof(detail), "policy %s in force", p->version);
+	policy_event(ep, "PolicyLoaded", JV_R_POLICY_VALID, detail, now);
+}
+
+void jv_endpoint_policy_rejected(struct jv_endpoint *ep, const char *detail,
+				 uint64_t now)
+{
+	policy_event(ep, "PolicyRejected", JV_R_POLICY_INVALID, detail, now);
+}
+
+const struct jv_policy *jv_endpoint_policy(const struct jv_endpoint *ep)
+{
+	return &ep->policy;
+}
+
+static void session_info(const struct jv_endpoint *ep,
+			 const struct jv_session *s, const char *peer,
+			 const char *transport, uint32_t switches, uint64_t now,
+			 struct jv_session_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	memcpy(out->session_id, s->id, 16);
+	snprintf(out->peer, sizeof(out->peer), "%s", peer);
+	out->state = s->state;
+	out->state_version = s->state_version;
+	snprintf(out->transport, sizeof(out->transport), "%s",
+		 s->state == JV_STATE_ATTACHED && transport ? transport : "");
+	out->session_age_ms = now - s->created_ms;
+	out->transportless_age_ms = jv_session_transportless_age(s, now);
+	out->switches_last_min = switches;
+	out->bytes_in = s->bytes_in;
+	out->bytes_out = s->bytes_out;
+	out->key_epoch = s->keys.tx_epoch;
+	(void)ep;
+}
+
+bool jv_endpoint_session_next(const struct jv_endpoint *ep, uint32_t *cursor,
+			      uint64_t now, struct jv_session_info *out)
+{
+	if (is_client(ep)) {
+		const struct jv_client *c = &ep->u.c;
+
+		if (*cursor > 0 || !c->live)
+			return false;
+		(*cursor)++;
+		session_info(ep, &c->s, "server",
+			     c->active >= 0 ? c->tr[c->active].cfg.id : NULL,
+			     jv_limiter_count(&c->limiter, now), now, out);
+		return true;
+	}
+	const struct jv_server *sv = &ep->u.s;
+	const struct jv_session *s = jv_table_next(sv->table, cursor);
+
+	if (!s)
+		return false;
+	session_info(ep, s, sv->peers[s->peer].name, s->tid.id,
+		     s->attach_epoch, now, out);
+	return true;
+}
+
+bool jv_endpoint_transport(const struct jv_endpoint *ep, uint32_t i,
+			   uint64_t now, struct jv_transport_info *out)
+{
+	const struct jv_client *c = &ep->u.c;
+	const struct jv_ctransport *tr;
+	uint32_t samples;
+
+	if (!is_client(ep) || i >= c->ntr)
+		return false;
+	tr = &c->tr[i];
+	memset(out, 0, sizeof(*out));
+	memcpy(out->id, tr->cfg.id, sizeof(out->id));
+	out->proto = tr->cfg.proto;
+	out->state = tr->state == TR_ACTIVE ? "active"
+		     : tr->state == TR_DEAD || !tr->link_up ? "dead"
+							     : "standby";
+	out->loss_ratio = jv_health_loss(&tr->health, now,
+					 ep->policy.loss_window_ms, &samples);
+	out->rtt_ms = tr->health.srtt_ms;
+	out->last_rx_age_ms = jv_health_rx_age(&tr->health, now);
+	return true;
+}
+
+enum jv_state jv_endpoint_client_state(const struct jv_endpoint *ep)
+{
+	if (!is_client(ep) || !ep->u.c.live)
+		return JV_STATE_TERMINATED;
+	return ep->u.c.s.state;
+}
+
+void jv_endpoint_stats(const struct jv_endpoint *ep,
+		       struct jv_endpoint_stats *out)
+{
+	struct jv_session_info si;
+	uint32_t cursor = 0;
+
+	*out = ep->stats;
+	memset(out->sessions_by_state, 0, sizeof(out->sessions_by_state));
+	while (jv_endpoint_session_next(ep, &cursor, ep->started_ms, &si))
+		out->sessions_by_state[si.state]++;
+}

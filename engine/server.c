@@ -1,2 +1,707 @@
-/* stub: being written */
-typedef int jv_stub_engine_server_c;
+/* The server endpoint: many sessions in a bounded table, each bound to the
+ * path its client last proved. The server never picks a path itself: it
+ * detects silence, and validates the client's reattach requests (checks
+ * B1..B8, docs/protocol.md) before any state changes. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/internal.h"
+
+#define TOMBSTONE_MIN_MS 60000
+
+static struct jv_server *S(struct jv_endpoint *ep)
+{
+	return &ep->u.s;
+}
+
+static uint32_t rand_u32(void *ctx)
+{
+	struct jv_endpoint *ep = ctx;
+	uint32_t v;
+
+	jv_random(ep, &v, sizeof(v));
+	return v;
+}
+
+/* ---- scheduling ---- */
+
+static uint64_t session_deadline(const struct jv_endpoint *ep,
+				 const struct jv_session *s)
+{
+	const struct jv_policy *p = &ep->policy;
+	uint64_t d = jv_session_ttl_deadline(ep, s), r;
+
+	r = jv_session_rekey_deadline(ep, s);
+	if (r < d)
+		d = r;
+	if (s->state == JV_STATE_ATTACHED) {
+		r = s->last_rx_bound_ms + p->heartbeat_volatile_ms + 1;
+		if (r < d)
+			d = r;
+	} else if (s->state == JV_STATE_VOLATILE) {
+		r = s->state_since_ms + p->volatile_to_degraded_ms;
+		if (r < d)
+			d = r;
+	}
+	return d;
+}
+
+static void reschedule(struct jv_endpoint *ep, struct jv_session *s)
+{
+	jv_table_set_deadline(S(ep)->table, s->local_index,
+			      session_deadline(ep, s));
+}
+
+/* ---- termination and tombstones ---- */
+
+static enum jv_reason tomb_deny_reason(enum jv_reason why)
+{
+	switch (why) {
+	case JV_R_TRANSPORT_TTL_EXCEEDED:
+		return JV_R_TRANSPORT_TTL_EXCEEDED;
+	case JV_R_SESSION_LIFETIME_EXCEEDED:
+		return JV_R_SESSION_EXPIRED;
+	default:
+		return JV_R_INVALID_STATE_FOR_REATTACH;
+	}
+}
+
+static void send_terminate(struct jv_endpoint *ep, struct jv_session *s,
+			   enum jv_reason why)
+{
+	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
+
+	m.u.term.reason = (uint8_t)why;
+	jv_send_ctrl(ep, s, &s->path, &m);
+}
+
+/* Ends a session: tells the peer (unless it told us), leaves a tombstone
+ * that can still answer the client authentically, frees the slot. */
+static void terminate(struct jv_endpoint *ep, struct jv_session *s,
+		      enum jv_reason why, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_tombstone *tb = &sv->tomb[sv->tomb_next];
+	uint64_t keep = ep->policy.transport_lost_ttl_ms;
+
+	if (why != JV_R_PEER_TERMINATED)
+		send_terminate(ep, s, why);
+	sodium_memzero(tb, sizeof(*tb));
+	tb->used = true;
+	tb->local_index = s->local_index;
+	tb->remote_index = s->remote_index;
+	memcpy(tb->ctrl_rx, s->keys.ctrl_rx, 32);
+	memcpy(tb->ctrl_tx, s->keys.ctrl_tx, 32);
+	tb->tx_counter = s->keys.tx_counter;
+	tb->until_ms = now + (keep > TOMBSTONE_MIN_MS ? keep : TOMBSTONE_MIN_MS);
+	tb->deny_reason = (uint8_t)tomb_deny_reason(why);
+	sv->tomb_next = (sv->tomb_next + 1) % JV_TOMBSTONES;
+
+	jv_session_terminate(ep, s, why, NULL, now);
+	if (sv->peer_session[s->peer] == s->local_index)
+		sv->peer_session[s->peer] = 0;
+	jv_table_remove(sv->table, s->local_index);
+	sv->free_list[sv->nfree++] = (uint32_t)(s - sv->pool);
+	sodium_memzero(s, sizeof(*s));
+}
+
+static struct jv_tombstone *tomb_find(struct jv_endpoint *ep, uint32_t index,
+				      uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+
+	for (int i = 0; i < JV_TOMBSTONES; i++) {
+		struct jv_tombstone *tb = &sv->tomb[i];
+		if (tb->used && tb->local_index == index && now < tb->until_ms)
+			return tb;
+	}
+	return NULL;
+}
+
+/* A terminated session's client still talks: answer authentically so it
+ * learns the session is over, without any event (the session is closed). */
+static void tomb_answer(struct jv_endpoint *ep, struct jv_tombstone *tb,
+			const struct jv_path *path, const struct jv_hdr *h,
+			const uint8_t *buf, size_t len)
+{
+	struct jv_keys k;
+	struct jv_ctrl in, out;
+	uint8_t body[JV_CTRL_MAX_BODY];
+	int n;
+
+	if (h->type != JV_MSG_CONTROL || len - JV_HDR_LEN - JV_TAG_LEN >
+						 sizeof(ep->plain))
+		return;
+	if (jv_noise_decrypt(tb->ctrl_rx, h->counter, buf, JV_HDR_LEN,
+			     buf + JV_HDR_LEN, len - JV_HDR_LEN, ep->plain) != 0)
+		return;
+	if (jv_ctrl_decode(&in, h->subtype, ep->plain,
+			   len - JV_HDR_LEN - JV_TAG_LEN) != 0 ||
+	    in.type == JV_CTRL_TERMINATE)
+		return;
+	memset(&out, 0, sizeof(out));
+	if (in.type == JV_CTRL_REATTACH_REQ) {
+		out.type = JV_CTRL_REATTACH_DENY;
+		out.u.deny.req_counter = h->counter;
+		out.u.deny.reason = tb->deny_reason;
+	} else {
+		out.type = JV_CTRL_TERMINATE;
+		out.u.term.reason = JV_R_PEER_TERMINATED;
+	}
+	n = jv_ctrl_encode(&out, body, sizeof(body));
+	memset(&k, 0, sizeof(k));
+	memcpy(k.ctrl_tx, tb->ctrl_tx, 32);
+	k.tx_counter = tb->tx_counter;
+	n = jv_keys_seal(&k, JV_MSG_CONTROL, out.type, tb->remote_index, body,
+			 (size_t)n, ep->scratch, sizeof(ep->scratch));
+	tb->tx_counter = k.tx_counter;
+	jv_keys_wipe(&k);
+	if (n > 0)
+		jv_send_raw(ep, path, ep->scratch, (size_t)n);
+}
+
+/* ---- timers ---- */
+
+static void session_timers(struct jv_endpoint *ep, struct jv_session *s,
+			   uint64_t now)
+{
+	const struct jv_policy *p = &ep->policy;
+	enum jv_reason ttl = jv_session_ttl_due(ep, s, now);
+
+	if (ttl != JV_R_NONE) {
+		terminate(ep, s, ttl, now);
+		return;
+	}
+	jv_session_maybe_rekey(ep, s, now);
+	if (s->state == JV_STATE_ATTACHED &&
+	    now - s->last_rx_bound_ms > p->heartbeat_volatile_ms) {
+		jv_ev_transport_dead(ep, s, s->tid.id, JV_R_HEARTBEAT_TIMEOUT,
+				     now - s->last_rx_bound_ms, now);
+		jv_session_transition(ep, s, JV_STATE_VOLATILE,
+				      JV_R_HEARTBEAT_TIMEOUT, NULL, now);
+	}
+	if (s->state == JV_STATE_VOLATILE &&
+	    now - s->state_since_ms >= p->volatile_to_degraded_ms)
+		jv_session_transition(ep, s, JV_STATE_DEGRADED,
+				      JV_R_VOLATILE_PERSISTED, NULL, now);
+	reschedule(ep, s);
+}
+
+void jv_server_tick(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_session *s;
+	uint32_t index;
+
+	while ((s = jv_table_expire(sv->table, now, &index)) != NULL)
+		session_timers(ep, s, now);
+	for (int i = 0; i < JV_TOMBSTONES; i++)
+		if (sv->tomb[i].used && now >= sv->tomb[i].until_ms)
+			sodium_memzero(&sv->tomb[i], sizeof(sv->tomb[i]));
+}
+
+uint64_t jv_server_deadline(const struct jv_endpoint *ep)
+{
+	const struct jv_server *sv = &ep->u.s;
+	uint64_t d = jv_table_next_deadline(sv->table);
+
+	for (int i = 0; i < JV_TOMBSTONES; i++)
+		if (sv->tomb[i].used && sv->tomb[i].until_ms < d)
+			d = sv->tomb[i].until_ms;
+	return d;
+}
+
+/* ---- handshake ---- */
+
+static int find_peer(const struct jv_server *sv, const uint8_t pub[32])
+{
+	int found = -1;
+
+	/* constant time in the key: every peer is compared */
+	for (uint32_t i = 0; i < sv->npeers; i++)
+		if (sodium_memcmp(sv->peers[i].public_key, pub, 32) == 0)
+			found = (int)i;
+	return found;
+}
+
+static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
+		       const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_noise hs;
+	struct jv_hs_init_payload pl;
+	uint8_t payload[JV_HS_INIT_PAYLOAD], e[32], k1[32], k2[32], h[64];
+	uint8_t *out = ep->scratch;
+	struct jv_session *s;
+	size_t plen = 0, n = 0;
+	uint32_t sender = jv_get_le32(buf + 4), index = 0;
+	int peer;
+	bool retransmit = false;
+	struct jv_json *w;
+
+	jv_noise_init(&hs, false, (const uint8_t *)JV_PROLOGUE,
+		      strlen(JV_PROLOGUE), ep->cfg.private_key, NULL,
+		      ep->cfg.psk);
+	if (jv_noise_read_msg1(&hs, buf + 8, len - 8, payload, sizeof(payload),
+			       &plen) != 0 ||
+	    (peer = find_peer(sv, jv_noise_remote_static(&hs))) < 0 ||
+	    jv_hs_init_payload_decode(&pl, payload, plen) != 0 ||
+	    sender == 0) {
+		jv_ev_security(ep, NULL, "SecurityValidationFailed",
+			       JV_R_BAD_HANDSHAKE, NULL, now);
+		goto out;
+	}
+	if (pl.timestamp_ms <= sv->peer_last_hs_ts[peer]) {
+		/* an old HS_INIT seen again: never a new session */
+		struct jv_json *rw;
+
+		ep->stats.security_events++;
+		if (ep->policy.emit_security_events && jv_sec_allow(ep, now)) {
+			rw = jv_ev_begin(ep, now, "SecurityReplayDetected", NULL);
+			jv_json_str(rw, "reason_code",
+				    jv_reason_name(JV_R_REPLAY_DETECTED));
+			jv_json_str(rw, "transport_id", pl.tid.id);
+			jv_json_str(rw, "freshness_marker_type", "timestamp");
+			jv_ev_end(ep);
+		}
+		goto out;
+	}
+	if (!(ep->policy.allowed_protocols & pl.tid.proto) ||
+	    pl.tid.proto != path->proto) {
+		jv_ev_security(ep, NULL, "SecurityValidationFailed",
+			       JV_R_POLICY_DENIED, pl.tid.id, now);
+		goto out;
+	}
+	s = jv_table_by_id(sv->table, pl.session_id);
+	if (s) {
+		/* the same client again before any packet confirmed the
+		 * session: its HS_RESP was lost. Redo the keys, no events. */
+		if (s->peer != (uint32_t)peer || s->confirmed) {
+			jv_ev_security(ep, NULL, "SecurityValidationFailed",
+				       JV_R_BAD_HANDSHAKE, pl.tid.id, now);
+			goto out;
+		}
+		retransmit = true;
+	} else {
+		if (sv->peer_session[peer]) {
+			struct jv_session *old = jv_table_by_index(
+				sv->table, sv->peer_session[peer]);
+			/* the peer started anew: its old session is over */
+			if (old)
+				terminate(ep, old, JV_R_PEER_TERMINATED, now);
+		}
+		if (sv->nfree == 0) {
+			ep->stats.rx_dropped++;
+			goto out;
+		}
+		s = &sv->pool[sv->free_list[sv->nfree - 1]];
+		jv_session_init(ep, s, pl.session_id, now);
+		if (jv_table_insert(sv->table, pl.session_id, s, &index) != 0)
+			goto out;
+		sv->nfree--;
+		s->local_index = index;
+		s->peer = (uint32_t)peer;
+		memcpy(s->prev_id, pl.prev_session_id, 16);
+		s->tokens = 2.0 * ep->policy.max_switches_per_min;
+		s->tokens_ms = now;
+		sv->peer_session[peer] = index;
+	}
+	sv->peer_last_hs_ts[peer] = pl.timestamp_ms;
+	s->remote_index = sender;
+	s->path = *path;
+	s->tid = pl.tid;
+	s->last_rx_bound_ms = now;
+
+	jv_random(ep, e, sizeof(e));
+	out[0] = JV_MSG_HS_RESP;
+	out[1] = out[2] = out[3] = 0;
+	jv_put_le32(out + 4, s->local_index);
+	jv_put_le32(out + 8, sender);
+	if (jv_noise_write_msg2(&hs, e, pl.session_id, 16, out + 12,
+				sizeof(ep->scratch) - 12, &n) != 0)
+		goto out;
+	jv_noise_split(&hs, k1, k2, h);
+	jv_keys_wipe(&s->keys);
+	jv_keys_init(&s->keys, k1, k2, false, ep->policy.replay_window_size);
+	s->last_rekey_ms = now;
+
+	if (!retransmit) {
+		static const uint8_t zero[16];
+
+		w = jv_ev_begin(ep, now, "SessionCreated", s);
+		if (sodium_memcmp(s->prev_id, zero, 16) != 0) {
+			char hex[33];
+			jv_hex16(s->prev_id, hex);
+			jv_json_str(w, "previous_session_id", hex);
+		}
+		jv_json_str(w, "transport_id", s->tid.id);
+		jv_ev_end(ep);
+		jv_session_transition(ep, s, JV_STATE_ATTACHED,
+				      JV_R_HANDSHAKE_OK, s->tid.id, now);
+		ep->stats.handshakes_ok++;
+	}
+	jv_send_raw(ep, path, out, 12 + n);
+	reschedule(ep, s);
+out:
+	jv_noise_wipe(&hs);
+	sodium_memzero(e, sizeof(e));
+	sodium_memzero(k1, sizeof(k1));
+	sodium_memzero(k2, sizeof(k2));
+	sodium_memzero(h, sizeof(h));
+	sodium_memzero(payload, sizeof(payload));
+}
+
+/* ---- reattach: checks B1..B8 (docs/protocol.md) ---- */
+
+static bool take_token(struct jv_endpoint *ep, struct jv_session *s,
+		       uint64_t now)
+{
+	/* an abuse bound, not the policy limiter (which the client runs):
+	 * twice the policy's rate, so honest clients never meet it */
+	double cap = 2.0 * ep->policy.max_switches_per_min;
+
+	s->tokens += (double)(now - s->tokens_ms) * cap / 60000.0;
+	if (s->tokens > cap)
+		s->tokens = cap;
+	s->tokens_ms = now;
+	if (s->tokens < 1.0)
+		return false;
+	s->tokens -= 1.0;
+	return true;
+}
+
+static void send_ack(struct jv_endpoint *ep, struct jv_session *s,
+		     const struct jv_path *path, uint64_t req_counter)
+{
+	struct jv_ctrl m = { .type = JV_CTRL_REATTACH_ACK };
+
+	m.u.ack.req_counter = req_counter;
+	m.u.ack.attach_epoch = s->attach_epoch;
+	jv_send_ctrl(ep, s, path, &m);
+}
+
+static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
+			const struct jv_path *path, const struct jv_ctrl *m,
+			uint64_t hdr_counter, uint64_t now)
+{
+	const struct jv_policy *p = &ep->policy;
+	const char *cand = m->u.req.tid.id;
+	uint64_t age = now - s->created_ms, ts = m->u.req.timestamp_ms;
+	bool same_tid = strcmp(cand, s->tid.id) == 0;
+	bool same = s->state == JV_STATE_ATTACHED && same_tid &&
+		    jv_path_eq(path, &s->path);
+	enum jv_reason deny = JV_R_NONE;
+	struct jv_ctrl d = { .type = JV_CTRL_REATTACH_DENY };
+	struct jv_json *w;
+
+	/* B5 passed (the AEAD opened). B6: binding and freshness. A request
+	 * failing here may be an attacker's copy: logged, never counted. */
+	if (m->u.req.counter != hdr_counter ||
+	    sodium_memcmp(m->u.req.session_id, s->id, 16) != 0) {
+		jv_ev_security(ep, s, "SecurityValidationFailed", JV_R_BAD_PROOF,
+			       cand, now);
+		return;
+	}
+	if ((ts > age ? ts - age : age - ts) > p->reattach_proof_max_age_ms) {
+		jv_ev_security(ep, s, "SecurityValidationFailed",
+			       JV_R_STALE_REQUEST, cand, now);
+		return;
+	}
+	/* our ACK was lost: the client asks again for what it already has */
+	if (m->u.req.attach_epoch + 1 == s->attach_epoch && same_tid &&
+	    jv_path_eq(path, &s->path)) {
+		send_ack(ep, s, path, hdr_counter);
+		return;
+	}
+	/* From here on the request is the session's own, fresh and
+	 * authentic: a denial counts toward max_reattach_failures. */
+	if (s->state == JV_STATE_BIRTH || s->state == JV_STATE_TERMINATED)
+		deny = JV_R_INVALID_STATE_FOR_REATTACH;             /* B2 */
+	else if (m->u.req.attach_epoch != s->attach_epoch)
+		deny = JV_R_STALE_STATE_VERSION;                    /* B6 */
+	else if (!(p->allowed_protocols & m->u.req.tid.proto))
+		deny = JV_R_POLICY_DENIED;                          /* B7 */
+	else if (!take_token(ep, s, now))
+		deny = JV_R_RATE_LIMITED;                           /* B7 */
+	else if (m->u.req.tid.proto != path->proto)
+		deny = JV_R_INVALID_TRANSPORT_CANDIDATE;            /* B8 */
+
+	if (!same) {
+		if (s->state == JV_STATE_ATTACHED)
+			jv_session_transition(ep, s, JV_STATE_VOLATILE,
+					      JV_R_PEER_PATH_CHANGE, NULL, now);
+		if (s->state != JV_STATE_RECOVERING)
+			jv_session_transition(ep, s, JV_STATE_RECOVERING,
+					      same_tid ? JV_R_HEALTH_RECOVERED
+						       : JV_R_SWITCH_INITIATED,
+					      NULL, now);
+	}
+	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
+	jv_json_str(w, "candidate_transport", cand);
+	jv_json_u64(w, "recovery_deadline_ms",
+		    now + p->recovery_window_ms + (uint64_t)ep->cfg.ts_offset_ms);
+	jv_ev_end(ep);
+
+	if (deny != JV_R_NONE) {
+		jv_ev_reattach_result(ep, s, false, deny, cand, now);
+		if (s->state == JV_STATE_RECOVERING)
+			jv_session_transition(ep, s, JV_STATE_DEGRADED,
+					      JV_R_REATTACH_VALIDATION_FAILED,
+					      NULL, now);
+		d.u.deny.req_counter = hdr_counter;
+		d.u.deny.reason = (uint8_t)deny;
+		jv_send_ctrl(ep, s, path, &d);
+		if (++s->reattach_failures > p->max_reattach_failures)
+			terminate(ep, s, JV_R_SECURITY_FAILURE, now);
+		return;
+	}
+	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
+	if (!same_tid) {
+		w = jv_ev_begin(ep, now, "TransportSwitch", s);
+		jv_json_str(w, "previous_transport", s->tid.id);
+		jv_json_str(w, "new_transport", cand);
+		/* the server sees one path per client: it has no ranking */
+		jv_json_u64(w, "candidate_count", 1);
+		jv_json_null(w, "loss_ratio");
+		jv_json_null(w, "latency_estimate_ms");
+		jv_json_bool(w, "explicit", true);
+		jv_ev_end(ep);
+	}
+	s->path = *path;
+	s->tid = m->u.req.tid;
+	s->attach_epoch++;
+	s->reattach_failures = 0;
+	s->last_rx_bound_ms = now;
+	if (!same)
+		jv_session_transition(ep, s, JV_STATE_ATTACHED,
+				      JV_R_REATTACH_SUCCESS, s->tid.id, now);
+	send_ack(ep, s, path, hdr_counter);
+}
+
+/* ---- data and control ---- */
+
+static bool ip_allowed(const struct jv_peer_cfg *peer, uint32_t ip)
+{
+	for (uint32_t i = 0; i < peer->nallowed; i++) {
+		uint8_t pfx = peer->allowed[i].prefix;
+		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
+
+		if ((ip & mask) == (peer->allowed[i].addr & mask))
+			return true;
+	}
+	return false;
+}
+
+static bool ipv4_addr(const uint8_t *pkt, size_t len, size_t off,
+		      uint32_t *ip)
+{
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return false;
+	*ip = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
+	      (uint32_t)pkt[off + 2] << 8 | pkt[off + 3];
+	return true;
+}
+
+static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
+		      const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_session *s;
+	struct jv_tombstone *tb;
+	struct jv_hdr h;
+	struct jv_ctrl m, r;
+	bool adv, is_req;
+	uint32_t src;
+	int n;
+
+	if (jv_hdr_decode(&h, buf, len) != 0)
+		goto drop;
+	is_req = h.type == JV_MSG_CONTROL && h.subtype == JV_CTRL_REATTACH_REQ;
+	s = jv_table_by_index(sv->table, h.receiver_index);
+	if (s) {
+		/* due timers first, so B3/B4 see the session as it is now */
+		session_timers(ep, s, now);
+		s = jv_table_by_index(sv->table, h.receiver_index);
+	}
+	if (!s) {                                                   /* B1 */
+		tb = tomb_find(ep, h.receiver_index, now);
+		if (tb)
+			tomb_answer(ep, tb, path, &h, buf, len);
+		else if (is_req)
+			jv_ev_security(ep, NULL, "SecurityValidationFailed",
+				       JV_R_UNKNOWN_SESSION, NULL, now);
+		goto drop;
+	}
+	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),
+			 now, ep->policy.heartbeat_volatile_ms, &adv);
+	if (n == JV_ERR_REPLAY && is_req) {
+		const char *cand = NULL;
+
+		if (jv_ctrl_decode(&m, h.subtype, ep->plain, (size_t)(len -
+				   JV_HDR_LEN - JV_TAG_LEN)) == 0)
+			cand = m.u.req.tid.id;
+		jv_ev_security(ep, s, "SecurityReplayDetected",
+			       JV_R_REPLAY_DETECTED, cand, now);
+		goto drop;
+	}
+	if (n < 0) {                                                /* B5 */
+		if (is_req)
+			jv_ev_security(ep, s, "SecurityValidationFailed",
+				       JV_R_BAD_PROOF, NULL, now);
+		goto drop;
+	}
+	s->confirmed = true;
+	if (jv_path_eq(path, &s->path))
+		s->last_rx_bound_ms = now;
+	if (h.type == JV_MSG_DATA) {
+		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src) ||
+		    !ip_allowed(&sv->peers[s->peer], src))
+			goto drop;
+		s->bytes_in += (uint64_t)n;
+		ep->stats.inner_delivered++;
+		ep->cfg.ops.deliver(ep->cfg.ctx, ep->plain, (size_t)n);
+		goto out;
+	}
+	if (jv_ctrl_decode(&m, h.subtype, ep->plain, (size_t)n) != 0)
+		goto drop;
+	memset(&r, 0, sizeof(r));
+	switch (m.type) {
+	case JV_CTRL_HEARTBEAT:
+		r.type = JV_CTRL_HEARTBEAT_ACK;
+		r.u.hb.seq = m.u.hb.seq;
+		if (s->state != JV_STATE_ATTACHED || !jv_path_eq(path, &s->path))
+			r.u.hb.flags = JV_HB_REATTACH_NEEDED;
+		jv_send_ctrl(ep, s, path, &r);
+		break;
+	case JV_CTRL_PROBE:
+		r.type = JV_CTRL_PROBE_ACK;
+		r.u.hb.seq = m.u.hb.seq;
+		jv_send_ctrl(ep, s, path, &r);
+		break;
+	case JV_CTRL_REATTACH_REQ:
+		on_reattach(ep, s, path, &m, h.counter, now);
+		break;
+	case JV_CTRL_TERMINATE:
+		terminate(ep, s, JV_R_PEER_TERMINATED, now);
+		return;
+	default:
+		goto drop;
+	}
+out:
+	s = jv_table_by_index(sv->table, h.receiver_index);
+	if (s)
+		reschedule(ep, s);
+	return;
+drop:
+	ep->stats.rx_dropped++;
+}
+
+void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
+		    const uint8_t *buf, size_t len, uint64_t now)
+{
+	ep->stats.rx_packets++;
+	switch (jv_wire_type(buf, len)) {
+	case JV_MSG_HS_INIT:
+		on_hs_init(ep, path, buf, len, now);
+		break;
+	case JV_MSG_DATA:
+	case JV_MSG_CONTROL:
+		on_sealed(ep, path, buf, len, now);
+		break;
+	default:
+		ep->stats.rx_dropped++;
+	}
+}
+
+int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			 size_t len, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_session *s = NULL;
+	uint32_t dst;
+	int n;
+
+	(void)now;
+	if (len > JV_INNER_MAX || !ipv4_addr(pkt, len, 16, &dst))
+		return JV_ERR_INVAL;
+	for (uint32_t i = 0; i < sv->npeers && !s; i++)
+		if (sv->peer_session[i] && ip_allowed(&sv->peers[i], dst))
+			s = jv_table_by_index(sv->table, sv->peer_session[i]);
+	if (!s)
+		return JV_ERR_NOTFOUND;
+	n = jv_keys_seal(&s->keys, JV_MSG_DATA, 0, s->remote_index, pkt, len,
+			 ep->scratch, sizeof(ep->scratch));
+	if (n < 0)
+		return n;
+	s->bytes_out += len;
+	ep->stats.inner_sent++;
+	jv_send_raw(ep, &s->path, ep->scratch, (size_t)n);
+	return 0;
+}
+
+int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			enum jv_reason why, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_session *s;
+	uint32_t cursor = 0;
+	int found = 0;
+
+	if (session_id) {
+		s = jv_table_by_id(sv->table, session_id);
+		if (!s)
+			return JV_ERR_NOTFOUND;
+		terminate(ep, s, why, now);
+		return 0;
+	}
+	while ((s = jv_table_next(sv->table, &cursor)) != NULL) {
+		terminate(ep, s, why, now);
+		found++;
+	}
+	return found ? 0 : JV_ERR_NOTFOUND;
+}
+
+int jv_server_init(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
+	int rc;
+
+	(void)now;
+	memset(sv, 0, sizeof(*sv));
+	if (ep->cfg.npeers == 0 || ep->cfg.npeers > JV_MAX_PEERS)
+		return JV_ERR_INVAL;
+	sv->npeers = ep->cfg.npeers;
+	sv->peers = calloc(sv->npeers, sizeof(*sv->peers));
+	sv->peer_last_hs_ts = calloc(sv->npeers, sizeof(uint64_t));
+	sv->peer_session = calloc(sv->npeers, sizeof(uint32_t));
+	sv->pool = calloc(cap, sizeof(*sv->pool));
+	sv->free_list = calloc(cap, sizeof(uint32_t));
+	if (!sv->peers || !sv->peer_last_hs_ts || !sv->peer_session ||
+	    !sv->pool || !sv->free_list)
+		return JV_ERR_NOMEM;
+	memcpy(sv->peers, ep->cfg.peers, sv->npeers * sizeof(*sv->peers));
+	for (uint32_t i = 0; i < cap; i++)
+		sv->free_list[i] = cap - 1 - i;
+	sv->nfree = cap;
+	rc = jv_table_new(&sv->table, cap, rand_u32, ep);
+	return rc;
+}
+
+void jv_server_free(struct jv_endpoint *ep)
+{
+	struct jv_server *sv = S(ep);
+
+	if (sv->pool) {
+		uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
+		sodium_memzero(sv->pool, cap * sizeof(*sv->pool));
+	}
+	sodium_memzero(sv->tomb, sizeof(sv->tomb));
+	jv_table_free(sv->table);
+	free(sv->peers);
+	free(sv->peer_last_hs_ts);
+	free(sv->peer_session);
+	free(sv->pool);
+	free(sv->free_list);
+}

@@ -102,7 +102,7 @@ int jv_keys_open(struct jv_keys *k, const struct jv_hdr *h, const uint8_t *pkt,
 		goto out;
 	}
 	if (jv_replay_update(&k->replay, h->counter) != 0) {
-		sodium_memzero(out, ct_len - JV_TAG_LEN);
+		/* authentic, so out is kept: the caller may log what was replayed */
 		rc = JV_ERR_REPLAY;
 		goto out;
 	}

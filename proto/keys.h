@@ -46,7 +46,7 @@ int jv_keys_seal(struct jv_keys *k, uint8_t type, uint8_t subtype,
  * Opens a DATA or CONTROL datagram whose header h was decoded from pkt.
  * Authenticates first; then the replay window: returns JV_ERR_AUTH (tag
  * failed, unknown epoch), JV_ERR_REPLAY (authentic but counter seen or too
- * old) or the plaintext length written to out (cap >= len - 32).
+ * old; out still holds the plaintext, for logging) or the plaintext length written to out (cap >= len - 32).
  * A DATA packet of the next epoch moves the receive ratchet forward and
  * keeps the previous key for grace_ms. *epoch_advanced is set if so.
  */

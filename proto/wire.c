@@ -127,10 +127,11 @@ static size_t ctrl_len(uint8_t type)
 {
 	switch (type) {
 	case JV_CTRL_HEARTBEAT:
-	case JV_CTRL_HEARTBEAT_ACK:
 	case JV_CTRL_PROBE:
 	case JV_CTRL_PROBE_ACK:
 		return 4;
+	case JV_CTRL_HEARTBEAT_ACK:
+		return 5;
 	case JV_CTRL_REATTACH_REQ:
 		return 16 + 8 + 8 + 4 + TID_WIRE_LEN;
 	case JV_CTRL_REATTACH_ACK:
@@ -158,6 +159,8 @@ int jv_ctrl_encode(const struct jv_ctrl *c, uint8_t *out, size_t cap)
 	case JV_CTRL_PROBE:
 	case JV_CTRL_PROBE_ACK:
 		jv_put_le32(out, c->u.hb.seq);
+		if (c->type == JV_CTRL_HEARTBEAT_ACK)
+			out[4] = c->u.hb.flags;
 		break;
 	case JV_CTRL_REATTACH_REQ:
 		memcpy(out, c->u.req.session_id, 16);
@@ -198,6 +201,11 @@ int jv_ctrl_decode(struct jv_ctrl *c, uint8_t type, const uint8_t *buf,
 	case JV_CTRL_PROBE:
 	case JV_CTRL_PROBE_ACK:
 		c->u.hb.seq = jv_get_le32(buf);
+		if (type == JV_CTRL_HEARTBEAT_ACK) {
+			c->u.hb.flags = buf[4];
+			if (c->u.hb.flags & ~JV_HB_REATTACH_NEEDED)
+				return JV_ERR_INVAL;
+		}
 		break;
 	case JV_CTRL_REATTACH_REQ:
 		memcpy(c->u.req.session_id, buf, 16);

@@ -72,7 +72,8 @@ struct jv_hdr {
 struct jv_ctrl {
 	uint8_t type;
 	union {
-		struct { uint32_t seq; } hb;            /* HEARTBEAT(_ACK), PROBE(_ACK) */
+		/* HEARTBEAT(_ACK), PROBE(_ACK); flags only on HEARTBEAT_ACK */
+		struct { uint32_t seq; uint8_t flags; } hb;
 		struct {
 			uint8_t session_id[16];
 			uint64_t counter;        /* must equal the header counter */
@@ -87,6 +88,10 @@ struct jv_ctrl {
 };
 
 #define JV_CTRL_MAX_BODY 80
+
+/* HEARTBEAT_ACK flag: the server holds no binding for this session (it saw
+ * the path go silent); the client must reattach to be ATTACHED again. */
+#define JV_HB_REATTACH_NEEDED 0x01
 
 /* Message type of a datagram, or 0 if too short / unknown. */
 int jv_wire_type(const uint8_t *buf, size_t len);
