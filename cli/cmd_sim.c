@@ -1,2 +1,152 @@
-/* stub: being written */
-typedef int jv_stub_cli_cmd_sim_c;
+/* jvpn sim: runs scenarios, prints PASS/FAIL, writes events, and prints a
+ * readable timeline for people. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmds.h"
+#include "cli/util.h"
+#include "sim/sim.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: jvpn sim [--out FILE] [--timeline] SCENARIO.yaml...\n"
+		"\n"
+		"Runs each scenario: a real client and server engine over simulated\n"
+		"paths on a virtual clock. Prints 'PASS name' or 'FAIL name: why' per\n"
+		"scenario; exits 1 if any failed, 2 on a bad scenario file.\n"
+		"\n"
+		"  --out FILE    write the merged JSONL events (one scenario only)\n"
+		"  --timeline    print each scenario's state changes readably\n");
+}
+
+static const char *str(json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+	return s ? s : "-";
+}
+
+/* One line per state change and per notable event. */
+static void print_timeline(const struct jv_sim_result *res)
+{
+	for (size_t i = 0; i < res->nlines; i++) {
+		json_t *ev = json_loads(res->lines[i], 0, NULL);
+		const char *type;
+		char what[160];
+
+		if (!ev)
+			continue;
+		type = str(ev, "event_type");
+		what[0] = '\0';
+		if (strcmp(type, "SessionStateChange") == 0)
+			snprintf(what, sizeof(what), "%-10s -> %-10s (%s)",
+				 str(ev, "previous_state"), str(ev, "new_state"),
+				 str(ev, "reason_code"));
+		else if (strcmp(type, "TransportSwitch") == 0)
+			snprintf(what, sizeof(what), "switch %s -> %s",
+				 str(ev, "previous_transport"),
+				 str(ev, "new_transport"));
+		else if (strcmp(type, "TransportDead") == 0)
+			snprintf(what, sizeof(what), "transport %s dead (%s)",
+				 str(ev, "transport_id"), str(ev, "reason_code"));
+		else if (strcmp(type, "TransportSwitchDenied") == 0)
+			snprintf(what, sizeof(what), "switch to %s denied (%s)",
+				 str(ev, "transport_id"), str(ev, "reason_code"));
+		else if (strcmp(type, "SessionTerminated") == 0 ||
+			 strncmp(type, "Security", 8) == 0)
+			snprintf(what, sizeof(what), "%s (%s)", type,
+				 str(ev, "reason_code"));
+		else if (strcmp(type, "SessionCreated") == 0)
+			snprintf(what, sizeof(what), "session %.8s… created on %s",
+				 str(ev, "session_id"), str(ev, "transport_id"));
+		else if (strcmp(type, "ReattachResult") == 0)
+			snprintf(what, sizeof(what), "reattach on %s: %s (%s)",
+				 str(ev, "candidate_transport"),
+				 str(ev, "status"), str(ev, "reason_code"));
+		if (what[0])
+			printf("  %8lld ms  %-7s %s\n",
+			       (long long)json_integer_value(
+				       json_object_get(ev, "ts_ms")),
+			       str(ev, "role"), what);
+		json_decref(ev);
+	}
+}
+
+static int write_events(const char *path, const struct jv_sim_result *res)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	for (size_t i = 0; i < res->nlines; i++)
+		fprintf(f, "%s\n", res->lines[i]);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int jv_cmd_sim(int argc, char **argv)
+{
+	const char *out = NULL;
+	bool timeline = false;
+	int first = 1, failed = 0;
+
+	if (jv_wants_help(argc, argv)) {
+		usage(stdout);
+		return 0;
+	}
+	while (first < argc && argv[first][0] == '-' && argv[first][1]) {
+		if (strcmp(argv[first], "--out") == 0 && first + 1 < argc) {
+			out = argv[first + 1];
+			first += 2;
+		} else if (strcmp(argv[first], "--timeline") == 0) {
+			timeline = true;
+			first++;
+		} else {
+			fprintf(stderr, "jvpn sim: unknown option '%s'\n",
+				argv[first]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (first >= argc || (out && argc - first != 1)) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = first; i < argc; i++) {
+		struct jv_scenario *sc = calloc(1, sizeof(*sc));
+		struct jv_sim_result res;
+		struct jv_error err;
+		char *buf = NULL;
+		size_t len = 0;
+
+		if (!sc)
+			return 1;
+		if (jv_read_file(argv[i], JV_FILE_MAX, &buf, &len, &err) != 0 ||
+		    jv_scenario_parse(sc, buf, len, argv[i], &err) != 0) {
+			jv_print_error(&err);
+			free(buf);
+			free(sc);
+			return 2;
+		}
+		free(buf);
+		if (jv_sim_run(sc, &res) != 0) {
+			printf("FAIL %s: %s\n", sc->name, res.why);
+			failed++;
+		} else if (res.pass) {
+			printf("PASS %s\n", sc->name);
+		} else {
+			printf("FAIL %s: %s\n", sc->name, res.why);
+			failed++;
+		}
+		if (timeline)
+			print_timeline(&res);
+		if (out && write_events(out, &res) != 0)
+			failed++;
+		jv_sim_result_free(&res);
+		free(sc);
+	}
+	return failed ? 1 : 0;
+}

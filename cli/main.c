@@ -1,1 +1,69 @@
-int main(void) { return 0; }
+/* jvpn: one binary, subcommands from one table (dispatch and usage). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmds.h"
+#include "cli/util.h"
+
+#ifndef JV_VERSION
+#define JV_VERSION "0.1.0"
+#endif
+
+static int cmd_version(int argc, char **argv)
+{
+	if (jv_wants_help(argc, argv)) {
+		printf("usage: jvpn version\n\nPrints the version.\n");
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: jvpn version\n");
+		return 2;
+	}
+	printf("jvpn %s\n", JV_VERSION);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *args, *help;
+} commands[] = {
+	{ "genkey", jv_cmd_genkey, "", "print a new base64 X25519 private key" },
+	{ "pubkey", jv_cmd_pubkey, "< KEY", "read a private key on stdin, print its public key" },
+	{ "policy", jv_cmd_policy, "check FILE", "validate a policy, print the effective policy" },
+	{ "sim", jv_cmd_sim, "[--out FILE] [--timeline] FILE...", "run simulation scenarios" },
+	{ "audit", jv_cmd_audit, "verify FILE...", "check audit logs against the session rules" },
+	{ "version", cmd_version, "", "print the version" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: jvpn COMMAND [ARGS]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-8s %-36s %s\n", commands[i].name,
+			commands[i].args, commands[i].help);
+	fprintf(f, "\n'jvpn COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "jvpn: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -41,6 +41,10 @@ static bool field_eq(json_t *ev, const char *key, const char *want)
 
 static bool matches(json_t *ev, const struct jv_sim_matcher *m)
 {
+	json_int_t ts = json_integer_value(json_object_get(ev, "ts_ms"));
+
+	if ((uint64_t)ts < m->after_ms || (uint64_t)ts >= m->before_ms)
+		return false;
 	for (uint32_t i = 0; i < m->n; i++)
 		if (!field_eq(ev, m->key[i], m->val[i]))
 			return false;
@@ -55,6 +59,12 @@ static void describe(const struct jv_sim_matcher *m, char *buf, size_t cap)
 	for (uint32_t i = 0; i < m->n && n < cap; i++)
 		n += (size_t)snprintf(buf + n, cap - n, "%s%s: %s",
 				      i ? ", " : " ", m->key[i], m->val[i]);
+	if (m->after_ms && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, ", after_ms: %llu",
+				      (unsigned long long)m->after_ms);
+	if (m->before_ms != UINT64_MAX && n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, ", before_ms: %llu",
+				      (unsigned long long)m->before_ms);
 	if (n < cap)
 		snprintf(buf + n, cap - n, " }");
 }

@@ -49,6 +49,7 @@ struct jv_sim_matcher {
 	uint32_t n;
 	char key[JV_SIM_MAX_KV][40];
 	char val[JV_SIM_MAX_KV][72];
+	uint64_t after_ms, before_ms;   /* ts_ms window; 0 / UINT64_MAX = open */
 	int line;
 };
 
