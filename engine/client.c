@@ -723,8 +723,9 @@ void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		struct jv_ctransport *tr = &c->tr[i];
 
-		if ((int)i == hb || !tr->link_up || now < tr->next_probe_ms ||
-		    !allowed_proto(ep, tr->cfg.proto))
+		/* a candidate the policy forbids is probed too, so a denial
+		 * can say policy_denied rather than "nothing there" */
+		if ((int)i == hb || !tr->link_up || now < tr->next_probe_ms)
 			continue;
 		if (s->state == JV_STATE_RECOVERING && (int)i == c->candidate)
 			continue;
