@@ -1,2 +1,54 @@
-/* stub: being written */
-typedef int jv_stub_core_limiter_c;
+/* Switch limiter: the times of the last JV_LIMITER_MAX switches in a ring.
+ * Since max_switches_per_min is bounded by JV_LIMITER_MAX, the ring always
+ * holds enough history to tell whether the sliding minute is full. */
+#include "core/limiter.h"
+
+#include <string.h>
+
+#include "core/fsm.h"
+
+#define MINUTE_MS 60000u
+
+void jv_limiter_init(struct jv_limiter *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < l->count; i++) {
+		uint64_t t = l->at[(l->head + i) % JV_LIMITER_MAX];
+
+		/* (now - 60000, now], written so now < 60000 cannot wrap */
+		if (t <= now && now - t < MINUTE_MS)
+			n++;
+	}
+	return n;
+}
+
+int jv_limiter_check(const struct jv_limiter *l, const struct jv_policy *p,
+		     uint64_t now)
+{
+	/* a clock that went backwards is treated as inside the cooldown */
+	if (l->has_last &&
+	    (now < l->last_ms || now - l->last_ms < p->switch_cooldown_ms))
+		return JV_R_COOLDOWN_ACTIVE;
+	if (jv_limiter_count(l, now) >= p->max_switches_per_min)
+		return JV_R_SWITCH_RATE_LIMITED;
+	return 0;
+}
+
+void jv_limiter_record(struct jv_limiter *l, uint64_t now)
+{
+	if (l->count < JV_LIMITER_MAX) {
+		l->at[(l->head + l->count) % JV_LIMITER_MAX] = now;
+		l->count++;
+	} else {
+		l->at[l->head] = now;   /* overwrite the oldest */
+		l->head = (l->head + 1) % JV_LIMITER_MAX;
+	}
+	l->last_ms = now;
+	l->has_last = 1;
+}
