@@ -23,7 +23,7 @@ demo: build
 	@scripts/demo.sh $(BUILD)/jvpn
 
 bench: build
-	@scripts/bench.sh $(BUILD)
+	@scripts/bench.sh
 
 clean:
 	rm -rf build
