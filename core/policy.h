@@ -56,7 +56,8 @@ void jv_policy_defaults(struct jv_policy *p);
  * Parses a policy document held in buf[0..len) (YAML). Keys absent from the
  * document keep the value p already has, so callers start from
  * jv_policy_defaults() (a policy file) or from another policy (overrides).
- * With require_all, the six required keys must be present.
+ * With require_all, the seven required keys (version and the six marked
+ * required in CONTRACT section 3) must be present.
  * Unknown keys, wrong types and out-of-range values are refused; err names
  * `file`, the line, the dotted key, the value and the allowed range.
  * On error p is left unchanged.
