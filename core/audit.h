@@ -45,7 +45,11 @@ struct jv_audit {
 	int64_t ts_offset_ms;    /* added to engine time: wall clock at the edge */
 	jv_event_sink sink;
 	void *sink_ctx;
-	/* the event being built */
+	/* the event being built (its common fields are kept so that an
+	 * overflowing event can still be emitted, truncated, with its seq) */
+	uint64_t cur_ts;
+	const char *cur_type;
+	char cur_sid[33];
 	char line[JV_EVENT_MAX];
 	struct jv_json w;
 };
