@@ -40,7 +40,9 @@ struct jv_table {
 	uint32_t (*rand_u32)(void *);
 	void *rand_ctx;
 	/* wheel */
-	uint64_t tick;             /* every deadline < tick has been expired */
+	uint64_t tick;             /* every deadline < tick has been expired,
+				    * except those set later, "in the past" */
+	uint64_t past_min;         /* earliest of those, or UINT64_MAX */
 	uint32_t ntimers;
 	uint32_t bucket[WHEEL];
 	uint64_t bitmap[WHEEL / 64];
@@ -83,6 +85,7 @@ int jv_table_new(struct jv_table **out, uint32_t capacity,
 	}
 	for (uint32_t i = 0; i < WHEEL; i++)
 		t->bucket[i] = NONE;
+	t->past_min = UINT64_MAX;
 	t->rand_u32 = rand_u32;
 	t->rand_ctx = rand_ctx;
 	for (size_t i = 0; i < sizeof(t->sipkey); i += 4) {
@@ -183,9 +186,14 @@ static void timer_unlink(struct jv_table *t, uint32_t s)
 static void timer_link(struct jv_table *t, uint32_t s, uint64_t at)
 {
 	struct slot *e = &t->slots[s];
-	/* a deadline already past goes where the next expire looks first */
-	uint32_t b = (uint32_t)((at < t->tick ? t->tick : at) & WHEEL_MASK);
+	uint32_t b = (uint32_t)(at & WHEEL_MASK);
 
+	/* a deadline already past goes where the next expire looks first */
+	if (at < t->tick) {
+		b = (uint32_t)(t->tick & WHEEL_MASK);
+		if (at < t->past_min)
+			t->past_min = at;
+	}
 	e->deadline = at;
 	e->home = b;
 	e->prev = NONE;
@@ -230,11 +238,39 @@ uint64_t jv_table_next_deadline(const struct jv_table *t)
 	if (!t->ntimers)
 		return UINT64_MAX;
 	d = next_busy(t, (uint32_t)(t->tick & WHEEL_MASK));
-	return d >= WHEEL ? UINT64_MAX : t->tick + d;
+	if (d >= WHEEL)
+		return t->past_min;
+	return t->tick + d < t->past_min ? t->tick + d : t->past_min;
+}
+
+/* Entries set in the past wait in the current tick's bucket. */
+static void *expire_past(struct jv_table *t, uint64_t now, uint32_t *index)
+{
+	uint32_t b = (uint32_t)(t->tick & WHEEL_MASK);
+	uint64_t min = UINT64_MAX;
+
+	for (uint32_t s = t->bucket[b]; s != NONE; s = t->slots[s].next) {
+		uint64_t at = t->slots[s].deadline;
+
+		if (at <= now && at < t->tick) {
+			timer_unlink(t, s);
+			if (index)
+				*index = t->slots[s].index;
+			return t->slots[s].user;
+		}
+		if (at < t->tick && at < min)
+			min = at;
+	}
+	t->past_min = min;
+	return NULL;
 }
 
 void *jv_table_expire(struct jv_table *t, uint64_t now, uint32_t *index)
 {
+	void *u;
+
+	if (t->past_min <= now && (u = expire_past(t, now, index)))
+		return u;
 	if (now < t->tick)
 		return NULL;
 	/* a jump longer than the wheel: each bucket needs one look only */
@@ -260,8 +296,9 @@ void *jv_table_expire(struct jv_table *t, uint64_t now, uint32_t *index)
 			break;
 		t->tick++;
 	}
-	/* stay on now: a deadline set later for this same ms is still found */
-	t->tick = now;
+	/* every deadline <= now is done */
+	t->tick = now + 1;
+	t->past_min = UINT64_MAX;
 	return NULL;
 }
 

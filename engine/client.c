@@ -687,6 +687,7 @@ void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 	enum jv_reason ttl;
 	int hb;
 
+	c->last_tick_ms = now;
 	if (!c->live) {
 		if (now >= c->reconnect_at_ms)
 			new_session(ep, now);
@@ -744,6 +745,12 @@ static void dmin(uint64_t *d, uint64_t v)
 		*d = v;
 }
 
+static void dmin_after(uint64_t *d, uint64_t v, uint64_t after)
+{
+	if (v > after)
+		dmin(d, v);
+}
+
 uint64_t jv_client_deadline(const struct jv_endpoint *ep)
 {
 	const struct jv_client *c = &ep->u.c;
@@ -770,12 +777,16 @@ uint64_t jv_client_deadline(const struct jv_endpoint *ep)
 
 		if (tr->link_up && (int)i != hb)
 			dmin(&d, tr->next_probe_ms);
+		/* facts that only age: a time already looked at by a tick
+		 * changes nothing more, so it is not a deadline again */
 		for (int k = 0; k < JV_HEALTH_SLOTS; k++)
 			if (tr->health.probes[k].status == 1)
-				dmin(&d, tr->health.probes[k].sent_ms + to);
+				dmin_after(&d, tr->health.probes[k].sent_ms + to,
+					   c->last_tick_ms);
 		if (tr->health.has_rx)
-			dmin(&d, tr->health.last_rx_ms +
-					 p->heartbeat_volatile_ms + 1);
+			dmin_after(&d, tr->health.last_rx_ms +
+					       p->heartbeat_volatile_ms + 1,
+				   c->last_tick_ms);
 	}
 	switch (s->state) {
 	case JV_STATE_VOLATILE:

@@ -71,6 +71,7 @@ struct jv_client {
 	uint64_t next_reattach_tx_ms;
 	uint64_t first_req_counter;  /* of the current reattach attempt */
 	uint64_t reconnect_at_ms;
+	uint64_t last_tick_ms;       /* the last time timers were looked at */
 	enum jv_reason volatile_cause;
 	int last_denial;             /* last TransportSwitchDenied reason */
 	struct jv_limiter limiter;

@@ -551,8 +551,13 @@ int jv_sim_run(const struct jv_scenario *sc, struct jv_sim_result *res)
 		last_now = sm->now;
 		if (stuck > 100000) {
 			snprintf(res->why, sizeof(res->why),
-				 "virtual time stuck at %llu ms",
-				 (unsigned long long)sm->now);
+				 "virtual time stuck at %llu ms (client "
+				 "deadline %llu, server deadline %llu)",
+				 (unsigned long long)sm->now,
+				 (unsigned long long)jv_endpoint_deadline(
+					 sm->nodes[0].ep),
+				 (unsigned long long)jv_endpoint_deadline(
+					 sm->nodes[1].ep));
 			rc = JV_ERR_STATE;
 			goto out;
 		}

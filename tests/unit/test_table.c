@@ -198,6 +198,31 @@ static void test_timer_past_and_same_ms(void **state)
 	jv_table_free(t);
 }
 
+/* An entry not due on its bucket's turn must not hold time still. */
+static void test_timer_not_due_moves_on(void **state)
+{
+	struct jv_table *t = table(8);
+	uint32_t a, got;
+	uint8_t id[16];
+	uint64_t d1, d2;
+
+	(void)state;
+	make_id(id, 1);
+	jv_table_insert(t, id, &tag[1], &a);
+	jv_table_set_deadline(t, a, 20000);
+	d1 = jv_table_next_deadline(t);
+	assert_true(d1 <= 20000);
+	assert_null(jv_table_expire(t, d1, &got));
+	d2 = jv_table_next_deadline(t);
+	assert_true(d2 > d1 && d2 <= 20000);
+	/* the same ms processed twice, then a deadline for that ms */
+	assert_null(jv_table_expire(t, d1, &got));
+	jv_table_set_deadline(t, a, d1);
+	assert_true(jv_table_next_deadline(t) <= d1);
+	assert_ptr_equal(jv_table_expire(t, d1, &got), &tag[1]);
+	jv_table_free(t);
+}
+
 static void test_timer_far_and_jumps(void **state)
 {
 	struct jv_table *t = table(64);
@@ -296,6 +321,8 @@ static void test_differential(void **state)
 			for (int i = 0; i < REF; i++)
 				if (ref[i].live)
 					assert_true(ref[i].deadline > now);
+			/* nothing due: the next wake-up lies ahead */
+			assert_true(jv_table_next_deadline(t) > now);
 		} else if (ref[k].live) {
 			assert_ptr_equal(jv_table_by_index(t, ref[k].idx), &ref[k]);
 			assert_ptr_equal(jv_table_by_id(t, ref[k].id), &ref[k]);
@@ -315,6 +342,7 @@ int main(void)
 		cmocka_unit_test(test_iterate),
 		cmocka_unit_test(test_timer_exact),
 		cmocka_unit_test(test_timer_past_and_same_ms),
+		cmocka_unit_test(test_timer_not_due_moves_on),
 		cmocka_unit_test(test_timer_far_and_jumps),
 		cmocka_unit_test(test_differential),
 	};
