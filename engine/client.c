@@ -226,7 +226,11 @@ static enum jv_reason unfit(const struct jv_endpoint *ep, int t, uint64_t now)
 	if (tr->health.consecutive_drops >= p->max_consecutive_drops)
 		return JV_R_CONSECUTIVE_DROP_EXCEEDED;
 	loss = jv_health_loss(&tr->health, now, loss_window(ep, 0), &samples);
-	if (samples >= MIN_LOSS_SAMPLES && loss > p->loss_volatile_threshold)
+	/* Loss means a path that drops some and delivers some. While every
+	 * loss is in the trailing run of drops, the path may as well be dead:
+	 * the drop count or the heartbeat timeout will tell. */
+	if (samples >= MIN_LOSS_SAMPLES && loss > p->loss_volatile_threshold &&
+	    loss * samples > tr->health.consecutive_drops + 0.5)
 		return JV_R_LOSS_THRESHOLD_EXCEEDED;
 	if (p->latency_volatile_threshold_ms &&
 	    tr->health.srtt_ms > p->latency_volatile_threshold_ms)
@@ -679,6 +683,17 @@ static int hb_transport(const struct jv_client *c)
 	return -1;
 }
 
+/* Whether transport t gets health probes: every usable one except the one
+ * carrying heartbeats and the one a reattach is under way on. A candidate
+ * the policy forbids is probed too, so a denial can say policy_denied
+ * rather than "nothing there". */
+static bool probed(const struct jv_client *c, int t, int hb)
+{
+	if (t == hb || !c->tr[t].link_up)
+		return false;
+	return !(c->s.state == JV_STATE_RECOVERING && t == c->candidate);
+}
+
 void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -724,11 +739,7 @@ void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		struct jv_ctransport *tr = &c->tr[i];
 
-		/* a candidate the policy forbids is probed too, so a denial
-		 * can say policy_denied rather than "nothing there" */
-		if ((int)i == hb || !tr->link_up || now < tr->next_probe_ms)
-			continue;
-		if (s->state == JV_STATE_RECOVERING && (int)i == c->candidate)
+		if (!probed(c, (int)i, hb) || now < tr->next_probe_ms)
 			continue;
 		send_hb(ep, (int)i, JV_CTRL_PROBE, now);
 		/* probe faster while no transport is authoritative */
@@ -775,7 +786,7 @@ uint64_t jv_client_deadline(const struct jv_endpoint *ep)
 		const struct jv_ctransport *tr = &c->tr[i];
 		uint64_t to = probe_timeout(ep, tr);
 
-		if (tr->link_up && (int)i != hb)
+		if (probed(c, (int)i, hb))
 			dmin(&d, tr->next_probe_ms);
 		/* facts that only age: a time already looked at by a tick
 		 * changes nothing more, so it is not a deadline again */
@@ -793,14 +804,17 @@ uint64_t jv_client_deadline(const struct jv_endpoint *ep)
 		dmin(&d, s->state_since_ms + p->volatile_to_degraded_ms);
 		/* fall through */
 	case JV_STATE_DEGRADED:
+		/* when a denied switch may be allowed again */
 		if (c->limiter.has_last)
-			dmin(&d, c->limiter.last_ms + p->switch_cooldown_ms);
+			dmin_after(&d, c->limiter.last_ms + p->switch_cooldown_ms,
+				   c->last_tick_ms);
 		if (c->limiter.count) {
 			/* the oldest switch leaving the 60 s window */
 			uint32_t cap = JV_LIMITER_MAX;
 			uint32_t oldest = (c->limiter.head + cap -
 					   c->limiter.count) % cap;
-			dmin(&d, c->limiter.at[oldest] + 60000);
+			dmin_after(&d, c->limiter.at[oldest] + 60000,
+				   c->last_tick_ms);
 		}
 		break;
 	case JV_STATE_RECOVERING:
