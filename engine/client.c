@@ -238,6 +238,21 @@ static enum jv_reason unfit(const struct jv_endpoint *ep, int t, uint64_t now)
 	return JV_R_NONE;
 }
 
+/* Positive evidence that transport t is fine again: fit, its last probe
+ * answered, and its loss over the window under the threshold. */
+static bool recovered(const struct jv_endpoint *ep, int t, uint64_t now)
+{
+	const struct jv_ctransport *tr = &ep->u.c.tr[t];
+	uint32_t samples = 0;
+	double loss = jv_health_loss(&tr->health, now, loss_window(ep, 0),
+				     &samples);
+
+	return unfit(ep, t, now) == JV_R_NONE &&
+	       tr->health.consecutive_drops == 0 &&
+	       samples >= MIN_LOSS_SAMPLES &&
+	       loss <= ep->policy.loss_volatile_threshold;
+}
+
 static bool is_death(enum jv_reason r)
 {
 	return r == JV_R_HEARTBEAT_TIMEOUT || r == JV_R_CONSECUTIVE_DROP_EXCEEDED ||
@@ -402,7 +417,7 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		/* fall through */
 	case JV_STATE_VOLATILE:
 		if (c->tr[c->last_active].state != TR_DEAD &&
-		    unfit(ep, c->last_active, now) == JV_R_NONE &&
+		    recovered(ep, c->last_active, now) &&
 		    jv_limiter_check(&c->limiter, &ep->policy, now) == 0) {
 			start_reattach(ep, c->last_active,
 				       JV_R_HEALTH_RECOVERED, now);
