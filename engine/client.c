@@ -564,9 +564,14 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 			 now, ep->policy.heartbeat_volatile_ms, &adv);
 	if (n < 0)
 		goto drop;
-	jv_health_on_rx(&c->tr[t].health, now);
-	if (c->tr[t].state == TR_DEAD && c->tr[t].link_up)
+	if (c->tr[t].state == TR_DEAD && c->tr[t].link_up) {
+		/* back from the dead: its losses while dead say nothing about
+		 * it now; flapping is bounded by the switch limiter and shows
+		 * in its flap count, which ranking weighs */
+		jv_health_reset_probes(&c->tr[t].health);
 		c->tr[t].state = TR_STANDBY;
+	}
+	jv_health_on_rx(&c->tr[t].health, now);
 	if (h.type == JV_MSG_DATA) {
 		s->bytes_in += (uint64_t)n;
 		ep->stats.inner_delivered++;

@@ -136,11 +136,13 @@ static void tomb_answer(struct jv_endpoint *ep, struct jv_tombstone *tb,
 	if (jv_noise_decrypt(tb->ctrl_rx, h->counter, buf, JV_HDR_LEN,
 			     buf + JV_HDR_LEN, len - JV_HDR_LEN, ep->plain) != 0)
 		return;
-	/* probes only test a path: the session's end is told in answer to
-	 * the client's own heartbeat or reattach request */
+	/* whatever the client sends, authentically, on whichever path, it
+	 * learns the session is over: its TERMINATE may have been lost on a
+	 * path that died, and a standby's probe is often the only packet
+	 * that still arrives */
 	if (jv_ctrl_decode(&in, h->subtype, ep->plain,
 			   len - JV_HDR_LEN - JV_TAG_LEN) != 0 ||
-	    in.type == JV_CTRL_TERMINATE || in.type == JV_CTRL_PROBE)
+	    in.type == JV_CTRL_TERMINATE)
 		return;
 	memset(&out, 0, sizeof(out));
 	if (in.type == JV_CTRL_REATTACH_REQ) {
