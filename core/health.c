@@ -163,3 +163,11 @@ void jv_health_reset_probes(struct jv_health *h)
 	memset(h->probes, 0, sizeof(h->probes));
 	h->consecutive_drops = 0;
 }
+
+void jv_health_forget_losses(struct jv_health *h)
+{
+	for (int i = 0; i < JV_HEALTH_SLOTS; i++)
+		if (h->probes[i].status == 3)
+			memset(&h->probes[i], 0, sizeof(h->probes[i]));
+	h->consecutive_drops = 0;
+}

@@ -47,5 +47,8 @@ uint32_t jv_health_rtt_p95(const struct jv_health *h);
 uint64_t jv_health_rx_age(const struct jv_health *h, uint64_t now);
 /* Forgets probe history (e.g. after a path comes back); keeps last_rx. */
 void jv_health_reset_probes(struct jv_health *h);
+/* Forgets the probes known lost and the drop count; probes still pending
+ * or answered stay (a path that answers again after an outage). */
+void jv_health_forget_losses(struct jv_health *h);
 
 #endif

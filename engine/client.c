@@ -275,7 +275,10 @@ static int fill_candidates(const struct jv_endpoint *ep, uint64_t now,
 					       loss_window(ep, 1), &samples);
 		cands[i].rtt_ms = tr->health.srtt_ms;
 		cands[i].flaps = tr->flaps;
+		/* a candidate needs a record: a path that answered once
+		 * after a silence has not shown it carries traffic yet */
 		cands[i].usable = tr->link_up && tr->state != TR_DEAD &&
+				  samples >= MIN_LOSS_SAMPLES &&
 				  recently_heard(ep, tr, now) &&
 				  tr->health.consecutive_drops <
 					  ep->policy.max_consecutive_drops;
@@ -568,7 +571,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		/* back from the dead: its losses while dead say nothing about
 		 * it now; flapping is bounded by the switch limiter and shows
 		 * in its flap count, which ranking weighs */
-		jv_health_reset_probes(&c->tr[t].health);
+		jv_health_forget_losses(&c->tr[t].health);
 		c->tr[t].state = TR_STANDBY;
 	}
 	jv_health_on_rx(&c->tr[t].health, now);
@@ -748,9 +751,20 @@ void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 		return;
 	}
 	jv_session_maybe_rekey(ep, s, now);
-	for (uint32_t i = 0; i < c->ntr; i++)
-		jv_health_expire(&c->tr[i].health, now,
-				 probe_timeout(ep, &c->tr[i]));
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		struct jv_ctransport *tr = &c->tr[i];
+
+		jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
+		/* a standby that stopped answering is dead like an active
+		 * one: when it answers again it starts a fresh history */
+		if (tr->state == TR_STANDBY && (int)i != c->active &&
+		    (tr->health.consecutive_drops >= p->max_consecutive_drops ||
+		     !recently_heard(ep, tr, now))) {
+			tr->state = TR_DEAD;
+			tr->dead_since_ms = now;
+			tr->flaps++;
+		}
+	}
 	hb = hb_transport(c);
 	if (hb >= 0 && now >= c->next_heartbeat_ms) {
 		send_hb(ep, hb, JV_CTRL_HEARTBEAT, now);

@@ -294,6 +294,30 @@ static void test_reset_probes(void **state)
 	assert_int_equal(jv_health_rtt_p95(&h), 30);
 }
 
+static void test_forget_losses(void **state)
+{
+	struct jv_health h;
+	uint32_t n;
+
+	(void)state;
+	jv_health_init(&h);
+	ack_after(&h, 1, 0, 30);
+	jv_health_on_sent(&h, 2, 100);
+	jv_health_on_sent(&h, 3, 200);
+	jv_health_expire(&h, 1200, 1000);
+	jv_health_on_sent(&h, 4, 1300);
+	assert_int_equal(h.consecutive_drops, 2);
+	jv_health_forget_losses(&h);
+	assert_int_equal(h.consecutive_drops, 0);
+	/* the answered probe stays, the lost ones are gone */
+	assert_true(jv_health_loss(&h, 1300, 100000, &n) == 0.0);
+	assert_int_equal(n, 1);
+	/* the pending one can still be answered */
+	assert_int_equal(jv_health_on_ack(&h, 4, 1310), 10);
+	assert_true(jv_health_loss(&h, 1310, 100000, &n) == 0.0);
+	assert_int_equal(n, 2);
+}
+
 /* ---- differential test ---- */
 
 static uint64_t rng_state;
@@ -435,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_rx_age),
 		cmocka_unit_test(test_ring_full),
 		cmocka_unit_test(test_reset_probes),
+		cmocka_unit_test(test_forget_losses),
 		cmocka_unit_test(test_differential),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
