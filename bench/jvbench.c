@@ -345,15 +345,19 @@ static struct result bench_handshake(uint32_t n, double base)
 	for (uint32_t i = 0; i < n; i++) {
 		client_cfg(&cc, cpriv[i % PEERS], spub, &c);
 		c.nq = 0;
-		if (jv_endpoint_new(&cc, i + 1, &c.ep) != 0)
+		if (jv_endpoint_new(&cc, i + 1, &c.ep) != 0) {
+			fprintf(stderr, "handshake: cannot create a client\n");
 			exit(1);
+		}
 		jv_endpoint_start(c.ep, i + 1);
 		inits[i] = c.q[0];
 		jv_endpoint_free(c.ep);
 	}
 	server_cfg(&sc, spriv, peers, PEERS, 2 * PEERS, &s);
-	if (jv_endpoint_new(&sc, 0, &s.ep) != 0)
+	if (jv_endpoint_new(&sc, 0, &s.ep) != 0) {
+		fprintf(stderr, "handshake: cannot create the server\n");
 		exit(1);
+	}
 	t0 = now_s();
 	for (uint32_t i = 0; i < n; i++) {
 		struct jv_path p = server_side_path((uint16_t)(i % PEERS));
@@ -415,10 +419,14 @@ static double bench_memory(uint32_t sessions, size_t *per_struct)
 	struct mallinfo2 a, b;
 
 	on_random(&s, spriv, 32);
+	on_random(&s, peer.public_key, 32);
+	crypto_scalarmult_base(peer.public_key, peer.public_key);
 	server_cfg(&sc, spriv, &peer, 1, sessions, &s);
 	a = mallinfo2();
-	if (jv_endpoint_new(&sc, 0, &s.ep) != 0)
+	if (jv_endpoint_new(&sc, 0, &s.ep) != 0) {
+		fprintf(stderr, "memory: cannot create the server\n");
 		exit(1);
+	}
 	b = mallinfo2();
 	jv_endpoint_free(s.ep);
 	*per_struct = sizeof(struct jv_session);

@@ -94,6 +94,7 @@ struct jv_server {
 	uint32_t npeers;
 	uint64_t *peer_last_hs_ts;   /* per peer: newest HS_INIT timestamp */
 	uint32_t *peer_session;      /* per peer: live session index or 0 */
+	uint8_t (*peer_ss)[32];      /* per peer: DH(our static, its static) */
 	struct jv_table *table;
 	struct jv_session *pool;     /* max_sessions entries */
 	uint32_t *free_list, nfree;

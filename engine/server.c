@@ -229,6 +229,18 @@ static int find_peer(const struct jv_server *sv, const uint8_t pub[32])
 	return found;
 }
 
+/* The static-static DH with each peer, computed once at start. */
+static int peer_ss(void *ctx, const uint8_t rs[32], uint8_t ss[32])
+{
+	const struct jv_server *sv = ctx;
+	int peer = find_peer(sv, rs);
+
+	if (peer < 0)
+		return -1;
+	memcpy(ss, sv->peer_ss[peer], 32);
+	return 0;
+}
+
 static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 		       const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -247,6 +259,8 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	jv_noise_init(&hs, false, (const uint8_t *)JV_PROLOGUE,
 		      strlen(JV_PROLOGUE), ep->cfg.private_key, NULL,
 		      ep->cfg.psk);
+	hs.ss_lookup = peer_ss;
+	hs.ss_ctx = sv;
 	if (jv_noise_read_msg1(&hs, buf + 8, len - 8, payload, sizeof(payload),
 			       &plen) != 0 ||
 	    (peer = find_peer(sv, jv_noise_remote_static(&hs))) < 0 ||
@@ -686,6 +700,14 @@ int jv_server_init(struct jv_endpoint *ep, uint64_t now)
 	    !sv->pool || !sv->free_list)
 		return JV_ERR_NOMEM;
 	memcpy(sv->peers, ep->cfg.peers, sv->npeers * sizeof(*sv->peers));
+	sv->peer_ss = calloc(sv->npeers, 32);
+	if (!sv->peer_ss)
+		return JV_ERR_NOMEM;
+	/* a peer key of low order can never complete a handshake */
+	for (uint32_t i = 0; i < sv->npeers; i++)
+		if (crypto_scalarmult(sv->peer_ss[i], ep->cfg.private_key,
+				      sv->peers[i].public_key) != 0)
+			return JV_ERR_INVAL;
 	for (uint32_t i = 0; i < cap; i++)
 		sv->free_list[i] = cap - 1 - i;
 	sv->nfree = cap;
@@ -706,6 +728,9 @@ void jv_server_free(struct jv_endpoint *ep)
 	free(sv->peers);
 	free(sv->peer_last_hs_ts);
 	free(sv->peer_session);
+	if (sv->peer_ss)
+		sodium_memzero(sv->peer_ss, sv->npeers * 32);
+	free(sv->peer_ss);
 	free(sv->pool);
 	free(sv->free_list);
 }

@@ -185,6 +185,18 @@ static int mix_dh(struct jv_noise *hs, const uint8_t priv[32],
 	return rc;
 }
 
+/* The ss token: from the caller's cache when it has one. */
+static int mix_ss(struct jv_noise *hs)
+{
+	uint8_t shared[32];
+
+	if (!hs->ss_lookup || hs->ss_lookup(hs->ss_ctx, hs->rs, shared) != 0)
+		return mix_dh(hs, hs->s_priv, hs->rs);
+	mix_key(hs, shared, sizeof(shared));
+	sodium_memzero(shared, sizeof(shared));
+	return 0;
+}
+
 /* ---- HandshakeState ---- */
 
 int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
@@ -250,7 +262,7 @@ int jv_noise_write_msg1(struct jv_noise *hs, const uint8_t e_priv[32],
 	if (mix_dh(hs, hs->e_priv, hs->rs))                         /* es */
 		return JV_ERR_AUTH;
 	off += encrypt_and_hash(hs, hs->s_pub, 32, out + off);      /* s */
-	if (mix_dh(hs, hs->s_priv, hs->rs))                         /* ss */
+	if (mix_ss(hs))                                             /* ss */
 		return JV_ERR_AUTH;
 	off += encrypt_and_hash(hs, payload, payload_len, out + off);
 	*out_len = off;
@@ -274,7 +286,7 @@ int jv_noise_read_msg1(struct jv_noise *hs, const uint8_t *in, size_t len,
 		return JV_ERR_AUTH;
 	if (decrypt_and_hash(hs, in + 32, 48, hs->rs))              /* s */
 		return JV_ERR_AUTH;
-	if (mix_dh(hs, hs->s_priv, hs->rs))                         /* ss */
+	if (mix_ss(hs))                                             /* ss */
 		return JV_ERR_AUTH;
 	if (decrypt_and_hash(hs, in + 80, plen + JV_NOISE_TAGLEN, payload))
 		return JV_ERR_AUTH;

@@ -28,6 +28,11 @@ struct jv_noise {
 	uint8_t s_priv[32], s_pub[32];
 	uint8_t e_priv[32], e_pub[32];
 	uint8_t rs[32], re[32];
+	/* Optional: the static-static DH is the same for every handshake
+	 * between two keys, so a caller may keep it. Given rs, fills ss and
+	 * returns 0, or returns nonzero to have it computed. */
+	int (*ss_lookup)(void *ctx, const uint8_t rs[32], uint8_t ss[32]);
+	void *ss_ctx;
 };
 
 /*

@@ -162,6 +162,55 @@ static void run_vector(const struct vector *t)
 	}
 }
 
+static uint8_t cached_ss[32];
+static int ss_calls;
+
+static int lookup_ss(void *ctx, const uint8_t rs[32], uint8_t ss[32])
+{
+	(void)ctx, (void)rs;
+	ss_calls++;
+	memcpy(ss, cached_ss, 32);
+	return 0;
+}
+
+/* The responder with a cached static-static DH produces the same bytes. */
+static void test_vector_cached_ss(void **state)
+{
+	const struct vector *t = &vecs[0];
+	struct jv_noise ini, res;
+	uint8_t out[600], pt[600], ipub[32];
+	size_t n, pn;
+
+	(void)state;
+	crypto_scalarmult_base(ipub, t->i_s.b);
+	assert_int_equal(crypto_scalarmult(cached_ss, t->r_s.b, ipub), 0);
+	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+		      t->i_rs.b, NULL);
+	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
+		      NULL);
+	res.ss_lookup = lookup_ss;
+	ini.ss_lookup = lookup_ss;
+	ss_calls = 0;
+	jv_noise_write_msg1(&ini, t->i_e.b, t->payload[0].b, t->payload[0].n,
+			    out, sizeof(out), &n);
+	assert_memory_equal(out, t->cipher[0].b, n);
+	assert_int_equal(jv_noise_read_msg1(&res, out, n, pt, sizeof(pt), &pn), 0);
+	jv_noise_write_msg2(&res, t->r_e.b, t->payload[1].b, t->payload[1].n,
+			    out, sizeof(out), &n);
+	assert_memory_equal(out, t->cipher[1].b, n);
+	assert_int_equal(ss_calls, 2);
+	/* a wrong cached value must break the handshake */
+	cached_ss[0] ^= 1;
+	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+		      t->i_rs.b, NULL);
+	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
+		      NULL);
+	res.ss_lookup = lookup_ss;
+	jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, out, sizeof(out), &n);
+	assert_int_equal(jv_noise_read_msg1(&res, out, n, pt, sizeof(pt), &pn),
+			 JV_ERR_AUTH);
+}
+
 static void test_vector_ik(void **state)
 {
 	(void)state;
@@ -376,6 +425,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vector_ik),
 		cmocka_unit_test(test_vector_ikpsk2),
+		cmocka_unit_test(test_vector_cached_ss),
 		cmocka_unit_test(test_tampered_msg1),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_wrong_responder_key),
