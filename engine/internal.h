@@ -158,6 +158,8 @@ struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
 void jv_ev_end(struct jv_endpoint *ep);
 /* Security events are rate limited; returns false if this one is dropped. */
 bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now);
+/* Whether a security event could be emitted now (consumes nothing). */
+bool jv_sec_would_allow(const struct jv_endpoint *ep, uint64_t now);
 void jv_ev_security(struct jv_endpoint *ep, const struct jv_session *s,
 		    const char *type, enum jv_reason why,
 		    const char *transport, uint64_t now);

@@ -256,9 +256,9 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	bool retransmit = false;
 	struct jv_json *w;
 
-	jv_noise_init(&hs, false, (const uint8_t *)JV_PROLOGUE,
-		      strlen(JV_PROLOGUE), ep->cfg.private_key, NULL,
-		      ep->cfg.psk);
+	jv_noise_init_keys(&hs, false, (const uint8_t *)JV_PROLOGUE,
+			   strlen(JV_PROLOGUE), ep->cfg.private_key,
+			   ep->static_pub, NULL, ep->cfg.psk);
 	hs.ss_lookup = peer_ss;
 	hs.ss_ctx = sv;
 	if (jv_noise_read_msg1(&hs, buf + 8, len - 8, payload, sizeof(payload),
@@ -537,7 +537,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		goto drop;
 	is_req = h.type == JV_MSG_CONTROL && h.subtype == JV_CTRL_REATTACH_REQ;
 	s = jv_table_by_index(sv->table, h.receiver_index);
-	if (s) {
+	if (s && session_deadline(ep, s) <= now) {
 		/* due timers first, so B3/B4 see the session as it is now */
 		session_timers(ep, s, now);
 		s = jv_table_by_index(sv->table, h.receiver_index);
@@ -549,6 +549,13 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		else if (is_req)
 			jv_ev_security(ep, NULL, "SecurityValidationFailed",
 				       JV_R_UNKNOWN_SESSION, NULL, now);
+		goto drop;
+	}
+	/* An old counter is refused whatever it carries: spend no AEAD on it
+	 * unless the audit log could still take the event it is worth. */
+	if (!jv_replay_check(&s->keys.replay, h.counter) &&
+	    !(is_req && jv_sec_would_allow(ep, now))) {
+		ep->stats.security_events += is_req;
 		goto drop;
 	}
 	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),

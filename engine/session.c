@@ -191,15 +191,23 @@ void jv_send_ctrl(struct jv_endpoint *ep, struct jv_session *s,
 		jv_send_raw(ep, path, ep->scratch, (size_t)n);
 }
 
+/* 20 security events per second, burst 20: an attacker flooding forged
+ * packets must not flood the audit log. */
+#define SEC_RATE 20.0
+#define SEC_BURST 20.0
+
+bool jv_sec_would_allow(const struct jv_endpoint *ep, uint64_t now)
+{
+	return ep->policy.emit_security_events &&
+	       ep->sec_tokens + (double)(now - ep->sec_tokens_ms) * SEC_RATE /
+					1000.0 >= 1.0;
+}
+
 bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now)
 {
-	/* 20 security events per second, burst 20: an attacker flooding
-	 * forged packets must not flood the audit log. */
-	double rate = 20.0, burst = 20.0;
-
-	ep->sec_tokens += (double)(now - ep->sec_tokens_ms) * rate / 1000.0;
-	if (ep->sec_tokens > burst)
-		ep->sec_tokens = burst;
+	ep->sec_tokens += (double)(now - ep->sec_tokens_ms) * SEC_RATE / 1000.0;
+	if (ep->sec_tokens > SEC_BURST)
+		ep->sec_tokens = SEC_BURST;
 	ep->sec_tokens_ms = now;
 	if (ep->sec_tokens < 1.0)
 		return false;

@@ -199,9 +199,10 @@ static int mix_ss(struct jv_noise *hs)
 
 /* ---- HandshakeState ---- */
 
-int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
-		  size_t prologue_len, const uint8_t s_priv[32],
-		  const uint8_t *rs, const uint8_t *psk)
+int jv_noise_init_keys(struct jv_noise *hs, bool initiator,
+		       const uint8_t *prologue, size_t prologue_len,
+		       const uint8_t s_priv[32], const uint8_t s_pub[32],
+		       const uint8_t *rs, const uint8_t *psk)
 {
 	const char *name = psk ? NAME_IKPSK2 : NAME_IK;
 
@@ -214,7 +215,7 @@ int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
 	mix_hash(hs, prologue, prologue_len);
 	hs->initiator = initiator;
 	memcpy(hs->s_priv, s_priv, 32);
-	crypto_scalarmult_base(hs->s_pub, s_priv);
+	memcpy(hs->s_pub, s_pub, 32);
 	if (psk) {
 		hs->has_psk = true;
 		memcpy(hs->psk, psk, 32);
@@ -227,6 +228,17 @@ int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
 		mix_hash(hs, hs->s_pub, 32);
 	}
 	return 0;
+}
+
+int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
+		  size_t prologue_len, const uint8_t s_priv[32],
+		  const uint8_t *rs, const uint8_t *psk)
+{
+	uint8_t pub[32];
+
+	crypto_scalarmult_base(pub, s_priv);
+	return jv_noise_init_keys(hs, initiator, prologue, prologue_len, s_priv,
+				  pub, rs, psk);
 }
 
 static void write_e(struct jv_noise *hs, const uint8_t e_priv[32],

@@ -44,6 +44,13 @@ int jv_noise_init(struct jv_noise *hs, bool initiator, const uint8_t *prologue,
 		  size_t prologue_len, const uint8_t s_priv[32],
 		  const uint8_t *rs, const uint8_t *psk);
 
+/* The same, with our static public key given (it costs a scalar
+ * multiplication to derive, as much as a DH). */
+int jv_noise_init_keys(struct jv_noise *hs, bool initiator,
+		       const uint8_t *prologue, size_t prologue_len,
+		       const uint8_t s_priv[32], const uint8_t s_pub[32],
+		       const uint8_t *rs, const uint8_t *psk);
+
 /* Initiator: -> e, es, s, ss [, psk]. Writes payload_len + 96 bytes. */
 int jv_noise_write_msg1(struct jv_noise *hs, const uint8_t e_priv[32],
 			const uint8_t *payload, size_t payload_len,
