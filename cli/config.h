@@ -1,0 +1,94 @@
+/* Daemon configuration (CONTRACT section 5): one YAML file per node, loaded
+ * with the same strictness as a policy: unknown keys, wrong types and bad
+ * values are refused with file, line, key and what is allowed. */
+#ifndef JV_CLI_CONFIG_H
+#define JV_CLI_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/err.h"
+#include "core/policy.h"
+#include "engine/endpoint.h"
+
+#define JV_CFG_MAX_LISTEN 16
+#define JV_CFG_PATH_MAX 256
+
+struct jv_sockaddr {
+	struct sockaddr_storage ss;
+	socklen_t len;                   /* 0 = unset */
+};
+
+/* server: one socket to listen on */
+struct jv_listen_cfg {
+	char id[JV_TID_MAX + 1];
+	uint8_t proto;                   /* JV_PROTO_UDP or JV_PROTO_TCP */
+	struct jv_sockaddr addr;         /* "0.0.0.0:51820", "[::]:443" */
+};
+
+/* client: one candidate transport, in order of preference */
+struct jv_transport_io_cfg {
+	char id[JV_TID_MAX + 1];
+	uint8_t proto;
+	struct jv_sockaddr remote;       /* "192.0.2.1:51820" (numeric) */
+	char bind_device[IFNAMSIZ];      /* "" = none (SO_BINDTODEVICE) */
+	struct jv_sockaddr bind_address; /* len 0 = none; port may be 0 */
+};
+
+struct jv_tun_cfg {
+	char name[IFNAMSIZ];             /* "jvpn0" */
+	uint32_t addr;                   /* IPv4, host order */
+	uint8_t prefix;                  /* 0..32 */
+	uint32_t mtu;                    /* 576..9000; default 1420 */
+};
+
+struct jv_config {
+	char file[JV_CFG_PATH_MAX];
+	enum jv_role role;
+	char node_id[64];
+	uint8_t private_key[32];
+	bool has_psk;
+	uint8_t psk[32];
+	/* server */
+	struct jv_listen_cfg listen[JV_CFG_MAX_LISTEN];
+	uint32_t nlisten;
+	struct jv_peer_cfg peers[JV_MAX_PEERS];
+	uint32_t npeers;
+	uint32_t max_sessions;           /* default 1024 */
+	/* client */
+	uint8_t server_public_key[32];
+	struct jv_transport_io_cfg transports[JV_MAX_TRANSPORTS];
+	uint32_t ntransports;
+	bool reconnect;                  /* on_terminated: reconnect|exit */
+	/* both */
+	struct jv_tun_cfg tun;
+	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */
+	char control_socket[108];              /* sun_path */
+	char policy_file[JV_CFG_PATH_MAX];     /* "" when the policy is inline */
+	struct jv_policy policy;               /* effective, validated */
+};
+
+/*
+ * Loads and validates a config file (and the key and policy files it names,
+ * relative paths taken from the config file's directory). Every error fills
+ * err with "FILE:LINE: key: what is wrong (allowed ...)" and returns
+ * JV_ERR_INVAL (or the error of the file it could not read).
+ */
+int jv_config_load(struct jv_config *cfg, const char *path,
+		   struct jv_error *err);
+
+/* The same from a buffer already read (tests); key and policy files are
+ * still read from disk, relative to dirname(file). */
+int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
+		    const char *file, struct jv_error *err);
+
+/* Fills an endpoint configuration from cfg (peers pointer into cfg). */
+void jv_config_endpoint(const struct jv_config *cfg,
+			struct jv_endpoint_cfg *out);
+
+/* Wipes the keys held in cfg. */
+void jv_config_wipe(struct jv_config *cfg);
+
+#endif

@@ -1,0 +1,31 @@
+/* The control socket server (CONTRACT section 6): a Unix stream socket,
+ * mode 0600, one JSON request per line, one JSON reply per line. Bounded:
+ * at most JV_CTL_MAX_CLIENTS connections, JV_CTL_MAX_LINE bytes a request.
+ * The daemon answers requests through a handler; this file only moves
+ * lines. */
+#ifndef JV_IO_CTL_H
+#define JV_IO_CTL_H
+
+#include <jansson.h>
+
+#include "core/err.h"
+#include "io/loop.h"
+
+#define JV_CTL_MAX_CLIENTS 16
+#define JV_CTL_MAX_LINE 4096
+
+/* req is {"cmd": "status", "args": [...]}. Returns a new reference to the
+ * reply object; the reply always has "ok": true|false and, when false,
+ * "error": "what is wrong". */
+typedef json_t *(*jv_ctl_handler)(void *ctx, const char *cmd, json_t *args);
+
+struct jv_ctl;
+
+/* Binds path (removing a stale socket file first), listens, registers
+ * with the loop. */
+int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
+		jv_ctl_handler handler, void *ctx, struct jv_error *err);
+/* Closes every connection and unlinks the socket file. */
+void jv_ctl_close(struct jv_ctl *c);
+
+#endif
