@@ -1,0 +1,229 @@
+/* UDP: pinned sockets, recvmmsg/sendmmsg batches. No allocation per
+ * packet: the batches live in struct jv_udp. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io/udp.h"
+
+int jv_udp_open(struct jv_udp *u, int family,
+		const struct sockaddr *bind_addr, socklen_t bind_len,
+		const char *bind_device, struct jv_error *err)
+{
+	struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
+	int one = 1;
+
+	memset(u, 0, offsetof(struct jv_udp, rx_buf));
+	u->ntx = 0;
+	u->tx_dropped = 0;
+	u->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd < 0)
+		return jv_error_set(err, JV_ERR_INVAL, "", 0, "udp socket: %s",
+				    strerror(errno));
+	if (family == AF_INET6)
+		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind_device && *bind_device &&
+	    setsockopt(u->fd, SOL_SOCKET, SO_BINDTODEVICE, bind_device,
+		       (socklen_t)strlen(bind_device)) != 0) {
+		jv_error_set(err, JV_ERR_INVAL, "", 0,
+			     "udp: cannot bind to device %s: %s", bind_device,
+			     strerror(errno));
+		goto fail;
+	}
+	if (!bind_len) {
+		bind_addr = (const struct sockaddr *)&any;
+		bind_len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					      : sizeof(struct sockaddr_in);
+	}
+	if (bind(u->fd, bind_addr, bind_len) != 0) {
+		char a[80];
+
+		jv_sockaddr_format(bind_addr, a, sizeof(a));
+		jv_error_set(err, JV_ERR_INVAL, "", 0, "udp: cannot bind %s: %s",
+			     a, strerror(errno));
+		goto fail;
+	}
+	for (int i = 0; i < JV_UDP_BATCH; i++) {
+		u->rx_iov[i].iov_base = u->rx_buf[i];
+		u->rx_iov[i].iov_len = sizeof(u->rx_buf[i]);
+		u->rx_msg[i].msg_hdr.msg_iov = &u->rx_iov[i];
+		u->rx_msg[i].msg_hdr.msg_iovlen = 1;
+		u->rx_msg[i].msg_hdr.msg_name = &u->rx_addr[i];
+		u->tx_iov[i].iov_base = u->tx_buf[i];
+		u->tx_msg[i].msg_hdr.msg_iov = &u->tx_iov[i];
+		u->tx_msg[i].msg_hdr.msg_iovlen = 1;
+		u->tx_msg[i].msg_hdr.msg_name = &u->tx_addr[i];
+	}
+	return 0;
+fail:
+	close(u->fd);
+	u->fd = -1;
+	return JV_ERR_INVAL;
+}
+
+void jv_udp_close(struct jv_udp *u)
+{
+	if (u->fd >= 0)
+		close(u->fd);
+	u->fd = -1;
+}
+
+int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
+{
+	int total = 0;
+
+	for (int r = 0; r < rounds; r++) {
+		int n;
+
+		for (int i = 0; i < JV_UDP_BATCH; i++)
+			u->rx_msg[i].msg_hdr.msg_namelen = sizeof(u->rx_addr[i]);
+		n = recvmmsg(u->fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				break;
+			/* ICMP errors of earlier sends surface here */
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+			    errno == ENETUNREACH)
+				continue;
+			return -errno;
+		}
+		for (int i = 0; i < n; i++) {
+			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+
+			/* a truncated datagram is not ours */
+			if (h->msg_flags & MSG_TRUNC)
+				continue;
+			cb(ctx, (const struct sockaddr *)&u->rx_addr[i],
+			   h->msg_namelen, u->rx_buf[i], u->rx_msg[i].msg_len);
+		}
+		total += n;
+		if (n < JV_UDP_BATCH)
+			break;
+	}
+	return total;
+}
+
+void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
+		 const uint8_t *buf, size_t len)
+{
+	unsigned i;
+
+	if (u->fd < 0 || len > JV_WIRE_MAX || to_len > sizeof(u->tx_addr[0]))
+		return;
+	if (u->ntx == JV_UDP_BATCH)
+		jv_udp_flush(u);
+	i = u->ntx++;
+	memcpy(u->tx_buf[i], buf, len);
+	u->tx_iov[i].iov_len = len;
+	memcpy(&u->tx_addr[i], to, to_len);
+	u->tx_msg[i].msg_hdr.msg_namelen = to_len;
+}
+
+int jv_udp_flush(struct jv_udp *u)
+{
+	unsigned done = 0;
+	int rc = 0;
+
+	while (done < u->ntx) {
+		int n = sendmmsg(u->fd, u->tx_msg + done, u->ntx - done,
+				 MSG_DONTWAIT);
+
+		if (n > 0) {
+			done += (unsigned)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* full buffer or a dead route: UDP may lose it; skip one */
+		rc = n < 0 ? -errno : 0;
+		u->tx_dropped++;
+		done++;
+	}
+	u->ntx = 0;
+	return rc;
+}
+
+int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
+		      socklen_t *len, int need_port)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *port = NULL;
+	unsigned long p = 0;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+
+		if (!e || (e[1] && e[1] != ':'))
+			return JV_ERR_INVAL;
+		hl = (size_t)(e - s - 1);
+		if (hl >= sizeof(host))
+			return JV_ERR_INVAL;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		port = e[1] ? e + 2 : NULL;
+	} else {
+		const char *c = strrchr(s, ':');
+
+		hl = c ? (size_t)(c - s) : strlen(s);
+		if (hl >= sizeof(host) || (c && strchr(s, ':') != c))
+			return JV_ERR_INVAL;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		port = c ? c + 1 : NULL;
+	}
+	if (port) {
+		char *end;
+
+		if (!*port || *port == '-' || *port == '+')
+			return JV_ERR_INVAL;
+		p = strtoul(port, &end, 10);
+		if (*end || p < 1 || p > 65535)
+			return JV_ERR_INVAL;
+	} else if (need_port) {
+		return JV_ERR_INVAL;
+	}
+	if (s[0] != '[') {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return JV_ERR_INVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)p);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return JV_ERR_INVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+void jv_sockaddr_format(const struct sockaddr *sa, char *out, size_t cap)
+{
+	char ip[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		snprintf(out, cap, "%s:%u", ip, ntohs(a->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else {
+		snprintf(out, cap, "?");
+	}
+}
