@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "cli/daemon.h"
 #include "cli/util.h"
 
 #ifndef JV_VERSION
@@ -23,6 +24,16 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_server(int argc, char **argv)
+{
+	return jv_daemon_main(argc, argv, JV_ROLE_SERVER);
+}
+
+static int cmd_client(int argc, char **argv)
+{
+	return jv_daemon_main(argc, argv, JV_ROLE_CLIENT);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -30,6 +41,9 @@ static const struct {
 } commands[] = {
 	{ "genkey", jv_cmd_genkey, "", "print a new base64 X25519 private key" },
 	{ "pubkey", jv_cmd_pubkey, "< KEY", "read a private key on stdin, print its public key" },
+	{ "server", cmd_server, "-c FILE", "run a gateway in the foreground" },
+	{ "client", cmd_client, "-c FILE", "run a client in the foreground" },
+	{ "ctl", jv_cmd_ctl, "-s SOCKET CMD [ARGS] [--json]", "talk to a running daemon" },
 	{ "policy", jv_cmd_policy, "check FILE", "validate a policy, print the effective policy" },
 	{ "sim", jv_cmd_sim, "[--out FILE] [--timeline] FILE...", "run simulation scenarios" },
 	{ "audit", jv_cmd_audit, "verify FILE...", "check audit logs against the session rules" },

@@ -1,0 +1,791 @@
+/* jvpn server / jvpn client: the engine driven by real I/O. One thread, one
+ * epoll loop: UDP and TCP transports, the TUN device, rtnetlink link
+ * state, the control socket and signals. After every callback the UDP
+ * send queues are flushed and the timer follows the engine's deadline. */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cli/cmds.h"
+#include "cli/config.h"
+#include "cli/ctl_reply.h"
+#include "cli/daemon.h"
+#include "cli/util.h"
+#include "io/ctl.h"
+#include "io/link.h"
+#include "io/loop.h"
+#include "io/sink.h"
+#include "io/tcp.h"
+#include "io/tun.h"
+#include "io/udp.h"
+
+#define TCP_CONNS 64            /* server: accepted TCP transports */
+#define TCP_RETRY_MS 1000       /* client: reconnect delay */
+#define TUN_BATCH 64
+
+struct daemon;
+
+struct ctransport {             /* client: one candidate */
+	struct daemon *d;
+	uint32_t index;
+	const struct jv_transport_io_cfg *cfg;
+	struct jv_udp *udp;
+	struct jv_tcp_conn *tcp;
+	uint64_t retry_at;          /* TCP reconnect, UINT64_MAX: none */
+	bool connected;             /* TCP: told up to the engine */
+	bool link_up;               /* bind_device state */
+};
+
+struct listener {               /* server: one listen entry */
+	struct daemon *d;
+	uint16_t index;
+	const struct jv_listen_cfg *cfg;
+	struct jv_udp *udp;
+	int tcp_fd;
+};
+
+struct tconn {                  /* server: one accepted TCP transport */
+	struct daemon *d;
+	uint32_t slot, gen;
+	uint16_t listener;
+	struct jv_tcp_conn c;
+};
+
+struct daemon {
+	struct jv_config cfg;
+	struct jv_loop *loop;
+	struct jv_endpoint *ep;
+	struct jv_sink sink;
+	struct jv_linkmon *lm;
+	struct jv_ctl *ctl;
+	int tun_fd, sig_fd;
+	char tun_name[IFNAMSIZ];
+	uint64_t started;
+	bool done;
+	int exit_code;
+	struct ctransport tr[JV_MAX_TRANSPORTS];
+	struct listener ls[JV_CFG_MAX_LISTEN];
+	struct tconn *conns;
+	uint8_t pkt[JV_INNER_MAX + 64];
+};
+
+static bool is_client(const struct daemon *d)
+{
+	return d->cfg.role == JV_ROLE_CLIENT;
+}
+
+/* ---- engine callbacks ---- */
+
+static void tcp_interest(struct daemon *d, struct jv_tcp_conn *c)
+{
+	if (c->fd >= 0)
+		jv_loop_mod(d->loop, c->fd, EPOLLIN | (jv_tcp_wants_write(c)
+						       ? EPOLLOUT : 0));
+}
+
+static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
+		    size_t len)
+{
+	struct daemon *d = ctx;
+
+	if (is_client(d)) {
+		struct ctransport *t;
+
+		if (path->local >= d->cfg.ntransports)
+			return;
+		t = &d->tr[path->local];
+		if (t->udp) {
+			jv_udp_send(t->udp, (const struct sockaddr *)&t->cfg->remote.ss,
+				    t->cfg->remote.len, buf, len);
+		} else if (t->connected) {
+			jv_tcp_send(t->tcp, buf, len);
+			tcp_interest(d, t->tcp);
+		}
+		return;
+	}
+	if (path->proto == JV_PROTO_UDP) {
+		struct sockaddr_storage ss;
+
+		if (path->local >= d->cfg.nlisten || !d->ls[path->local].udp ||
+		    path->len > sizeof(ss))
+			return;
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, path->addr, path->len);
+		jv_udp_send(d->ls[path->local].udp, (struct sockaddr *)&ss,
+			    path->len, buf, len);
+	} else {
+		uint32_t slot, gen;
+
+		memcpy(&slot, path->addr, 4);
+		memcpy(&gen, path->addr + 4, 4);
+		if (slot < TCP_CONNS && d->conns[slot].c.fd >= 0 &&
+		    d->conns[slot].gen == gen) {
+			jv_tcp_send(&d->conns[slot].c, buf, len);
+			tcp_interest(d, &d->conns[slot].c);
+		}
+	}
+}
+
+static void op_deliver(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct daemon *d = ctx;
+
+	/* the TUN queue full: the inner packet is lost, as on any link */
+	if (write(d->tun_fd, pkt, len) < 0 && errno != EAGAIN)
+		fprintf(stderr, "jvpn: %s: write: %s\n", d->tun_name,
+			strerror(errno));
+}
+
+static void op_event(void *ctx, const char *line, size_t len)
+{
+	jv_sink_write(&((struct daemon *)ctx)->sink, line, len);
+}
+
+static void op_random(void *ctx, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+/* ---- after every callback ---- */
+
+static void settle(struct daemon *d)
+{
+	uint64_t at = jv_endpoint_deadline(d->ep);
+
+	for (uint32_t i = 0; i < d->cfg.ntransports; i++) {
+		if (d->tr[i].udp)
+			jv_udp_flush(d->tr[i].udp);
+		if (d->tr[i].retry_at < at)
+			at = d->tr[i].retry_at;
+	}
+	for (uint32_t i = 0; i < d->cfg.nlisten; i++)
+		if (d->ls[i].udp)
+			jv_udp_flush(d->ls[i].udp);
+	jv_loop_set_timer(d->loop, at);
+	if (is_client(d) && !d->cfg.reconnect &&
+	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED) {
+		d->done = true;
+		jv_loop_stop(d->loop);
+	}
+}
+
+/* ---- client transports ---- */
+
+static void tcp_down(struct ctransport *t, uint64_t now)
+{
+	struct daemon *d = t->d;
+
+	if (t->tcp->fd >= 0)
+		jv_loop_del(d->loop, t->tcp->fd);
+	jv_tcp_close(t->tcp);
+	if (t->connected)
+		jv_endpoint_transport_down(d->ep, t->index, JV_R_TRANSPORT_DEAD,
+					   now);
+	t->connected = false;
+	t->retry_at = now + TCP_RETRY_MS;
+}
+
+static void on_client_udp_rx(void *ctx, const struct sockaddr *from,
+			     socklen_t from_len, uint8_t *buf, size_t len)
+{
+	struct ctransport *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_UDP, .local = (uint16_t)t->index };
+
+	/* only the server answers on this socket */
+	if (from_len != t->cfg->remote.len ||
+	    memcmp(from, &t->cfg->remote.ss, from_len) != 0)
+		return;
+	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_client_udp(void *ctx, uint32_t events)
+{
+	struct ctransport *t = ctx;
+
+	(void)events;
+	jv_udp_read(t->udp, 4, on_client_udp_rx, t);
+	settle(t->d);
+}
+
+static void on_client_tcp_rx(void *ctx, uint8_t *buf, size_t len)
+{
+	struct ctransport *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_TCP, .local = (uint16_t)t->index };
+
+	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_client_tcp(void *ctx, uint32_t events)
+{
+	struct ctransport *t = ctx;
+	uint64_t now = jv_mono_ms();
+	int rc = 0;
+
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+		bool was = t->tcp->connecting;
+
+		rc = jv_tcp_on_writable(t->tcp);
+		if (rc == 0 && was && !t->tcp->connecting) {
+			t->connected = true;
+			jv_endpoint_transport_up(t->d->ep, t->index, now);
+		}
+	}
+	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP)))
+		rc = jv_tcp_read(t->tcp, on_client_tcp_rx, t);
+	if (rc < 0)
+		tcp_down(t, now);
+	else
+		tcp_interest(t->d, t->tcp);
+	settle(t->d);
+}
+
+static void tcp_connect(struct ctransport *t)
+{
+	const struct jv_transport_io_cfg *c = t->cfg;
+	struct jv_error err;
+
+	t->retry_at = UINT64_MAX;
+	if (jv_tcp_connect(t->tcp, (const struct sockaddr *)&c->remote.ss,
+			   c->remote.len,
+			   (const struct sockaddr *)&c->bind_address.ss,
+			   c->bind_address.len, c->bind_device, &err) != 0 ||
+	    jv_loop_add(t->d->loop, t->tcp->fd, EPOLLIN | EPOLLOUT,
+			on_client_tcp, t) != 0) {
+		jv_tcp_close(t->tcp);
+		t->retry_at = jv_mono_ms() + TCP_RETRY_MS;
+	}
+}
+
+static int open_client_transport(struct daemon *d, uint32_t i,
+				 struct jv_error *err)
+{
+	struct ctransport *t = &d->tr[i];
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+
+	t->d = d;
+	t->index = i;
+	t->cfg = c;
+	t->retry_at = UINT64_MAX;
+	t->link_up = true;
+	if (c->proto == JV_PROTO_TCP) {
+		t->tcp = malloc(sizeof(*t->tcp));
+		if (!t->tcp)
+			return JV_ERR_NOMEM;
+		jv_tcp_init(t->tcp);
+		tcp_connect(t);
+		return 0;
+	}
+	t->udp = malloc(sizeof(*t->udp));
+	if (!t->udp)
+		return JV_ERR_NOMEM;
+	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
+			(const struct sockaddr *)&c->bind_address.ss,
+			c->bind_address.len, c->bind_device, err) != 0)
+		return JV_ERR_INVAL;
+	return jv_loop_add(d->loop, t->udp->fd, EPOLLIN, on_client_udp, t);
+}
+
+/* ---- link state ---- */
+
+static void on_link(void *ctx, const char *ifname, bool up)
+{
+	struct daemon *d = ctx;
+	uint64_t now = jv_mono_ms();
+
+	for (uint32_t i = 0; i < d->cfg.ntransports; i++) {
+		struct ctransport *t = &d->tr[i];
+
+		if (strcmp(t->cfg->bind_device, ifname) != 0 || t->link_up == up)
+			continue;
+		t->link_up = up;
+		if (up)
+			jv_endpoint_transport_up(d->ep, i, now);
+		else
+			jv_endpoint_transport_down(d->ep, i, JV_R_LINK_DOWN, now);
+	}
+}
+
+static void resync_links(struct daemon *d)
+{
+	for (uint32_t i = 0; i < d->cfg.ntransports; i++)
+		if (d->tr[i].cfg->bind_device[0])
+			on_link(d, d->tr[i].cfg->bind_device,
+				jv_link_state(d->tr[i].cfg->bind_device) == 1);
+}
+
+static void on_linkmon(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+
+	(void)events;
+	/* an overrun lost messages: ask the kernel for the current state */
+	if (jv_linkmon_read(d->lm, on_link, d) == JV_ERR_FULL)
+		resync_links(d);
+	settle(d);
+}
+
+/* ---- server listeners ---- */
+
+static void on_server_udp_rx(void *ctx, const struct sockaddr *from,
+			     socklen_t from_len, uint8_t *buf, size_t len)
+{
+	struct listener *l = ctx;
+	struct jv_path p = { .proto = JV_PROTO_UDP, .local = l->index };
+
+	if (from_len > sizeof(p.addr))
+		return;
+	p.len = (uint8_t)from_len;
+	memcpy(p.addr, from, from_len);
+	jv_endpoint_recv(l->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_server_udp(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+
+	(void)events;
+	jv_udp_read(l->udp, 4, on_server_udp_rx, l);
+	settle(l->d);
+}
+
+static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
+{
+	struct tconn *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_TCP, .local = t->listener,
+			     .len = 8 };
+
+	memcpy(p.addr, &t->slot, 4);
+	memcpy(p.addr + 4, &t->gen, 4);
+	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_conn(void *ctx, uint32_t events)
+{
+	struct tconn *t = ctx;
+	int rc = 0;
+
+	if (events & EPOLLOUT)
+		rc = jv_tcp_on_writable(&t->c);
+	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		rc = jv_tcp_read(&t->c, on_conn_rx, t);
+	if (rc < 0) {
+		/* the session stays: its client will reattach elsewhere */
+		jv_loop_del(t->d->loop, t->c.fd);
+		jv_tcp_close(&t->c);
+	} else {
+		tcp_interest(t->d, &t->c);
+	}
+	settle(t->d);
+}
+
+static void on_server_tcp(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+	struct daemon *d = l->d;
+
+	(void)events;
+	for (int n = 0; n < 16; n++) {
+		struct sockaddr_storage peer;
+		socklen_t plen;
+		struct tconn *t = NULL;
+		struct jv_tcp_conn tmp;
+
+		for (uint32_t i = 0; i < TCP_CONNS && !t; i++)
+			if (d->conns[i].c.fd < 0)
+				t = &d->conns[i];
+		if (!t) {
+			/* full: take it off the backlog and close it */
+			if (jv_tcp_accept(l->tcp_fd, &tmp, &peer, &plen) != 0)
+				break;
+			jv_tcp_close(&tmp);
+			continue;
+		}
+		if (jv_tcp_accept(l->tcp_fd, &t->c, &peer, &plen) != 0)
+			break;
+		t->gen++;
+		t->listener = l->index;
+		if (jv_loop_add(d->loop, t->c.fd, EPOLLIN, on_conn, t) != 0)
+			jv_tcp_close(&t->c);
+	}
+	settle(d);
+}
+
+static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
+{
+	struct listener *l = &d->ls[i];
+	const struct jv_listen_cfg *c = &d->cfg.listen[i];
+
+	l->d = d;
+	l->index = (uint16_t)i;
+	l->cfg = c;
+	l->tcp_fd = -1;
+	if (c->proto == JV_PROTO_TCP) {
+		l->tcp_fd = jv_tcp_listen((const struct sockaddr *)&c->addr.ss,
+					  c->addr.len, err);
+		if (l->tcp_fd < 0)
+			return JV_ERR_INVAL;
+		return jv_loop_add(d->loop, l->tcp_fd, EPOLLIN, on_server_tcp, l);
+	}
+	l->udp = malloc(sizeof(*l->udp));
+	if (!l->udp)
+		return JV_ERR_NOMEM;
+	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
+			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
+			err) != 0)
+		return JV_ERR_INVAL;
+	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_server_udp, l);
+}
+
+/* ---- TUN, timer, signals ---- */
+
+static void on_tun(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+
+	(void)events;
+	for (int i = 0; i < TUN_BATCH; i++) {
+		ssize_t n = read(d->tun_fd, d->pkt, sizeof(d->pkt));
+
+		if (n <= 0)
+			break;
+		jv_endpoint_send_inner(d->ep, d->pkt, (size_t)n, jv_mono_ms());
+	}
+	settle(d);
+}
+
+static void on_timer(void *ctx)
+{
+	struct daemon *d = ctx;
+	uint64_t now = jv_mono_ms();
+
+	jv_endpoint_tick(d->ep, now);
+	for (uint32_t i = 0; i < d->cfg.ntransports; i++)
+		if (d->tr[i].tcp && d->tr[i].retry_at <= now)
+			tcp_connect(&d->tr[i]);
+	settle(d);
+}
+
+static void shutdown_now(struct daemon *d, const char *why)
+{
+	fprintf(stderr, "jvpn: %s: %s, terminating sessions\n",
+		d->cfg.node_id, why);
+	/* the peer is told; events say why */
+	jv_endpoint_terminate(d->ep, NULL, JV_R_OPERATOR_TERMINATED,
+			      jv_mono_ms());
+	settle(d);
+	for (uint32_t i = 0; i < d->cfg.ntransports; i++)
+		if (d->tr[i].tcp && d->tr[i].tcp->fd >= 0)
+			jv_tcp_on_writable(d->tr[i].tcp);
+	for (uint32_t i = 0; d->conns && i < TCP_CONNS; i++)
+		if (d->conns[i].c.fd >= 0)
+			jv_tcp_on_writable(&d->conns[i].c);
+	d->done = true;
+	jv_loop_stop(d->loop);
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	struct signalfd_siginfo si;
+	struct jv_error err;
+
+	(void)events;
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (jv_sink_reopen(&d->sink, &err) != 0)
+				jv_print_error(&err);
+		} else {
+			shutdown_now(d, si.ssi_signo == SIGINT ? "SIGINT"
+							       : "SIGTERM");
+			return;
+		}
+	}
+}
+
+/* ---- control socket ---- */
+
+static json_t *reply_error(const char *fmt, const char *arg)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static const char *arg0(json_t *args)
+{
+	return json_string_value(json_array_get(args, 0));
+}
+
+static json_t *ctl_terminate(struct daemon *d, json_t *args)
+{
+	const char *hex = arg0(args);
+	uint8_t id[16];
+	size_t n = 0;
+
+	if (!hex || strlen(hex) != 32 ||
+	    sodium_hex2bin(id, sizeof(id), hex, 32, NULL, &n, NULL) != 0 ||
+	    n != 16)
+		return reply_error("terminate: '%s' is not a session id (32 hex "
+				   "characters)", hex ? hex : "");
+	if (jv_endpoint_terminate(d->ep, id, JV_R_OPERATOR_TERMINATED,
+				  jv_mono_ms()) != 0)
+		return reply_error("terminate: no live session %s", hex);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *ctl_policy_reload(struct daemon *d, json_t *args)
+{
+	const char *path = arg0(args);
+	struct jv_policy p;
+	struct jv_error err;
+	char *buf = NULL, msg[800];
+	size_t len = 0;
+	int rc;
+
+	if (!path)
+		return reply_error("policy-reload: a policy file is needed%s", "");
+	jv_policy_defaults(&p);
+	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, &err);
+	if (rc == 0)
+		rc = jv_policy_parse(&p, buf, len, path, true, &err);
+	if (rc == 0)
+		rc = jv_policy_validate(&p, path, &err);
+	free(buf);
+	if (rc != 0) {
+		jv_error_format(&err, msg, sizeof(msg));
+		jv_endpoint_policy_rejected(d->ep, msg, jv_mono_ms());
+		return reply_error("%s", msg);
+	}
+	jv_endpoint_set_policy(d->ep, &p, jv_mono_ms());
+	return json_pack("{s:b, s:s}", "ok", 1, "policy_version", p.version);
+}
+
+static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
+{
+	struct daemon *d = ctx;
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+	uint64_t now = jv_mono_ms();
+	json_t *r;
+
+	if (strcmp(cmd, "status") == 0)
+		r = jv_ctl_reply_status(&n, now);
+	else if (strcmp(cmd, "sessions") == 0)
+		r = jv_ctl_reply_sessions(&n, now);
+	else if (strcmp(cmd, "transports") == 0)
+		r = jv_ctl_reply_transports(&n, now);
+	else if (strcmp(cmd, "metrics") == 0)
+		r = jv_ctl_reply_metrics(&n, now);
+	else if (strcmp(cmd, "terminate") == 0)
+		r = ctl_terminate(d, args);
+	else if (strcmp(cmd, "policy-reload") == 0)
+		r = ctl_policy_reload(d, args);
+	else
+		r = reply_error("unknown command '%s'", cmd);
+	settle(d);
+	return r;
+}
+
+/* ---- setup and teardown ---- */
+
+static int setup_signals(struct daemon *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig_fd < 0)
+		return -errno;
+	return jv_loop_add(d->loop, d->sig_fd, EPOLLIN, on_signal, d);
+}
+
+static int setup_io(struct daemon *d, struct jv_error *err)
+{
+	const struct jv_tun_cfg *tc = &d->cfg.tun;
+	int rc;
+
+	if ((rc = jv_sink_open(&d->sink, d->cfg.audit_path, err)) != 0)
+		return rc;
+	if ((rc = jv_tun_open(tc->name, &d->tun_fd, d->tun_name, err)) != 0 ||
+	    (rc = jv_tun_configure(d->tun_name, tc->addr, tc->prefix, tc->mtu,
+				   err)) != 0)
+		return rc;
+	if (jv_loop_add(d->loop, d->tun_fd, EPOLLIN, on_tun, d) != 0 ||
+	    setup_signals(d) != 0)
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "cannot set up the event loop");
+	if (is_client(d)) {
+		for (uint32_t i = 0; i < d->cfg.ntransports; i++)
+			if ((rc = open_client_transport(d, i, err)) != 0)
+				return rc;
+		if ((rc = jv_linkmon_open(&d->lm, err)) != 0 ||
+		    (rc = jv_loop_add(d->loop, jv_linkmon_fd(d->lm), EPOLLIN,
+				      on_linkmon, d)) != 0)
+			return rc;
+	} else {
+		d->conns = calloc(TCP_CONNS, sizeof(*d->conns));
+		if (!d->conns)
+			return JV_ERR_NOMEM;
+		for (uint32_t i = 0; i < TCP_CONNS; i++) {
+			d->conns[i].d = d;
+			d->conns[i].slot = i;
+			jv_tcp_init(&d->conns[i].c);
+		}
+		for (uint32_t i = 0; i < d->cfg.nlisten; i++)
+			if ((rc = open_listener(d, i, err)) != 0)
+				return rc;
+	}
+	return jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
+			   ctl_handler, d, err);
+}
+
+static int setup_engine(struct daemon *d)
+{
+	struct jv_endpoint_cfg ec;
+	uint64_t now = jv_mono_ms();
+	int rc;
+
+	jv_config_endpoint(&d->cfg, &ec);
+	ec.ops = (struct jv_endpoint_ops){ op_send, op_deliver, op_event,
+					   op_random };
+	ec.ctx = d;
+	/* events carry Unix time; the engine runs on the monotonic clock */
+	ec.ts_offset_ms = (int64_t)(jv_wall_ms() - now);
+	rc = jv_endpoint_new(&ec, now, &d->ep);
+	sodium_memzero(&ec.private_key, sizeof(ec.private_key));
+	if (rc != 0)
+		return rc;
+	if (is_client(d)) {
+		for (uint32_t i = 0; i < d->cfg.ntransports; i++) {
+			if (d->tr[i].tcp && !d->tr[i].connected)
+				jv_endpoint_transport_down(d->ep, i,
+							   JV_R_TRANSPORT_DEAD,
+							   now);
+		}
+		resync_links(d);
+		jv_endpoint_start(d->ep, now);
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	if (d->ctl)
+		jv_ctl_close(d->ctl);
+	if (d->ep)
+		jv_endpoint_free(d->ep);   /* wipes the session keys */
+	for (uint32_t i = 0; i < JV_MAX_TRANSPORTS; i++) {
+		if (d->tr[i].udp) {
+			jv_udp_close(d->tr[i].udp);
+			free(d->tr[i].udp);
+		}
+		if (d->tr[i].tcp) {
+			jv_tcp_close(d->tr[i].tcp);
+			free(d->tr[i].tcp);
+		}
+	}
+	for (uint32_t i = 0; i < JV_CFG_MAX_LISTEN; i++) {
+		if (d->ls[i].udp) {
+			jv_udp_close(d->ls[i].udp);
+			free(d->ls[i].udp);
+		}
+		if (d->ls[i].tcp_fd >= 0)
+			close(d->ls[i].tcp_fd);
+	}
+	for (uint32_t i = 0; d->conns && i < TCP_CONNS; i++)
+		jv_tcp_close(&d->conns[i].c);
+	free(d->conns);
+	if (d->lm)
+		jv_linkmon_close(d->lm);
+	if (d->tun_fd >= 0)
+		close(d->tun_fd);            /* the device goes with it */
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	jv_sink_close(&d->sink);
+	jv_loop_free(d->loop);
+	jv_config_wipe(&d->cfg);
+}
+
+static void usage(FILE *f, const char *role)
+{
+	fprintf(f,
+		"usage: jvpn %s -c FILE\n"
+		"\n"
+		"Runs a jvpn %s in the foreground with the configuration in FILE\n"
+		"(docs: README.md, examples/%s.yaml). Audit events go to the\n"
+		"configured audit path; SIGHUP reopens it; SIGINT or SIGTERM\n"
+		"terminates every session (the peer is told) and exits.\n"
+		"\n"
+		"Exit: 0 after a clean shutdown, 1 on a runtime failure, 2 on a bad\n"
+		"configuration or bad usage.\n",
+		role, role, role);
+}
+
+int jv_daemon_main(int argc, char **argv, enum jv_role role)
+{
+	const char *name = role == JV_ROLE_CLIENT ? "client" : "server";
+	struct daemon *d;
+	struct jv_error err;
+	const char *file = NULL;
+	int rc;
+
+	if (jv_wants_help(argc, argv)) {
+		usage(stdout, name);
+		return 0;
+	}
+	if (argc == 3 && strcmp(argv[1], "-c") == 0)
+		file = argv[2];
+	if (!file) {
+		usage(stderr, name);
+		return 2;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d || sodium_init() < 0)
+		return 1;
+	d->tun_fd = d->sig_fd = -1;
+	for (uint32_t i = 0; i < JV_CFG_MAX_LISTEN; i++)
+		d->ls[i].tcp_fd = -1;
+	if (jv_config_load(&d->cfg, file, &err) != 0) {
+		jv_print_error(&err);
+		free(d);
+		return 2;
+	}
+	if (d->cfg.role != role) {
+		fprintf(stderr, "jvpn: %s: role is %s; use `jvpn %s -c %s`\n",
+			file, role == JV_ROLE_CLIENT ? "server" : "client",
+			role == JV_ROLE_CLIENT ? "server" : "client", file);
+		jv_config_wipe(&d->cfg);
+		free(d);
+		return 2;
+	}
+	d->started = jv_mono_ms();
+	rc = jv_loop_new(&d->loop);
+	if (rc == 0)
+		jv_loop_on_timer(d->loop, on_timer, d);
+	if (rc == 0 && (rc = setup_io(d, &err)) != 0)
+		jv_print_error(&err);
+	if (rc == 0 && (rc = setup_engine(d)) != 0)
+		fprintf(stderr, "jvpn: cannot start the engine (%d)\n", rc);
+	if (rc == 0) {
+		fprintf(stderr, "jvpn: %s %s running on %s\n", name,
+			d->cfg.node_id, d->tun_name);
+		settle(d);
+		if (!d->done && jv_loop_run(d->loop) != 0)
+			rc = 1;
+	}
+	teardown(d);
+	free(d);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,255 @@
+/* Control socket: JSON lines in, JSON lines out, bounded per client. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "io/ctl.h"
+
+#define OUT_MAX (256 * 1024)
+
+struct client {
+	struct jv_ctl *ctl;
+	int fd;                       /* -1: free */
+	size_t inlen, outlen;
+	char in[JV_CTL_MAX_LINE];
+	char *out;                    /* OUT_MAX bytes */
+	bool closing;                 /* close once out is sent */
+};
+
+struct jv_ctl {
+	struct jv_loop *loop;
+	int fd;
+	char path[108];
+	jv_ctl_handler handler;
+	void *ctx;
+	struct client c[JV_CTL_MAX_CLIENTS];
+};
+
+static void drop(struct client *cl)
+{
+	if (cl->fd < 0)
+		return;
+	jv_loop_del(cl->ctl->loop, cl->fd);
+	close(cl->fd);
+	cl->fd = -1;
+	cl->inlen = cl->outlen = 0;
+	cl->closing = false;
+}
+
+static void flush(struct client *cl)
+{
+	while (cl->outlen) {
+		ssize_t n = send(cl->fd, cl->out, cl->outlen, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				drop(cl);
+				return;
+			}
+			break;
+		}
+		memmove(cl->out, cl->out + n, cl->outlen - (size_t)n);
+		cl->outlen -= (size_t)n;
+	}
+	if (!cl->outlen && cl->closing) {
+		drop(cl);
+		return;
+	}
+	jv_loop_mod(cl->ctl->loop, cl->fd,
+		    (cl->closing ? 0 : EPOLLIN) | (cl->outlen ? EPOLLOUT : 0));
+}
+
+static void reply(struct client *cl, json_t *r)
+{
+	char *s = r ? json_dumps(r, JSON_COMPACT) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	json_decref(r);
+	if (!s || cl->outlen + n + 1 > OUT_MAX) {
+		/* a reader that does not read, or no memory: let it go */
+		free(s);
+		cl->closing = true;
+		cl->outlen = 0;
+		return;
+	}
+	memcpy(cl->out + cl->outlen, s, n);
+	cl->out[cl->outlen + n] = '\n';
+	cl->outlen += n + 1;
+	free(s);
+}
+
+static json_t *error_reply(const char *msg)
+{
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static void request(struct client *cl, const char *line, size_t len)
+{
+	json_t *req = json_loadb(line, len, 0, NULL), *args;
+	const char *cmd;
+
+	if (!json_is_object(req) ||
+	    !(cmd = json_string_value(json_object_get(req, "cmd")))) {
+		reply(cl, error_reply("a request is a JSON object with a "
+				      "\"cmd\" string"));
+		json_decref(req);
+		return;
+	}
+	args = json_object_get(req, "args");
+	if (args && !json_is_array(args)) {
+		reply(cl, error_reply("\"args\" must be an array"));
+		json_decref(req);
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(args); i++)
+		if (!json_is_string(json_array_get(args, i))) {
+			reply(cl, error_reply("\"args\" must hold strings"));
+			json_decref(req);
+			return;
+		}
+	if (!args)
+		args = json_array();
+	else
+		json_incref(args);
+	reply(cl, cl->ctl->handler(cl->ctl->ctx, cmd, args));
+	json_decref(args);
+	json_decref(req);
+}
+
+static void on_client(void *ctx, uint32_t events)
+{
+	struct client *cl = ctx;
+
+	if (events & EPOLLOUT)
+		flush(cl);
+	if (cl->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	for (;;) {
+		ssize_t n = recv(cl->fd, cl->in + cl->inlen,
+				 sizeof(cl->in) - cl->inlen, 0);
+		char *nl;
+
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR &&
+			       errno != EWOULDBLOCK)) {
+			drop(cl);
+			return;
+		}
+		if (n < 0)
+			break;
+		cl->inlen += (size_t)n;
+		while (!cl->closing &&
+		       (nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
+			size_t len = (size_t)(nl - cl->in);
+
+			request(cl, cl->in, len);
+			memmove(cl->in, nl + 1, cl->inlen - len - 1);
+			cl->inlen -= len + 1;
+		}
+		if (cl->inlen == sizeof(cl->in)) {
+			reply(cl, error_reply("request longer than 4096 bytes"));
+			cl->closing = true;
+		}
+		if (cl->closing)
+			break;
+	}
+	flush(cl);
+}
+
+static void on_listen(void *ctx, uint32_t events)
+{
+	struct jv_ctl *c = ctx;
+
+	(void)events;
+	for (;;) {
+		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct client *cl = NULL;
+
+		if (fd < 0)
+			return;
+		for (int i = 0; i < JV_CTL_MAX_CLIENTS && !cl; i++)
+			if (c->c[i].fd < 0)
+				cl = &c->c[i];
+		if (!cl || jv_loop_add(c->loop, fd, EPOLLIN, on_client, cl) != 0) {
+			close(fd);     /* bounded: no room for another */
+			continue;
+		}
+		cl->fd = fd;
+		cl->inlen = cl->outlen = 0;
+		cl->closing = false;
+	}
+}
+
+int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
+		jv_ctl_handler handler, void *ctx, struct jv_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct jv_ctl *c;
+	struct stat st;
+	mode_t old;
+	int rc;
+
+	*out = NULL;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return jv_error_set(err, JV_ERR_INVAL, path, 0,
+				    "control socket path too long");
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return JV_ERR_NOMEM;
+	c->fd = -1;
+	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
+		c->c[i].fd = -1;
+		c->c[i].ctl = c;
+		c->c[i].out = malloc(OUT_MAX);
+		if (!c->c[i].out) {
+			jv_ctl_close(c);
+			return JV_ERR_NOMEM;
+		}
+	}
+	c->loop = loop;
+	c->handler = handler;
+	c->ctx = ctx;
+	memcpy(c->path, path, strlen(path) + 1);
+	memcpy(sa.sun_path, path, strlen(path));
+	/* a socket left by a daemon that died; never remove anything else */
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(0177);
+	rc = c->fd < 0 ? -1 : bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc != 0 || listen(c->fd, 8) != 0 ||
+	    jv_loop_add(loop, c->fd, EPOLLIN, on_listen, c) != 0) {
+		rc = jv_error_set(err, JV_ERR_INVAL, path, 0,
+				  "cannot listen on the control socket: %s",
+				  strerror(errno));
+		c->path[0] = '\0';
+		jv_ctl_close(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+void jv_ctl_close(struct jv_ctl *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
+		drop(&c->c[i]);
+		free(c->c[i].out);
+	}
+	if (c->fd >= 0) {
+		jv_loop_del(c->loop, c->fd);
+		close(c->fd);
+	}
+	if (c->path[0])
+		unlink(c->path);
+	free(c);
+}

@@ -1,0 +1,250 @@
+# Shared harness for the namespace tests: two hosts (network namespaces)
+# joined by independent veth paths, real jvpn daemons, real traffic.
+# Everything the test creates lives in its own namespaces and temp dir and
+# is removed on exit. Traffic only goes to addresses inside them.
+#
+# Paths:  A  client ca0 10.201.1.1/24  <->  server sa0 10.201.1.2/24
+#         B  client cb0 10.201.2.1/24  <->  server sb0 10.201.2.2/24
+#         C  client cc0 10.201.3.1/24  <->  server sc0 10.201.3.2/24 (NPATHS=3)
+# Tunnel: client 10.77.0.2  server 10.77.0.1
+
+set -eu
+JVPN=${JVPN:?JVPN must name the jvpn binary}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ID=$$
+C=jvc$ID
+S=jvs$ID
+T=$(mktemp -d "${TMPDIR:-/tmp}/jvnet.XXXXXX")
+NPATHS=${NPATHS:-2}
+PIDS=""
+
+log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
+fail() {
+	log "FAIL: $*"
+	dump
+	exit 1
+}
+skip() { log "SKIP: $*"; exit 77; }
+
+dump() {
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		echo "--- $(basename "$f") (last 25 lines)" >&2
+		tail -n 25 "$f" >&2
+	done
+	for f in "$T"/*.jsonl; do
+		[ -f "$f" ] || continue
+		echo "--- $(basename "$f") timeline" >&2
+		python3 "$HERE/events.py" timeline "$f" >&2 || true
+	done
+}
+
+cleanup() {
+	set +e
+	for p in $PIDS; do kill -TERM "$p" 2>/dev/null; done
+	for p in $PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.2
+		done
+		kill -KILL "$p" 2>/dev/null
+	done
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root"
+	command -v ip >/dev/null || skip "needs iproute2"
+	command -v nft >/dev/null || skip "needs nftables"
+	[ -c /dev/net/tun ] || skip "needs /dev/net/tun"
+	ip netns add "jvprobe$ID" 2>/dev/null || skip "cannot create network namespaces"
+	ip netns del "jvprobe$ID"
+}
+
+inc() { ip netns exec "$C" "$@"; }
+ins() { ip netns exec "$S" "$@"; }
+
+# Builds the two hosts and the paths.
+topology() {
+	need_root
+	ip netns add "$C"
+	ip netns add "$S"
+	inc ip link set lo up
+	ins ip link set lo up
+	local n=1
+	for p in a b c; do
+		[ $n -le "$NPATHS" ] || break
+		ip link add "c${p}0" netns "$C" type veth peer name "s${p}0" netns "$S"
+		inc ip addr add "10.201.$n.1/24" dev "c${p}0"
+		ins ip addr add "10.201.$n.2/24" dev "s${p}0"
+		inc ip link set "c${p}0" up
+		ins ip link set "s${p}0" up
+		n=$((n + 1))
+	done
+	# an empty table per host for the faults
+	inc nft add table inet jvtest
+	inc nft add chain inet jvtest out '{ type filter hook output priority 0; }'
+	inc nft add chain inet jvtest in '{ type filter hook input priority 0; }'
+	ins nft add table inet jvtest
+	ins nft add chain inet jvtest out '{ type filter hook output priority 0; }'
+	ins nft add chain inet jvtest in '{ type filter hook input priority 0; }'
+}
+
+# policy FILE [KEY=VALUE overrides as YAML lines appended by section]
+write_policy() {
+	cat > "$T/policy.yaml" <<POL
+version: "1.0"
+session:
+  max_lifetime_ms: ${MAX_LIFETIME_MS:-3600000}
+  transport_lost_ttl_ms: ${TRANSPORT_LOST_TTL_MS:-20000}
+volatility:
+  heartbeat_interval_ms: 200
+  heartbeat_volatile_ms: 1000
+  loss_window_ms: 2000
+  loss_volatile_threshold: 0.20
+  max_consecutive_drops: 3
+  volatile_to_degraded_ms: 2000
+switching:
+  max_switches_per_min: ${MAX_SWITCHES:-8}
+  switch_cooldown_ms: ${COOLDOWN_MS:-500}
+  recovery_window_ms: 4000
+transport:
+  probe_interval_ms: 300
+security:
+  reattach_proof_max_age_ms: 5000
+POL
+}
+
+# Writes keys and both configs. TRANSPORTS: client transport lines.
+write_configs() {
+	umask 077
+	"$JVPN" genkey > "$T/server.key"
+	"$JVPN" genkey > "$T/client.key"
+	umask 022
+	local spub cpub
+	spub=$("$JVPN" pubkey < "$T/server.key")
+	cpub=$("$JVPN" pubkey < "$T/client.key")
+	write_policy
+	cat > "$T/server.yaml" <<CFG
+role: server
+node_id: gw-1
+private_key_file: server.key
+listen:
+  - { id: udp-51820, proto: udp, address: "0.0.0.0:51820" }
+  - { id: tcp-443, proto: tcp, address: "0.0.0.0:443" }
+tun: { name: jvs0, address: 10.77.0.1/24, mtu: 1400 }
+peers:
+  - { name: laptop, public_key: "$cpub", allowed_ips: [10.77.0.2/32] }
+audit: { path: server.jsonl }
+control_socket: $T/server.sock
+policy_file: policy.yaml
+CFG
+	cat > "$T/client.yaml" <<CFG
+role: client
+node_id: laptop
+private_key_file: client.key
+server_public_key: "$spub"
+transports:
+${TRANSPORTS:-  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }
+  - { id: udp-b, proto: udp, remote: "10.201.2.2:51820", bind_device: cb0 }}
+tun: { name: jvc0, address: 10.77.0.2/24, mtu: 1400 }
+audit: { path: client.jsonl }
+control_socket: $T/client.sock
+on_terminated: ${ON_TERMINATED:-exit}
+policy_file: policy.yaml
+CFG
+}
+
+start_daemons() {
+	# relative audit paths are relative to the config file's directory
+	( cd "$T" && exec ip netns exec "$S" "$JVPN" server -c "$T/server.yaml" ) \
+		> "$T/server.log" 2>&1 &
+	PIDS="$PIDS $!"
+	SERVER_PID=$!
+	wait_for 5 "[ -S '$T/server.sock' ]" || fail "server did not start"
+	( cd "$T" && exec ip netns exec "$C" "$JVPN" client -c "$T/client.yaml" ) \
+		> "$T/client.log" 2>&1 &
+	PIDS="$PIDS $!"
+	CLIENT_PID=$!
+}
+
+# wait_for SECONDS 'shell condition'
+wait_for() {
+	local end=$(( $(date +%s) + $1 ))
+	while [ "$(date +%s)" -le $end ]; do
+		eval "$2" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# has ROLE_FILE KEY=VALUE...: an event with all these fields exists
+has() {
+	python3 "$HERE/events.py" has "$T/$1.jsonl" "${@:2}"
+}
+
+# expect_seq FILE MATCHER...: events in this order (matchers are
+# "k=v,k=v" groups)
+expect_seq() {
+	python3 "$HERE/events.py" seq "$T/$1.jsonl" "${@:2}" ||
+		fail "$1: expected sequence not found"
+}
+
+expect_absent() {
+	if python3 "$HERE/events.py" has "$T/$1.jsonl" "${@:2}"; then
+		fail "$1: unexpected event ${*:2}"
+	fi
+}
+
+wait_attached() {
+	wait_for "${1:-10}" "has client event_type=SessionStateChange new_state=ATTACHED 2>/dev/null && has server event_type=SessionStateChange new_state=ATTACHED 2>/dev/null" ||
+		fail "the session did not come up"
+}
+
+ping_ok() {
+	inc ping -c "${1:-3}" -i 0.2 -W 2 -q 10.77.0.1 > /dev/null
+}
+
+# An inner TCP stream through the tunnel for SECONDS; its result is
+# checked by stream_check.
+stream_start() {
+	ins python3 "$HERE/stream.py" serve 10.77.0.1 5001 "$T/stream.result" \
+		> "$T/stream-server.log" 2>&1 &
+	PIDS="$PIDS $!"
+	wait_for 5 "ins ss -ltn 2>/dev/null | grep -q 10.77.0.1:5001" ||
+		fail "stream server did not start"
+	inc python3 "$HERE/stream.py" send 10.77.0.1 5001 "$1" \
+		> "$T/stream-client.log" 2>&1 &
+	STREAM_PID=$!
+	PIDS="$PIDS $!"
+}
+
+stream_check() {
+	wait_for "${1:-60}" "[ -s '$T/stream.result' ]" || fail "stream did not finish"
+	wait "$STREAM_PID" || fail "inner TCP stream failed: $(cat "$T/stream-client.log")"
+	grep -q '^OK' "$T/stream.result" ||
+		fail "inner TCP stream: $(cat "$T/stream.result")"
+	log "inner TCP stream: $(cat "$T/stream.result")"
+}
+
+verify_logs() {
+	"$JVPN" audit verify --policy "$T/policy.yaml" "$T/client.jsonl" > /dev/null ||
+		fail "audit verify: client log"
+	"$JVPN" audit verify --policy "$T/policy.yaml" "$T/server.jsonl" > /dev/null ||
+		fail "audit verify: server log"
+}
+
+stop_daemons() {
+	kill -TERM $SERVER_PID $CLIENT_PID 2>/dev/null || true
+	wait_for 5 "! kill -0 $SERVER_PID 2>/dev/null && ! kill -0 $CLIENT_PID 2>/dev/null" ||
+		fail "daemons did not stop"
+}
+
+# Same session id from start to end on both nodes.
+same_session() {
+	python3 "$HERE/events.py" sessions "$T/client.jsonl" "$T/server.jsonl" |
+		grep -qx 1 || fail "the session id changed"
+}
