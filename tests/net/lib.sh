@@ -128,6 +128,10 @@ write_configs() {
 	spub=$("$JVPN" pubkey < "$T/server.key")
 	cpub=$("$JVPN" pubkey < "$T/client.key")
 	write_policy
+	if [ -z "${TRANSPORTS:-}" ]; then
+		TRANSPORTS='  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }
+  - { id: udp-b, proto: udp, remote: "10.201.2.2:51820", bind_device: cb0 }'
+	fi
 	cat > "$T/server.yaml" <<CFG
 role: server
 node_id: gw-1
@@ -148,8 +152,7 @@ node_id: laptop
 private_key_file: client.key
 server_public_key: "$spub"
 transports:
-${TRANSPORTS:-  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }
-  - { id: udp-b, proto: udp, remote: "10.201.2.2:51820", bind_device: cb0 }}
+$TRANSPORTS
 tun: { name: jvc0, address: 10.77.0.2/24, mtu: 1400 }
 audit: { path: client.jsonl }
 control_socket: $T/client.sock
