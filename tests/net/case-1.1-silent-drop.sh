@@ -1,0 +1,31 @@
+#!/bin/bash
+# Failure matrix 1.1, cut silently: nftables drops everything on path A,
+# the link stays up. Heartbeats go unanswered, the transport is declared
+# dead, and the session moves to path B with the same session_id.
+. "$(dirname "$0")/lib.sh"
+topology
+write_configs
+start_daemons
+wait_attached
+stream_start 10
+sleep 2
+log "dropping everything on path A (nftables)"
+inc nft add rule inet jvtest out oifname ca0 drop
+inc nft add rule inet jvtest in iifname ca0 drop
+wait_for 10 "has client event_type=TransportSwitch new_transport=udp-b" ||
+	fail "no switch to udp-b"
+ping_ok 3 || fail "no ping after the switch"
+stream_check 40
+expect_seq client \
+	"event_type=TransportDead,transport_id=udp-a" \
+	"event_type=SessionStateChange,previous_state=ATTACHED,new_state=VOLATILE" \
+	"event_type=TransportSwitch,previous_transport=udp-a,new_transport=udp-b" \
+	"event_type=SessionStateChange,previous_state=RECOVERING,new_state=ATTACHED"
+expect_absent client event_type=TransportDead reason_code=link_down
+expect_seq server \
+	"event_type=ReattachResult,status=SUCCESS,candidate_transport=udp-b" \
+	"event_type=TransportSwitch,previous_transport=udp-a,new_transport=udp-b"
+same_session
+stop_daemons
+verify_logs
+log "PASS"

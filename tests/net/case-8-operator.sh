@@ -1,0 +1,33 @@
+#!/bin/bash
+# Failure matrix 8: an operator ends the session with `jvpn ctl terminate`.
+# The server terminates it (operator_terminated), the client is told
+# (peer_terminated). Also checks the other ctl commands on a live daemon.
+. "$(dirname "$0")/lib.sh"
+topology
+write_configs
+start_daemons
+wait_attached
+"$JVPN" ctl -s "$T/server.sock" status > "$T/status.txt" || fail "ctl status"
+grep -q 'ATTACHED *1' "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
+"$JVPN" ctl -s "$T/client.sock" transports > "$T/tr.txt" || fail "ctl transports"
+grep -q '^udp-a .*active' "$T/tr.txt" || fail "transports: $(cat "$T/tr.txt")"
+"$JVPN" ctl -s "$T/server.sock" metrics > "$T/metrics.txt" || fail "ctl metrics"
+grep -q '^jvpn_sessions{node="gw-1",state="ATTACHED"} 1$' "$T/metrics.txt" ||
+	fail "metrics: $(head -20 "$T/metrics.txt")"
+"$JVPN" ctl -s "$T/server.sock" sessions --json > "$T/sessions.json" || fail "ctl sessions"
+id=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sessions'][0]['session_id'])" "$T/sessions.json")
+"$JVPN" ctl -s "$T/server.sock" terminate 00000000000000000000000000000000 &&
+	fail "terminating an unknown session succeeded"
+log "terminating $id"
+"$JVPN" ctl -s "$T/server.sock" terminate "$id" || fail "ctl terminate"
+wait_for 5 "has client event_type=SessionTerminated reason_code=peer_terminated" ||
+	fail "the client was not told"
+expect_seq server \
+	"event_type=SessionStateChange,previous_state=ATTACHED,new_state=TERMINATED,reason_code=operator_terminated" \
+	"event_type=SessionTerminated,reason_code=operator_terminated"
+expect_seq client \
+	"event_type=SessionStateChange,previous_state=ATTACHED,new_state=TERMINATED,reason_code=peer_terminated"
+wait_for 5 "! kill -0 $CLIENT_PID 2>/dev/null" || fail "the client did not exit"
+stop_daemons
+verify_logs
+log "PASS"
