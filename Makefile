@@ -2,7 +2,7 @@
 # need from Debian's archive first (idempotent), so a fresh Debian 12 works.
 DEBS := gcc libc6-dev make meson ninja-build pkg-config python3 \
         libsodium-dev libyaml-dev libcmocka-dev libjansson-dev \
-        iproute2 nftables iputils-ping
+        iproute2 nftables iputils-ping tcpdump procps
 BUILD := build/plain
 
 .PHONY: all deps build test demo bench clean

@@ -17,9 +17,9 @@ int jv_udp_open(struct jv_udp *u, int family,
 	struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
 	int one = 1;
 
-	memset(u, 0, offsetof(struct jv_udp, rx_buf));
-	u->ntx = 0;
-	u->tx_dropped = 0;
+	/* once per socket: the message headers must start zeroed (no
+	 * control data, no flags) */
+	memset(u, 0, sizeof(*u));
 	u->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0, "udp socket: %s",

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Failure matrix 6 within the TTL: every path dark for 4 s, then back. The
-# session waits in DEGRADED and returns with the same session_id; the inner
-# TCP stream rides it out.
+# Failure matrix 6 within the TTL: every path dark for 7 s (longer than
+# the 4 s recovery window), then back. The session waits in DEGRADED and
+# returns with the same session_id; the inner TCP stream rides it out.
 . "$(dirname "$0")/lib.sh"
 topology
 write_configs
@@ -9,12 +9,12 @@ start_daemons
 wait_attached
 stream_start 14
 sleep 2
-log "blackout on every path for 4 s"
+log "blackout on every path for 7 s"
 for dev in ca0 cb0; do
 	inc nft add rule inet jvtest out oifname $dev drop
 	inc nft add rule inet jvtest in iifname $dev drop
 done
-sleep 4
+sleep 7
 inc nft flush chain inet jvtest out
 inc nft flush chain inet jvtest in
 log "paths back"

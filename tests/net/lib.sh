@@ -240,10 +240,21 @@ verify_logs() {
 		fail "audit verify: server log"
 }
 
+# Stops both daemons with SIGTERM; each must exit 0 and no sanitizer may
+# have complained.
 stop_daemons() {
+	local rc
 	kill -TERM $SERVER_PID $CLIENT_PID 2>/dev/null || true
 	wait_for 5 "! kill -0 $SERVER_PID 2>/dev/null && ! kill -0 $CLIENT_PID 2>/dev/null" ||
 		fail "daemons did not stop"
+	for p in $SERVER_PID $CLIENT_PID; do
+		rc=0
+		wait "$p" || rc=$?
+		[ $rc = 0 ] || fail "a daemon exited with status $rc"
+	done
+	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T"/*.log >&2; then
+		fail "sanitizer report"
+	fi
 }
 
 # Same session id from start to end on both nodes.
