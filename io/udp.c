@@ -157,6 +157,16 @@ int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
 	size_t hl;
 
 	memset(ss, 0, sizeof(*ss));
+	/* a bare IPv6 address, where no port is needed */
+	if (!need_port && s[0] != '[' && strchr(s, ':') != strrchr(s, ':')) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, s, &a->sin6_addr) != 1)
+			return JV_ERR_INVAL;
+		a->sin6_family = AF_INET6;
+		*len = sizeof(*a);
+		return 0;
+	}
 	if (s[0] == '[') {
 		const char *e = strchr(s, ']');
 

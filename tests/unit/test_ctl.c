@@ -1,3 +1,254 @@
-/* stub */
-int main(void);
-int main(void) { return 77; }
+/* The control socket (a real Unix socket driven by the real loop) and the
+ * replies built from real endpoints. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/ctl_reply.h"
+#include "io/ctl.h"
+#include "io/loop.h"
+
+static void nop_send(void *c, const struct jv_path *p, const uint8_t *b,
+		     size_t l)
+{
+	(void)c, (void)p, (void)b, (void)l;
+}
+
+static void nop_deliver(void *c, const uint8_t *b, size_t l)
+{
+	(void)c, (void)b, (void)l;
+}
+
+static void nop_event(void *c, const char *b, size_t l)
+{
+	(void)c, (void)b, (void)l;
+}
+
+static void rnd(void *c, uint8_t *b, size_t l)
+{
+	(void)c;
+	randombytes_buf(b, l);
+}
+
+static struct jv_endpoint *endpoint(enum jv_role role)
+{
+	static struct jv_peer_cfg peer = { .name = "laptop", .nallowed = 0 };
+	struct jv_endpoint_cfg c;
+	struct jv_endpoint *ep;
+
+	memset(&c, 0, sizeof(c));
+	c.role = role;
+	snprintf(c.node_id, sizeof(c.node_id), "n\"1");
+	randombytes_buf(c.private_key, 32);
+	jv_policy_defaults(&c.policy);
+	crypto_scalarmult_base(c.server_public_key, c.private_key);
+	crypto_scalarmult_base(peer.public_key, c.server_public_key);
+	c.ntransports = 2;
+	snprintf(c.transports[0].id, sizeof(c.transports[0].id), "udp-a");
+	snprintf(c.transports[1].id, sizeof(c.transports[1].id), "tcp-a");
+	c.transports[0].proto = JV_PROTO_UDP;
+	c.transports[1].proto = JV_PROTO_TCP;
+	c.peers = &peer;
+	c.npeers = 1;
+	c.max_sessions = 4;
+	c.ops = (struct jv_endpoint_ops){ nop_send, nop_deliver, nop_event, rnd };
+	assert_int_equal(jv_endpoint_new(&c, 1000, &ep), 0);
+	if (role == JV_ROLE_CLIENT)
+		jv_endpoint_start(ep, 1000);
+	return ep;
+}
+
+static void test_replies(void **state)
+{
+	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
+	struct jv_ctl_node n = { ep, "n\"1", JV_ROLE_CLIENT, 0 };
+	json_t *r;
+	const char *text;
+
+	(void)state;
+	r = jv_ctl_reply_status(&n, 5000);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(json_string_value(json_object_get(r, "role")),
+			    "client");
+	assert_int_equal(json_integer_value(json_object_get(r, "uptime_ms")), 5000);
+	assert_string_equal(json_string_value(json_object_get(r, "policy_version")),
+			    "1.0");
+	assert_int_equal(json_integer_value(json_object_get(
+		json_object_get(r, "sessions"), "BIRTH")), 1);
+	json_decref(r);
+
+	r = jv_ctl_reply_sessions(&n, 5000);
+	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "state")), "BIRTH");
+	assert_int_equal(strlen(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "sessions"), 0), "session_id"))), 32);
+	json_decref(r);
+
+	r = jv_ctl_reply_transports(&n, 5000);
+	assert_int_equal(json_array_size(json_object_get(r, "transports")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(r, "transports"), 1), "proto")), "tcp");
+	json_decref(r);
+
+	r = jv_ctl_reply_metrics(&n, 5000);
+	text = json_string_value(json_object_get(r, "text"));
+	assert_non_null(text);
+	/* the node label escapes its quote */
+	assert_non_null(strstr(text, "jvpn_up{node=\"n\\\"1\"} 1\n"));
+	assert_non_null(strstr(text, "jvpn_sessions{node=\"n\\\"1\",state=\"BIRTH\"} 1\n"));
+	assert_non_null(strstr(text, "# TYPE jvpn_rx_packets_total counter\n"));
+	assert_non_null(strstr(text, "jvpn_transport_up{node=\"n\\\"1\",transport=\"tcp-a\"}"));
+	/* every sample line: name{labels} value */
+	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+		const char *sp = strchr(l, ' ');
+
+		if (*l == '#')
+			continue;
+		assert_non_null(sp);
+		assert_true(strncmp(l, "jvpn_", 5) == 0);
+		assert_true(sp[1] >= '0' && sp[1] <= '9');
+	}
+	json_decref(r);
+	jv_endpoint_free(ep);
+}
+
+/* ---- the socket ---- */
+
+struct conv {
+	struct jv_loop *loop;
+	int fd;
+	char buf[8192];
+	size_t len;
+	int want_lines;
+};
+
+static json_t *handler(void *ctx, const char *cmd, json_t *args)
+{
+	(void)ctx;
+	if (strcmp(cmd, "echo") == 0)
+		return json_pack("{s:b, s:O}", "ok", 1, "args", args);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
+}
+
+static void on_reply(void *ctx, uint32_t events)
+{
+	struct conv *c = ctx;
+	ssize_t n;
+	int lines = 0;
+
+	(void)events;
+	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (n <= 0) {
+		jv_loop_stop(c->loop);
+		return;
+	}
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	for (char *p = c->buf; (p = strchr(p, '\n')); p++)
+		lines++;
+	if (lines >= c->want_lines)
+		jv_loop_stop(c->loop);
+}
+
+static void on_timeout(void *ctx)
+{
+	jv_loop_stop(ctx);
+}
+
+static int dial(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Sends text, runs the loop until lines reply lines came (or 2 s). */
+static void talk(struct jv_loop *l, const char *path, const char *text,
+		 int lines, char *out, size_t cap)
+{
+	struct conv c = { .loop = l, .want_lines = lines };
+
+	c.fd = dial(path);
+	assert_int_equal(send(c.fd, text, strlen(text), 0), (ssize_t)strlen(text));
+	assert_int_equal(jv_loop_add(l, c.fd, EPOLLIN, on_reply, &c), 0);
+	jv_loop_set_timer(l, jv_mono_ms() + 2000);
+	assert_int_equal(jv_loop_run(l), 0);
+	jv_loop_del(l, c.fd);
+	close(c.fd);
+	snprintf(out, cap, "%s", c.buf);
+}
+
+static void test_socket(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *ctl;
+	struct jv_error err;
+	char path[108], out[8192], big[JV_CTL_MAX_LINE + 100];
+	int fds[JV_CTL_MAX_CLIENTS + 1];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-test.%d.sock", (int)getpid());
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
+
+	talk(l, path, "{\"cmd\":\"echo\",\"args\":[\"a\"]}\n{\"cmd\":\"nope\"}\n", 2,
+	     out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[\"a\"]}\n"
+				 "{\"ok\":false,\"error\":\"unknown command\"}\n");
+	talk(l, path, "not json\n", 1, out, sizeof(out));
+	assert_non_null(strstr(out, "\"ok\":false"));
+	talk(l, path, "{\"cmd\":\"echo\",\"args\":[1]}\n", 1, out, sizeof(out));
+	assert_non_null(strstr(out, "must hold strings"));
+	/* too long a line: an error, then the connection is closed */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	talk(l, path, big, 1, out, sizeof(out));
+	assert_non_null(strstr(out, "longer than 4096"));
+	/* bounded: the seventeenth client is turned away, the others work */
+	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
+		/* let the server accept each: the backlog is short */
+		fds[i] = dial(path);
+		jv_loop_set_timer(l, jv_mono_ms() + 20);
+		assert_int_equal(jv_loop_run(l), 0);
+	}
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "");
+	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++)
+		close(fds[i]);
+	jv_loop_set_timer(l, jv_mono_ms() + 200);
+	assert_int_equal(jv_loop_run(l), 0);
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+
+	jv_ctl_close(ctl);
+	assert_int_not_equal(access(path, F_OK), 0);   /* unlinked */
+	jv_loop_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_socket),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
