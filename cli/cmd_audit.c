@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "cli/timeline.h"
 #include "cli/util.h"
 #include "cli/verify.h"
 #include "core/policy.h"
@@ -16,8 +17,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
+		"       jvpn audit timeline FILE...\n"
 		"\n"
-		"Reconstructs every session's timeline, per node, from audit JSONL\n"
+		"timeline: merges the audit logs of several nodes by time and prints one\n"
+		"line per state change and notable event (time, role, node, what, reason).\n"
+		"\n"
+		"verify: "
+		"reconstructs every session's timeline, per node, from audit JSONL\n"
 		"(daemon logs or `jvpn sim --out`) and checks the rules of the state\n"
 		"machine: table transitions only, state_version +1 each, gapless seq\n"
 		"per node, TERMINATED absorbing and last, ATTACHED only by handshake or\n"
@@ -155,8 +161,93 @@ static int verify(int argc, char **argv)
 	return rc;
 }
 
+struct entry {
+	json_t *ev;
+	long long ts;
+	size_t order;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Merges the files by ts_ms (stable) and prints them for people. */
+static int timeline(int argc, char **argv)
+{
+	struct entry *e = NULL;
+	size_t n = 0, cap = 0;
+	bool wall = false;
+	int rc = 0;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	for (int i = 1; i < argc && !rc; i++) {
+		FILE *f = fopen(argv[i], "r");
+		char *line = NULL;
+		size_t lcap = 0;
+		ssize_t len;
+		int lineno = 0;
+
+		if (!f) {
+			fprintf(stderr, "jvpn: %s: %s\n", argv[i], strerror(errno));
+			rc = 2;
+			break;
+		}
+		while ((len = getline(&line, &lcap, f)) >= 0) {
+			json_t *ev = json_loadb(line, (size_t)len, 0, NULL);
+
+			lineno++;
+			if (!json_is_object(ev)) {
+				fprintf(stderr, "jvpn: %s:%d: not a JSON object\n",
+					argv[i], lineno);
+				json_decref(ev);
+				rc = 2;
+				break;
+			}
+			if (n == cap) {
+				struct entry *g = realloc(e, (cap = cap ? 2 * cap
+									: 256) *
+								     sizeof(*e));
+				if (!g) {
+					json_decref(ev);
+					rc = 2;
+					break;
+				}
+				e = g;
+			}
+			e[n].ev = ev;
+			e[n].ts = (long long)json_integer_value(
+				json_object_get(ev, "ts_ms"));
+			e[n].order = n;
+			/* Unix milliseconds (daemons) or virtual time (sim) */
+			wall |= e[n].ts > 1000000000000LL;
+			n++;
+		}
+		free(line);
+		fclose(f);
+	}
+	qsort(e, n, sizeof(*e), by_time);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc)
+			jv_timeline_print(stdout, e[i].ev, wall);
+		json_decref(e[i].ev);
+	}
+	free(e);
+	return rc;
+}
+
 int jv_cmd_audit(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "timeline") == 0)
+		return jv_wants_help(argc - 1, argv + 1) ?
+			       (usage(stdout), 0) : timeline(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
 		return jv_wants_help(argc - 1, argv + 1) ?
 			       (usage(stdout), 0) : verify(argc - 1, argv + 1);

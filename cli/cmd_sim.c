@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmds.h"
+#include "cli/timeline.h"
 #include "cli/util.h"
 #include "sim/sim.h"
 
@@ -22,54 +23,14 @@ static void usage(FILE *f)
 		"  --timeline    print each scenario's state changes readably\n");
 }
 
-static const char *str(json_t *ev, const char *key)
-{
-	const char *s = json_string_value(json_object_get(ev, key));
-	return s ? s : "-";
-}
-
 /* One line per state change and per notable event. */
 static void print_timeline(const struct jv_sim_result *res)
 {
 	for (size_t i = 0; i < res->nlines; i++) {
 		json_t *ev = json_loads(res->lines[i], 0, NULL);
-		const char *type;
-		char what[160];
 
-		if (!ev)
-			continue;
-		type = str(ev, "event_type");
-		what[0] = '\0';
-		if (strcmp(type, "SessionStateChange") == 0)
-			snprintf(what, sizeof(what), "%-10s -> %-10s (%s)",
-				 str(ev, "previous_state"), str(ev, "new_state"),
-				 str(ev, "reason_code"));
-		else if (strcmp(type, "TransportSwitch") == 0)
-			snprintf(what, sizeof(what), "switch %s -> %s",
-				 str(ev, "previous_transport"),
-				 str(ev, "new_transport"));
-		else if (strcmp(type, "TransportDead") == 0)
-			snprintf(what, sizeof(what), "transport %s dead (%s)",
-				 str(ev, "transport_id"), str(ev, "reason_code"));
-		else if (strcmp(type, "TransportSwitchDenied") == 0)
-			snprintf(what, sizeof(what), "switch to %s denied (%s)",
-				 str(ev, "transport_id"), str(ev, "reason_code"));
-		else if (strcmp(type, "SessionTerminated") == 0 ||
-			 strncmp(type, "Security", 8) == 0)
-			snprintf(what, sizeof(what), "%s (%s)", type,
-				 str(ev, "reason_code"));
-		else if (strcmp(type, "SessionCreated") == 0)
-			snprintf(what, sizeof(what), "session %.8s… created on %s",
-				 str(ev, "session_id"), str(ev, "transport_id"));
-		else if (strcmp(type, "ReattachResult") == 0)
-			snprintf(what, sizeof(what), "reattach on %s: %s (%s)",
-				 str(ev, "candidate_transport"),
-				 str(ev, "status"), str(ev, "reason_code"));
-		if (what[0])
-			printf("  %8lld ms  %-7s %s\n",
-			       (long long)json_integer_value(
-				       json_object_get(ev, "ts_ms")),
-			       str(ev, "role"), what);
+		if (ev)
+			jv_timeline_print(stdout, ev, false);
 		json_decref(ev);
 	}
 }

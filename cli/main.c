@@ -46,7 +46,7 @@ static const struct {
 	{ "ctl", jv_cmd_ctl, "-s SOCKET CMD [ARGS] [--json]", "talk to a running daemon" },
 	{ "policy", jv_cmd_policy, "check FILE", "validate a policy, print the effective policy" },
 	{ "sim", jv_cmd_sim, "[--out FILE] [--timeline] FILE...", "run simulation scenarios" },
-	{ "audit", jv_cmd_audit, "verify FILE...", "check audit logs against the session rules" },
+	{ "audit", jv_cmd_audit, "verify|timeline FILE...", "check audit logs; print a merged timeline" },
 	{ "version", cmd_version, "", "print the version" },
 };
 

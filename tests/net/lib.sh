@@ -10,7 +10,7 @@
 
 set -eu
 JVPN=${JVPN:?JVPN must name the jvpn binary}
-HERE=$(cd "$(dirname "$0")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ID=$$
 C=jvc$ID
 S=jvs$ID
