@@ -1,7 +1,8 @@
 #!/bin/bash
 # Failure matrix 8: an operator ends the session with `jvpn ctl terminate`.
 # The server terminates it (operator_terminated), the client is told
-# (peer_terminated). Also checks the other ctl commands on a live daemon.
+# (peer_terminated). Also checks the other ctl commands on a live daemon,
+# policy-reload included.
 . "$(dirname "$0")/lib.sh"
 topology
 write_configs
@@ -15,6 +16,16 @@ grep -q '^udp-a .*active' "$T/tr.txt" || fail "transports: $(cat "$T/tr.txt")"
 grep -q '^jvpn_sessions{node="gw-1",state="ATTACHED"} 1$' "$T/metrics.txt" ||
 	fail "metrics: $(head -20 "$T/metrics.txt")"
 "$JVPN" ctl -s "$T/server.sock" sessions --json > "$T/sessions.json" || fail "ctl sessions"
+# policy-reload: a valid policy is applied, a bad one refused, both logged
+sed 's/max_switches_per_min: [0-9]*/max_switches_per_min: 5/' "$T/policy.yaml" > "$T/new.yaml"
+sed 's/max_switches_per_min: [0-9]*/max_switches_per_min: 0/' "$T/policy.yaml" > "$T/bad.yaml"
+"$JVPN" ctl -s "$T/server.sock" policy-reload "$T/new.yaml" || fail "policy-reload"
+"$JVPN" ctl -s "$T/server.sock" policy-reload "$T/bad.yaml" 2> "$T/bad.txt" &&
+	fail "a bad policy was accepted"
+grep -q 'max_switches_per_min: value 0 out of range' "$T/bad.txt" ||
+	fail "policy-reload: $(cat "$T/bad.txt")"
+has server event_type=PolicyLoaded || fail "no PolicyLoaded"
+has server event_type=PolicyRejected || fail "no PolicyRejected"
 id=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['sessions'][0]['session_id'])" "$T/sessions.json")
 "$JVPN" ctl -s "$T/server.sock" terminate 00000000000000000000000000000000 &&
 	fail "terminating an unknown session succeeded"
