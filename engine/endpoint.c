@@ -199,7 +199,7 @@ bool jv_endpoint_session_next(const struct jv_endpoint *ep, uint32_t *cursor,
 	if (!s)
 		return false;
 	session_info(ep, s, sv->peers[s->peer].name, s->tid.id,
-		     s->attach_epoch, now, out);
+		     jv_session_switches_last_min(s, now), now, out);
 	return true;
 }
 

@@ -36,6 +36,10 @@ struct jv_session {
 	bool confirmed;              /* an authenticated packet arrived */
 	double tokens;               /* reattach token bucket (abuse bound) */
 	uint64_t tokens_ms;
+	/* switches per minute for ctl: two 60 s buckets, the older one
+	 * weighted by how much of it still lies in the last minute */
+	uint64_t sw_bucket_ms;
+	uint16_t sw_cur, sw_prev;
 };
 
 /* Client-side transport state. */
@@ -145,6 +149,11 @@ void jv_session_maybe_rekey(struct jv_endpoint *ep, struct jv_session *s,
 			    uint64_t now);
 uint64_t jv_session_rekey_deadline(const struct jv_endpoint *ep,
 				   const struct jv_session *s);
+
+/* Switch counting on the server (the client has its limiter). */
+void jv_session_count_switch(struct jv_session *s, uint64_t now);
+uint32_t jv_session_switches_last_min(const struct jv_session *s,
+				      uint64_t now);
 
 /* Seals and sends a control message on path. */
 void jv_send_ctrl(struct jv_endpoint *ep, struct jv_session *s,

@@ -476,6 +476,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	}
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
 	if (!same_tid) {
+		jv_session_count_switch(s, now);
 		w = jv_ev_begin(ep, now, "TransportSwitch", s);
 		jv_json_str(w, "previous_transport", s->tid.id);
 		jv_json_str(w, "new_transport", cand);

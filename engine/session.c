@@ -262,3 +262,38 @@ void jv_ev_transport_dead(struct jv_endpoint *ep, const struct jv_session *s,
 		jv_json_u64(w, "last_rx_age_ms", last_rx_age);
 	jv_ev_end(ep);
 }
+
+#define SW_BUCKET_MS 60000
+
+static void sw_roll(struct jv_session *s, uint64_t now)
+{
+	if (now - s->sw_bucket_ms < SW_BUCKET_MS)
+		return;
+	s->sw_prev = now - s->sw_bucket_ms < 2 * SW_BUCKET_MS ? s->sw_cur : 0;
+	s->sw_cur = 0;
+	s->sw_bucket_ms = now - (now - s->sw_bucket_ms) % SW_BUCKET_MS;
+}
+
+void jv_session_count_switch(struct jv_session *s, uint64_t now)
+{
+	if (!s->sw_bucket_ms)
+		s->sw_bucket_ms = now ? now : 1;
+	sw_roll(s, now);
+	if (s->sw_cur < UINT16_MAX)
+		s->sw_cur++;
+}
+
+uint32_t jv_session_switches_last_min(const struct jv_session *s,
+				      uint64_t now)
+{
+	struct jv_session t = *s;
+	uint64_t into;
+
+	if (!t.sw_bucket_ms)
+		return 0;
+	sw_roll(&t, now);
+	into = now - t.sw_bucket_ms;
+	/* the part of the previous bucket still inside the last 60 s */
+	return t.sw_cur + (uint32_t)((t.sw_prev * (SW_BUCKET_MS - into) +
+				      SW_BUCKET_MS / 2) / SW_BUCKET_MS);
+}

@@ -208,6 +208,42 @@ static struct world *attached_world(void)
 	return w;
 }
 
+/* Both ends run for a while on the fake clock: timers, heartbeats, probes. */
+static void run_until(struct world *w, uint64_t until)
+{
+	while (w->now < until) {
+		w->now += 50;
+		jv_endpoint_tick(w->c.ep, w->now);
+		jv_endpoint_tick(w->s.ep, w->now);
+		pump(w);
+		pump(w);
+		w->c.nevents = w->s.nevents = 0;   /* keep the buffers small */
+	}
+}
+
+/* A switch shows in the server's session info, and leaves it after a
+ * minute. */
+static void test_switch_counted_on_server(void **state)
+{
+	struct world *w = attached_world();
+	struct jv_session_info si;
+
+	(void)state;
+	run_until(w, 5000);                  /* standby probes build a record */
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	pump(w);
+	pump(w);
+	si = server_session(w);
+	assert_string_equal(si.transport, "udp-b");
+	assert_int_equal(si.switches_last_min, 1);
+	assert_int_equal(si.state_version, 4);
+	run_until(w, 40000);
+	assert_int_equal(server_session(w).switches_last_min, 1);
+	run_until(w, 130000);
+	assert_int_equal(server_session(w).switches_last_min, 0);
+	free_world(w);
+}
+
 static void test_handshake(void **state)
 {
 	struct world *w = attached_world();
@@ -481,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_forged_reattach_changes_nothing),
 		cmocka_unit_test(test_deadline_progresses),
 		cmocka_unit_test(test_operator_terminate),
+		cmocka_unit_test(test_switch_counted_on_server),
 	};
 	if (sodium_init() < 0)
 		return 1;
