@@ -2,7 +2,8 @@
 # Failure matrix 8: an operator ends the session with `jvpn ctl terminate`.
 # The server terminates it (operator_terminated), the client is told
 # (peer_terminated). Also checks the other ctl commands on a live daemon,
-# policy-reload included.
+# policy-reload included, audit log rotation on SIGHUP, and that the TUN
+# devices are gone after the daemons stop.
 . "$(dirname "$0")/lib.sh"
 topology
 write_configs
@@ -16,6 +17,10 @@ grep -q '^udp-a .*active' "$T/tr.txt" || fail "transports: $(cat "$T/tr.txt")"
 grep -q '^jvpn_sessions{node="gw-1",state="ATTACHED"} 1$' "$T/metrics.txt" ||
 	fail "metrics: $(head -20 "$T/metrics.txt")"
 "$JVPN" ctl -s "$T/server.sock" sessions --json > "$T/sessions.json" || fail "ctl sessions"
+# log rotation: the file is moved away, SIGHUP, new events go to a new file
+mv "$T/server.jsonl" "$T/server.jsonl.1"
+kill -HUP $SERVER_PID
+wait_for 5 "[ -f '$T/server.jsonl' ]" || fail "SIGHUP did not reopen the audit log"
 # policy-reload: a valid policy is applied, a bad one refused, both logged
 sed 's/max_switches_per_min: [0-9]*/max_switches_per_min: 5/' "$T/policy.yaml" > "$T/new.yaml"
 sed 's/max_switches_per_min: [0-9]*/max_switches_per_min: 0/' "$T/policy.yaml" > "$T/bad.yaml"
@@ -39,6 +44,11 @@ expect_seq server \
 expect_seq client \
 	"event_type=SessionStateChange,previous_state=ATTACHED,new_state=TERMINATED,reason_code=peer_terminated"
 wait_for 5 "! kill -0 $CLIENT_PID 2>/dev/null" || fail "the client did not exit"
+inc ip link show jvc0 > /dev/null 2>&1 && fail "the client's TUN device is still there"
 stop_daemons
+ins ip link show jvs0 > /dev/null 2>&1 && fail "the server's TUN device is still there"
+# the rotated log and the new one are one stream: seq goes on
+cat "$T/server.jsonl.1" "$T/server.jsonl" > "$T/all.jsonl"
+mv "$T/all.jsonl" "$T/server.jsonl"
 verify_logs
 log "PASS"
