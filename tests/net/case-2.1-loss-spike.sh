@@ -20,6 +20,10 @@ expect_seq client \
 	"event_type=SessionStateChange,previous_state=VOLATILE,new_state=RECOVERING" \
 	"event_type=TransportSwitch,previous_transport=udp-a,new_transport=udp-b" \
 	"event_type=SessionStateChange,previous_state=RECOVERING,new_state=ATTACHED"
+expect_seq server \
+	"event_type=ReattachResult,status=SUCCESS,candidate_transport=udp-b" \
+	"event_type=TransportSwitch,previous_transport=udp-a,new_transport=udp-b" \
+	"event_type=SessionStateChange,previous_state=RECOVERING,new_state=ATTACHED"
 [ "$(python3 "$HERE/events.py" count "$T/client.jsonl" event_type=SessionCreated)" = 1 ] ||
 	fail "a new handshake happened"
 same_session

@@ -10,6 +10,7 @@ topology
 write_configs
 start_daemons
 wait_attached
+stream_start 10
 ip netns exec "$S" tcpdump -i sb0 -U -w "$T/b.pcap" udp port 51820 \
 	> "$T/tcpdump.log" 2>&1 &
 DUMP=$!
@@ -39,6 +40,7 @@ wait_for 5 "has server event_type=SecurityReplayDetected reason_code=replay_dete
 	fail "the replay was not detected"
 sleep 1
 ping_ok 3 || fail "no ping after the replay"
+stream_check 40
 [ "$(python3 "$HERE/events.py" count "$T/server.jsonl" event_type=TransportSwitch)" = "$switches" ] ||
 	fail "the replay moved the binding"
 tail -n +"$((before + 1))" "$T/server.jsonl" > "$T/after.jsonl"

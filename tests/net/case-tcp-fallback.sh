@@ -16,6 +16,9 @@ has client event_type=SessionStateChange new_state=ATTACHED transport_id=tcp-a |
 	has client event_type=TransportSwitch new_transport=tcp-a ||
 	fail "the session is not on tcp-a"
 ping_ok 3 || fail "no ping over TCP"
+has server event_type=SessionCreated transport_id=tcp-a ||
+	has server event_type=TransportSwitch new_transport=tcp-a ||
+	fail "the gateway did not bind the session to tcp-a"
 stream_start 6
 stream_check 40
 "$JVPN" ctl -s "$T/server.sock" sessions --json | grep -q '"transport":"tcp-a"' ||
