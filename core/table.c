@@ -1,8 +1,11 @@
 /* The server's session table.
  *
- * Memory per slot (capacity rounded up to a power of two): 48 bytes of
- * slot, 8 of id hash (two uint32 buckets: load factor <= 0.5) and 4 of free
- * list: 60 bytes. Everything is allocated in jv_table_new.
+ * Memory per slot: 48 bytes of slot (id 16, user 8, deadline 8, index,
+ * wheel links and bucket 4 each), 4 of free-list stack and 8 of id hash
+ * (uint32 buckets, twice the capacity rounded up to a power of two, so the
+ * load factor stays <= 0.5): 60 bytes at a power-of-two capacity, at most
+ * 68 just above one. Plus a fixed 48 KiB of wheel heads and bitmap.
+ * Everything is allocated in jv_table_new; nothing later.
  *
  * Receiver indices carry the slot number in the low bits and random high
  * bits, so a stale or guessed index rarely names a live session. The id
@@ -19,30 +22,34 @@
 #define WHEEL 4096u
 #define WHEEL_MASK (WHEEL - 1)
 #define NONE UINT32_MAX
+#define NO_TIMER UINT64_MAX
+/* A rand_u32 that keeps returning 0 must not hang an insert. */
+#define INDEX_DRAWS 16
 
 struct slot {
 	uint8_t id[16];
 	void *user;
-	uint64_t deadline;         /* UINT64_MAX: no timer */
+	uint64_t deadline;         /* NO_TIMER: not on the wheel */
 	uint32_t index;            /* 0: free */
-	uint32_t prev, next;       /* wheel bucket list */
+	uint32_t prev, next;       /* wheel bucket list, NONE at the ends */
 	uint32_t home;             /* wheel bucket, while a timer is set */
 };
 
 struct jv_table {
 	uint32_t capacity, count;
-	uint32_t slot_bits, nslots;
-	struct slot *slots;
+	uint32_t slot_mask;        /* capacity rounded up to 2^k, minus 1 */
+	struct slot *slots;        /* capacity entries */
 	uint32_t *hash;            /* slot + 1, 0 = empty */
 	uint32_t hash_mask;
 	uint32_t *free_stack, nfree;
 	uint8_t sipkey[crypto_shorthash_KEYBYTES];
 	uint32_t (*rand_u32)(void *);
 	void *rand_ctx;
-	/* wheel */
-	uint64_t tick;             /* every deadline < tick has been expired,
-				    * except those set later, "in the past" */
-	uint64_t past_min;         /* earliest of those, or UINT64_MAX */
+	/* Every deadline < tick has been expired, except those set later
+	 * "in the past": they wait in the bucket of the tick current when they
+	 * were set, and past_min is at most the earliest of them. */
+	uint64_t tick;
+	uint64_t past_min;
 	uint32_t ntimers;
 	uint32_t bucket[WHEEL];
 	uint64_t bitmap[WHEEL / 64];
@@ -52,40 +59,36 @@ int jv_table_new(struct jv_table **out, uint32_t capacity,
 		 uint32_t (*rand_u32)(void *ctx), void *rand_ctx)
 {
 	struct jv_table *t;
-	uint32_t n = 1, bits = 0;
+	uint32_t n = 1;
 
 	*out = NULL;
 	if (capacity < 1 || capacity > (1u << 20) || !rand_u32)
 		return JV_ERR_INVAL;
-	while (n < capacity) {
+	while (n < capacity)
 		n <<= 1;
-		bits++;
-	}
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return JV_ERR_NOMEM;
 	t->capacity = capacity;
-	t->nslots = n;
-	t->slot_bits = bits;
-	t->slots = calloc(n, sizeof(*t->slots));
+	t->slot_mask = n - 1;
+	t->hash_mask = 2 * n - 1;
+	t->slots = calloc(capacity, sizeof(*t->slots));
 	t->hash = calloc(2 * (size_t)n, sizeof(*t->hash));
-	t->free_stack = calloc(n, sizeof(*t->free_stack));
+	t->free_stack = calloc(capacity, sizeof(*t->free_stack));
 	if (!t->slots || !t->hash || !t->free_stack) {
 		jv_table_free(t);
 		return JV_ERR_NOMEM;
 	}
-	t->hash_mask = 2 * n - 1;
 	/* pop order = ascending slot numbers: deterministic and compact */
-	for (uint32_t i = 0; i < capacity; i++)
+	for (uint32_t i = 0; i < capacity; i++) {
 		t->free_stack[i] = capacity - 1 - i;
-	t->nfree = capacity;
-	for (uint32_t i = 0; i < n; i++) {
-		t->slots[i].deadline = UINT64_MAX;
+		t->slots[i].deadline = NO_TIMER;
 		t->slots[i].prev = t->slots[i].next = NONE;
 	}
+	t->nfree = capacity;
 	for (uint32_t i = 0; i < WHEEL; i++)
 		t->bucket[i] = NONE;
-	t->past_min = UINT64_MAX;
+	t->past_min = NO_TIMER;
 	t->rand_u32 = rand_u32;
 	t->rand_ctx = rand_ctx;
 	for (size_t i = 0; i < sizeof(t->sipkey); i += 4) {
@@ -108,6 +111,17 @@ void jv_table_free(struct jv_table *t)
 	free(t);
 }
 
+/* Slot named by a live index, or -1. The full 32 bits must match: the
+ * random high bits are what makes a stale index miss after reuse. */
+static int slot_of(const struct jv_table *t, uint32_t index)
+{
+	uint32_t s = index & t->slot_mask;
+
+	if (index == 0 || s >= t->capacity || t->slots[s].index != index)
+		return -1;
+	return (int)s;
+}
+
 /* ---- id hash: linear probing, backward-shift deletion ---- */
 
 static uint32_t id_hash(const struct jv_table *t, const uint8_t id[16])
@@ -120,7 +134,8 @@ static uint32_t id_hash(const struct jv_table *t, const uint8_t id[16])
 	return v & t->hash_mask;
 }
 
-/* Bucket holding id, or the empty bucket where it would go. */
+/* Bucket holding id, or the empty bucket where it would go. Terminates:
+ * at least half the buckets are empty. */
 static uint32_t id_find(const struct jv_table *t, const uint8_t id[16])
 {
 	uint32_t b = id_hash(t, id);
@@ -131,6 +146,8 @@ static uint32_t id_find(const struct jv_table *t, const uint8_t id[16])
 	return b;
 }
 
+/* Backward shift keeps every probe chain unbroken without tombstones, so
+ * lookups never slow down as sessions come and go. */
 static void id_delete(struct jv_table *t, uint32_t b)
 {
 	uint32_t j = b;
@@ -168,7 +185,7 @@ static void timer_unlink(struct jv_table *t, uint32_t s)
 {
 	struct slot *e = &t->slots[s];
 
-	if (e->deadline == UINT64_MAX)
+	if (e->deadline == NO_TIMER)
 		return;
 	if (e->prev != NONE)
 		t->slots[e->prev].next = e->next;
@@ -179,7 +196,7 @@ static void timer_unlink(struct jv_table *t, uint32_t s)
 	if (t->bucket[e->home] == NONE)
 		bit_clear(t, e->home);
 	e->prev = e->next = NONE;
-	e->deadline = UINT64_MAX;
+	e->deadline = NO_TIMER;
 	t->ntimers--;
 }
 
@@ -188,7 +205,8 @@ static void timer_link(struct jv_table *t, uint32_t s, uint64_t at)
 	struct slot *e = &t->slots[s];
 	uint32_t b = (uint32_t)(at & WHEEL_MASK);
 
-	/* a deadline already past goes where the next expire looks first */
+	/* The cursor has passed at's bucket: put it where the next expire
+	 * looks first, so a deadline in the past is not a revolution late. */
 	if (at < t->tick) {
 		b = (uint32_t)(t->tick & WHEEL_MASK);
 		if (at < t->past_min)
@@ -206,7 +224,7 @@ static void timer_link(struct jv_table *t, uint32_t s, uint64_t at)
 }
 
 /* Distance from bucket b to the next non-empty bucket (0 if b itself),
- * or WHEEL if the wheel is empty. */
+ * or WHEEL if the wheel is empty. At most 65 bitmap words are read. */
 static uint32_t next_busy(const struct jv_table *t, uint32_t b)
 {
 	for (uint32_t d = 0; d <= WHEEL; ) {
@@ -222,42 +240,48 @@ static uint32_t next_busy(const struct jv_table *t, uint32_t b)
 
 void jv_table_set_deadline(struct jv_table *t, uint32_t index, uint64_t at_ms)
 {
-	uint32_t s = index & (t->nslots - 1);
+	int s = slot_of(t, index);
 
-	if (t->slots[s].index != index || index == 0)
+	if (s < 0)
 		return;
-	timer_unlink(t, s);
-	if (at_ms != UINT64_MAX)
-		timer_link(t, s, at_ms);
+	timer_unlink(t, (uint32_t)s);
+	if (at_ms != NO_TIMER)
+		timer_link(t, (uint32_t)s, at_ms);
 }
 
+/* Entries in a bucket d ticks ahead are due no sooner than tick + d; the
+ * first may belong to a later revolution, which makes the answer early. */
 uint64_t jv_table_next_deadline(const struct jv_table *t)
 {
 	uint32_t d;
 
 	if (!t->ntimers)
-		return UINT64_MAX;
+		return NO_TIMER;
 	d = next_busy(t, (uint32_t)(t->tick & WHEEL_MASK));
 	if (d >= WHEEL)
 		return t->past_min;
 	return t->tick + d < t->past_min ? t->tick + d : t->past_min;
 }
 
+static void *pop(struct jv_table *t, uint32_t s, uint32_t *index)
+{
+	timer_unlink(t, s);
+	if (index)
+		*index = t->slots[s].index;
+	return t->slots[s].user;
+}
+
 /* Entries set in the past wait in the current tick's bucket. */
 static void *expire_past(struct jv_table *t, uint64_t now, uint32_t *index)
 {
 	uint32_t b = (uint32_t)(t->tick & WHEEL_MASK);
-	uint64_t min = UINT64_MAX;
+	uint64_t min = NO_TIMER;
 
 	for (uint32_t s = t->bucket[b]; s != NONE; s = t->slots[s].next) {
 		uint64_t at = t->slots[s].deadline;
 
-		if (at <= now && at < t->tick) {
-			timer_unlink(t, s);
-			if (index)
-				*index = t->slots[s].index;
-			return t->slots[s].user;
-		}
+		if (at <= now && at < t->tick)
+			return pop(t, s, index);
 		if (at < t->tick && at < min)
 			min = at;
 	}
@@ -269,71 +293,72 @@ void *jv_table_expire(struct jv_table *t, uint64_t now, uint32_t *index)
 {
 	void *u;
 
+	/* keeps tick = now + 1 below from wrapping; no deadline is NO_TIMER */
+	if (now == NO_TIMER)
+		now--;
 	if (t->past_min <= now && (u = expire_past(t, now, index)))
 		return u;
+	/* Past entries are all due once now >= tick, so the walk below never
+	 * moves the cursor away from one still waiting. */
 	if (now < t->tick)
 		return NULL;
 	/* a jump longer than the wheel: each bucket needs one look only */
 	if (now - t->tick >= WHEEL)
 		t->tick = now - WHEEL + 1;
 	while (t->ntimers) {
-		uint32_t b = (uint32_t)(t->tick & WHEEL_MASK);
-		uint32_t d = next_busy(t, b);
+		uint32_t d = next_busy(t, (uint32_t)(t->tick & WHEEL_MASK));
+		uint32_t b;
 
 		if (d >= WHEEL || d > now - t->tick)
 			break;
 		t->tick += d;
 		b = (uint32_t)(t->tick & WHEEL_MASK);
-		for (uint32_t s = t->bucket[b]; s != NONE; s = t->slots[s].next) {
-			if (t->slots[s].deadline <= now) {
-				timer_unlink(t, s);
-				if (index)
-					*index = t->slots[s].index;
-				return t->slots[s].user;
-			}
-		}
+		/* later revolutions share the bucket: compare full deadlines */
+		for (uint32_t s = t->bucket[b]; s != NONE; s = t->slots[s].next)
+			if (t->slots[s].deadline <= now)
+				return pop(t, s, index);
 		if (t->tick == now)
 			break;
 		t->tick++;
 	}
 	/* every deadline <= now is done */
 	t->tick = now + 1;
-	t->past_min = UINT64_MAX;
+	t->past_min = NO_TIMER;
 	return NULL;
 }
 
 /* ---- entries ---- */
 
+/* Fresh random high bits per insert; slot 0 with zero high bits would be
+ * index 0, which means "none" on the wire, so draw again. */
+static uint32_t new_index(struct jv_table *t, uint32_t s)
+{
+	for (int i = 0; i < INDEX_DRAWS; i++) {
+		uint32_t idx = (t->rand_u32(t->rand_ctx) & ~t->slot_mask) | s;
+
+		if (idx)
+			return idx;
+	}
+	return (t->slot_mask + 1) | s;
+}
+
 int jv_table_insert(struct jv_table *t, const uint8_t session_id[16],
 		    void *user, uint32_t *index)
 {
-	uint32_t b = id_find(t, session_id), s, idx;
-	uint32_t low = t->nslots - 1;
+	uint32_t b = id_find(t, session_id), s;
 
 	if (t->hash[b])
 		return JV_ERR_INVAL;
 	if (!t->nfree)
 		return JV_ERR_FULL;
 	s = t->free_stack[--t->nfree];
-	do
-		idx = (t->rand_u32(t->rand_ctx) & ~low) | s;
-	while (idx == 0);
 	memcpy(t->slots[s].id, session_id, 16);
 	t->slots[s].user = user;
-	t->slots[s].index = idx;
+	t->slots[s].index = new_index(t, s);
 	t->hash[b] = s + 1;
 	t->count++;
-	*index = idx;
+	*index = t->slots[s].index;
 	return 0;
-}
-
-static int slot_of(const struct jv_table *t, uint32_t index)
-{
-	uint32_t s = index & (t->nslots - 1);
-
-	if (index == 0 || t->slots[s].index != index)
-		return -1;
-	return (int)s;
 }
 
 void jv_table_remove(struct jv_table *t, uint32_t index)
@@ -370,9 +395,11 @@ uint32_t jv_table_count(const struct jv_table *t)
 	return t->count;
 }
 
+/* The cursor moves past an entry before returning it, so the caller may
+ * remove that entry while iterating. */
 void *jv_table_next(const struct jv_table *t, uint32_t *cursor)
 {
-	while (*cursor < t->nslots) {
+	while (*cursor < t->capacity) {
 		const struct slot *e = &t->slots[(*cursor)++];
 
 		if (e->index)
