@@ -199,6 +199,35 @@ static int mix_ss(struct jv_noise *hs)
 
 /* ---- HandshakeState ---- */
 
+/*
+ * The struct in noise.h has no step field, so the step is read from the
+ * keys it holds: ck is never zero between init and split/wipe, e_pub is
+ * set once we wrote our ephemeral and re once we read the peer's (an
+ * all-zero re fails its DH, and every failure wipes). So each message is
+ * accepted once, in order, and never on a spent or failed handshake.
+ */
+static bool live(const struct jv_noise *hs)
+{
+	return !sodium_is_zero(hs->ck, sizeof(hs->ck));
+}
+
+static bool sent_e(const struct jv_noise *hs)
+{
+	return !sodium_is_zero(hs->e_pub, sizeof(hs->e_pub));
+}
+
+static bool got_re(const struct jv_noise *hs)
+{
+	return !sodium_is_zero(hs->re, sizeof(hs->re));
+}
+
+/* A handshake that failed half-way is spent: drop its secrets now. */
+static int fail(struct jv_noise *hs, int rc)
+{
+	jv_noise_wipe(hs);
+	return rc;
+}
+
 int jv_noise_init_keys(struct jv_noise *hs, bool initiator,
 		       const uint8_t *prologue, size_t prologue_len,
 		       const uint8_t s_priv[32], const uint8_t s_pub[32],
@@ -266,16 +295,16 @@ int jv_noise_write_msg1(struct jv_noise *hs, const uint8_t e_priv[32],
 {
 	size_t off = 32;
 
-	if (!hs->initiator || hs->has_k)
+	if (!hs->initiator || !live(hs) || sent_e(hs))
 		return JV_ERR_STATE;
 	if (cap < payload_len + JV_NOISE_MSG1_OVERHEAD)
 		return JV_ERR_SHORT;
 	write_e(hs, e_priv, out);                                  /* e */
 	if (mix_dh(hs, hs->e_priv, hs->rs))                         /* es */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	off += encrypt_and_hash(hs, hs->s_pub, 32, out + off);      /* s */
 	if (mix_ss(hs))                                             /* ss */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	off += encrypt_and_hash(hs, payload, payload_len, out + off);
 	*out_len = off;
 	return 0;
@@ -286,7 +315,7 @@ int jv_noise_read_msg1(struct jv_noise *hs, const uint8_t *in, size_t len,
 {
 	size_t plen;
 
-	if (hs->initiator || hs->has_k)
+	if (hs->initiator || !live(hs) || got_re(hs))
 		return JV_ERR_STATE;
 	if (len < JV_NOISE_MSG1_OVERHEAD)
 		return JV_ERR_SHORT;
@@ -295,13 +324,13 @@ int jv_noise_read_msg1(struct jv_noise *hs, const uint8_t *in, size_t len,
 		return JV_ERR_SHORT;
 	read_e(hs, in);                                             /* e */
 	if (mix_dh(hs, hs->s_priv, hs->re))                         /* es */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (decrypt_and_hash(hs, in + 32, 48, hs->rs))              /* s */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (mix_ss(hs))                                             /* ss */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (decrypt_and_hash(hs, in + 80, plen + JV_NOISE_TAGLEN, payload))
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	*payload_len = plen;
 	return 0;
 }
@@ -312,15 +341,15 @@ int jv_noise_write_msg2(struct jv_noise *hs, const uint8_t e_priv[32],
 {
 	size_t off = 32;
 
-	if (hs->initiator || !hs->has_k)
+	if (hs->initiator || !live(hs) || !got_re(hs) || sent_e(hs))
 		return JV_ERR_STATE;
 	if (cap < payload_len + JV_NOISE_MSG2_OVERHEAD)
 		return JV_ERR_SHORT;
 	write_e(hs, e_priv, out);                                  /* e */
 	if (mix_dh(hs, hs->e_priv, hs->re))                         /* ee */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (mix_dh(hs, hs->e_priv, hs->rs))                         /* se */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (hs->has_psk)
 		mix_key_and_hash(hs, hs->psk, 32);                  /* psk */
 	off += encrypt_and_hash(hs, payload, payload_len, out + off);
@@ -333,7 +362,7 @@ int jv_noise_read_msg2(struct jv_noise *hs, const uint8_t *in, size_t len,
 {
 	size_t plen;
 
-	if (!hs->initiator || !hs->has_k)
+	if (!hs->initiator || !live(hs) || !sent_e(hs) || got_re(hs))
 		return JV_ERR_STATE;
 	if (len < JV_NOISE_MSG2_OVERHEAD)
 		return JV_ERR_SHORT;
@@ -342,13 +371,13 @@ int jv_noise_read_msg2(struct jv_noise *hs, const uint8_t *in, size_t len,
 		return JV_ERR_SHORT;
 	read_e(hs, in);                                             /* e */
 	if (mix_dh(hs, hs->e_priv, hs->re))                         /* ee */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (mix_dh(hs, hs->s_priv, hs->re))                         /* se */
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	if (hs->has_psk)
 		mix_key_and_hash(hs, hs->psk, 32);                  /* psk */
 	if (decrypt_and_hash(hs, in + 32, plen + JV_NOISE_TAGLEN, payload))
-		return JV_ERR_AUTH;
+		return fail(hs, JV_ERR_AUTH);
 	*payload_len = plen;
 	return 0;
 }

@@ -376,6 +376,166 @@ static void test_small_buffers_and_order(void **state)
 				       NULL), JV_ERR_INVAL);
 }
 
+/* Runs vector 0 up to a written msg2; returns its length. */
+static size_t make_msg2(struct jv_noise *ini, struct jv_noise *res,
+			uint8_t *m2)
+{
+	const struct vector *t = &vecs[0];
+	uint8_t m1[600], pt[600];
+	size_t n, pn;
+
+	jv_noise_init(ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+		      t->i_rs.b, NULL);
+	jv_noise_init(res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
+		      NULL);
+	assert_int_equal(jv_noise_write_msg1(ini, t->i_e.b, NULL, 0, m1,
+					     sizeof(m1), &n), 0);
+	assert_int_equal(jv_noise_read_msg1(res, m1, n,
+					    pt, sizeof(pt), &pn), 0);
+	assert_int_equal(jv_noise_write_msg2(res, t->r_e.b, t->payload[1].b,
+					     t->payload[1].n, m2, 600, &n), 0);
+	return n;
+}
+
+static void assert_wiped(const struct jv_noise *hs)
+{
+	static const struct jv_noise zero;
+
+	assert_memory_equal(hs, &zero, sizeof(zero));
+}
+
+static void test_tampered_msg2(void **state)
+{
+	uint8_t m2[600], pt[600];
+	struct jv_noise ini, res;
+	size_t n, pn;
+
+	(void)state;
+	n = make_msg2(&ini, &res, m2);
+	for (size_t i = 0; i < n; i++) {
+		make_msg2(&ini, &res, m2);
+		m2[i] ^= 0x80;
+		assert_int_equal(jv_noise_read_msg2(&ini, m2, n, pt, sizeof(pt),
+						    &pn), JV_ERR_AUTH);
+		/* a failed handshake is spent and holds no secret */
+		assert_wiped(&ini);
+		m2[i] ^= 0x80;
+		assert_int_equal(jv_noise_read_msg2(&ini, m2, n, pt, sizeof(pt),
+						    &pn), JV_ERR_STATE);
+	}
+}
+
+/* Each message once, in order; nothing after a failure or a split. */
+static void test_order(void **state)
+{
+	const struct vector *t = &vecs[0];
+	uint8_t m1[600], m2[600], pt[600], k1[32], k2[32], h[64];
+	struct jv_noise ini, res;
+	size_t n1, n2, pn;
+
+	(void)state;
+	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+		      t->i_rs.b, NULL);
+	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
+		      NULL);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, 100, pt, sizeof(pt), &pn),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_noise_read_msg1(&ini, m1, 100, pt, sizeof(pt), &pn),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
+					     sizeof(m2), &n2), JV_ERR_STATE);
+	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1,
+					     sizeof(m1), &n1), 0);
+	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m2,
+					     sizeof(m2), &n2), JV_ERR_STATE);
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n1,
+					    pt, sizeof(pt), &pn), 0);
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
+					     sizeof(m2), &n2), 0);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, pt,
+					     sizeof(pt), &pn), JV_ERR_STATE);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, n2,
+					    pt, sizeof(pt), &pn), 0);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, n2, pt, sizeof(pt), &pn),
+			 JV_ERR_STATE);
+	jv_noise_split(&ini, k1, k2, h);
+	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1,
+					     sizeof(m1), &n1), JV_ERR_STATE);
+	jv_noise_split(&res, k1, k2, h);
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
+			 JV_ERR_STATE);
+
+	/* a responder whose msg1 failed must not answer it */
+	n1 = make_msg1(&res, m1, NULL);
+	m1[n1 - 1] ^= 1;
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
+			 JV_ERR_AUTH);
+	assert_wiped(&res);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
+					     sizeof(m2), &n2), JV_ERR_STATE);
+}
+
+/* All-zero public keys make the DH output zero: refused, not mixed. */
+static void test_low_order(void **state)
+{
+	const struct vector *t = &vecs[0];
+	static const uint8_t zero[32];
+	uint8_t m1[600], m2[600], pt[600];
+	struct jv_noise ini, res;
+	size_t n, pn;
+
+	(void)state;
+	n = make_msg1(&res, m1, NULL);
+	memset(m1, 0, 32);
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n, pt, sizeof(pt), &pn),
+			 JV_ERR_AUTH);
+	assert_wiped(&res);
+	jv_noise_init(&ini, true, NULL, 0, t->i_s.b, zero, NULL);
+	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1,
+					     sizeof(m1), &n), JV_ERR_AUTH);
+	assert_wiped(&ini);
+	n = make_msg2(&ini, &res, m2);
+	memset(m2, 0, 32);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, n, pt, sizeof(pt), &pn),
+			 JV_ERR_AUTH);
+}
+
+/* Too small a buffer on message 2 fails before any state change. */
+static void test_small_buffers_msg2(void **state)
+{
+	const struct vector *t = &vecs[0];
+	uint8_t m1[600], m2[600], pt[600];
+	struct jv_noise ini, res;
+	size_t n, pn;
+
+	(void)state;
+	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+		      t->i_rs.b, NULL);
+	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
+		      NULL);
+	jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1, sizeof(m1), &n);
+	assert_int_equal(jv_noise_read_msg1(&res, m1, n,
+					    pt, sizeof(pt), &pn), 0);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, t->payload[1].b,
+					     t->payload[1].n, m2,
+					     t->payload[1].n +
+					     JV_NOISE_MSG2_OVERHEAD - 1, &n),
+			 JV_ERR_SHORT);
+	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, t->payload[1].b,
+					     t->payload[1].n, m2, sizeof(m2),
+					     &n), 0);
+	assert_int_equal(n, t->payload[1].n + JV_NOISE_MSG2_OVERHEAD);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, n, pt,
+					    t->payload[1].n - 1, &pn),
+			 JV_ERR_SHORT);
+	assert_int_equal(jv_noise_read_msg2(&ini, m2, n, pt, t->payload[1].n,
+					    &pn), 0);
+	assert_int_equal(pn, t->payload[1].n);
+	assert_memory_equal(pt, t->payload[1].b, pn);
+}
+
 /* HMAC computed a second way: one-shot hashes of explicit buffers. */
 static void naive_hmac(uint8_t out[64], const uint8_t key[64],
 		       const uint8_t *m, size_t mlen)
@@ -438,6 +598,10 @@ int main(void)
 		cmocka_unit_test(test_wrong_responder_key),
 		cmocka_unit_test(test_wrong_psk),
 		cmocka_unit_test(test_small_buffers_and_order),
+		cmocka_unit_test(test_tampered_msg2),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_low_order),
+		cmocka_unit_test(test_small_buffers_msg2),
 		cmocka_unit_test(test_hkdf_independent),
 		cmocka_unit_test(test_aead_short),
 	};
