@@ -1,6 +1,7 @@
 /* jvpn audit verify: checks audit JSONL files against the state machine's
  * rules (cli/verify.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,15 @@ static void usage(FILE *f)
 		"\n"
 		"Exit: 0 all rules hold, 1 a violation (printed as FILE:LINE), 2 bad usage\n"
 		"or an unreadable file.\n");
+}
+
+/* After a usage error: the synopsis only, not the whole page. */
+static void usage_hint(void)
+{
+	fprintf(stderr,
+		"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
+		"       jvpn audit timeline FILE...\n"
+		"(jvpn audit --help for more)\n");
 }
 
 static int limit_from_policy(const char *path, uint32_t *max)
@@ -75,8 +85,6 @@ static int verify_file(struct jv_verify *v, const char *path)
 		lineno++;
 		if (n > 0 && line[n - 1] == '\n')
 			n--;
-		if (n == 0)
-			continue;
 		if ((size_t)n > LINE_MAX_BYTES) {
 			jv_error_set(&err, JV_ERR_INVAL, path, lineno,
 				     "line longer than %u bytes", LINE_MAX_BYTES);
@@ -91,7 +99,7 @@ static int verify_file(struct jv_verify *v, const char *path)
 		}
 	}
 	if (!rc && ferror(f)) {
-		fprintf(stderr, "jvpn: %s: read error\n", path);
+		fprintf(stderr, "jvpn: %s: %s\n", path, strerror(errno));
 		rc = 2;
 	}
 	free(line);
@@ -100,45 +108,69 @@ static int verify_file(struct jv_verify *v, const char *path)
 	return rc;
 }
 
+static int parse_max(const char *arg, uint32_t *max)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(arg, &end, 10);
+	/* the policy schema's bounds for switching.max_switches_per_min */
+	if (errno || end == arg || *end || arg[0] == '-' || n < 1 || n > 64) {
+		fprintf(stderr, "jvpn: --max-switches-per-min: value '%s' out "
+			"of range (allowed 1..64)\n", arg);
+		return 2;
+	}
+	*max = (uint32_t)n;
+	return 0;
+}
+
+/* Options before the files; returns the index of the first file, or -1
+ * after a usage error (already reported). */
+static int verify_opts(int argc, char **argv, uint32_t *max)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
+		const char *opt = argv[i];
+		bool lim = strcmp(opt, "--max-switches-per-min") == 0;
+
+		if (strcmp(opt, "--") == 0)
+			return i + 1;
+		if (!lim && strcmp(opt, "--policy") != 0) {
+			fprintf(stderr, "jvpn audit verify: unknown option '%s'\n",
+				opt);
+			usage_hint();
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "jvpn audit verify: %s needs a value\n",
+				opt);
+			usage_hint();
+			return -1;
+		}
+		if (lim ? parse_max(argv[i + 1], max)
+			: limit_from_policy(argv[i + 1], max))
+			return -1;
+		i += 2;
+	}
+	return i;
+}
+
 static int verify(int argc, char **argv)
 {
 	uint32_t max = 8;
-	int first = 1, rc = 0;
+	int first, rc = 0;
 	struct jv_verify *v;
 	struct jv_verify_counts c;
 	struct jv_error err;
 
-	while (first < argc && argv[first][0] == '-' && argv[first][1]) {
-		const char *opt = argv[first];
-
-		if (first + 1 >= argc) {
-			usage(stderr);
-			return 2;
-		}
-		if (strcmp(opt, "--max-switches-per-min") == 0) {
-			char *end;
-			unsigned long n = strtoul(argv[first + 1], &end, 10);
-
-			if (*end || n < 1 || n > 64) {
-				fprintf(stderr, "jvpn: --max-switches-per-min: "
-					"value %s out of range (allowed 1..64)\n",
-					argv[first + 1]);
-				return 2;
-			}
-			max = (uint32_t)n;
-		} else if (strcmp(opt, "--policy") == 0) {
-			if (limit_from_policy(argv[first + 1], &max))
-				return 2;
-		} else {
-			fprintf(stderr, "jvpn audit verify: unknown option '%s'\n",
-				opt);
-			usage(stderr);
-			return 2;
-		}
-		first += 2;
-	}
+	first = verify_opts(argc, argv, &max);
+	if (first < 0)
+		return 2;
 	if (first >= argc) {
-		usage(stderr);
+		fprintf(stderr, "jvpn audit verify: no FILE given\n");
+		usage_hint();
 		return 2;
 	}
 	v = jv_verify_new(max);
@@ -152,7 +184,7 @@ static int verify(int argc, char **argv)
 	}
 	if (!rc) {
 		jv_verify_counts(v, &c);
-		printf("ok: %llu events, %llu session timelines, %llu nodes\n",
+		printf("ok: %llu events, %llu sessions, %llu nodes\n",
 		       (unsigned long long)c.events,
 		       (unsigned long long)c.sessions,
 		       (unsigned long long)c.nodes);
@@ -185,7 +217,7 @@ static int timeline(int argc, char **argv)
 	int rc = 0;
 
 	if (argc < 2) {
-		usage(stderr);
+		usage_hint();
 		return 2;
 	}
 	for (int i = 1; i < argc && !rc; i++) {
@@ -255,6 +287,8 @@ int jv_cmd_audit(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	usage(stderr);
+	if (argc >= 2)
+		fprintf(stderr, "jvpn audit: unknown command '%s'\n", argv[1]);
+	usage_hint();
 	return 2;
 }

@@ -1,7 +1,9 @@
 /* jvpn audit verify: replays each node's events through the transition
  * table (core/fsm.c, the same one the engine uses) and checks the rules
- * the CONTRACT makes testable. */
+ * the CONTRACT makes testable. One bad line ends the check: after it, the
+ * reconstructed timelines no longer mean anything. */
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,32 +12,37 @@
 #include "cli/verify.h"
 #include "core/fsm.h"
 
-#define SWITCH_RING 65   /* > the largest max_switches_per_min (64) */
+#define NODE_MAX 63        /* the engine's node_id holds 63 bytes */
+#define SID_LEN 32
+#define WINDOW_MS 60000    /* switches count in (ts - 60000, ts], as core/limiter.c */
 
 struct vnode {
-	char id[64];
-	uint64_t seq;
+	char id[NODE_MAX + 1];
+	uint64_t seq;          /* last seen; the next must be seq + 1 */
 	int64_t ts;
 };
 
 enum { RES_NONE, RES_SUCCESS, RES_DENIED };
 
+/* One session as one node saw it. */
 struct vsession {
-	char key[64 + 33 + 1];
+	char node[NODE_MAX + 1];
+	char sid[SID_LEN + 1];
 	enum jv_state state;
 	uint64_t version;
 	enum jv_reason term_reason;   /* of the ->TERMINATED change */
 	bool terminated_event;
-	int last_result;              /* since entering RECOVERING */
-	int64_t switches[SWITCH_RING];
-	uint32_t nswitch;             /* total; ring holds the last ones */
+	int last_result;              /* latest ReattachResult since RECOVERING */
+	int64_t *switches;            /* ring of the last max + 1 switch times */
+	uint64_t nswitch;
 	char term_file[256];          /* where the ->TERMINATED change was */
 	int term_line;
 };
 
 struct jv_verify {
 	uint32_t max_switches;
-	json_t *node_index, *session_index;  /* name -> array position */
+	json_t *node_index, *session_index;  /* key -> array position */
+	json_t *sids;                        /* distinct session ids */
 	struct vnode *nodes;
 	size_t nnodes, cnodes;
 	struct vsession *sessions;
@@ -43,12 +50,38 @@ struct jv_verify {
 	uint64_t events;
 };
 
-static const char *const EVENT_TYPES[] = {
-	"SessionCreated", "SessionStateChange", "TransportDead",
-	"TransportSwitch", "TransportSwitchDenied", "ReattachAttempt",
-	"ReattachResult", "SecurityReplayDetected", "SecurityValidationFailed",
-	"SessionTerminated", "KeyRotated", "TransitionRejected",
-	"PolicyLoaded", "PolicyRejected",
+/* CONTRACT section 2. Events about a session must say which one; the
+ * others may lack session_id (a denial for an unknown session, a policy
+ * reload). */
+static const struct {
+	const char *name;
+	bool needs_sid;
+} EVENT_TYPES[] = {
+	{ "SessionCreated", true },
+	{ "SessionStateChange", true },
+	{ "TransportDead", false },
+	{ "TransportSwitch", true },
+	{ "TransportSwitchDenied", false },
+	{ "ReattachAttempt", true },
+	{ "ReattachResult", false },
+	{ "SecurityReplayDetected", false },
+	{ "SecurityValidationFailed", false },
+	{ "SessionTerminated", true },
+	{ "KeyRotated", true },
+	{ "TransitionRejected", true },
+	{ "PolicyLoaded", false },
+	{ "PolicyRejected", false },
+};
+
+/* The line being checked; the fields are filled as they are validated. */
+struct ev {
+	json_t *obj;
+	const char *file;
+	int lineno;
+	struct jv_error *err;
+	const char *type, *node, *sid;
+	long long seq;
+	int64_t ts;
 };
 
 struct jv_verify *jv_verify_new(uint32_t max_switches_per_min)
@@ -60,7 +93,8 @@ struct jv_verify *jv_verify_new(uint32_t max_switches_per_min)
 	v->max_switches = max_switches_per_min;
 	v->node_index = json_object();
 	v->session_index = json_object();
-	if (!v->node_index || !v->session_index) {
+	v->sids = json_object();
+	if (!v->node_index || !v->session_index || !v->sids) {
 		jv_verify_free(v);
 		return NULL;
 	}
@@ -73,277 +107,376 @@ void jv_verify_free(struct jv_verify *v)
 		return;
 	json_decref(v->node_index);
 	json_decref(v->session_index);
+	json_decref(v->sids);
+	for (size_t i = 0; i < v->nsessions; i++)
+		free(v->sessions[i].switches);
 	free(v->nodes);
 	free(v->sessions);
 	free(v);
 }
 
-/* Grows *arr (of elem-sized items) to hold one more. */
+/* A violation: "EventType seq N of node X, session S: what". */
+static int bad(const struct ev *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int bad(const struct ev *e, const char *fmt, ...)
+{
+	char what[384], who[160] = "";
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (e->type && e->node)
+		snprintf(who, sizeof(who), "%s seq %lld of node %s%s%s: ",
+			 e->type, e->seq, e->node, e->sid ? ", session " : "",
+			 e->sid ? e->sid : "");
+	return jv_error_set(e->err, JV_ERR_INVAL, e->file, e->lineno, "%s%s",
+			    who, what);
+}
+
+static int nomem(const struct ev *e)
+{
+	return jv_error_set(e->err, JV_ERR_NOMEM, e->file, e->lineno,
+			    "out of memory");
+}
+
+/* arr, grown to hold one more elem-sized item; NULL on ENOMEM */
 static void *grow(void *arr, size_t *cap, size_t n, size_t elem)
 {
-	void *p;
+	size_t ncap = *cap ? 2 * *cap : 16;
+	char *p;
 
 	if (n < *cap)
 		return arr;
-	*cap = *cap ? 2 * *cap : 16;
-	p = realloc(arr, *cap * elem);
-	if (p)
-		memset((char *)p + n * elem, 0, (*cap - n) * elem);
+	p = realloc(arr, ncap * elem);
+	if (!p)
+		return NULL;
+	memset(p + n * elem, 0, (ncap - n) * elem);
+	*cap = ncap;
 	return p;
+}
+
+/* Position of key in index, or the next free one (new = true). */
+static size_t lookup(json_t *index, const char *key, size_t next, bool *new)
+{
+	json_t *pos = json_object_get(index, key);
+
+	*new = !pos;
+	return pos ? (size_t)json_integer_value(pos) : next;
 }
 
 static struct vnode *node_get(struct jv_verify *v, const char *id)
 {
-	json_t *pos = json_object_get(v->node_index, id);
 	struct vnode *n;
+	bool new;
+	size_t i = lookup(v->node_index, id, v->nnodes, &new);
 
-	if (pos)
-		return &v->nodes[json_integer_value(pos)];
+	if (!new)
+		return &v->nodes[i];
 	n = grow(v->nodes, &v->cnodes, v->nnodes, sizeof(*n));
 	if (!n)
 		return NULL;
 	v->nodes = n;
-	n = &v->nodes[v->nnodes];
-	snprintf(n->id, sizeof(n->id), "%s", id);
-	n->ts = INT64_MIN;
-	json_object_set_new(v->node_index, id,
-			    json_integer((json_int_t)v->nnodes++));
-	return n;
+	if (json_object_set_new(v->node_index, id, json_integer((json_int_t)i)))
+		return NULL;
+	v->nnodes++;
+	/* id was checked to fit */
+	strcpy(v->nodes[i].id, id);
+	v->nodes[i].ts = INT64_MIN;
+	return &v->nodes[i];
 }
 
 static struct vsession *session_get(struct jv_verify *v, const char *node,
 				    const char *sid)
 {
-	char key[sizeof(((struct vsession *)0)->key)];
+	/* sid has a fixed length, so "node|sid" names one pair only */
+	char key[NODE_MAX + 1 + SID_LEN + 1];
 	struct vsession *s;
-	json_t *pos;
+	bool new;
+	size_t i;
 
 	snprintf(key, sizeof(key), "%s|%s", node, sid);
-	pos = json_object_get(v->session_index, key);
-	if (pos)
-		return &v->sessions[json_integer_value(pos)];
+	i = lookup(v->session_index, key, v->nsessions, &new);
+	if (!new)
+		return &v->sessions[i];
 	s = grow(v->sessions, &v->csessions, v->nsessions, sizeof(*s));
 	if (!s)
 		return NULL;
 	v->sessions = s;
-	s = &v->sessions[v->nsessions];
-	memcpy(s->key, key, sizeof(key));
+	if (json_object_set_new(v->session_index, key,
+				json_integer((json_int_t)i)) ||
+	    json_object_set_new(v->sids, sid, json_true()))
+		return NULL;
+	v->nsessions++;
+	s = &v->sessions[i];
+	strcpy(s->node, node);
+	strcpy(s->sid, sid);
 	s->state = JV_STATE_BIRTH;
-	json_object_set_new(v->session_index, key,
-			    json_integer((json_int_t)v->nsessions++));
 	return s;
 }
 
-static bool known_type(const char *t)
+/* -1 if unknown, else the index in EVENT_TYPES */
+static int event_type(const char *t)
 {
 	for (size_t i = 0; i < sizeof(EVENT_TYPES) / sizeof(EVENT_TYPES[0]); i++)
-		if (strcmp(t, EVENT_TYPES[i]) == 0)
-			return true;
-	return false;
+		if (strcmp(t, EVENT_TYPES[i].name) == 0)
+			return (int)i;
+	return -1;
 }
 
 static bool is_sid(const char *s)
 {
-	if (strlen(s) != 32)
-		return false;
-	for (int i = 0; i < 32; i++)
+	size_t i;
+
+	for (i = 0; s[i] && i < SID_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
-	return true;
+	return i == SID_LEN && s[i] == '\0';
 }
 
-static const char *str(json_t *ev, const char *key)
+static const char *str(const struct ev *e, const char *key)
 {
-	return json_string_value(json_object_get(ev, key));
+	return json_string_value(json_object_get(e->obj, key));
 }
 
-#define FAIL(...) jv_error_set(err, JV_ERR_INVAL, file, lineno, __VA_ARGS__)
-
-/* The common fields of CONTRACT section 2. */
-static int check_common(json_t *ev, const char *file, int lineno,
-			struct jv_error *err)
+/* A contract reason name: JV_R_NONE ("none") is internal, never one. */
+static int reason(const char *name)
 {
-	const char *type = str(ev, "event_type"), *role = str(ev, "role");
-	json_t *sid = json_object_get(ev, "session_id");
+	int r = name ? jv_reason_from_name(name) : -1;
 
-	if (!json_is_integer(json_object_get(ev, "ts_ms")))
-		return FAIL("ts_ms missing or not an integer");
-	if (!json_is_integer(json_object_get(ev, "seq")) ||
-	    json_integer_value(json_object_get(ev, "seq")) < 1)
-		return FAIL("seq missing or not a positive integer");
+	return r == JV_R_NONE ? -1 : r;
+}
+
+static int check_common(struct ev *e)
+{
+	json_t *ts = json_object_get(e->obj, "ts_ms");
+	json_t *seq = json_object_get(e->obj, "seq");
+	json_t *sid = json_object_get(e->obj, "session_id");
+	const char *type = str(e, "event_type"), *node = str(e, "node_id");
+	const char *role = str(e, "role");
+	int t;
+
+	if (!json_is_integer(ts))
+		return bad(e, "ts_ms missing or not an integer");
+	if (!json_is_integer(seq) || json_integer_value(seq) < 1)
+		return bad(e, "seq missing or not a positive integer");
 	if (!type)
-		return FAIL("event_type missing or not a string");
-	if (!known_type(type))
-		return FAIL("unknown event_type '%.60s'", type);
-	if (!str(ev, "node_id") || !*str(ev, "node_id"))
-		return FAIL("node_id missing or not a string");
+		return bad(e, "event_type missing or not a string");
+	if ((t = event_type(type)) < 0)
+		return bad(e, "unknown event_type '%.60s'", type);
+	if (!node || !*node)
+		return bad(e, "node_id missing or not a string");
+	if (strlen(node) > NODE_MAX)
+		return bad(e, "node_id longer than %d bytes", NODE_MAX);
 	if (!role || (strcmp(role, "client") && strcmp(role, "server")))
-		return FAIL("role must be client or server");
-	if (!str(ev, "policy_version"))
-		return FAIL("policy_version missing or not a string");
+		return bad(e, "role missing or not client or server");
+	if (!str(e, "policy_version"))
+		return bad(e, "policy_version missing or not a string");
+	e->type = type;
+	e->node = node;
+	e->seq = json_integer_value(seq);
+	e->ts = json_integer_value(ts);
 	if (sid && (!json_is_string(sid) || !is_sid(json_string_value(sid))))
-		return FAIL("session_id is not 32 lowercase hex characters");
+		return bad(e, "session_id is not 32 lowercase hex characters");
+	e->sid = json_string_value(sid);
+	if (!e->sid && EVENT_TYPES[t].needs_sid)
+		return bad(e, "session_id missing");
 	return 0;
 }
 
 /* Every reason_code named anywhere must be a contract reason. */
-static int check_reason(json_t *ev, const char *file, int lineno,
-			struct jv_error *err)
+static int check_reason(const struct ev *e)
 {
-	json_t *r = json_object_get(ev, "reason_code");
+	json_t *r = json_object_get(e->obj, "reason_code");
 
 	if (!r)
 		return 0;
-	if (!json_is_string(r) || jv_reason_from_name(json_string_value(r)) < 0)
-		return FAIL("%s: unknown reason_code '%.60s'",
-			    str(ev, "event_type"),
-			    json_is_string(r) ? json_string_value(r) : "?");
+	if (!json_is_string(r))
+		return bad(e, "reason_code is not a string");
+	if (reason(json_string_value(r)) < 0)
+		return bad(e, "unknown reason_code '%.60s'", json_string_value(r));
 	return 0;
 }
 
-static int state_change(struct vsession *s, json_t *ev, const char *file,
-			int lineno, struct jv_error *err, const char *sid)
+/* seq and ts_ms per emitting node */
+static int node_rules(struct jv_verify *v, const struct ev *e)
 {
-	const char *ps = str(ev, "previous_state"), *ns = str(ev, "new_state");
-	const char *rc = str(ev, "reason_code");
-	json_t *ver = json_object_get(ev, "state_version");
+	struct vnode *n = node_get(v, e->node);
+
+	if (!n)
+		return nomem(e);
+	if ((uint64_t)e->seq != n->seq + 1)
+		return bad(e, "seq %lld, expected %llu", e->seq,
+			   (unsigned long long)n->seq + 1);
+	if (e->ts < n->ts)
+		return bad(e, "ts_ms %lld goes back in time (last %lld)",
+			   (long long)e->ts, (long long)n->ts);
+	n->seq++;
+	n->ts = e->ts;
+	return 0;
+}
+
+static bool is_termination_reason(int why)
+{
+	for (int st = 0; st < JV_STATE__COUNT; st++)
+		if (jv_fsm_allowed((enum jv_state)st, JV_STATE_TERMINATED,
+				   (enum jv_reason)why))
+			return true;
+	return false;
+}
+
+/* Entering ATTACHED from RECOVERING needs a validated reattach: the
+ * latest ReattachResult since RECOVERING began must be SUCCESS. */
+static int check_reattach(const struct ev *e, const struct vsession *s)
+{
+	if (s->last_result == RES_SUCCESS)
+		return 0;
+	return bad(e, "RECOVERING -> ATTACHED without a ReattachResult SUCCESS "
+		   "(latest since RECOVERING: %s)",
+		   s->last_result == RES_DENIED ? "DENIED" : "none");
+}
+
+static int state_change(struct vsession *s, const struct ev *e)
+{
+	const char *ps = str(e, "previous_state"), *ns = str(e, "new_state");
+	const char *rc = str(e, "reason_code");
+	json_t *ver = json_object_get(e->obj, "state_version");
 	int from = ps ? jv_state_from_name(ps) : -1;
 	int to = ns ? jv_state_from_name(ns) : -1;
-	int why = rc ? jv_reason_from_name(rc) : -1;
+	int why = reason(rc);
 
 	if (from < 0 || to < 0 || why < 0 || !json_is_integer(ver))
-		return FAIL("session %.8s: SessionStateChange needs previous_state,"
-			    " new_state, reason_code and state_version", sid);
+		return bad(e, "needs previous_state, new_state (known states), "
+			   "reason_code and state_version (integer)");
 	if ((enum jv_state)from != s->state)
-		return FAIL("session %.8s: previous_state %s but the session is %s",
-			    sid, ps, jv_state_name(s->state));
+		return bad(e, "previous_state %s but the session is %s", ps,
+			   jv_state_name(s->state));
 	if (!jv_fsm_allowed(s->state, (enum jv_state)to, (enum jv_reason)why))
-		return FAIL("session %.8s: %s -> %s (%s) is not a transition of "
-			    "the table", sid, ps, ns, rc);
-	if ((uint64_t)json_integer_value(ver) != s->version + 1)
-		return FAIL("session %.8s: state_version %lld, expected %llu", sid,
-			    (long long)json_integer_value(ver),
-			    (unsigned long long)s->version + 1);
-	if (to == JV_STATE_ATTACHED && from == JV_STATE_RECOVERING &&
-	    s->last_result != RES_SUCCESS)
-		return FAIL("session %.8s: RECOVERING -> ATTACHED without a "
-			    "ReattachResult SUCCESS", sid);
+		return bad(e, "%s -> %s (%s) is not a transition of the table",
+			   ps, ns, rc);
+	/* engine/session.c: the first transition carries 1 */
+	if (json_integer_value(ver) < 0 ||
+	    (uint64_t)json_integer_value(ver) != s->version + 1)
+		return bad(e, "state_version %lld, expected %llu",
+			   (long long)json_integer_value(ver),
+			   (unsigned long long)s->version + 1);
+	if (from == JV_STATE_RECOVERING && to == JV_STATE_ATTACHED &&
+	    check_reattach(e, s))
+		return JV_ERR_INVAL;
 	if (to == JV_STATE_RECOVERING)
 		s->last_result = RES_NONE;
 	if (to == JV_STATE_TERMINATED) {
 		s->term_reason = (enum jv_reason)why;
-		snprintf(s->term_file, sizeof(s->term_file), "%s", file);
-		s->term_line = lineno;
+		snprintf(s->term_file, sizeof(s->term_file), "%s", e->file);
+		s->term_line = e->lineno;
 	}
 	s->state = (enum jv_state)to;
 	s->version++;
 	return 0;
 }
 
-static int switch_rate(struct jv_verify *v, struct vsession *s, int64_t ts,
-		       const char *file, int lineno, struct jv_error *err,
-		       const char *sid)
+static int terminated(struct vsession *s, const struct ev *e)
 {
-	uint32_t max = v->max_switches;
+	const char *rc = str(e, "reason_code");
+	int why = reason(rc);
 
-	s->switches[s->nswitch % SWITCH_RING] = ts;
-	s->nswitch++;
-	/* the (max+1)-th most recent switch must be 60 s or more ago */
-	if (max < SWITCH_RING && s->nswitch > max) {
-		int64_t old = s->switches[(s->nswitch - 1 - max) % SWITCH_RING];
-
-		if (ts - old < 60000)
-			return FAIL("session %.8s: %u switches within 60 s "
-				    "(allowed %u)", sid, max + 1, max);
-	}
+	if (!rc)
+		return bad(e, "SessionTerminated without reason_code");
+	if (!is_termination_reason(why))
+		return bad(e, "reason_code '%s' is not a termination reason", rc);
+	if (s->state != JV_STATE_TERMINATED)
+		return bad(e, "SessionTerminated before a change to TERMINATED "
+			   "(the session is %s)", jv_state_name(s->state));
+	if (why != (int)s->term_reason)
+		return bad(e, "reason_code '%s' differs from the transition's '%s'",
+			   rc, jv_reason_name(s->term_reason));
+	s->terminated_event = true;
 	return 0;
 }
 
-static int session_rules(struct jv_verify *v, json_t *ev, const char *node,
-			 const char *sid, int64_t ts, const char *file,
-			 int lineno, struct jv_error *err)
+static int reattach_result(struct vsession *s, const struct ev *e)
 {
-	const char *type = str(ev, "event_type");
-	struct vsession *s = session_get(v, node, sid);
+	const char *st = str(e, "status");
+
+	if (st && strcmp(st, "SUCCESS") == 0)
+		s->last_result = RES_SUCCESS;
+	else if (st && strcmp(st, "DENIED") == 0)
+		s->last_result = RES_DENIED;
+	else
+		return bad(e, "status must be SUCCESS or DENIED");
+	return 0;
+}
+
+/* At most max switches in any (ts - 60000, ts]: the (max+1)-th latest
+ * switch, this one included, must be 60 s old or more. */
+static int switch_rate(struct jv_verify *v, struct vsession *s,
+		       const struct ev *e)
+{
+	size_t cap = (size_t)v->max_switches + 1;
+	int64_t old;
+
+	if (!s->switches && !(s->switches = calloc(cap, sizeof(int64_t))))
+		return nomem(e);
+	s->switches[s->nswitch % cap] = e->ts;
+	s->nswitch++;
+	if (s->nswitch < cap)
+		return 0;
+	old = s->switches[(s->nswitch - cap) % cap];
+	if (e->ts - old < WINDOW_MS)
+		return bad(e, "%zu switches within 60 s (allowed %u)", cap,
+			   v->max_switches);
+	return 0;
+}
+
+static int session_rules(struct jv_verify *v, const struct ev *e)
+{
+	struct vsession *s = session_get(v, e->node, e->sid);
 
 	if (!s)
-		return jv_error_set(err, JV_ERR_NOMEM, file, lineno, "out of memory");
+		return nomem(e);
 	if (s->terminated_event)
-		return FAIL("session %.8s: %s after SessionTerminated", sid, type);
-	if (s->state == JV_STATE_TERMINATED) {
-		const char *rc = str(ev, "reason_code");
-
-		if (strcmp(type, "SessionTerminated") != 0)
-			return FAIL("session %.8s: %s after the session was "
-				    "TERMINATED", sid, type);
-		if (!rc || jv_reason_from_name(rc) != (int)s->term_reason)
-			return FAIL("session %.8s: SessionTerminated reason_code "
-				    "'%s' differs from the transition's '%s'",
-				    sid, rc ? rc : "(none)",
-				    jv_reason_name(s->term_reason));
-		s->terminated_event = true;
-		return 0;
-	}
-	if (strcmp(type, "SessionTerminated") == 0)
-		return FAIL("session %.8s: SessionTerminated before a change to "
-			    "TERMINATED", sid);
-	if (strcmp(type, "SessionStateChange") == 0)
-		return state_change(s, ev, file, lineno, err, sid);
-	if (strcmp(type, "ReattachResult") == 0) {
-		const char *st = str(ev, "status");
-
-		if (!st || (strcmp(st, "SUCCESS") && strcmp(st, "DENIED")))
-			return FAIL("session %.8s: ReattachResult status must be "
-				    "SUCCESS or DENIED", sid);
-		s->last_result = st[0] == 'S' ? RES_SUCCESS : RES_DENIED;
-		return 0;
-	}
-	if (strcmp(type, "TransportSwitch") == 0)
-		return switch_rate(v, s, ts, file, lineno, err, sid);
+		return bad(e, "event after SessionTerminated");
+	if (strcmp(e->type, "SessionTerminated") == 0)
+		return terminated(s, e);
+	/* TERMINATED is absorbing: only its SessionTerminated may follow */
+	if (s->state == JV_STATE_TERMINATED)
+		return bad(e, "event after the session was TERMINATED "
+			   "(only SessionTerminated may follow)");
+	if (strcmp(e->type, "SessionStateChange") == 0)
+		return state_change(s, e);
+	if (strcmp(e->type, "ReattachResult") == 0)
+		return reattach_result(s, e);
+	if (strcmp(e->type, "TransportSwitch") == 0)
+		return switch_rate(v, s, e);
+	/* TransitionRejected and the rest change nothing */
 	return 0;
 }
 
 int jv_verify_line(struct jv_verify *v, const char *line, size_t len,
 		   const char *file, int lineno, struct jv_error *err)
 {
+	struct ev e = { .file = file, .lineno = lineno, .err = err };
 	json_error_t jerr;
-	json_t *ev = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	struct vnode *n;
-	const char *sid;
-	int64_t ts, seq;
 	int rc;
 
-	if (!ev || !json_is_object(ev)) {
-		json_decref(ev);
-		return FAIL("not a JSON object: %s", ev ? "" : jerr.text);
+	/* duplicate keys would let two readers see two different events */
+	e.obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!e.obj)
+		return bad(&e, "not a JSON object: %s", jerr.text);
+	if (!json_is_object(e.obj)) {
+		json_decref(e.obj);
+		return bad(&e, "not a JSON object");
 	}
-	if ((rc = check_common(ev, file, lineno, err)) ||
-	    (rc = check_reason(ev, file, lineno, err)))
-		goto out;
-	n = node_get(v, str(ev, "node_id"));
-	if (!n) {
-		rc = jv_error_set(err, JV_ERR_NOMEM, file, lineno, "out of memory");
-		goto out;
-	}
-	seq = json_integer_value(json_object_get(ev, "seq"));
-	ts = json_integer_value(json_object_get(ev, "ts_ms"));
-	if ((uint64_t)seq != n->seq + 1) {
-		rc = FAIL("node %s: seq %lld, expected %llu", n->id,
-			  (long long)seq, (unsigned long long)n->seq + 1);
-		goto out;
-	}
-	if (ts < n->ts) {
-		rc = FAIL("node %s: ts_ms %lld goes back in time", n->id,
-			  (long long)ts);
-		goto out;
-	}
-	n->seq++;
-	n->ts = ts;
-	v->events++;
-	sid = str(ev, "session_id");
-	rc = sid ? session_rules(v, ev, n->id, sid, ts, file, lineno, err) : 0;
-out:
-	json_decref(ev);
+	rc = check_common(&e);
+	if (!rc)
+		rc = check_reason(&e);
+	if (!rc)
+		rc = node_rules(v, &e);
+	if (!rc && e.sid)
+		rc = session_rules(v, &e);
+	if (!rc)
+		v->events++;
+	json_decref(e.obj);
 	return rc;
 }
 
@@ -355,9 +488,9 @@ int jv_verify_finish(struct jv_verify *v, struct jv_error *err)
 		if (s->state == JV_STATE_TERMINATED && !s->terminated_event)
 			return jv_error_set(err, JV_ERR_INVAL, s->term_file,
 					    s->term_line,
-					    "session %s: TERMINATED but no "
-					    "SessionTerminated event follows",
-					    s->key);
+					    "node %s, session %s: TERMINATED but "
+					    "no SessionTerminated event follows",
+					    s->node, s->sid);
 	}
 	return 0;
 }
@@ -365,6 +498,7 @@ int jv_verify_finish(struct jv_verify *v, struct jv_error *err)
 void jv_verify_counts(const struct jv_verify *v, struct jv_verify_counts *out)
 {
 	out->events = v->events;
-	out->sessions = v->nsessions;
+	out->sessions = json_object_size(v->sids);
+	out->timelines = v->nsessions;
 	out->nodes = v->nnodes;
 }

@@ -7,6 +7,15 @@
 
 #include "core/audit.h"
 
+/* The truncated fallback must always fit, or an event would vanish and
+ * leave a gap in seq: every common field escaped at worst (6 bytes per
+ * byte), two 20-digit numbers, the session id, the keys and an event type
+ * (a trusted literal, never escaped) of up to 64 bytes. */
+_Static_assert((sizeof(((struct jv_audit *)0)->node_id) - 1) * 6 +
+		       (sizeof(((struct jv_audit *)0)->policy_version) - 1) * 6 +
+		       2 * 20 + 32 + 64 + 160 < JV_EVENT_MAX,
+	       "common fields may not fit in JV_EVENT_MAX");
+
 static void put(struct jv_json *w, const char *s, size_t n)
 {
 	if (w->overflow)
@@ -25,14 +34,28 @@ static void putc_(struct jv_json *w, char c)
 	put(w, &c, 1);
 }
 
+/* ,"key": in one bounds check: every field starts here */
 static void key(struct jv_json *w, const char *k)
 {
+	size_t kl = strlen(k), need = kl + 3 + !w->first;
+	char *p;
+
+	if (w->overflow)
+		return;
+	if (need + 2 > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	p = w->buf + w->len;
 	if (!w->first)
-		putc_(w, ',');
+		*p++ = ',';
 	w->first = false;
-	putc_(w, '"');
-	put(w, k, strlen(k));
-	put(w, "\":", 2);
+	*p++ = '"';
+	memcpy(p, k, kl);
+	p += kl;
+	*p++ = '"';
+	*p++ = ':';
+	w->len = (size_t)(p - w->buf);
 }
 
 void jv_json_begin(struct jv_json *w, char *buf, size_t cap)
@@ -82,15 +105,20 @@ static void escaped(struct jv_json *w, const char *s, size_t n)
 	putc_(w, '"');
 }
 
+/* A NULL string is written as null: an absent id must not crash the
+ * event path. */
 void jv_json_str(struct jv_json *w, const char *k, const char *val)
 {
-	jv_json_strn(w, k, val, strlen(val));
+	jv_json_strn(w, k, val, val ? strlen(val) : 0);
 }
 
 void jv_json_strn(struct jv_json *w, const char *k, const char *val, size_t n)
 {
 	key(w, k);
-	escaped(w, val, n);
+	if (val)
+		escaped(w, val, n);
+	else
+		put(w, "null", 4);
 }
 
 static void put_u64(struct jv_json *w, uint64_t v)
@@ -124,7 +152,8 @@ void jv_json_i64(struct jv_json *w, const char *k, int64_t val)
 
 void jv_json_double(struct jv_json *w, const char *k, double val)
 {
-	char tmp[64];
+	/* room for any finite double: DBL_MAX has 309 integer digits */
+	char tmp[320];
 	int n;
 
 	key(w, k);
@@ -208,8 +237,15 @@ struct jv_json *jv_audit_begin(struct jv_audit *a, uint64_t now_ms,
 			       const char *event_type,
 			       const uint8_t *session_id)
 {
+	uint64_t off = (uint64_t)a->ts_offset_ms;
+
 	a->seq++;
-	a->cur_ts = (uint64_t)((int64_t)now_ms + a->ts_offset_ms);
+	/* wraps modulo 2^64 to the right sum; a negative total means a
+	 * clock set before 1970: pin it to 0 rather than print 1.8e19 */
+	if (a->ts_offset_ms < 0 && (uint64_t)0 - off > now_ms)
+		a->cur_ts = 0;
+	else
+		a->cur_ts = now_ms + off;
 	a->cur_type = event_type;
 	a->cur_sid[0] = '\0';
 	if (session_id)

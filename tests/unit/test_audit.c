@@ -1,67 +1,84 @@
 /* Audit events: JSON escaping, numbers, overflow, and the emitter's common
- * fields, exact order and gapless seq. */
+ * fields, exact order and gapless seq. Every expectation is an exact
+ * string: a reordered field or a changed escape must fail. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/audit.h"
 
-static void test_escaping(void **state)
+/* One string value through the writer. */
+static void write_one(const char *in, size_t n, char *buf, size_t cap)
 {
-	char buf[256];
 	struct jv_json w;
-	char in[40];
-	size_t n = 0;
 
-	(void)state;
-	in[n++] = '"';
-	in[n++] = '\\';
-	in[n++] = '\n';
-	in[n++] = '\t';
-	in[n++] = '\r';
-	in[n++] = '\b';
-	in[n++] = '\f';
-	in[n++] = 0x01;
-	in[n++] = 0x1f;
-	in[n++] = 'a';
-	in[n++] = (char)0xc3;   /* UTF-8 passes through */
-	in[n++] = (char)0xa9;
-	jv_json_begin(&w, buf, sizeof(buf));
+	jv_json_begin(&w, buf, cap);
 	jv_json_strn(&w, "k", in, n);
 	assert_true(jv_json_end(&w) > 0);
-	assert_string_equal(buf, "{\"k\":\"\\\"\\\\\\n\\t\\r\\b\\f\\u0001\\u001fa\xc3\xa9\"}");
 }
 
+static void test_escape_quotes_backslash_utf8(void **state)
+{
+	static const char in[] = "a\"b\\c/\x7f\xc3\xa9\xf0\x9f\x98\x80";
+	char buf[128];
+
+	(void)state;
+	write_one(in, sizeof(in) - 1, buf, sizeof(buf));
+	/* '/' and DEL need no escape; bytes >= 0x80 pass untouched */
+	assert_string_equal(buf, "{\"k\":\"a\\\"b\\\\c/\x7f\xc3\xa9\xf0\x9f\x98\x80\"}");
+}
+
+/* Every control character, each with its one RFC 8259 form. */
 static void test_every_control_char(void **state)
 {
-	char buf[64], in[1], want[64];
-	struct jv_json w;
+	static const char *const want[0x20] = {
+		"\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004",
+		"\\u0005", "\\u0006", "\\u0007", "\\b", "\\t", "\\n",
+		"\\u000b", "\\f", "\\r", "\\u000e", "\\u000f", "\\u0010",
+		"\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015",
+		"\\u0016", "\\u0017", "\\u0018", "\\u0019", "\\u001a",
+		"\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+	};
+	char buf[64], exp[64], in[3];
 
 	(void)state;
 	for (int c = 0; c < 0x20; c++) {
-		in[0] = (char)c;
-		jv_json_begin(&w, buf, sizeof(buf));
-		jv_json_strn(&w, "k", in, 1);
-		assert_true(jv_json_end(&w) > 0);
-		/* whatever the form, no raw control byte survives */
-		for (size_t i = 0; buf[i]; i++)
-			assert_true((unsigned char)buf[i] >= 0x20);
-		if (c != '\n' && c != '\t' && c != '\r' && c != '\b' &&
-		    c != '\f') {
-			snprintf(want, sizeof(want), "{\"k\":\"\\u%04x\"}", c);
-			assert_string_equal(buf, want);
-		}
+		/* surrounded, so a run boundary bug would show */
+		in[0] = 'x';
+		in[1] = (char)c;
+		in[2] = 'y';
+		write_one(in, 3, buf, sizeof(buf));
+		snprintf(exp, sizeof(exp), "{\"k\":\"x%sy\"}", want[c]);
+		assert_string_equal(buf, exp);
 	}
+}
+
+/* A parser reads back exactly the bytes written, NUL included. */
+static void test_escape_round_trip(void **state)
+{
+	char in[256], buf[2048];
+	json_t *j;
+
+	(void)state;
+	for (int i = 0; i < 128; i++)
+		in[i] = (char)i;
+	write_one(in, 128, buf, sizeof(buf));
+	j = json_loads(buf, JSON_ALLOW_NUL, NULL);
+	assert_non_null(j);
+	assert_int_equal(json_string_length(json_object_get(j, "k")), 128);
+	assert_memory_equal(json_string_value(json_object_get(j, "k")), in, 128);
+	json_decref(j);
 }
 
 static void test_numbers(void **state)
 {
-	char buf[256];
+	char buf[320];
 	struct jv_json w;
 
 	(void)state;
@@ -70,17 +87,55 @@ static void test_numbers(void **state)
 	jv_json_u64(&w, "b", UINT64_MAX);
 	jv_json_i64(&w, "c", INT64_MIN);
 	jv_json_i64(&w, "d", -5);
-	jv_json_double(&w, "e", 0.25);
-	jv_json_double(&w, "f", NAN);
-	jv_json_bool(&w, "g", true);
-	jv_json_bool(&w, "h", false);
-	jv_json_null(&w, "i");
+	jv_json_i64(&w, "e", INT64_MAX);
+	jv_json_u64(&w, "f", 1000000007);
 	assert_true(jv_json_end(&w) > 0);
 	assert_string_equal(buf,
 			    "{\"a\":0,\"b\":18446744073709551615,"
 			    "\"c\":-9223372036854775808,\"d\":-5,"
-			    "\"e\":0.2500,\"f\":null,\"g\":true,\"h\":false,"
-			    "\"i\":null}");
+			    "\"e\":9223372036854775807,\"f\":1000000007}");
+}
+
+static void test_doubles_bools_null(void **state)
+{
+	char buf[320];
+	struct jv_json w;
+
+	(void)state;
+	jv_json_begin(&w, buf, sizeof(buf));
+	jv_json_double(&w, "a", 0.25);
+	jv_json_double(&w, "b", 0.0);
+	jv_json_double(&w, "c", -1.5);
+	jv_json_double(&w, "d", 1.0 / 3.0);
+	jv_json_double(&w, "e", 12345.67891);
+	jv_json_double(&w, "f", NAN);
+	jv_json_double(&w, "g", INFINITY);
+	jv_json_double(&w, "h", -INFINITY);
+	jv_json_bool(&w, "i", true);
+	jv_json_bool(&w, "j", false);
+	jv_json_null(&w, "k");
+	jv_json_str(&w, "l", NULL);
+	jv_json_double(&w, "m", 1e20);
+	assert_true(jv_json_end(&w) > 0);
+	assert_string_equal(buf,
+			    "{\"a\":0.2500,\"b\":0.0000,\"c\":-1.5000,"
+			    "\"d\":0.3333,\"e\":12345.6789,\"f\":null,"
+			    "\"g\":null,\"h\":null,\"i\":true,\"j\":false,"
+			    "\"k\":null,\"l\":null,"
+			    "\"m\":100000000000000000000.0000}");
+}
+
+static void test_empty_object(void **state)
+{
+	char buf[3];
+	struct jv_json w;
+
+	(void)state;
+	jv_json_begin(&w, buf, sizeof(buf));
+	assert_int_equal(jv_json_end(&w), 2);
+	assert_string_equal(buf, "{}");
+	jv_json_begin(&w, buf, 2);   /* no room for "{}" and the NUL */
+	assert_int_equal(jv_json_end(&w), -1);
 }
 
 static void test_overflow_sticky(void **state)
@@ -93,18 +148,42 @@ static void test_overflow_sticky(void **state)
 	jv_json_str(&w, "key", "a long value that does not fit");
 	jv_json_u64(&w, "x", 1);   /* would fit alone: still refused */
 	assert_int_equal(jv_json_end(&w), -1);
-	/* exactly full: {"k":"abcdefgh"} is 16 bytes + NUL = 17 > 16 */
+	assert_true(w.overflow);
+	/* {"k":"abcdefgh"} is 16 bytes + NUL = 17 > 16 */
 	jv_json_begin(&w, buf, sizeof(buf));
 	jv_json_str(&w, "k", "abcdefgh");
 	assert_int_equal(jv_json_end(&w), -1);
+	/* one less: exactly full, NUL included */
 	jv_json_begin(&w, buf, sizeof(buf));
 	jv_json_str(&w, "k", "abcdefg");
 	assert_int_equal(jv_json_end(&w), 15);
 	assert_string_equal(buf, "{\"k\":\"abcdefg\"}");
+	/* an escape is never cut in half: \u0001 needs 6 bytes */
+	jv_json_begin(&w, buf, sizeof(buf));
+	jv_json_str(&w, "k", "ab\x01");
+	assert_int_equal(jv_json_end(&w), -1);
+	jv_json_begin(&w, buf, sizeof(buf));
+	jv_json_str(&w, "k", "a\x01");
+	assert_int_equal(jv_json_end(&w), 15);
+	assert_string_equal(buf, "{\"k\":\"a\\u0001\"}");
+}
+
+static void test_hex16(void **state)
+{
+	static const uint8_t id[16] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd,
+					0xef, 0xff, 0x10, 0x20, 0x30, 0x40,
+					0x5a, 0xa5, 0x09, 0x90 };
+	char out[33];
+
+	(void)state;
+	memset(out, 'Z', sizeof(out));
+	jv_hex16(id, out);
+	assert_string_equal(out, "00017f80abcdefff102030405aa50990");
 }
 
 struct sink {
 	char lines[8][JV_EVENT_MAX];
+	size_t len[8];
 	int n;
 };
 
@@ -113,72 +192,176 @@ static void on_line(void *ctx, const char *line, size_t len)
 	struct sink *s = ctx;
 
 	assert_true(s->n < 8);
+	assert_true(len < JV_EVENT_MAX);
+	/* NUL-terminated, no newline */
 	assert_int_equal(strlen(line), len);
-	memcpy(s->lines[s->n++], line, len + 1);
+	assert_true(len > 0 && line[len - 1] == '}');
+	memcpy(s->lines[s->n], line, len + 1);
+	s->len[s->n++] = len;
 }
 
-static void test_emitter(void **state)
+static const uint8_t SID[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+				 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+				 0xcc, 0xdd, 0xee, 0xff };
+
+static void test_emitter_field_order(void **state)
 {
 	static struct jv_audit a;
-	struct sink s = { .n = 0 };
-	uint8_t sid[16];
+	static struct sink s;
 	struct jv_json *w;
-	char big[JV_EVENT_MAX];
 
 	(void)state;
-	for (int i = 0; i < 16; i++)
-		sid[i] = (uint8_t)(i * 17);
+	memset(&s, 0, sizeof(s));
 	jv_audit_init(&a, "gw-1", JV_ROLE_SERVER, "1.0", on_line, &s);
 	a.ts_offset_ms = 1000;
-	w = jv_audit_begin(&a, 5, "KeyRotated", sid);
+	w = jv_audit_begin(&a, 5, "KeyRotated", SID);
 	jv_json_str(w, "reason_code", "time_elapsed");
+	jv_json_u64(w, "key_epoch", 2);
 	jv_audit_end(&a);
+	assert_int_equal(s.n, 1);
 	assert_string_equal(s.lines[0],
 			    "{\"ts_ms\":1005,\"seq\":1,\"event_type\":\"KeyRotated\","
 			    "\"node_id\":\"gw-1\",\"role\":\"server\","
 			    "\"session_id\":\"00112233445566778899aabbccddeeff\","
-			    "\"policy_version\":\"1.0\",\"reason_code\":\"time_elapsed\"}");
-	/* no session: no session_id */
-	jv_audit_begin(&a, 6, "PolicyLoaded", NULL);
+			    "\"policy_version\":\"1.0\",\"reason_code\":\"time_elapsed\","
+			    "\"key_epoch\":2}");
+	/* a client, no session: session_id left out, not null */
+	jv_audit_init(&a, "lap\"top", JV_ROLE_CLIENT, "2.3", on_line, &s);
+	jv_audit_begin(&a, 7, "PolicyLoaded", NULL);
 	jv_audit_end(&a);
-	assert_null(strstr(s.lines[1], "session_id"));
-	assert_non_null(strstr(s.lines[1], "\"seq\":2,"));
-	/* too long: same seq, common fields, flagged, still valid */
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	w = jv_audit_begin(&a, 7, "PolicyRejected", NULL);
-	jv_json_str(w, "detail", big);
-	jv_audit_end(&a);
-	assert_string_equal(s.lines[2],
-			    "{\"ts_ms\":1007,\"seq\":3,\"event_type\":\"PolicyRejected\","
-			    "\"node_id\":\"gw-1\",\"role\":\"server\","
-			    "\"policy_version\":\"1.0\",\"truncated\":true}");
-	jv_audit_begin(&a, 8, "PolicyLoaded", NULL);
-	jv_audit_end(&a);
-	assert_non_null(strstr(s.lines[3], "\"seq\":4,"));
-	assert_int_equal(s.n, 4);
+	assert_string_equal(s.lines[1],
+			    "{\"ts_ms\":7,\"seq\":1,\"event_type\":\"PolicyLoaded\","
+			    "\"node_id\":\"lap\\\"top\",\"role\":\"client\","
+			    "\"policy_version\":\"2.3\"}");
 }
 
-static void test_hex16(void **state)
+static void test_ts_offset(void **state)
 {
-	uint8_t id[16];
-	char out[33];
+	static struct jv_audit a;
+	static struct sink s;
 
 	(void)state;
-	memset(id, 0xaf, 16);
-	jv_hex16(id, out);
-	assert_string_equal(out, "afafafafafafafafafafafafafafafaf");
+	memset(&s, 0, sizeof(s));
+	jv_audit_init(&a, "n", JV_ROLE_CLIENT, "1.0", on_line, &s);
+	a.ts_offset_ms = 1700000000000LL;   /* wall clock at the edge */
+	jv_audit_begin(&a, 250, "PolicyLoaded", NULL);
+	jv_audit_end(&a);
+	a.ts_offset_ms = -100;
+	jv_audit_begin(&a, 250, "PolicyLoaded", NULL);
+	jv_audit_end(&a);
+	jv_audit_begin(&a, 50, "PolicyLoaded", NULL);   /* before 1970 */
+	jv_audit_end(&a);
+	assert_non_null(strstr(s.lines[0], "{\"ts_ms\":1700000000250,\"seq\":1,"));
+	assert_non_null(strstr(s.lines[1], "{\"ts_ms\":150,\"seq\":2,"));
+	assert_non_null(strstr(s.lines[2], "{\"ts_ms\":0,\"seq\":3,"));
+}
+
+/* Extra bytes of a "detail" value that make the line exactly len long. */
+static size_t detail_for(size_t len)
+{
+	/* {"ts_ms":9,"seq":N,...,"policy_version":"1.0"} + ,"detail":"" */
+	static const char head[] =
+		"{\"ts_ms\":9,\"seq\":1,\"event_type\":\"PolicyRejected\","
+		"\"node_id\":\"n\",\"role\":\"server\",\"policy_version\":\"1.0\""
+		",\"detail\":\"\"}";
+
+	return len - (sizeof(head) - 1);
+}
+
+static void test_truncated_keeps_seq(void **state)
+{
+	static struct jv_audit a;
+	static struct sink s;
+	static char big[2 * JV_EVENT_MAX];
+	struct jv_json *w;
+	size_t fit = detail_for(JV_EVENT_MAX - 1);   /* longest line + NUL */
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(big, 'x', sizeof(big) - 1);
+	jv_audit_init(&a, "n", JV_ROLE_SERVER, "1.0", on_line, &s);
+	/* seq 1: exactly the longest line that fits, emitted whole */
+	w = jv_audit_begin(&a, 9, "PolicyRejected", NULL);
+	jv_json_strn(w, "detail", big, fit);
+	jv_audit_end(&a);
+	assert_int_equal(s.len[0], JV_EVENT_MAX - 1);
+	assert_null(strstr(s.lines[0], "truncated"));
+	/* seq 2: one byte more, emitted with the common fields only */
+	w = jv_audit_begin(&a, 9, "PolicyRejected", NULL);
+	jv_json_strn(w, "detail", big, fit + 1);
+	jv_json_u64(w, "after", 1);
+	jv_audit_end(&a);
+	assert_string_equal(s.lines[1],
+			    "{\"ts_ms\":9,\"seq\":2,\"event_type\":\"PolicyRejected\","
+			    "\"node_id\":\"n\",\"role\":\"server\","
+			    "\"policy_version\":\"1.0\",\"truncated\":true}");
+	/* seq 3: with a session, the session_id survives truncation */
+	w = jv_audit_begin(&a, 10, "SessionTerminated", SID);
+	jv_json_str(w, "reason_code", big);
+	jv_audit_end(&a);
+	assert_string_equal(s.lines[2],
+			    "{\"ts_ms\":10,\"seq\":3,\"event_type\":\"SessionTerminated\","
+			    "\"node_id\":\"n\",\"role\":\"server\","
+			    "\"session_id\":\"00112233445566778899aabbccddeeff\","
+			    "\"policy_version\":\"1.0\",\"truncated\":true}");
+	/* seq 4: the next event is back to normal, no gap */
+	jv_audit_begin(&a, 11, "PolicyLoaded", NULL);
+	jv_audit_end(&a);
+	assert_string_equal(s.lines[3],
+			    "{\"ts_ms\":11,\"seq\":4,\"event_type\":\"PolicyLoaded\","
+			    "\"node_id\":\"n\",\"role\":\"server\","
+			    "\"policy_version\":\"1.0\"}");
+	assert_int_equal(s.n, 4);
+	assert_int_equal(a.seq, 4);
+}
+
+/* The worst-case common fields (every byte escaped) still fit, so the
+ * truncated fallback is always emitted. */
+static void test_truncated_worst_case(void **state)
+{
+	static struct jv_audit a;
+	static struct sink s;
+	static char big[JV_EVENT_MAX];
+	char node[64], ver[16];
+	struct jv_json *w;
+	json_t *j;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(node, 0x01, sizeof(node) - 1);
+	node[sizeof(node) - 1] = '\0';
+	memset(ver, 0x1f, sizeof(ver) - 1);
+	ver[sizeof(ver) - 1] = '\0';
+	memset(big, 'x', sizeof(big) - 1);
+	jv_audit_init(&a, node, JV_ROLE_CLIENT, ver, on_line, &s);
+	w = jv_audit_begin(&a, 1, "SecurityValidationFailed", SID);
+	jv_json_str(w, "detail", big);
+	jv_audit_end(&a);
+	assert_int_equal(s.n, 1);
+	j = json_loads(s.lines[0], 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_true(json_object_get(j, "truncated")));
+	assert_int_equal(json_integer_value(json_object_get(j, "seq")), 1);
+	assert_int_equal(strlen(json_string_value(json_object_get(j, "node_id"))),
+			 63);
+	json_decref(j);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_escape_quotes_backslash_utf8),
 		cmocka_unit_test(test_every_control_char),
+		cmocka_unit_test(test_escape_round_trip),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_doubles_bools_null),
+		cmocka_unit_test(test_empty_object),
 		cmocka_unit_test(test_overflow_sticky),
-		cmocka_unit_test(test_emitter),
 		cmocka_unit_test(test_hex16),
+		cmocka_unit_test(test_emitter_field_order),
+		cmocka_unit_test(test_ts_offset),
+		cmocka_unit_test(test_truncated_keeps_seq),
+		cmocka_unit_test(test_truncated_worst_case),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

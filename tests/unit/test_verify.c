@@ -1,5 +1,6 @@
-/* jvpn audit verify: a valid two-node stream passes; each rule, broken
- * once, fails at the right line. */
+/* jvpn audit verify: a valid multi-node, multi-session stream and real
+ * engine output pass; each rule, broken once, fails at the right line with
+ * a message naming what broke. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -146,7 +147,9 @@ static void test_valid(void **state)
 	jv_verify_counts(v, &c);
 	assert_int_equal(c.events, (uint64_t)s.n);
 	assert_int_equal(c.nodes, 3);
-	assert_int_equal(c.sessions, 4);   /* SID_A twice, SID_B twice */
+	assert_int_equal(c.sessions, 2);    /* SID_A, SID_B */
+	assert_int_equal(c.timelines, 4);   /* SID_A twice, SID_B twice */
+	assert_int_equal(jv_verify_finish(v, &err), 0);
 	jv_verify_free(v);
 }
 
@@ -274,7 +277,12 @@ static void test_terminated_reason_mismatch(void **state)
 	expect_fail(&s, s.n, "differs from the transition");
 	valid(&s);
 	edit(&s, s.n, "\"reason_code\":\"peer_terminated\",", "");
-	expect_fail(&s, s.n, "(none)");
+	expect_fail(&s, s.n, "SessionTerminated without reason_code");
+	/* a known reason, but not one that terminates */
+	valid(&s);
+	edit(&s, s.n, "\"reason_code\":\"peer_terminated\"",
+	     "\"reason_code\":\"heartbeat_timeout\"");
+	expect_fail(&s, s.n, "'heartbeat_timeout' is not a termination reason");
 }
 
 static void test_attached_without_success(void **state)
@@ -308,7 +316,8 @@ static void test_attached_after_denied(void **state)
 	(void)state;
 	valid(&s);
 	edit(&s, 14, "\"status\":\"SUCCESS\"", "\"status\":\"DENIED\"");
-	expect_fail(&s, 16, "without a ReattachResult SUCCESS");
+	expect_fail(&s, 16, "without a ReattachResult SUCCESS (latest since "
+		    "RECOVERING: DENIED)");
 }
 
 /* n switches by the gateway, spaced step ms apart. */
@@ -336,6 +345,43 @@ static void test_switch_rate(void **state)
 	assert_int_equal(run(&s, 4, NULL, 0), 0);
 	switches(&s, 8, 100);
 	assert_int_equal(run(&s, 8, NULL, 0), 0);
+}
+
+/* The policy default, 8: nine switches in 56 s fail at the ninth; the
+ * same nine over 61 s pass; the edge is (ts - 60000, ts], as the engine's
+ * limiter counts. */
+static void test_switch_rate_default(void **state)
+{
+	struct stream s;
+	char msg[512];
+
+	(void)state;
+	switches(&s, 9, 7000);
+	assert_int_equal(run(&s, 8, msg, sizeof(msg)), 10);
+	assert_non_null(strstr(msg, "9 switches within 60 s (allowed 8)"));
+	assert_non_null(strstr(msg, "TransportSwitch seq 10 of node gw-1, "
+				    "session " SID_A));
+	switches(&s, 9, 61000 / 8);
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	switches(&s, 9, 7500);   /* first and ninth exactly 60000 apart */
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	switches(&s, 9, 7500);
+	edit(&s, 10, "\"ts_ms\":60000", "\"ts_ms\":59999");
+	assert_int_equal(run(&s, 8, NULL, 0), 10);
+	/* a later burst counts from its own first switch */
+	switches(&s, 17, 7500);
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	edit(&s, 18, "\"ts_ms\":120000", "\"ts_ms\":119999");
+	assert_int_equal(run(&s, 8, NULL, 0), 18);
+	/* counted per node and session: another session has its own budget */
+	switches(&s, 8, 100);
+	for (int i = 0; i < 8; i++)
+		ev(&s, 1, 800, "TransportSwitch", SID_B,
+		   "\"previous_transport\":\"udp-a\",\"new_transport\":\"udp-b\"");
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	/* a limit of 0 allows none */
+	switches(&s, 1, 0);
+	assert_int_equal(run(&s, 0, NULL, 0), 2);
 }
 
 static void test_unknown_reason(void **state)
@@ -392,6 +438,8 @@ static void test_missing_fields(void **state)
 		{ "\"node_id\":\"gw-1\",", "node_id" },
 		{ "\"role\":\"server\",", "role" },
 		{ ",\"policy_version\":\"1.0\"", "policy_version" },
+		{ "\"seq\":1,", "seq" },
+		{ ",\"session_id\":\"" SID_A "\"", "session_id missing" },
 	};
 
 	(void)state;
@@ -412,6 +460,346 @@ static void test_time_backwards(void **state)
 	valid(&s);
 	edit(&s, 6, "\"ts_ms\":5000", "\"ts_ms\":4000");
 	expect_fail(&s, 6, "goes back in time");
+}
+
+static void test_state_change_without_session(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	edit(&s, 6, ",\"session_id\":\"" SID_A "\"", "");
+	expect_fail(&s, 6, "SessionStateChange seq 4 of node laptop: "
+		    "session_id missing");
+}
+
+static void test_terminated_before_change(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	ev(&s, 1, 8000, "SessionTerminated", SID_B,
+	   "\"reason_code\":\"operator_terminated\",\"session_age_ms\":1,"
+	   "\"transportless_age_ms\":0");
+	expect_fail(&s, s.n, "SessionTerminated before a change to TERMINATED "
+		    "(the session is ATTACHED)");
+}
+
+static void test_terminated_twice(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	ev(&s, 0, 7030, "SessionTerminated", SID_A,
+	   "\"reason_code\":\"peer_terminated\",\"session_age_ms\":7030,"
+	   "\"transportless_age_ms\":0");
+	expect_fail(&s, s.n, "event after SessionTerminated");
+}
+
+static void test_terminated_state_is_absorbing(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	/* the client's ->TERMINATED, then a change out of it */
+	s.n--;
+	s.seq[0]--;
+	change(&s, 0, 7040, SID_A, "TERMINATED", "ATTACHED", "handshake_ok", 6);
+	expect_fail(&s, s.n, "after the session was TERMINATED");
+}
+
+/* One node's session through recovery; res are the ReattachResult
+ * statuses before the RECOVERING -> ATTACHED change. */
+static void recovery(struct stream *s, const char *const *res, int nres)
+{
+	char x[160];
+
+	memset(s, 0, sizeof(*s));
+	ev(s, 0, 0, "SessionCreated", SID_A, "\"transport_id\":\"udp-a\"");
+	change(s, 0, 10, SID_A, "BIRTH", "ATTACHED", "handshake_ok", 1);
+	ev(s, 0, 20, "TransitionRejected", SID_A,
+	   "\"previous_state\":\"ATTACHED\",\"attempted_event\":"
+	   "\"ATTACHED->ATTACHED:reattach_success\","
+	   "\"reason_code\":\"invalid_transition\"");
+	change(s, 0, 100, SID_A, "ATTACHED", "VOLATILE", "link_down", 2);
+	change(s, 0, 100, SID_A, "VOLATILE", "RECOVERING", "switch_initiated", 3);
+	for (int i = 0; i < nres; i++) {
+		snprintf(x, sizeof(x),
+			 "\"status\":\"%s\",\"reason_code\":\"%s\","
+			 "\"candidate_transport\":\"udp-b\"", res[i],
+			 res[i][0] == 'S' ? "reattach_success" : "bad_proof");
+		ev(s, 0, 200, "ReattachResult", SID_A, x);
+	}
+	ev(s, 0, 200, "TransportSwitch", SID_A,
+	   "\"previous_transport\":\"udp-a\",\"new_transport\":\"udp-b\"");
+	change(s, 0, 200, SID_A, "RECOVERING", "ATTACHED", "reattach_success", 4);
+}
+
+static void test_reattach_latest_result_counts(void **state)
+{
+	static const char *const ok[] = { "DENIED", "SUCCESS" };
+	static const char *const denied[] = { "SUCCESS", "DENIED" };
+	static const char *const odd[] = { "MAYBE" };
+	struct stream s;
+
+	(void)state;
+	/* TransitionRejected changed nothing; DENIED then SUCCESS: fine */
+	recovery(&s, ok, 2);
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	recovery(&s, denied, 2);
+	expect_fail(&s, s.n, "(latest since RECOVERING: DENIED)");
+	recovery(&s, NULL, 0);
+	expect_fail(&s, s.n, "(latest since RECOVERING: none)");
+	recovery(&s, odd, 1);
+	expect_fail(&s, 6, "status must be SUCCESS or DENIED");
+}
+
+/* A SUCCESS of an earlier recovery does not validate a later one. */
+static void test_reattach_result_is_per_recovery(void **state)
+{
+	static const char *const ok[] = { "SUCCESS" };
+	struct stream s;
+
+	(void)state;
+	recovery(&s, ok, 1);
+	s.n -= 2;   /* drop the switch and ->ATTACHED */
+	s.seq[0] -= 2;
+	change(&s, 0, 300, SID_A, "RECOVERING", "DEGRADED",
+	       "recovery_window_expired", 4);
+	change(&s, 0, 400, SID_A, "DEGRADED", "RECOVERING", "health_recovered", 5);
+	change(&s, 0, 500, SID_A, "RECOVERING", "ATTACHED", "reattach_success", 6);
+	expect_fail(&s, s.n, "without a ReattachResult SUCCESS");
+}
+
+static void test_attached_only_by_handshake_from_birth(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	edit(&s, 3, "handshake_ok", "reattach_success");
+	expect_fail(&s, 3, "BIRTH -> ATTACHED (reattach_success) is not a "
+		    "transition of the table");
+}
+
+static void test_reason_none_is_unknown(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	edit(&s, 5, "heartbeat_timeout", "none");
+	expect_fail(&s, 5, "unknown reason_code 'none'");
+}
+
+static void test_wrong_types(void **state)
+{
+	static const char *const cases[][3] = {
+		{ "\"ts_ms\":10,", "\"ts_ms\":\"10\",", "ts_ms" },
+		{ "\"ts_ms\":10,", "\"ts_ms\":10.5,", "ts_ms" },
+		{ "\"seq\":2,", "\"seq\":0,", "seq missing or not a positive" },
+		{ "\"role\":\"server\"", "\"role\":\"peer\"", "role" },
+		{ "\"node_id\":\"gw-1\"", "\"node_id\":7", "node_id" },
+		{ "\"node_id\":\"gw-1\"", "\"node_id\":\"\"", "node_id" },
+		{ "\"policy_version\":\"1.0\"", "\"policy_version\":1.0",
+		  "policy_version" },
+		{ "\"state_version\":1", "\"state_version\":\"1\"",
+		  "state_version" },
+		{ "\"state_version\":1", "\"state_version\":-1",
+		  "state_version -1, expected 1" },
+		{ "\"new_state\":\"ATTACHED\"", "\"new_state\":\"ATACHED\"",
+		  "new_state" },
+		{ "\"reason_code\":\"handshake_ok\"", "\"reason_code\":1",
+		  "reason_code is not a string" },
+		{ "\"session_id\":\"" SID_A "\"", "\"session_id\":null",
+		  "32 lowercase hex" },
+		{ "\"seq\":2,", "\"seq\":2,\"seq\":2,", "not a JSON object" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct stream s;
+
+		valid(&s);
+		edit(&s, 3, cases[i][0], cases[i][1]);
+		expect_fail(&s, 3, cases[i][2]);
+	}
+}
+
+static void test_node_id_too_long(void **state)
+{
+	struct stream s;
+	char id[80];
+
+	(void)state;
+	valid(&s);
+	memset(id, 'n', 64);
+	id[64] = '\0';
+	edit(&s, 2, "gw-1", id);
+	expect_fail(&s, 2, "node_id longer than 63 bytes");
+	valid(&s);
+	id[63] = '\0';
+	edit(&s, 2, "gw-1", id);
+	expect_fail(&s, 3, "seq 2, expected 1");   /* a new node, fine */
+}
+
+/* -- real engine output (tests/data/audit, see its README) -- */
+
+#define FIX_LINES 128
+
+struct fixture {
+	char line[FIX_LINES][1024];
+	int n;
+	char path[512];
+};
+
+static void load(struct fixture *f, const char *name)
+{
+	const char *dir = getenv("JV_TESTDATA");
+	FILE *fp;
+
+	snprintf(f->path, sizeof(f->path), "%s/audit/%s",
+		 dir ? dir : "tests/data", name);
+	fp = fopen(f->path, "r");
+	if (!fp)
+		fail_msg("cannot open %s (set JV_TESTDATA)", f->path);
+	f->n = 0;
+	while (f->n < FIX_LINES &&
+	       fgets(f->line[f->n], sizeof(f->line[0]), fp)) {
+		f->line[f->n][strcspn(f->line[f->n], "\n")] = '\0';
+		f->n++;
+	}
+	assert_true(feof(fp));
+	fclose(fp);
+	assert_true(f->n > 0);
+}
+
+/* Feeds f's lines, skipping line skip (1-based; 0 none), into v; returns
+ * the failing line or 0. */
+static int feed(struct jv_verify *v, const struct fixture *f, int skip,
+		struct jv_error *err)
+{
+	for (int i = 0; i < f->n; i++)
+		if (i + 1 != skip &&
+		    jv_verify_line(v, f->line[i], strlen(f->line[i]), f->path,
+				   i + 1, err) != 0)
+			return i + 1;
+	return 0;
+}
+
+static void test_engine_output_passes(void **state)
+{
+	static const char *const names[] = {
+		"sim-flapping.jsonl", "sim-repeated-denials.jsonl",
+		"sim-lifetime-reconnect.jsonl",
+	};
+	static struct fixture f;
+	struct jv_verify_counts c;
+	struct jv_error err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct jv_verify *v = jv_verify_new(8);
+
+		load(&f, names[i]);
+		if (feed(v, &f, 0, &err) || jv_verify_finish(v, &err))
+			fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+		jv_verify_counts(v, &c);
+		assert_int_equal(c.events, (uint64_t)f.n);
+		assert_int_equal(c.nodes, 2);
+		assert_int_equal(c.sessions, i == 2 ? 2 : 1);
+		jv_verify_free(v);
+	}
+	/* the flapping run makes 4 switches within 3 s on each node: a limit
+	 * of 3 must catch the server's fourth, at line 57 */
+	{
+		struct jv_verify *v = jv_verify_new(3);
+		int bad;
+
+		load(&f, "sim-flapping.jsonl");
+		bad = feed(v, &f, 0, &err);
+		assert_int_equal(bad, 57);
+		assert_non_null(strstr(err.msg, "TransportSwitch seq 28 of node "
+					"server"));
+		assert_non_null(strstr(err.msg, "4 switches within 60 s"));
+		jv_verify_free(v);
+	}
+}
+
+/* Dropping any one line breaks the next line of the same node (its seq),
+ * or, for a node's last SessionTerminated, the end-of-input check. */
+static void test_engine_output_each_line_dropped(void **state)
+{
+	static struct fixture f;
+	struct jv_error err;
+
+	(void)state;
+	load(&f, "sim-repeated-denials.jsonl");
+	for (int skip = 1; skip <= f.n; skip++) {
+		struct jv_verify *v = jv_verify_new(8);
+		const char *node = strstr(f.line[skip - 1], "\"node_id\":");
+		char key[80];
+		int next = 0, bad;
+
+		assert_non_null(node);
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(node + 11, "\"") + 12,
+			 node);
+		for (int j = skip + 1; j <= f.n && !next; j++)
+			if (strstr(f.line[j - 1], key))
+				next = j;
+		bad = feed(v, &f, skip, &err);
+		if (next) {
+			if (bad != next || !strstr(err.msg, "seq"))
+				fail_msg("line %d dropped: expected a seq error at "
+					 "%d, got %d: %s", skip, next, bad,
+					 err.msg);
+		} else {
+			assert_int_equal(bad, 0);
+			if (strstr(f.line[skip - 1], "SessionTerminated"))
+				assert_int_not_equal(jv_verify_finish(v, &err), 0);
+		}
+		jv_verify_free(v);
+	}
+}
+
+/* Two daemons' logs given as two files: one checker over both, and a
+ * violation names the file it is in. */
+static void test_two_files(void **state)
+{
+	static struct fixture cl, sv;
+	struct jv_verify_counts c;
+	struct jv_verify *v;
+	struct jv_error err;
+
+	(void)state;
+	load(&cl, "split-client.jsonl");
+	load(&sv, "split-server.jsonl");
+	v = jv_verify_new(8);
+	assert_int_equal(feed(v, &cl, 0, &err), 0);
+	assert_int_equal(feed(v, &sv, 0, &err), 0);
+	assert_int_equal(jv_verify_finish(v, &err), 0);
+	jv_verify_counts(v, &c);
+	assert_int_equal(c.events, (uint64_t)(cl.n + sv.n));
+	assert_int_equal(c.sessions, 1);
+	assert_int_equal(c.timelines, 2);
+	assert_int_equal(c.nodes, 2);
+	jv_verify_free(v);
+	/* the client's log twice: its seq starts over */
+	v = jv_verify_new(8);
+	assert_int_equal(feed(v, &cl, 0, &err), 0);
+	assert_int_equal(feed(v, &cl, 0, &err), 1);
+	assert_non_null(strstr(err.msg, "seq 1, expected"));
+	jv_verify_free(v);
+	/* a break in the second file is reported there */
+	v = jv_verify_new(8);
+	assert_int_equal(feed(v, &cl, 0, &err), 0);
+	assert_int_equal(feed(v, &sv, 3, &err), 4);
+	assert_string_equal(err.file, sv.path);
+	assert_int_equal(err.line, 4);
+	jv_verify_free(v);
 }
 
 int main(void)
@@ -437,6 +825,20 @@ int main(void)
 		cmocka_unit_test(test_not_json),
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_time_backwards),
+		cmocka_unit_test(test_switch_rate_default),
+		cmocka_unit_test(test_state_change_without_session),
+		cmocka_unit_test(test_terminated_before_change),
+		cmocka_unit_test(test_terminated_twice),
+		cmocka_unit_test(test_terminated_state_is_absorbing),
+		cmocka_unit_test(test_reattach_latest_result_counts),
+		cmocka_unit_test(test_reattach_result_is_per_recovery),
+		cmocka_unit_test(test_attached_only_by_handshake_from_birth),
+		cmocka_unit_test(test_reason_none_is_unknown),
+		cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_node_id_too_long),
+		cmocka_unit_test(test_engine_output_passes),
+		cmocka_unit_test(test_engine_output_each_line_dropped),
+		cmocka_unit_test(test_two_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
