@@ -1,9 +1,10 @@
 /* Daemon configuration (CONTRACT section 5). Every mapping is checked
  * against the keys it may hold, so a typo is an error with its line, never
- * a silent default. */
+ * a silent default; and every value is checked before any of it is used. */
 #include <arpa/inet.h>
-#include <libgen.h>
+#include <errno.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,166 +15,283 @@
 #include "core/yamlx.h"
 #include "io/udp.h"
 
+#define KEY_FILE_MAX 1024      /* a key file is one line of base64 */
+
+enum { R_SERVER = 1, R_CLIENT = 2, R_BOTH = R_SERVER | R_CLIENT };
+
+/* A key a mapping may hold, and the roles it belongs to. */
+struct keydef {
+	const char *name;
+	unsigned roles;
+};
+
+static const struct keydef root_keys[] = {
+	{ "role", R_BOTH },
+	{ "node_id", R_BOTH },
+	{ "private_key", R_BOTH },
+	{ "private_key_file", R_BOTH },
+	{ "preshared_key", R_BOTH },
+	{ "preshared_key_file", R_BOTH },
+	{ "tun", R_BOTH },
+	{ "audit", R_BOTH },
+	{ "control_socket", R_BOTH },
+	{ "policy_file", R_BOTH },
+	{ "policy", R_BOTH },
+	{ "listen", R_SERVER },
+	{ "peers", R_SERVER },
+	{ "max_sessions", R_SERVER },
+	{ "server_public_key", R_CLIENT },
+	{ "transports", R_CLIENT },
+	{ "on_terminated", R_CLIENT },
+	{ NULL, 0 },
+};
+static const struct keydef tun_keys[] = {
+	{ "name", R_BOTH }, { "address", R_BOTH }, { "mtu", R_BOTH },
+	{ NULL, 0 },
+};
+static const struct keydef audit_keys[] = { { "path", R_BOTH }, { NULL, 0 } };
+static const struct keydef listen_keys[] = {
+	{ "id", R_BOTH }, { "proto", R_BOTH }, { "address", R_BOTH },
+	{ NULL, 0 },
+};
+static const struct keydef peer_keys[] = {
+	{ "name", R_BOTH }, { "public_key", R_BOTH }, { "allowed_ips", R_BOTH },
+	{ NULL, 0 },
+};
+static const struct keydef transport_keys[] = {
+	{ "id", R_BOTH }, { "proto", R_BOTH }, { "remote", R_BOTH },
+	{ "bind_device", R_BOTH }, { "bind_address", R_BOTH }, { NULL, 0 },
+};
+
+static const char *const roles[] = { "server", "client", NULL };
+static const char *const protos[] = { "udp", "tcp", NULL };
+static const uint8_t proto_ids[] = { JV_PROTO_UDP, JV_PROTO_TCP };
+static const char *const on_terminated[] = { "exit", "reconnect", NULL };
+
+/* A secret given inline or in a file: exactly one of the two. */
+struct keysrc {
+	const char *inline_key, *file_key, *noun;
+};
+static const struct keysrc private_src = {
+	"private_key", "private_key_file", "private key"
+};
+static const struct keysrc psk_src = {
+	"preshared_key", "preshared_key_file", "preshared key"
+};
+
 struct ctx {
 	yaml_document_t *doc;
 	const char *file;
 	char dir[JV_CFG_PATH_MAX];
+	unsigned role;             /* R_SERVER or R_CLIENT */
 	struct jv_error *err;
 	struct jv_config *cfg;
 };
 
-#define FAIL(c, node, ...) \
-	jv_error_set((c)->err, JV_ERR_INVAL, (c)->file, \
-		     (node) ? jv_yaml_line(node) : 0, __VA_ARGS__)
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[sizeof(c->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return jv_error_set(c->err, JV_ERR_INVAL, c->file, jv_yaml_line(n),
+			    "%s", msg);
+}
+
+/* "where.key", or "key" at the top level. */
+static const char *kp(char *buf, size_t cap, const char *where,
+		      const char *key)
+{
+	snprintf(buf, cap, "%s%s%s", where, *where ? "." : "", key);
+	return buf;
+}
+
+/* Text from the file quoted in a message: bounded and printable ASCII, so
+ * a hostile file cannot put escape sequences on an operator's terminal. */
+static const char *shown(const char *s, char *buf, size_t cap)
+{
+	size_t i, max = cap - 4;
+
+	for (i = 0; s[i] && i < max; i++)
+		buf[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (s[i])
+		memcpy(buf + i, "...", 4);
+	else
+		buf[i] = '\0';
+	return buf;
+}
+
+static const char *describe(const yaml_node_t *n)
+{
+	if (n->type == YAML_SEQUENCE_NODE)
+		return "a list";
+	if (n->type == YAML_MAPPING_NODE)
+		return "a mapping";
+	return "a single value";
+}
 
 static yaml_node_t *node_at(struct ctx *c, int i)
 {
 	return yaml_document_get_node(c->doc, i);
 }
 
-/* Refuses keys not in allowed (NULL-terminated) and duplicates. */
-static int check_keys(struct ctx *c, yaml_node_t *map, const char *where,
-		      const char *const *allowed)
-{
-	yaml_node_pair_t *p, *q;
-
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return FAIL(c, map, "%s: expected a mapping", where);
-	for (p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node_at(c, p->key);
-		const char *name = jv_yaml_str(k);
-		bool ok = false;
-
-		if (!name)
-			return FAIL(c, k, "%s: keys must be plain text", where);
-		for (size_t i = 0; allowed[i] && !ok; i++)
-			ok = strcmp(name, allowed[i]) == 0;
-		if (!ok)
-			return FAIL(c, k, "%s%s%.60s: unknown key", where,
-				    *where ? "." : "", name);
-		for (q = map->data.mapping.pairs.start; q < p; q++)
-			if (strcmp(jv_yaml_str(node_at(c, q->key)), name) == 0)
-				return FAIL(c, k, "%s%s%s: duplicate key (first "
-					    "at line %d)", where,
-					    *where ? "." : "", name,
-					    jv_yaml_line(node_at(c, q->key)));
-	}
-	return 0;
-}
-
-/* A scalar string value: required or not, with a length bound. */
-static int get_str(struct ctx *c, yaml_node_t *map, const char *where,
-		   const char *key, bool required, char *out, size_t cap,
-		   yaml_node_t **node)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-	const char *s;
-
-	if (node)
-		*node = v;
-	if (!v) {
-		if (required)
-			return FAIL(c, map, "%s%s%s: required key missing", where,
-				    *where ? "." : "", key);
-		return 0;
-	}
-	s = jv_yaml_str(v);
-	if (!s)
-		return FAIL(c, v, "%s%s%s: expected a string", where,
-			    *where ? "." : "", key);
-	if (strlen(s) >= cap || !*s)
-		return FAIL(c, v, "%s%s%s: must be 1..%zu characters", where,
-			    *where ? "." : "", key, cap - 1);
-	memcpy(out, s, strlen(s) + 1);
-	return 0;
-}
-
-static int get_u64(struct ctx *c, yaml_node_t *map, const char *where,
-		   const char *key, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-
-	if (!v)
-		return 0;
-	if (jv_yaml_u64(v, out) != 0 || *out < lo || *out > hi)
-		return FAIL(c, v, "%s.%s: value %.40s out of range (allowed "
-			    "%llu..%llu)", where, key,
-			    jv_yaml_str(v) ? jv_yaml_str(v) : "?",
-			    (unsigned long long)lo, (unsigned long long)hi);
-	return 0;
-}
-
-static yaml_node_t *get_seq(struct ctx *c, yaml_node_t *map, const char *key)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-
-	return v && v->type == YAML_SEQUENCE_NODE ? v : NULL;
-}
-
-static int seq_len(yaml_node_t *seq)
+static int seq_len(const yaml_node_t *seq)
 {
 	return (int)(seq->data.sequence.items.top -
 		     seq->data.sequence.items.start);
 }
 
-static yaml_node_t *seq_item(struct ctx *c, yaml_node_t *seq, int i)
+static yaml_node_t *seq_item(struct ctx *c, const yaml_node_t *seq, int i)
 {
 	return node_at(c, seq->data.sequence.items.start[i]);
 }
 
-static int need_seq(struct ctx *c, yaml_node_t *map, const char *key,
-		    int max, yaml_node_t **out)
+static const struct keydef *find_key(const struct keydef *defs,
+				     const yaml_node_t *k)
+{
+	for (; defs->name; defs++)
+		if (strlen(defs->name) == k->data.scalar.length &&
+		    memcmp(defs->name, k->data.scalar.value,
+			   k->data.scalar.length) == 0)
+			return defs;
+	return NULL;
+}
+
+/* Refuses keys a mapping may not hold (unknown, or of the other role) and
+ * keys given twice: libyaml keeps both, and we would read only the first. */
+static int check_keys(struct ctx *c, const yaml_node_t *map, const char *where,
+		      const struct keydef *defs)
+{
+	char name[96], t[64];
+
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	     p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node_at(c, p->key);
+		const struct keydef *d;
+
+		if (!k || k->type != YAML_SCALAR_NODE)
+			return fail(c, k, "%s: keys must be plain names, got %s",
+				    *where ? where : "config",
+				    k ? describe(k) : "nothing");
+		d = find_key(defs, k);
+		kp(name, sizeof(name), where,
+		   shown((const char *)k->data.scalar.value, t, sizeof(t)));
+		if (!d)
+			return fail(c, k, "%s: unknown key", name);
+		if (!(d->roles & c->role))
+			return fail(c, k, "%s: only for role %s", name,
+				    d->roles == R_SERVER ? "server" : "client");
+		for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p;
+		     q++)
+			if (find_key(defs, node_at(c, q->key)) == d)
+				return fail(c, k, "%s: duplicate key (first at "
+					    "line %d)", name,
+					    jv_yaml_line(node_at(c, q->key)));
+	}
+	return 0;
+}
+
+/* The mapping under key, its keys checked; *out NULL if absent and not
+ * required. */
+static int get_map(struct ctx *c, yaml_node_t *map, const char *where,
+		   const char *key, bool required, const struct keydef *defs,
+		   yaml_node_t **out)
 {
 	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
+	char name[96];
 
+	*out = NULL;
+	kp(name, sizeof(name), where, key);
 	if (!v)
-		return FAIL(c, map, "%s: required key missing", key);
-	if (v->type != YAML_SEQUENCE_NODE || seq_len(v) < 1 ||
-	    seq_len(v) > max)
-		return FAIL(c, v, "%s: expected a list of 1..%d entries", key, max);
+		return required ? fail(c, map, "%s: required key missing", name)
+				: 0;
+	if (v->type != YAML_MAPPING_NODE)
+		return fail(c, v, "%s: expected a mapping, got %s", name,
+			    describe(v));
+	*out = v;
+	return check_keys(c, v, name, defs);
+}
+
+/* The list under key, of 1..max entries. */
+static int get_seq(struct ctx *c, yaml_node_t *map, const char *where,
+		   const char *key, int max, yaml_node_t **out)
+{
+	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
+	char name[96];
+
+	kp(name, sizeof(name), where, key);
+	if (!v)
+		return fail(c, map, "%s: required key missing", name);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(c, v, "%s: expected a list, got %s", name,
+			    describe(v));
+	if (seq_len(v) < 1 || seq_len(v) > max)
+		return fail(c, v, "%s: %d entries (allowed 1..%d)", name,
+			    seq_len(v), max);
 	*out = v;
 	return 0;
 }
 
-static int get_proto(struct ctx *c, yaml_node_t *map, const char *where,
-		     uint8_t *proto)
+/* A scalar's text. Control characters (NUL included: libyaml keeps "\0"
+ * and C would silently cut the string there) are refused everywhere. */
+static int text_of(struct ctx *c, const yaml_node_t *v, const char *name,
+		   const char **s)
 {
-	char s[8];
-	yaml_node_t *v;
-	int rc = get_str(c, map, where, "proto", true, s, sizeof(s), &v);
-
-	if (rc)
-		return rc;
-	if (strcmp(s, "udp") == 0)
-		*proto = JV_PROTO_UDP;
-	else if (strcmp(s, "tcp") == 0)
-		*proto = JV_PROTO_TCP;
-	else
-		return FAIL(c, v, "%s.proto: \"%s\" is not one of udp, tcp",
-			    where, s);
+	if (v->type != YAML_SCALAR_NODE)
+		return fail(c, v, "%s: expected a single value, got %s", name,
+			    describe(v));
+	for (size_t i = 0; i < v->data.scalar.length; i++)
+		if (v->data.scalar.value[i] < 0x20 ||
+		    v->data.scalar.value[i] == 0x7f)
+			return fail(c, v, "%s: contains a control character",
+				    name);
+	*s = (const char *)v->data.scalar.value;
 	return 0;
 }
 
-static int get_addr(struct ctx *c, yaml_node_t *map, const char *where,
-		    const char *key, bool required, bool need_port,
-		    struct jv_sockaddr *out)
+/* The scalar under key; *v and *s NULL when absent (an error if
+ * required). */
+static int get_scalar(struct ctx *c, yaml_node_t *map, const char *where,
+		      const char *key, bool required, yaml_node_t **v,
+		      const char **s)
 {
-	char s[80];
-	yaml_node_t *v;
-	int rc = get_str(c, map, where, key, required, s, sizeof(s), &v);
+	char name[96];
 
-	if (rc || !v)
+	kp(name, sizeof(name), where, key);
+	*s = NULL;
+	*v = jv_yaml_get(c->doc, map, key);
+	if (!*v)
+		return required ? fail(c, map, "%s: required key missing", name)
+				: 0;
+	return text_of(c, *v, name, s);
+}
+
+/* A string of 1..cap-1 characters; out untouched when absent. */
+static int get_str(struct ctx *c, yaml_node_t *map, const char *where,
+		   const char *key, bool required, char *out, size_t cap)
+{
+	char name[96];
+	yaml_node_t *v;
+	const char *s;
+	int rc = get_scalar(c, map, where, key, required, &v, &s);
+
+	if (rc || !s)
 		return rc;
-	if (jv_sockaddr_parse(s, &out->ss, &out->len, need_port) != 0)
-		return FAIL(c, v, "%s.%s: \"%s\" is not %s", where, key, s,
-			    need_port ? "IP:PORT (numeric, port 1..65535; "
-					"[v6]:PORT for IPv6)"
-				      : "an IP address (optionally IP:PORT)");
+	if (!*s || strlen(s) >= cap)
+		return fail(c, v, "%s: %zu characters (allowed 1..%zu)",
+			    kp(name, sizeof(name), where, key), strlen(s),
+			    cap - 1);
+	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
 
-static bool id_ok(const char *s)
+/* Ids and names end up in audit events, ctl replies and on the wire. */
+static bool ident_ok(const char *s)
 {
 	for (; *s; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -183,201 +301,391 @@ static bool id_ok(const char *s)
 	return true;
 }
 
-static int get_id(struct ctx *c, yaml_node_t *map, const char *where,
-		  const char *key, char *out, size_t cap)
+static int get_ident(struct ctx *c, yaml_node_t *map, const char *where,
+		     const char *key, char *out, size_t cap)
 {
-	yaml_node_t *v;
-	int rc = get_str(c, map, where, key, true, out, cap, &v);
+	char name[96], t[64];
+	int rc = get_str(c, map, where, key, true, out, cap);
 
-	if (rc == 0 && !id_ok(out))
-		return FAIL(c, v, "%s.%s: \"%s\" may hold only letters, digits, "
-			    ". _ and -", where, key, out);
+	if (rc == 0 && !ident_ok(out))
+		return fail(c, jv_yaml_get(c->doc, map, key),
+			    "%s: \"%s\" has characters other than letters, "
+			    "digits, '.', '_' and '-'",
+			    kp(name, sizeof(name), where, key),
+			    shown(out, t, sizeof(t)));
 	return rc;
 }
 
-/* "10.77.0.2/32" */
+/* As the kernel's dev_valid_name(): an ifname the ioctls will take. */
+static bool ifname_ok(const char *s)
+{
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	return strpbrk(s, "/: \t") == NULL;
+}
+
+static int get_ifname(struct ctx *c, yaml_node_t *map, const char *where,
+		      const char *key, bool required, char out[IFNAMSIZ])
+{
+	char name[96], t[64];
+	int rc = get_str(c, map, where, key, required, out, IFNAMSIZ);
+
+	if (rc == 0 && out[0] && !ifname_ok(out))
+		return fail(c, jv_yaml_get(c->doc, map, key),
+			    "%s: \"%s\" is not an interface name (no '/', ':' "
+			    "or spaces)", kp(name, sizeof(name), where, key),
+			    shown(out, t, sizeof(t)));
+	return rc;
+}
+
+/* An integer in lo..hi; *out untouched when absent (the default). */
+static int get_uint(struct ctx *c, yaml_node_t *map, const char *where,
+		    const char *key, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char name[96], t[64];
+	yaml_node_t *v;
+	const char *s;
+	uint64_t u;
+	int rc = get_scalar(c, map, where, key, false, &v, &s);
+
+	if (rc || !s)
+		return rc;
+	kp(name, sizeof(name), where, key);
+	if (jv_yaml_u64(v, &u) != 0)
+		return fail(c, v, "%s: expected an integer, got \"%s\"", name,
+			    shown(s, t, sizeof(t)));
+	if (u < lo || u > hi)
+		return fail(c, v, "%s: value %s out of range (allowed %llu..%llu)",
+			    name, s, (unsigned long long)lo,
+			    (unsigned long long)hi);
+	*out = u;
+	return 0;
+}
+
+/* One of names (NULL-terminated); *idx untouched when absent. */
+static int get_choice(struct ctx *c, yaml_node_t *map, const char *where,
+		      const char *key, bool required,
+		      const char *const *names, int *idx)
+{
+	char name[96], t[64], list[64] = "";
+	yaml_node_t *v;
+	const char *s;
+	int rc = get_scalar(c, map, where, key, required, &v, &s);
+
+	if (rc || !s)
+		return rc;
+	for (int i = 0; names[i]; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*idx = i;
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 "%s%s", i ? ", " : "", names[i]);
+	}
+	return fail(c, v, "%s: \"%s\" is not one of %s",
+		    kp(name, sizeof(name), where, key), shown(s, t, sizeof(t)),
+		    list);
+}
+
+static int get_proto(struct ctx *c, yaml_node_t *map, const char *where,
+		     uint8_t *proto)
+{
+	int i = 0;
+	int rc = get_choice(c, map, where, "proto", true, protos, &i);
+
+	*proto = proto_ids[i];
+	return rc;
+}
+
+/* A numeric address: "a.b.c.d:port" or "[v6]:port"; with need_port false
+ * also a bare address. Names are refused: a daemon must not depend on DNS
+ * to find the path it would need to reach DNS. */
+static int get_addr(struct ctx *c, yaml_node_t *map, const char *where,
+		    const char *key, bool required, bool need_port,
+		    struct jv_sockaddr *out)
+{
+	char name[96], t[64];
+	yaml_node_t *v;
+	const char *s;
+	int rc = get_scalar(c, map, where, key, required, &v, &s);
+
+	if (rc || !s)
+		return rc;
+	/* strtoul() would let " 443" through as a port */
+	if (strchr(s, ' ') ||
+	    jv_sockaddr_parse(s, &out->ss, &out->len, need_port) != 0)
+		return fail(c, v, "%s: \"%s\" is not %s",
+			    kp(name, sizeof(name), where, key),
+			    shown(s, t, sizeof(t)),
+			    need_port ? "IP:PORT (numeric a.b.c.d:PORT or "
+					"[IPv6]:PORT, port 1..65535)"
+				      : "an IP address or IP:PORT (numeric)");
+	return 0;
+}
+
+/* "10.77.0.2/32": a dotted quad, '/', one or two digits up to 32. */
 static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
 {
 	char ip[INET_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
 	struct in_addr a;
-	char *end;
-	unsigned long p;
+	size_t n;
 
-	if (!slash || (size_t)(slash - s) >= sizeof(ip) || !slash[1])
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	n = strlen(slash + 1);
+	if (n < 1 || n > 2 || strspn(slash + 1, "0123456789") != n ||
+	    atoi(slash + 1) > 32)
 		return -1;
 	memcpy(ip, s, (size_t)(slash - s));
 	ip[slash - s] = '\0';
-	p = strtoul(slash + 1, &end, 10);
-	if (*end || p > 32 || slash[1] == '-' || slash[1] == '+' ||
-	    inet_pton(AF_INET, ip, &a) != 1)
+	if (inet_pton(AF_INET, ip, &a) != 1)
 		return -1;
 	*addr = ntohl(a.s_addr);
-	*prefix = (uint8_t)p;
+	*prefix = (uint8_t)atoi(slash + 1);
 	return 0;
 }
 
-/* A file path in the config is relative to the config file's directory. */
-static void resolve(struct ctx *c, const char *path, char *out, size_t cap)
+static uint32_t mask_of(uint8_t prefix)
+{
+	return prefix ? 0xffffffffu << (32 - prefix) : 0;
+}
+
+/* A path in the config is relative to the config file's directory. */
+static int resolve(struct ctx *c, const yaml_node_t *v, const char *name,
+		   const char *path, char *out, size_t cap)
 {
 	int n;
 
-	if (path[0] == '/' || !c->dir[0])
+	if (path[0] == '/')
 		n = snprintf(out, cap, "%s", path);
 	else
 		n = snprintf(out, cap, "%s/%s", c->dir, path);
 	if (n < 0 || (size_t)n >= cap)
-		out[0] = '\0';   /* too long: fails as a missing file */
+		return fail(c, v, "%s: path longer than %zu characters once "
+			    "resolved", name, cap - 1);
+	return 0;
 }
 
-/* A key inline (BASE64) or in a file; exactly one of the two. */
-static int get_key(struct ctx *c, yaml_node_t *root, const char *inline_key,
-		   const char *file_key, bool required, uint8_t key[32],
-		   bool *present)
+static int decode_key(struct ctx *c, const yaml_node_t *v, const char *name,
+		      const char *s, uint8_t key[32])
 {
-	char val[JV_CFG_PATH_MAX], path[JV_CFG_PATH_MAX * 2];
-	yaml_node_t *vi, *vf;
+	if (jv_key_from_base64(s, key) != 0)
+		return fail(c, v, "%s: not a base64 key (44 characters, as "
+			    "`jvpn genkey` and `jvpn pubkey` print)", name);
+	return 0;
+}
+
+/* The secret in a key file: only the owner may read it, as with
+ * WireGuard, since anyone who can read it can impersonate this node. */
+static int read_key_file(struct ctx *c, const struct keysrc *src,
+			 const yaml_node_t *v, const char *val, uint8_t key[32])
+{
+	char path[JV_CFG_PATH_MAX * 2], t[96];
+	struct jv_error rerr;
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = get_str(c, root, "", inline_key, false, val, sizeof(val),
-			  &vi)) ||
-	    (rc = get_str(c, root, "", file_key, false, val, sizeof(val), &vf)))
+	if ((rc = resolve(c, v, src->file_key, val, path, sizeof(path))))
 		return rc;
-	*present = vi || vf;
-	if (vi && vf)
-		return FAIL(c, vf, "%s and %s: give one of them, not both",
-			    inline_key, file_key);
-	if (!vi && !vf)
-		return required ? FAIL(c, root, "%s: required key missing (or "
-				       "%s)", file_key, inline_key) : 0;
-	if (vi) {
-		if (jv_key_from_base64(jv_yaml_str(vi), key) != 0)
-			return FAIL(c, vi, "%s: not a base64 X25519 key (44 "
-				    "characters, as `jvpn genkey` prints)",
-				    inline_key);
-		return 0;
-	}
-	resolve(c, val, path, sizeof(path));
+	shown(path, t, sizeof(t));
 	if (stat(path, &st) != 0)
-		return FAIL(c, vf, "%s: cannot read %s: %m", file_key, path);
+		return fail(c, v, "%s: cannot read %s: %s", src->file_key, t,
+			    strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(c, v, "%s: %s is not a regular file", src->file_key,
+			    t);
 	if (st.st_mode & 077)
-		return FAIL(c, vf, "%s: %s is accessible by others (mode %04o); "
-			    "chmod 600 it", file_key, path,
+		return fail(c, v, "%s: %s file %s is accessible by others (mode "
+			    "%04o); chmod 600 it", src->file_key, src->noun, t,
 			    (unsigned)(st.st_mode & 07777));
-	rc = jv_read_file(path, 4096, &buf, &len, c->err);
-	if (rc)
-		return rc;
-	rc = jv_key_from_base64(buf, key);
+	if (jv_read_file(path, KEY_FILE_MAX, &buf, &len, &rerr) != 0)
+		return fail(c, v, "%s: cannot read %s: %s", src->file_key, t,
+			    rerr.msg);
+	rc = 0;
+	if (jv_key_from_base64(buf, key) != 0)
+		rc = fail(c, v, "%s: %s does not hold a base64 key (as `jvpn "
+			  "genkey` prints)", src->file_key, t);
 	sodium_memzero(buf, len);
 	free(buf);
-	if (rc)
-		return FAIL(c, vf, "%s: %s does not hold a base64 X25519 key",
-			    file_key, path);
-	return 0;
+	return rc;
+}
+
+static int get_secret(struct ctx *c, yaml_node_t *root,
+		      const struct keysrc *src, bool required, uint8_t key[32],
+		      bool *present)
+{
+	yaml_node_t *vi, *vf;
+	const char *si, *sf;
+	int rc;
+
+	if ((rc = get_scalar(c, root, "", src->inline_key, false, &vi, &si)) ||
+	    (rc = get_scalar(c, root, "", src->file_key, false, &vf, &sf)))
+		return rc;
+	*present = si || sf;
+	if (si && sf)
+		return fail(c, vf, "%s and %s: give one of them, not both",
+			    src->inline_key, src->file_key);
+	if (!si && !sf)
+		return required ? fail(c, root, "%s: required key missing (or "
+				       "%s)", src->file_key, src->inline_key)
+				: 0;
+	if (sf && !*sf)
+		return fail(c, vf, "%s: empty path", src->file_key);
+	if (sf)
+		return read_key_file(c, src, vf, sf, key);
+	rc = decode_key(c, vi, src->inline_key, si, key);
+	/* the document is freed without wiping: leave no copy in it */
+	sodium_memzero(vi->data.scalar.value, vi->data.scalar.length);
+	return rc;
 }
 
 /* ---- sections ---- */
 
 static int parse_tun(struct ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = { "name", "address", "mtu", NULL };
 	struct jv_tun_cfg *t = &c->cfg->tun;
-	yaml_node_t *m = jv_yaml_get(c->doc, root, "tun"), *v;
-	char cidr[64];
+	yaml_node_t *m, *v;
+	const char *s;
+	char q[64];
 	uint64_t mtu = 1420;
 	int rc;
 
-	if (!m)
-		return FAIL(c, root, "tun: required key missing");
-	if ((rc = check_keys(c, m, "tun", keys)) ||
-	    (rc = get_str(c, m, "tun", "name", true, t->name, sizeof(t->name),
-			  NULL)) ||
-	    (rc = get_str(c, m, "tun", "address", true, cidr, sizeof(cidr),
-			  &v)) ||
-	    (rc = get_u64(c, m, "tun", "mtu", 576, 9000, &mtu)))
+	if ((rc = get_map(c, root, "", "tun", true, tun_keys, &m)) ||
+	    (rc = get_ifname(c, m, "tun", "name", true, t->name)) ||
+	    (rc = get_scalar(c, m, "tun", "address", true, &v, &s)) ||
+	    (rc = get_uint(c, m, "tun", "mtu", 576, 9000, &mtu)))
 		return rc;
-	if (parse_cidr(cidr, &t->addr, &t->prefix) != 0)
-		return FAIL(c, v, "tun.address: \"%s\" is not an IPv4 address "
-			    "with a prefix length, like 10.77.0.1/24", cidr);
+	if (parse_cidr(s, &t->addr, &t->prefix) != 0)
+		return fail(c, v, "tun.address: \"%s\" is not an IPv4 address "
+			    "with a prefix length, like 10.77.0.1/24",
+			    shown(s, q, sizeof(q)));
 	t->mtu = (uint32_t)mtu;
 	return 0;
 }
 
 static int parse_listen(struct ctx *c, yaml_node_t *root)
 {
-	static const char *const keys[] = { "id", "proto", "address", NULL };
+	struct jv_config *cfg = c->cfg;
 	yaml_node_t *seq;
-	int rc = need_seq(c, root, "listen", JV_CFG_MAX_LISTEN, &seq);
+	int rc = get_seq(c, root, "", "listen", JV_CFG_MAX_LISTEN, &seq);
 
 	for (int i = 0; rc == 0 && i < seq_len(seq); i++) {
-		struct jv_listen_cfg *l = &c->cfg->listen[i];
+		struct jv_listen_cfg *l = &cfg->listen[i];
 		yaml_node_t *m = seq_item(c, seq, i);
 		char where[32];
 
 		snprintf(where, sizeof(where), "listen[%d]", i);
-		if ((rc = check_keys(c, m, where, keys)) ||
-		    (rc = get_id(c, m, where, "id", l->id, sizeof(l->id))) ||
+		if (m->type != YAML_MAPPING_NODE)
+			return fail(c, m, "%s: expected a mapping, got %s", where,
+				    describe(m));
+		if ((rc = check_keys(c, m, where, listen_keys)) ||
+		    (rc = get_ident(c, m, where, "id", l->id, sizeof(l->id))) ||
 		    (rc = get_proto(c, m, where, &l->proto)) ||
-		    (rc = get_addr(c, m, where, "address", true, true, &l->addr)))
-			break;
-		for (int j = 0; j < i; j++)
-			if (strcmp(c->cfg->listen[j].id, l->id) == 0)
-				return FAIL(c, m, "%s.id: \"%s\" is used twice",
-					    where, l->id);
-		c->cfg->nlisten++;
+		    (rc = get_addr(c, m, where, "address", true, true,
+				   &l->addr)))
+			return rc;
+		for (int j = 0; j < i; j++) {
+			const struct jv_listen_cfg *o = &cfg->listen[j];
+
+			if (strcmp(o->id, l->id) == 0)
+				return fail(c, m, "%s.id: \"%s\" is used twice "
+					    "(also listen[%d])", where, l->id, j);
+			/* the second bind() would fail at startup */
+			if (o->proto == l->proto && o->addr.len == l->addr.len &&
+			    memcmp(&o->addr.ss, &l->addr.ss, l->addr.len) == 0)
+				return fail(c, m, "%s.address: the same %s socket "
+					    "as listen[%d]", where,
+					    protos[l->proto == JV_PROTO_TCP], j);
+		}
+		cfg->nlisten++;
+	}
+	return rc;
+}
+
+/* The server routes an inner packet to the first live peer whose
+ * allowed_ips hold its destination: overlapping prefixes would send one
+ * peer's traffic to another. */
+static int check_overlap(struct ctx *c, const yaml_node_t *e,
+			 const char *where, int i, uint32_t a, uint8_t pfx)
+{
+	for (int j = 0; j < i; j++) {
+		const struct jv_peer_cfg *o = &c->cfg->peers[j];
+
+		for (uint32_t k = 0; k < o->nallowed; k++) {
+			uint32_t m = mask_of(pfx < o->allowed[k].prefix ?
+					     pfx : o->allowed[k].prefix);
+
+			if ((a & m) == (o->allowed[k].addr & m))
+				return fail(c, e, "%s: overlaps peers[%d] (%s)",
+					    where, j, o->name);
+		}
+	}
+	return 0;
+}
+
+static int parse_allowed_ips(struct ctx *c, yaml_node_t *m, const char *where,
+			     int i)
+{
+	struct jv_peer_cfg *p = &c->cfg->peers[i];
+	yaml_node_t *ips;
+	char name[96], t[64];
+	int rc = get_seq(c, m, where, "allowed_ips", JV_PEER_MAX_IPS, &ips);
+
+	for (int j = 0; rc == 0 && j < seq_len(ips); j++) {
+		yaml_node_t *e = seq_item(c, ips, j);
+		const char *s;
+		uint32_t a;
+		uint8_t pfx;
+
+		snprintf(name, sizeof(name), "%s.allowed_ips[%d]", where, j);
+		if ((rc = text_of(c, e, name, &s)))
+			return rc;
+		if (parse_cidr(s, &a, &pfx) != 0)
+			return fail(c, e, "%s: \"%s\" is not an IPv4 prefix like "
+				    "10.77.0.2/32", name, shown(s, t, sizeof(t)));
+		if (a & ~mask_of(pfx))
+			return fail(c, e, "%s: \"%s\" has host bits set (the "
+				    "prefix must be a network address)", name, s);
+		if ((rc = check_overlap(c, e, name, i, a, pfx)))
+			return rc;
+		p->allowed[j].addr = a;
+		p->allowed[j].prefix = pfx;
+		p->nallowed++;
 	}
 	return rc;
 }
 
 static int parse_peer(struct ctx *c, yaml_node_t *m, int i)
 {
-	static const char *const keys[] = { "name", "public_key", "allowed_ips",
-					    NULL };
 	struct jv_peer_cfg *p = &c->cfg->peers[i];
-	char where[32], key[64];
-	yaml_node_t *v, *ips;
+	char where[32], name[96];
+	yaml_node_t *v;
+	const char *s;
 	int rc;
 
 	snprintf(where, sizeof(where), "peers[%d]", i);
-	if ((rc = check_keys(c, m, where, keys)) ||
-	    (rc = get_id(c, m, where, "name", p->name, sizeof(p->name))) ||
-	    (rc = get_str(c, m, where, "public_key", true, key, sizeof(key), &v)))
+	if (m->type != YAML_MAPPING_NODE)
+		return fail(c, m, "%s: expected a mapping, got %s", where,
+			    describe(m));
+	if ((rc = check_keys(c, m, where, peer_keys)) ||
+	    (rc = get_ident(c, m, where, "name", p->name, sizeof(p->name))) ||
+	    (rc = get_scalar(c, m, where, "public_key", true, &v, &s)) ||
+	    (rc = decode_key(c, v, kp(name, sizeof(name), where, "public_key"),
+			     s, p->public_key)))
 		return rc;
-	if (jv_key_from_base64(key, p->public_key) != 0)
-		return FAIL(c, v, "%s.public_key: not a base64 X25519 key", where);
-	ips = get_seq(c, m, "allowed_ips");
-	if (!ips || seq_len(ips) < 1 || seq_len(ips) > JV_PEER_MAX_IPS)
-		return FAIL(c, ips ? ips : m, "%s.allowed_ips: expected a list of "
-			    "1..%d IPv4 prefixes", where, JV_PEER_MAX_IPS);
-	for (int j = 0; j < seq_len(ips); j++) {
-		yaml_node_t *e = seq_item(c, ips, j);
-		const char *s = jv_yaml_str(e);
-		uint32_t a;
-		uint8_t pfx;
-
-		if (!s || parse_cidr(s, &a, &pfx) != 0)
-			return FAIL(c, e, "%s.allowed_ips[%d]: \"%.40s\" is not an "
-				    "IPv4 prefix like 10.77.0.2/32", where, j,
-				    s ? s : "?");
-		if (pfx < 32 && (a & (0xffffffffu >> pfx)))
-			return FAIL(c, e, "%s.allowed_ips[%d]: %s has host bits "
-				    "set", where, j, s);
-		p->allowed[j].addr = a;
-		p->allowed[j].prefix = pfx;
-		p->nallowed++;
-	}
 	for (int j = 0; j < i; j++) {
 		if (strcmp(c->cfg->peers[j].name, p->name) == 0)
-			return FAIL(c, m, "%s.name: \"%s\" is used twice", where,
-				    p->name);
+			return fail(c, m, "%s.name: \"%s\" is used twice (also "
+				    "peers[%d])", where, p->name, j);
 		if (memcmp(c->cfg->peers[j].public_key, p->public_key, 32) == 0)
-			return FAIL(c, v, "%s.public_key: the same key as "
-				    "peers[%d]", where, j);
+			return fail(c, v, "%s.public_key: the same key as "
+				    "peers[%d] (%s)", where, j,
+				    c->cfg->peers[j].name);
 	}
-	return 0;
+	return parse_allowed_ips(c, m, where, i);
 }
 
 static int parse_server(struct ctx *c, yaml_node_t *root)
@@ -387,14 +695,14 @@ static int parse_server(struct ctx *c, yaml_node_t *root)
 	int rc;
 
 	if ((rc = parse_listen(c, root)) ||
-	    (rc = need_seq(c, root, "peers", JV_MAX_PEERS, &seq)))
+	    (rc = get_seq(c, root, "", "peers", JV_MAX_PEERS, &seq)))
 		return rc;
 	for (int i = 0; i < seq_len(seq); i++) {
 		if ((rc = parse_peer(c, seq_item(c, seq, i), i)))
 			return rc;
 		c->cfg->npeers++;
 	}
-	if ((rc = get_u64(c, root, "", "max_sessions", 1, 1u << 20, &max)))
+	if ((rc = get_uint(c, root, "", "max_sessions", 1, 1u << 20, &max)))
 		return rc;
 	c->cfg->max_sessions = (uint32_t)max;
 	return 0;
@@ -402,197 +710,228 @@ static int parse_server(struct ctx *c, yaml_node_t *root)
 
 static int parse_transport(struct ctx *c, yaml_node_t *m, int i)
 {
-	static const char *const keys[] = { "id", "proto", "remote",
-					    "bind_device", "bind_address", NULL };
 	struct jv_transport_io_cfg *t = &c->cfg->transports[i];
 	char where[32];
 	int rc;
 
 	snprintf(where, sizeof(where), "transports[%d]", i);
-	if ((rc = check_keys(c, m, where, keys)) ||
-	    (rc = get_id(c, m, where, "id", t->id, sizeof(t->id))) ||
+	if (m->type != YAML_MAPPING_NODE)
+		return fail(c, m, "%s: expected a mapping, got %s", where,
+			    describe(m));
+	if ((rc = check_keys(c, m, where, transport_keys)) ||
+	    (rc = get_ident(c, m, where, "id", t->id, sizeof(t->id))) ||
 	    (rc = get_proto(c, m, where, &t->proto)) ||
 	    (rc = get_addr(c, m, where, "remote", true, true, &t->remote)) ||
-	    (rc = get_str(c, m, where, "bind_device", false, t->bind_device,
-			  sizeof(t->bind_device), NULL)) ||
+	    (rc = get_ifname(c, m, where, "bind_device", false,
+			     t->bind_device)) ||
 	    (rc = get_addr(c, m, where, "bind_address", false, false,
 			   &t->bind_address)))
 		return rc;
 	if (t->bind_address.len &&
 	    t->bind_address.ss.ss_family != t->remote.ss.ss_family)
-		return FAIL(c, m, "%s: bind_address and remote are of different "
-			    "address families", where);
+		return fail(c, jv_yaml_get(c->doc, m, "bind_address"),
+			    "%s.bind_address: not of the address family of "
+			    "remote (IPv4 and IPv6 do not mix)", where);
 	for (int j = 0; j < i; j++)
 		if (strcmp(c->cfg->transports[j].id, t->id) == 0)
-			return FAIL(c, m, "%s.id: \"%s\" is used twice", where,
-				    t->id);
+			return fail(c, m, "%s.id: \"%s\" is used twice (also "
+				    "transports[%d])", where, t->id, j);
 	return 0;
 }
 
 static int parse_client(struct ctx *c, yaml_node_t *root)
 {
-	char key[64], ot[16] = "exit";
 	yaml_node_t *seq, *v;
-	int rc;
+	const char *s;
+	int ot = 0, rc;
 
-	if ((rc = get_str(c, root, "", "server_public_key", true, key,
-			  sizeof(key), &v)))
-		return rc;
-	if (jv_key_from_base64(key, c->cfg->server_public_key) != 0)
-		return FAIL(c, v, "server_public_key: not a base64 X25519 key");
-	if ((rc = need_seq(c, root, "transports", JV_MAX_TRANSPORTS, &seq)))
+	if ((rc = get_scalar(c, root, "", "server_public_key", true, &v, &s)) ||
+	    (rc = decode_key(c, v, "server_public_key", s,
+			     c->cfg->server_public_key)) ||
+	    (rc = get_seq(c, root, "", "transports", JV_MAX_TRANSPORTS, &seq)))
 		return rc;
 	for (int i = 0; i < seq_len(seq); i++) {
 		if ((rc = parse_transport(c, seq_item(c, seq, i), i)))
 			return rc;
 		c->cfg->ntransports++;
 	}
-	if ((rc = get_str(c, root, "", "on_terminated", false, ot, sizeof(ot),
-			  &v)))
+	if ((rc = get_choice(c, root, "", "on_terminated", false,
+			     on_terminated, &ot)))
 		return rc;
-	if (strcmp(ot, "reconnect") == 0)
-		c->cfg->reconnect = true;
-	else if (strcmp(ot, "exit") != 0)
-		return FAIL(c, v, "on_terminated: \"%s\" is not one of reconnect, "
-			    "exit", ot);
+	c->cfg->reconnect = ot == 1;
 	return 0;
 }
 
+/* An inline policy's errors come from the policy parser, which knows
+ * neither that its keys sit under policy: nor where the map begins. */
+static int inline_policy_error(struct ctx *c, const yaml_node_t *inl, int rc)
+{
+	struct jv_error *e = c->err;
+	char msg[sizeof(e->msg)];
+	size_t n;
+
+	if (!e)
+		return rc;
+	n = strspn(e->msg, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+	snprintf(msg, sizeof(msg), "policy%s%.*s",
+		 n && (e->msg[n] == ':' || !strncmp(e->msg + n, " (", 2)) ?
+		 "." : ": ",
+		 (int)sizeof(msg) - 9, e->msg);
+	memcpy(e->msg, msg, sizeof(msg));
+	if (!e->line)
+		e->line = jv_yaml_line(inl);
+	return rc;
+}
+
+/* A policy file, an inline policy, or none: CONTRACT section 5 says a
+ * daemon with no policy runs on the defaults of section 3. */
 static int parse_policy(struct ctx *c, yaml_node_t *root)
 {
 	struct jv_config *cfg = c->cfg;
 	yaml_node_t *inl = jv_yaml_get(c->doc, root, "policy"), *vf;
-	char val[JV_CFG_PATH_MAX];
-	char *buf = NULL;
+	struct jv_error rerr;
+	const char *sf;
+	char *buf = NULL, t[96];
 	size_t len = 0;
 	int rc;
 
-	if ((rc = get_str(c, root, "", "policy_file", false, val, sizeof(val),
-			  &vf)))
-		return rc;
-	if (inl && vf)
-		return FAIL(c, vf, "policy_file and policy: give one of them, "
-			    "not both");
 	jv_policy_defaults(&cfg->policy);
-	if (inl)
-		rc = jv_policy_parse_node(&cfg->policy, c->doc, inl, c->file,
-					  true, c->err);
-	else if (!vf)
-		return FAIL(c, root, "policy_file: required key missing (or an "
-			    "inline policy)");
-	else {
-		resolve(c, val, cfg->policy_file, sizeof(cfg->policy_file));
-		rc = jv_read_file(cfg->policy_file, JV_FILE_MAX, &buf, &len,
-				  c->err);
-		if (rc == 0)
-			rc = jv_policy_parse(&cfg->policy, buf, len,
-					     cfg->policy_file, true, c->err);
-		free(buf);
+	if ((rc = get_scalar(c, root, "", "policy_file", false, &vf, &sf)))
+		return rc;
+	if (inl && sf)
+		return fail(c, vf, "policy_file and policy: give one of them, "
+			    "not both");
+	if (inl) {
+		if ((rc = jv_policy_parse_node(&cfg->policy, c->doc, inl,
+					       c->file, true, c->err)) ||
+		    (rc = jv_policy_validate(&cfg->policy, c->file, c->err)))
+			return inline_policy_error(c, inl, rc);
+		return 0;
 	}
-	if (rc == 0)
-		rc = jv_policy_validate(&cfg->policy,
-					vf ? cfg->policy_file : c->file, c->err);
-	return rc;
+	if (!sf)
+		return jv_policy_validate(&cfg->policy, c->file, c->err);
+	if (!*sf)
+		return fail(c, vf, "policy_file: empty path");
+	if ((rc = resolve(c, vf, "policy_file", sf, cfg->policy_file,
+			  sizeof(cfg->policy_file))))
+		return rc;
+	if (jv_read_file(cfg->policy_file, JV_FILE_MAX, &buf, &len, &rerr))
+		return fail(c, vf, "policy_file: cannot read %s: %s",
+			    shown(cfg->policy_file, t, sizeof(t)), rerr.msg);
+	/* from here on errors name the policy file and its line */
+	rc = jv_policy_parse(&cfg->policy, buf, len, cfg->policy_file, true,
+			     c->err);
+	free(buf);
+	return rc ? rc : jv_policy_validate(&cfg->policy, cfg->policy_file,
+					    c->err);
+}
+
+/* "-" is stdout; a relative path is taken from the config file's
+ * directory like every other path, not from wherever the daemon started. */
+static int parse_audit(struct ctx *c, yaml_node_t *root)
+{
+	char path[JV_CFG_PATH_MAX];
+	yaml_node_t *audit;
+	int rc;
+
+	if ((rc = get_map(c, root, "", "audit", true, audit_keys, &audit)) ||
+	    (rc = get_str(c, audit, "audit", "path", true, path, sizeof(path))))
+		return rc;
+	if (strcmp(path, "-") == 0) {
+		memcpy(c->cfg->audit_path, "-", 2);
+		return 0;
+	}
+	return resolve(c, jv_yaml_get(c->doc, audit, "path"), "audit.path",
+		       path, c->cfg->audit_path, sizeof(c->cfg->audit_path));
 }
 
 static int parse_common(struct ctx *c, yaml_node_t *root)
 {
-	static const char *const audit_keys[] = { "path", NULL };
 	struct jv_config *cfg = c->cfg;
-	yaml_node_t *audit = jv_yaml_get(c->doc, root, "audit"), *v;
 	bool present;
 	int rc;
 
-	if ((rc = get_id(c, root, "", "node_id", cfg->node_id,
-			 sizeof(cfg->node_id))) ||
-	    (rc = get_key(c, root, "private_key", "private_key_file", true,
-			  cfg->private_key, &present)) ||
-	    (rc = get_key(c, root, "preshared_key", "preshared_key_file", false,
-			  cfg->psk, &cfg->has_psk)) ||
-	    (rc = parse_tun(c, root)))
-		return rc;
-	if (!audit)
-		return FAIL(c, root, "audit: required key missing");
-	if ((rc = check_keys(c, audit, "audit", audit_keys)) ||
-	    (rc = get_str(c, audit, "audit", "path", true, cfg->audit_path,
-			  sizeof(cfg->audit_path), NULL)) ||
+	if ((rc = get_ident(c, root, "", "node_id", cfg->node_id,
+			    sizeof(cfg->node_id))) ||
+	    (rc = get_secret(c, root, &private_src, true, cfg->private_key,
+			     &present)) ||
+	    (rc = get_secret(c, root, &psk_src, false, cfg->psk,
+			     &cfg->has_psk)) ||
+	    (rc = parse_tun(c, root)) ||
+	    (rc = parse_audit(c, root)) ||
 	    (rc = get_str(c, root, "", "control_socket", true,
-			  cfg->control_socket, sizeof(cfg->control_socket), &v)))
+			  cfg->control_socket, sizeof(cfg->control_socket))))
 		return rc;
 	return parse_policy(c, root);
 }
 
 static int parse_root(struct ctx *c, yaml_node_t *root)
 {
-	static const char *const server_keys[] = {
-		"role", "node_id", "private_key", "private_key_file",
-		"preshared_key", "preshared_key_file", "listen", "tun", "peers",
-		"max_sessions", "audit", "control_socket", "policy_file",
-		"policy", NULL,
-	};
-	static const char *const client_keys[] = {
-		"role", "node_id", "private_key", "private_key_file",
-		"preshared_key", "preshared_key_file", "server_public_key",
-		"transports", "tun", "audit", "control_socket", "on_terminated",
-		"policy_file", "policy", NULL,
-	};
-	char role[16];
-	yaml_node_t *v;
-	int rc;
+	int role = 0, rc;
 
 	if (!root || root->type != YAML_MAPPING_NODE)
-		return FAIL(c, root, "expected a mapping of configuration keys");
-	if ((rc = get_str(c, root, "", "role", true, role, sizeof(role), &v)))
+		return fail(c, root, "expected a mapping of configuration keys, "
+			    "got %s", root ? describe(root) : "an empty file");
+	/* the role decides which keys belong: read it before the others */
+	if ((rc = get_choice(c, root, "", "role", true, roles, &role)))
 		return rc;
-	if (strcmp(role, "server") == 0)
-		c->cfg->role = JV_ROLE_SERVER;
-	else if (strcmp(role, "client") == 0)
-		c->cfg->role = JV_ROLE_CLIENT;
-	else
-		return FAIL(c, v, "role: \"%s\" is not one of server, client", role);
-	rc = check_keys(c, root, "",
-			c->cfg->role == JV_ROLE_SERVER ? server_keys : client_keys);
-	if (rc) {
-		/* say why a known key is refused */
-		const char *const *other = c->cfg->role == JV_ROLE_SERVER
-						   ? client_keys : server_keys;
+	c->role = role == 0 ? R_SERVER : R_CLIENT;
+	c->cfg->role = role == 0 ? JV_ROLE_SERVER : JV_ROLE_CLIENT;
+	if ((rc = check_keys(c, root, "", root_keys)) ||
+	    (rc = parse_common(c, root)))
+		return rc;
+	return c->role == R_SERVER ? parse_server(c, root)
+				   : parse_client(c, root);
+}
 
-		for (size_t i = 0; other[i]; i++)
-			if (strstr(c->err->msg, other[i]) == c->err->msg &&
-			    strstr(c->err->msg, ": unknown key") ==
-				    c->err->msg + strlen(other[i]))
-				snprintf(c->err->msg, sizeof(c->err->msg),
-					 "%s: only for role %s", other[i],
-					 role[0] == 's' ? "client" : "server");
-		return rc;
+/* Wipes inline secrets that are still in the document when parsing
+ * stopped before reaching them. */
+static void wipe_doc_secrets(yaml_document_t *doc, yaml_node_t *root)
+{
+	static const char *const keys[] = { "private_key", "preshared_key" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		yaml_node_t *v = jv_yaml_get(doc, root, keys[i]);
+
+		if (v && v->type == YAML_SCALAR_NODE)
+			sodium_memzero(v->data.scalar.value,
+				       v->data.scalar.length);
 	}
-	if ((rc = parse_common(c, root)))
-		return rc;
-	return c->cfg->role == JV_ROLE_SERVER ? parse_server(c, root)
-					      : parse_client(c, root);
 }
 
 int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
 		    const char *file, struct jv_error *err)
 {
 	struct ctx c = { .file = file, .err = err, .cfg = cfg };
+	const char *slash = strrchr(file, '/');
 	yaml_document_t doc;
-	char tmp[JV_CFG_PATH_MAX];
+	yaml_node_t *root;
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->file, sizeof(cfg->file), "%s", file);
-	snprintf(tmp, sizeof(tmp), "%s", file);
-	snprintf(c.dir, sizeof(c.dir), "%s", dirname(tmp));
+	if (!slash)
+		snprintf(c.dir, sizeof(c.dir), ".");
+	else if ((size_t)(slash - file) >= sizeof(c.dir))
+		return jv_error_set(err, JV_ERR_INVAL, file, 0,
+				    "path longer than %zu characters",
+				    sizeof(c.dir) - 1);
+	else
+		snprintf(c.dir, sizeof(c.dir), "%.*s",
+			 slash == file ? 1 : (int)(slash - file), file);
 	rc = jv_yaml_load(&doc, buf, len, file, err);
 	if (rc)
 		return rc;
 	c.doc = &doc;
-	rc = parse_root(&c, yaml_document_get_root_node(&doc));
+	root = yaml_document_get_root_node(&doc);
+	rc = parse_root(&c, root);
+	wipe_doc_secrets(&doc, root);
 	yaml_document_delete(&doc);
 	if (rc)
 		jv_config_wipe(cfg);
-	return rc ? JV_ERR_INVAL : 0;
+	/* the policy reports values out of range as JV_ERR_RANGE; for the
+	 * caller a bad config is one kind of error */
+	return rc == JV_ERR_RANGE ? JV_ERR_INVAL : rc;
 }
 
 int jv_config_load(struct jv_config *cfg, const char *path,
@@ -605,6 +944,7 @@ int jv_config_load(struct jv_config *cfg, const char *path,
 	if (rc)
 		return rc;
 	rc = jv_config_parse(cfg, buf, len, path, err);
+	sodium_memzero(buf, len);   /* it may hold an inline private key */
 	free(buf);
 	return rc;
 }
@@ -614,7 +954,7 @@ void jv_config_endpoint(const struct jv_config *cfg,
 {
 	memset(out, 0, sizeof(*out));
 	out->role = cfg->role;
-	snprintf(out->node_id, sizeof(out->node_id), "%s", cfg->node_id);
+	memcpy(out->node_id, cfg->node_id, sizeof(out->node_id));
 	memcpy(out->private_key, cfg->private_key, 32);
 	out->psk = cfg->has_psk ? cfg->psk : NULL;
 	out->policy = cfg->policy;

@@ -21,21 +21,31 @@ int jv_linkmon_open(struct jv_linkmon **out, struct jv_error *err)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
 				  .nl_groups = RTMGRP_LINK };
-	struct jv_linkmon *m = calloc(1, sizeof(*m));
+	struct jv_linkmon *m;
 
 	*out = NULL;
+	m = calloc(1, sizeof(*m));
 	if (!m)
-		return JV_ERR_NOMEM;
+		return jv_error_set(err, JV_ERR_NOMEM, "", 0,
+				    "link monitor: out of memory");
 	m->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		       NETLINK_ROUTE);
-	if (m->fd < 0 || bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (m->fd < 0) {
 		int e = errno;
 
-		if (m->fd >= 0)
-			close(m->fd);
 		free(m);
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
-				    "link monitor: netlink: %s", strerror(e));
+				    "link monitor: netlink socket: %s",
+				    strerror(e));
+	}
+	if (bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
+
+		close(m->fd);
+		free(m);
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "link monitor: cannot join RTMGRP_LINK: %s",
+				    strerror(e));
 	}
 	*out = m;
 	return 0;
@@ -54,7 +64,7 @@ int jv_linkmon_fd(const struct jv_linkmon *m)
 	return m->fd;
 }
 
-static void one(const struct nlmsghdr *h, jv_link_cb cb, void *ctx)
+static void report(const struct nlmsghdr *h, jv_link_cb cb, void *ctx)
 {
 	const struct ifinfomsg *ifi = NLMSG_DATA(h);
 	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
@@ -79,12 +89,23 @@ static void one(const struct nlmsghdr *h, jv_link_cb cb, void *ctx)
 		      (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING));
 }
 
+static void parse(const uint8_t *buf, int left, jv_link_cb cb, void *ctx)
+{
+	const struct nlmsghdr *h;
+
+	for (h = (const struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)left);
+	     h = NLMSG_NEXT(h, left))
+		if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK)
+			report(h, cb, ctx);
+}
+
 int jv_linkmon_read(struct jv_linkmon *m, jv_link_cb cb, void *ctx)
 {
 	for (;;) {
-		ssize_t n = recv(m->fd, m->buf, sizeof(m->buf), 0);
-		const struct nlmsghdr *h;
-		int left;
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(m->fd, m->buf, sizeof(m->buf), MSG_TRUNC,
+				     (struct sockaddr *)&from, &flen);
 
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -94,30 +115,36 @@ int jv_linkmon_read(struct jv_linkmon *m, jv_link_cb cb, void *ctx)
 			/* the kernel dropped messages: the caller resyncs */
 			return errno == ENOBUFS ? JV_ERR_FULL : -errno;
 		}
-		left = (int)n;
-		for (h = (const struct nlmsghdr *)m->buf;
-		     NLMSG_OK(h, (unsigned)left); h = NLMSG_NEXT(h, left))
-			if (h->nlmsg_type == RTM_NEWLINK ||
-			    h->nlmsg_type == RTM_DELLINK)
-				one(h, cb, ctx);
+		/* a link state is the kernel's to report, nobody else's */
+		if (flen < sizeof(from) || from.nl_pid != 0)
+			continue;
+		/* the tail of a truncated datagram is lost, like an overrun */
+		if ((size_t)n > sizeof(m->buf))
+			return JV_ERR_FULL;
+		parse(m->buf, (int)n, cb, ctx);
 	}
 }
 
+/* ENODEV/ENXIO (and a name no interface can have) mean "no such
+ * interface"; any other failure cannot vouch for the link, so it counts
+ * as not usable. */
 int jv_link_state(const char *ifname)
 {
+	size_t n = strlen(ifname);
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+	int fd, rc, e;
 
-	if (fd < 0 || strlen(ifname) >= IFNAMSIZ) {
-		if (fd >= 0)
-			close(fd);
+	if (n == 0 || n >= IFNAMSIZ)
 		return -1;
-	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
 	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, ifname, strlen(ifname));
+	memcpy(ifr.ifr_name, ifname, n);
 	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	e = errno;
 	close(fd);
 	if (rc != 0)
-		return -1;
+		return e == ENODEV || e == ENXIO ? -1 : 0;
 	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
 }

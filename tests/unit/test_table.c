@@ -196,6 +196,26 @@ static void test_index_outside_capacity(void **state)
 	jv_table_free(t);
 }
 
+/* Index 0 means "none": it must not name free slot 0 either. */
+static void test_index_zero_on_free_slot(void **state)
+{
+	struct jv_table *t = table(4);
+	uint32_t idx[2];
+
+	(void)state;
+	jv_table_remove(t, 0);
+	jv_table_set_deadline(t, 0, 5);
+	assert_null(jv_table_by_index(t, 0));
+	assert_int_equal(jv_table_count(t), 0);
+	assert_int_equal(jv_table_next_deadline(t), UINT64_MAX);
+	fill(t, 2, idx);
+	jv_table_remove(t, idx[0]);
+	jv_table_remove(t, 0);
+	assert_int_equal(jv_table_count(t), 1);
+	assert_ptr_equal(jv_table_by_index(t, idx[1]), &tag[1]);
+	jv_table_free(t);
+}
+
 static void test_index_never_zero(void **state)
 {
 	/* 4 key draws, then index draws: 0 and 0 must be redrawn */
@@ -515,6 +535,105 @@ static void test_timer_day_jump(void **state)
 	jv_table_free(t);
 }
 
+/* A jump of days interrupted after one pop: the entries left are as due
+ * as before, to next_deadline and to a caller whose clock reads behind. */
+static void test_timer_jump_interrupted(void **state)
+{
+	static const uint64_t at[4] = { 100, 200, 300, 20 * DAY };
+	struct jv_table *t = table(8);
+	uint32_t idx[4], got;
+	bool done[4] = { false };
+	uint64_t min = UINT64_MAX;
+	int *u;
+
+	(void)state;
+	fill(t, 4, idx);
+	for (int i = 0; i < 4; i++)
+		jv_table_set_deadline(t, idx[i], at[i]);
+	u = jv_table_expire(t, 10 * DAY, &got);
+	assert_non_null(u);
+	assert_true(u - tag < 3);
+	done[u - tag] = true;
+	for (int i = 0; i < 4; i++)
+		if (!done[i] && at[i] < min)
+			min = at[i];
+	assert_true(jv_table_next_deadline(t) <= min);
+	while ((u = jv_table_expire(t, 250, &got))) {
+		assert_false(done[u - tag]);
+		assert_true(at[u - tag] <= 250);
+		done[u - tag] = true;
+	}
+	assert_true(done[0] && done[1]);
+	if (!done[2]) {
+		assert_true(jv_table_next_deadline(t) <= 300);
+		assert_ptr_equal(jv_table_expire(t, 10 * DAY, &got), &tag[2]);
+	}
+	assert_null(jv_table_expire(t, 10 * DAY, &got));
+	assert_true(jv_table_next_deadline(t) <= 20 * DAY);
+	assert_null(jv_table_expire(t, 20 * DAY - 1, &got));
+	assert_ptr_equal(jv_table_expire(t, 20 * DAY, &got), &tag[3]);
+	jv_table_free(t);
+}
+
+/* One bucket holding entries due now between entries whole revolutions
+ * away (4096 ms, the smallest wheel), changed between pops: removing the
+ * entry the walk would look at next, relinking into the bucket, and a new
+ * deadline for the very ms being walked. */
+static void test_timer_bucket_changes_between_pops(void **state)
+{
+	struct jv_table *t = table(16);
+	uint32_t idx[6], got;
+	bool seen[6] = { false };
+	int *u;
+
+	(void)state;
+	fill(t, 6, idx);
+	/* linked at the head: the bucket reads 0, 1, 2, 3, 4 */
+	jv_table_set_deadline(t, idx[4], 100);
+	jv_table_set_deadline(t, idx[3], 100 + 2 * 4096);
+	jv_table_set_deadline(t, idx[2], 100);
+	jv_table_set_deadline(t, idx[1], 100 + 4096);
+	jv_table_set_deadline(t, idx[0], 100);
+	u = jv_table_expire(t, 100, &got);
+	assert_non_null(u);
+	seen[u - tag] = true;
+	/* whichever came first, take out the far ones around it */
+	jv_table_remove(t, idx[1]);
+	assert_non_null(u = jv_table_expire(t, 100, &got));
+	seen[u - tag] = true;
+	jv_table_set_deadline(t, idx[3], 100 + 5 * 4096);
+	jv_table_set_deadline(t, idx[5], 100);
+	while ((u = jv_table_expire(t, 100, &got)))
+		seen[u - tag] = true;
+	assert_true(seen[0] && seen[2] && seen[4] && seen[5]);
+	assert_false(seen[1] || seen[3]);
+	assert_null(jv_table_expire(t, 100 + 5 * 4096 - 1, &got));
+	assert_ptr_equal(jv_table_expire(t, 100 + 5 * 4096, &got), &tag[3]);
+	assert_int_equal(jv_table_next_deadline(t), UINT64_MAX);
+	jv_table_free(t);
+}
+
+/* Once the last overdue entry is gone, the answer is exact again rather
+ * than the old overdue time, which would wake the caller for nothing. */
+static void test_timer_overdue_gone(void **state)
+{
+	struct jv_table *t = table(8);
+	uint32_t idx[2], got;
+
+	(void)state;
+	fill(t, 2, idx);
+	assert_null(jv_table_expire(t, 10000, &got));
+	jv_table_set_deadline(t, idx[0], 50);
+	jv_table_set_deadline(t, idx[1], 12000);
+	assert_int_equal(jv_table_next_deadline(t), 50);
+	jv_table_set_deadline(t, idx[0], UINT64_MAX);
+	assert_int_equal(jv_table_next_deadline(t), 12000);
+	jv_table_set_deadline(t, idx[0], 60);
+	assert_ptr_equal(jv_table_expire(t, 10000, &got), &tag[0]);
+	assert_int_equal(jv_table_next_deadline(t), 12000);
+	jv_table_free(t);
+}
+
 /* The caller may remove or reschedule entries between pops. */
 static void test_timer_changes_while_expiring(void **state)
 {
@@ -603,9 +722,17 @@ static bool live_index(uint32_t index)
 	return false;
 }
 
+/* A walk interrupted by pops stands a little behind now: deadlines just
+ * before now land on its tick, and whole revolutions of a 4096- or
+ * 8192-bucket wheel later in the bucket it is walking. */
+static uint64_t pick_deadline_near(uint64_t *r, uint64_t now)
+{
+	return now > 40 ? now - rnd(r) % 40 : now;
+}
+
 static uint64_t pick_deadline(uint64_t *r, uint64_t now)
 {
-	switch (rnd(r) % 10) {
+	switch (rnd(r) % 12) {
 	case 0:
 		return UINT64_MAX;
 	case 1:
@@ -614,6 +741,13 @@ static uint64_t pick_deadline(uint64_t *r, uint64_t now)
 		return now + rnd(r) % 20000;
 	case 3:
 		return now + rnd(r) % (3 * DAY);
+	case 4: {
+		uint64_t rev = rnd(r) % 2 ? 4096 : 8192;
+
+		return pick_deadline_near(r, now) + rev * (1 + rnd(r) % 3);
+	}
+	case 5:
+		return pick_deadline_near(r, now);
 	default:
 		return now + rnd(r) % 300;
 	}
@@ -651,6 +785,25 @@ static void diff_expire(struct jv_table *t, struct jv_table *t2, uint64_t q)
 	assert_true(jv_table_next_deadline(t) > q);
 }
 
+/* One call, as a caller does between other work: it must return a due
+ * entry whenever one exists, and nothing else. */
+static void diff_pop(struct jv_table *t, struct jv_table *t2, uint64_t q)
+{
+	uint32_t got, got2;
+	struct ref *e = jv_table_expire(t, q, &got);
+
+	assert_ptr_equal(jv_table_expire(t2, q, &got2), e);
+	if (!e) {
+		assert_true(earliest() > q);
+		return;
+	}
+	assert_int_equal(got, got2);
+	assert_true(e->live);
+	assert_int_equal(got, e->idx);
+	assert_true(e->deadline <= q);
+	e->deadline = UINT64_MAX;
+}
+
 static void diff_iterate(struct jv_table *t)
 {
 	static uint8_t seen[REF];
@@ -666,7 +819,8 @@ static void diff_iterate(struct jv_table *t)
 	assert_int_equal(n, jv_table_count(t));
 }
 
-static void differential(uint32_t cap, int ops, uint64_t r)
+/* cap: most entries in play; tcap: the table's capacity (>= cap). */
+static void differential(uint32_t cap, uint32_t tcap, int ops, uint64_t r)
 {
 	struct jv_table *t, *t2;
 	uint64_t s1 = r, s2 = r, now = 0;
@@ -677,13 +831,13 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 	nids = 3 * cap;
 	memset(ref, 0, sizeof(ref));
 	memset(owner, -1, sizeof(owner));
-	assert_int_equal(jv_table_new(&t, cap, rnd, &s1), 0);
-	assert_int_equal(jv_table_new(&t2, cap, rnd, &s2), 0);
+	assert_int_equal(jv_table_new(&t, tcap, rnd, &s1), 0);
+	assert_int_equal(jv_table_new(&t2, tcap, rnd, &s2), 0);
 	for (int op = 0; op < ops; op++) {
 		uint32_t k = rnd(&r) % nref, what = rnd(&r) % 100;
 		struct ref *e = &ref[k];
 
-		if (what < 30 && !e->live) {
+		if (what < 25 && !e->live) {
 			uint32_t n = rnd(&r) % nids, i2;
 			int rc;
 
@@ -692,7 +846,7 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 			assert_int_equal(jv_table_insert(t2, id, e, &i2), rc);
 			if (owner[n] >= 0) {
 				assert_int_equal(rc, JV_ERR_INVAL);
-			} else if (live == cap) {
+			} else if (live == tcap) {
 				assert_int_equal(rc, JV_ERR_FULL);
 			} else {
 				assert_int_equal(rc, 0);
@@ -704,7 +858,7 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 				owner[n] = (int)k;
 				live++;
 			}
-		} else if (what < 45 && e->live) {
+		} else if (what < 37 && e->live) {
 			jv_table_remove(t, e->idx);
 			jv_table_remove(t2, e->idx);
 			e->live = false;
@@ -713,16 +867,22 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 			live--;
 			make_id(id, e->id);
 			assert_null(jv_table_by_id(t, id));
-		} else if (what < 75 && e->live) {
+		} else if (what < 62 && e->live) {
 			uint64_t at = pick_deadline(&r, now);
 
 			jv_table_set_deadline(t, e->idx, at);
 			jv_table_set_deadline(t2, e->idx, at);
 			e->deadline = at;
-			assert_true(jv_table_next_deadline(t) <= earliest());
-		} else if (what < 90) {
+		} else if (what < 72) {
 			now += pick_step(&r);
 			diff_expire(t, t2, now);
+		} else if (what < 84) {
+			now += pick_step(&r);
+			diff_pop(t, t2, now);
+		} else if (what < 88) {
+			diff_pop(t, t2, now);
+		} else if (what < 90) {
+			diff_pop(t, t2, now > 50 ? now - rnd(&r) % 50 : now);
 		} else if (what < 92) {
 			/* a caller whose clock reads a little behind */
 			diff_expire(t, t2, now > 50 ? now - rnd(&r) % 50 : now);
@@ -751,6 +911,7 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 		}
 		assert_int_equal(jv_table_count(t), live);
 		assert_int_equal(jv_table_count(t2), live);
+		assert_true(jv_table_next_deadline(t) <= earliest());
 	}
 	diff_iterate(t);
 	jv_table_free(t);
@@ -758,14 +919,16 @@ static void differential(uint32_t cap, int ops, uint64_t r)
 }
 
 /* Tiny tables wrap their probe chains around the hash array's end and hit
- * full often; the large one spreads timers over many buckets. */
+ * full often; the large one spreads timers over many buckets; the last
+ * has room for 128Ki sessions and so a wheel of more than 4096 buckets. */
 static void test_differential(void **state)
 {
 	(void)state;
-	differential(300, 200000, 7);
-	differential(5, 50000, 11);
-	differential(2, 20000, 13);
-	differential(1, 5000, 17);
+	differential(300, 300, 200000, 7);
+	differential(5, 5, 50000, 11);
+	differential(2, 2, 20000, 13);
+	differential(1, 1, 5000, 17);
+	differential(300, 1u << 17, 100000, 19);
 }
 
 int main(void)
@@ -776,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_insert_lookup_remove),
 		cmocka_unit_test(test_stale_index),
 		cmocka_unit_test(test_index_outside_capacity),
+		cmocka_unit_test(test_index_zero_on_free_slot),
 		cmocka_unit_test(test_index_never_zero),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_iterate),
@@ -787,6 +951,9 @@ int main(void)
 		cmocka_unit_test(test_timer_far_and_jumps),
 		cmocka_unit_test(test_timer_day_jump),
 		cmocka_unit_test(test_timer_changes_while_expiring),
+		cmocka_unit_test(test_timer_jump_interrupted),
+		cmocka_unit_test(test_timer_bucket_changes_between_pops),
+		cmocka_unit_test(test_timer_overdue_gone),
 		cmocka_unit_test(test_timer_order_deterministic),
 		cmocka_unit_test(test_differential),
 	};

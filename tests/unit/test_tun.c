@@ -1,12 +1,15 @@
 /* TUN device and link monitor, in a private network namespace of this
  * process (root only; skipped otherwise): the device carries a packet the
- * kernel answers, and link changes are reported as they happen. */
+ * kernel answers, and link changes are reported as they happen. Tests
+ * run in order on one device: configure, carry, reject, monitor (which
+ * removes it), errors. Every wait has a deadline. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -15,10 +18,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/link.h"
 #include "io/tun.h"
+
+#define ADDR 0x0a630001u	/* 10.99.0.1 */
 
 static int tun_fd = -1;
 static char name[IFNAMSIZ];
@@ -35,33 +41,93 @@ static int setup(void **state)
 	return 0;
 }
 
-static int ifreq_ioctl(unsigned long req, struct ifreq *ifr)
+static int teardown(void **state)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), rc;
+	(void)state;
+	if (tun_fd >= 0)
+		close(tun_fd);
+	tun_fd = -1;
+	return 0;
+}
 
-	memset(ifr, 0, sizeof(*ifr));
-	snprintf(ifr->ifr_name, IFNAMSIZ, "%s", name);
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left before deadline, 0 once it has passed. */
+static int left_ms(int64_t deadline)
+{
+	int64_t d = deadline - now_ms();
+
+	return d > 0 ? (int)d : 0;
+}
+
+static int ifreq_ioctl(unsigned long req, struct ifreq *ifr, bool clear)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc;
+
+	assert_true(fd >= 0);
+	if (clear) {
+		memset(ifr, 0, sizeof(*ifr));
+		snprintf(ifr->ifr_name, IFNAMSIZ, "%s", name);
+	}
 	rc = ioctl(fd, req, ifr);
 	close(fd);
 	return rc;
 }
 
+/* IPv4 addresses on the device, as (address, prefix) counted. */
+static int count_v4(uint32_t want, uint8_t prefix)
+{
+	struct ifaddrs *all, *i;
+	int n = 0;
+
+	assert_int_equal(getifaddrs(&all), 0);
+	for (i = all; i; i = i->ifa_next) {
+		const struct sockaddr_in *a = (void *)i->ifa_addr;
+		const struct sockaddr_in *m = (void *)i->ifa_netmask;
+
+		if (!a || a->sin_family != AF_INET || strcmp(i->ifa_name, name))
+			continue;
+		assert_int_equal(ntohl(a->sin_addr.s_addr), want);
+		assert_int_equal(ntohl(m->sin_addr.s_addr),
+				 prefix ? ~0u << (32 - prefix) : 0);
+		n++;
+	}
+	freeifaddrs(all);
+	return n;
+}
+
+static void check_configured(void)
+{
+	struct ifreq ifr;
+
+	assert_int_equal(ifreq_ioctl(SIOCGIFMTU, &ifr, true), 0);
+	assert_int_equal(ifr.ifr_mtu, 1400);
+	assert_int_equal(ifreq_ioctl(SIOCGIFADDR, &ifr, true), 0);
+	assert_int_equal(ntohl(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr),
+			 ADDR);
+	assert_int_equal(count_v4(ADDR, 24), 1);
+	/* a TUN whose fd is open has carrier: up means running too */
+	assert_int_equal(jv_link_state(name), 1);
+}
+
 static void test_configure(void **state)
 {
 	struct jv_error err;
-	struct ifreq ifr;
 
 	(void)state;
 	assert_string_equal(name, "jvtest0");
-	assert_int_equal(jv_tun_configure(name, 0x0a630001, 24, 1400, &err), 0);
-	assert_int_equal(ifreq_ioctl(SIOCGIFMTU, &ifr), 0);
-	assert_int_equal(ifr.ifr_mtu, 1400);
-	assert_int_equal(ifreq_ioctl(SIOCGIFADDR, &ifr), 0);
-	assert_int_equal(ntohl(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr),
-			 0x0a630001);
-	assert_int_equal(jv_link_state(name), 1);
-	/* again: a restart finds it configured */
-	assert_int_equal(jv_tun_configure(name, 0x0a630001, 24, 1400, &err), 0);
+	assert_int_equal(jv_link_state(name), 0);
+	assert_int_equal(jv_tun_configure(name, ADDR, 24, 1400, &err), 0);
+	check_configured();
+	/* again: a restart finds it configured, and nothing doubles */
+	assert_int_equal(jv_tun_configure(name, ADDR, 24, 1400, &err), 0);
+	check_configured();
 }
 
 static uint16_t csum(const uint8_t *p, size_t n)
@@ -77,44 +143,81 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The echo reply to req, exactly: addresses swapped, type 0, same id,
+ * sequence and payload, both checksums valid. */
+static bool is_reply(const uint8_t *in, ssize_t n, const uint8_t *req,
+		     size_t len)
+{
+	if (n != (ssize_t)len || in[0] != 0x45 || in[9] != 1)
+		return false;
+	if (memcmp(in + 12, req + 16, 4) || memcmp(in + 16, req + 12, 4))
+		return false;
+	assert_int_equal(csum(in, 20), 0);
+	assert_int_equal(csum(in + 20, len - 20), 0);
+	assert_int_equal(in[20], 0);	/* echo reply */
+	assert_int_equal(in[21], 0);
+	assert_memory_equal(in + 24, req + 24, len - 24);
+	return true;
+}
+
 /* An ICMP echo from 10.99.0.2 written into the device: the kernel answers
  * through it. */
 static void test_carries_packets(void **state)
 {
-	uint8_t pkt[28] = {
-		0x45, 0, 0, 28, 0x12, 0x34, 0, 0, 64, 1, 0, 0,
+	uint8_t pkt[36] = {
+		0x45, 0, 0, 36, 0x12, 0x34, 0, 0, 64, 1, 0, 0,
 		10, 99, 0, 2, 10, 99, 0, 1,
 		8, 0, 0, 0, 0xab, 0xcd, 0, 1,
+		'j', 'v', 'p', 'n', '-', 't', 'u', 'n',
 	};
 	uint8_t in[2000];
 	struct pollfd p = { .fd = tun_fd, .events = POLLIN };
-	uint16_t c;
+	int64_t deadline;
 	bool got = false;
 
 	(void)state;
-	c = csum(pkt, 20);
-	pkt[10] = (uint8_t)(c >> 8);
-	pkt[11] = (uint8_t)c;
-	c = csum(pkt + 20, 8);
-	pkt[22] = (uint8_t)(c >> 8);
-	pkt[23] = (uint8_t)c;
+	put16(pkt + 10, csum(pkt, 20));
+	put16(pkt + 22, csum(pkt + 20, sizeof(pkt) - 20));
 	assert_int_equal(write(tun_fd, pkt, sizeof(pkt)), sizeof(pkt));
-	for (int i = 0; i < 20 && !got; i++) {
+	deadline = now_ms() + 1000;
+	while (!got && left_ms(deadline) > 0) {
 		ssize_t n;
 
-		if (poll(&p, 1, 100) <= 0)
+		if (poll(&p, 1, left_ms(deadline)) <= 0)
 			continue;
 		n = read(tun_fd, in, sizeof(in));
 		/* other packets (IPv6 router solicitations) may come first */
-		got = n >= 28 && in[0] == 0x45 && in[9] == 1 && in[20] == 0 &&
-		      memcmp(in + 12, pkt + 16, 4) == 0 &&
-		      in[24] == 0xab && in[25] == 0xcd;
+		got = is_reply(in, n, pkt, sizeof(pkt));
 	}
 	assert_true(got);
 }
 
+/* The kernel refuses; the message names the device and says why. */
+static void test_configure_rejected(void **state)
+{
+	struct jv_error err;
+
+	(void)state;
+	assert_int_equal(jv_tun_configure(name, ADDR, 24, 50, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "jvtest0"));
+	assert_non_null(strstr(err.msg, "MTU"));
+	/* the kernel's extended ACK text, not just EINVAL */
+	assert_non_null(strstr(err.msg, "device minimum"));
+	assert_int_equal(jv_tun_configure(name, ADDR, 33, 1400, &err), JV_ERR_RANGE);
+	assert_non_null(strstr(err.msg, "jvtest0"));
+	/* neither attempt left a trace */
+	check_configured();
+}
+
 struct seen {
-	bool down, up, gone;
+	int reports;
+	bool last_up;
 };
 
 static void on_link(void *ctx, const char *ifname, bool up)
@@ -123,56 +226,62 @@ static void on_link(void *ctx, const char *ifname, bool up)
 
 	if (strcmp(ifname, "jvtest0") != 0)
 		return;
-	if (up)
-		s->up = true;
-	else
-		s->down = true;
+	s->reports++;
+	s->last_up = up;
 }
 
-static bool wait_for(struct jv_linkmon *m, struct seen *s, bool *flag)
+/* Reads reports until the device's last one says up (or 2 s pass). */
+static bool wait_for(struct jv_linkmon *m, bool up)
 {
 	struct pollfd p = { .fd = jv_linkmon_fd(m), .events = POLLIN };
+	int64_t deadline = now_ms() + 2000;
+	struct seen s = { 0 };
 
-	for (int i = 0; i < 20 && !*flag; i++)
-		if (poll(&p, 1, 100) > 0)
-			assert_int_equal(jv_linkmon_read(m, on_link, s), 0);
-	return *flag;
+	while (left_ms(deadline) > 0) {
+		int r = poll(&p, 1, left_ms(deadline));
+
+		assert_true(r >= 0);
+		if (r > 0)
+			assert_int_equal(jv_linkmon_read(m, on_link, &s), 0);
+		if (s.reports && s.last_up == up)
+			return true;
+	}
+	return false;
 }
 
 static void set_up(bool up)
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
-	assert_int_equal(ifreq_ioctl(SIOCGIFFLAGS, &ifr), 0);
+	assert_int_equal(ifreq_ioctl(SIOCGIFFLAGS, &ifr, true), 0);
 	if (up)
 		ifr.ifr_flags |= IFF_UP;
 	else
 		ifr.ifr_flags &= ~IFF_UP;
-	assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
-	close(fd);
+	assert_int_equal(ifreq_ioctl(SIOCSIFFLAGS, &ifr, false), 0);
 }
 
 static void test_link_monitor(void **state)
 {
 	struct jv_linkmon *m;
 	struct jv_error err;
-	struct seen s = { 0 };
+	struct seen none = { 0 };
 
 	(void)state;
 	assert_int_equal(jv_linkmon_open(&m, &err), 0);
+	/* nothing happened yet: nothing reported, nothing blocks */
+	assert_int_equal(jv_linkmon_read(m, on_link, &none), 0);
+	assert_int_equal(none.reports, 0);
 	set_up(false);
-	assert_true(wait_for(m, &s, &s.down));
+	assert_true(wait_for(m, false));
 	assert_int_equal(jv_link_state(name), 0);
-	s.up = false;
 	set_up(true);
-	assert_true(wait_for(m, &s, &s.up));
+	assert_true(wait_for(m, true));
 	assert_int_equal(jv_link_state(name), 1);
-	/* closing the descriptor removes the device */
-	s.down = false;
+	/* closing the descriptor removes the device: RTM_DELLINK is down */
 	close(tun_fd);
 	tun_fd = -1;
-	assert_true(wait_for(m, &s, &s.down));
+	assert_true(wait_for(m, false));
 	assert_int_equal(jv_link_state("jvtest0"), -1);
 	jv_linkmon_close(m);
 }
@@ -180,17 +289,21 @@ static void test_link_monitor(void **state)
 static void test_errors(void **state)
 {
 	struct jv_error err;
-	int fd;
+	int fd = 0;
 	char n[IFNAMSIZ];
 
 	(void)state;
-	assert_int_not_equal(jv_tun_open("a-name-far-too-long-for-linux", &fd, n,
-					 &err), 0);
+	assert_int_equal(jv_tun_open("jvtest-twenty-chars0", &fd, n, &err),
+			 JV_ERR_INVAL);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.msg, "jvtest-twenty-chars0"));
 	assert_non_null(strstr(err.msg, "longer than 15"));
-	assert_int_not_equal(jv_tun_configure("jvmissing0", 0x0a000001, 24, 1400,
-					      &err), 0);
+	assert_int_equal(jv_tun_configure("jvmissing0", 0x0a000001, 24, 1400,
+					  &err), JV_ERR_NOTFOUND);
 	assert_non_null(strstr(err.msg, "jvmissing0"));
+	assert_non_null(strstr(err.msg, "No such device"));
 	assert_int_equal(jv_link_state("jvmissing0"), -1);
+	assert_int_equal(jv_link_state("jvtest-twenty-chars0"), -1);
 }
 
 int main(void)
@@ -198,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_configure),
 		cmocka_unit_test(test_carries_packets),
+		cmocka_unit_test(test_configure_rejected),
 		cmocka_unit_test(test_link_monitor),
 		cmocka_unit_test(test_errors),
 	};
@@ -209,5 +323,5 @@ int main(void)
 			"/dev/net/tun\n");
 		return 77;
 	}
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }
