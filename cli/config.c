@@ -411,9 +411,7 @@ static int get_addr(struct ctx *c, yaml_node_t *map, const char *where,
 
 	if (rc || !s)
 		return rc;
-	/* strtoul() would let " 443" through as a port */
-	if (strchr(s, ' ') ||
-	    jv_sockaddr_parse(s, &out->ss, &out->len, need_port) != 0)
+	if (jv_sockaddr_parse(s, &out->ss, &out->len, need_port) != 0)
 		return fail(c, v, "%s: \"%s\" is not %s",
 			    kp(name, sizeof(name), where, key),
 			    shown(s, t, sizeof(t)),

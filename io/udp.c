@@ -189,12 +189,13 @@ int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
 		port = c ? c + 1 : NULL;
 	}
 	if (port) {
-		char *end;
+		size_t n = strlen(port);
 
-		if (!*port || *port == '-' || *port == '+')
+		/* digits only: strtoul alone would take " 443" or "+443" */
+		if (n < 1 || n > 5 || strspn(port, "0123456789") != n)
 			return JV_ERR_INVAL;
-		p = strtoul(port, &end, 10);
-		if (*end || p < 1 || p > 65535)
+		p = strtoul(port, NULL, 10);
+		if (p < 1 || p > 65535)
 			return JV_ERR_INVAL;
 	} else if (need_port) {
 		return JV_ERR_INVAL;
