@@ -60,6 +60,7 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	struct jv_path path = tpath(c, c->hs_transport);
 	size_t n = 0;
 	uint64_t ts = now + (uint64_t)ep->cfg.ts_offset_ms;
+	struct jv_noise *hs;
 
 	memset(&pl, 0, sizeof(pl));
 	memcpy(pl.session_id, c->s.id, 16);
@@ -72,13 +73,16 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	jv_hs_init_payload_encode(&pl, body);
 
 	jv_random(ep, e, sizeof(e));
-	jv_noise_init(&c->hs, true, (const uint8_t *)JV_PROLOGUE,
+	c->hs_newest = (c->hs_newest + 1) % JV_HS_KEEP;
+	hs = &c->hs[c->hs_newest];
+	jv_noise_wipe(hs);
+	jv_noise_init(hs, true, (const uint8_t *)JV_PROLOGUE,
 		      strlen(JV_PROLOGUE), ep->cfg.private_key,
 		      ep->cfg.server_public_key, ep->cfg.psk);
 	out[0] = JV_MSG_HS_INIT;
 	out[1] = out[2] = out[3] = 0;
 	jv_put_le32(out + 4, c->s.local_index);
-	if (jv_noise_write_msg1(&c->hs, e, body, sizeof(body), out + 8,
+	if (jv_noise_write_msg1(hs, e, body, sizeof(body), out + 8,
 				sizeof(ep->scratch) - 8, &n) == 0)
 		jv_send_raw(ep, &path, out, 8 + n);
 	sodium_memzero(e, sizeof(e));
@@ -133,32 +137,65 @@ static void new_session(struct jv_endpoint *ep, uint64_t now)
 	hs_send(ep, now);
 }
 
+static void hs_wipe_all(struct jv_client *c)
+{
+	for (int i = 0; i < JV_HS_KEEP; i++)
+		jv_noise_wipe(&c->hs[i]);
+}
+
+/* Reads msg2 against the kept handshake states, newest first. A state is
+ * tried on a copy: a reply that fails to authenticate (a forgery from a
+ * spoofed source, say) leaves every state as it was. */
+static int hs_read_reply(struct jv_endpoint *ep, const uint8_t *buf,
+			 size_t len, uint8_t k1[32], uint8_t k2[32])
+{
+	struct jv_client *c = &ep->u.c;
+	uint8_t payload[JV_HS_RESP_PAYLOAD], h[64];
+	struct jv_noise t;
+	size_t plen = 0;
+	int rc = JV_ERR_AUTH;
+
+	for (int i = 0; i < JV_HS_KEEP && rc != 0; i++) {
+		struct jv_noise *hs =
+			&c->hs[(c->hs_newest + JV_HS_KEEP - (uint32_t)i) %
+			       JV_HS_KEEP];
+
+		if (!hs->initiator)
+			continue;      /* never used, or wiped */
+		t = *hs;
+		if (jv_noise_read_msg2(&t, buf + 12, len - 12, payload,
+				       sizeof(payload), &plen) == 0 &&
+		    plen == sizeof(payload) &&
+		    sodium_memcmp(payload, c->s.id, 16) == 0) {
+			jv_noise_split(&t, k1, k2, h);
+			rc = 0;
+		}
+		jv_noise_wipe(&t);
+	}
+	sodium_memzero(payload, sizeof(payload));
+	sodium_memzero(h, sizeof(h));
+	return rc;
+}
+
 static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 		       const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_session *s = &c->s;
-	uint8_t payload[JV_HS_RESP_PAYLOAD], k1[32], k2[32], h[64];
-	size_t plen = 0;
+	uint8_t k1[32], k2[32];
 	int t = path->local;
 
 	if (!c->live || s->state != JV_STATE_BIRTH ||
 	    jv_get_le32(buf + 8) != s->local_index || t >= (int)c->ntr)
 		goto drop;
-	if (jv_noise_read_msg2(&c->hs, buf + 12, len - 12, payload,
-			       sizeof(payload), &plen) != 0 ||
-	    plen != sizeof(payload) ||
-	    sodium_memcmp(payload, s->id, 16) != 0) {
-		/* the handshake state is spent either way: start over */
-		jv_noise_wipe(&c->hs);
-		c->hs_next_ms = now;
+	if (hs_read_reply(ep, buf, len, k1, k2) != 0) {
+		ep->stats.rx_auth_failed++;
 		goto drop;
 	}
-	jv_noise_split(&c->hs, k1, k2, h);
+	hs_wipe_all(c);
 	jv_keys_init(&s->keys, k1, k2, true, ep->policy.replay_window_size);
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
-	sodium_memzero(h, sizeof(h));
 	s->remote_index = jv_get_le32(buf + 4);
 	s->last_rekey_ms = now;
 	c->active = c->last_active = t;
@@ -193,7 +230,7 @@ static void terminate(struct jv_endpoint *ep, enum jv_reason why, uint64_t now)
 		jv_send_ctrl(ep, s, &p, &m);
 	}
 	jv_session_terminate(ep, s, why, NULL, now);
-	jv_noise_wipe(&c->hs);
+	hs_wipe_all(c);
 	c->live = false;
 	c->active = -1;
 	if (ep->cfg.reconnect && !c->stop)
@@ -475,9 +512,11 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	struct jv_candidate cands[JV_MAX_TRANSPORTS];
 	int prev = c->last_active;
 
+	/* the server's epoch may be more than one ahead: ACKs of earlier
+	 * attempts were lost, and it counted those attachments */
 	if (s->state != JV_STATE_RECOVERING || t != c->candidate ||
 	    m->u.ack.req_counter < c->first_req_counter ||
-	    m->u.ack.attach_epoch != s->attach_epoch + 1)
+	    m->u.ack.attach_epoch <= s->attach_epoch)
 		return;
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, tname(c, t),
 			      now);
@@ -505,7 +544,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 		jv_json_bool(w, "explicit", true);
 		jv_ev_end(ep);
 	}
-	s->attach_epoch++;
+	s->attach_epoch = m->u.ack.attach_epoch;
 	s->reattach_failures = 0;
 	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)
 		c->tr[prev].state = TR_STANDBY;
@@ -516,6 +555,47 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	jv_session_transition(ep, s, JV_STATE_ATTACHED, JV_R_REATTACH_SUCCESS,
 			      tname(c, t), now);
 	c->next_heartbeat_ms = now;
+}
+
+/* The server asks us to show we are on the path our request came from:
+ * answered only for the reattach under way, on its candidate. */
+static void on_path_challenge(struct jv_endpoint *ep, const struct jv_ctrl *m,
+			      int t)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_ctrl r = { .type = JV_CTRL_PATH_RESPONSE };
+	struct jv_path p = tpath(c, t);
+
+	if (c->s.state != JV_STATE_RECOVERING || t != c->candidate ||
+	    m->u.path.req_counter < c->first_req_counter)
+		return;
+	r.u.path = m->u.path;
+	jv_send_ctrl(ep, &c->s, &p, &r);
+}
+
+/* Inner packets from the server must come from the prefixes behind it
+ * (the tunnel subnet, the routes), as WireGuard's allowed_ips. An endpoint
+ * configured with none accepts any source. */
+static bool inner_source_ok(const struct jv_endpoint *ep, const uint8_t *pkt,
+			    size_t len)
+{
+	const struct jv_endpoint_cfg *cfg = &ep->cfg;
+	uint32_t src;
+
+	if (cfg->nserver_allowed == 0)
+		return true;
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return false;
+	src = (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 |
+	      (uint32_t)pkt[14] << 8 | pkt[15];
+	for (uint32_t i = 0; i < cfg->nserver_allowed; i++) {
+		uint8_t pfx = cfg->server_allowed[i].prefix;
+		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
+
+		if ((src & mask) == (cfg->server_allowed[i].addr & mask))
+			return true;
+	}
+	return false;
 }
 
 static bool final_denial(uint8_t reason)
@@ -565,6 +645,13 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		goto drop;
 	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),
 			 now, ep->policy.heartbeat_volatile_ms, &adv);
+	if (n == JV_ERR_AUTH) {
+		/* shown, not swallowed: a key mismatch is a dead tunnel */
+		ep->stats.rx_auth_failed++;
+		if (h.type == JV_MSG_DATA)
+			jv_ev_security(ep, s, "SecurityValidationFailed",
+				       JV_R_BAD_DATA_KEY, tname(c, t), now);
+	}
 	if (n < 0)
 		goto drop;
 	if (c->tr[t].state == TR_DEAD && c->tr[t].link_up) {
@@ -576,6 +663,10 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	jv_health_on_rx(&c->tr[t].health, now);
 	if (h.type == JV_MSG_DATA) {
+		if (!inner_source_ok(ep, ep->plain, (size_t)n)) {
+			jv_inner_source_rejected(ep, s, tname(c, t), now);
+			goto drop;
+		}
 		s->bytes_in += (uint64_t)n;
 		ep->stats.inner_delivered++;
 		if (n > 0)
@@ -601,6 +692,9 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		break;
 	case JV_CTRL_REATTACH_DENY:
 		on_reattach_deny(ep, &m, now);
+		break;
+	case JV_CTRL_PATH_CHALLENGE:
+		on_path_challenge(ep, &m, t);
 		break;
 	case JV_CTRL_TERMINATE:
 		terminate(ep, JV_R_PEER_TERMINATED, now);
@@ -946,6 +1040,6 @@ void jv_client_free(struct jv_endpoint *ep)
 {
 	struct jv_client *c = &ep->u.c;
 
-	jv_noise_wipe(&c->hs);
+	hs_wipe_all(c);
 	jv_keys_wipe(&c->s.keys);
 }

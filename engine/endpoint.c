@@ -30,8 +30,7 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 	ep->cfg.peers = NULL;      /* copied by the server half */
 	ep->policy = cfg->policy;
 	ep->started_ms = now;
-	ep->sec_tokens = 20.0;
-	ep->sec_tokens_ms = now;
+	jv_sec_init(ep, now);
 	crypto_scalarmult_base(ep->static_pub, cfg->private_key);
 	jv_audit_init(&ep->audit, cfg->node_id, cfg->role, cfg->policy.version,
 		      cfg->ops.event, cfg->ctx);

@@ -66,6 +66,10 @@ struct jv_endpoint_cfg {
 	struct jv_transport_cfg transports[JV_MAX_TRANSPORTS];
 	uint32_t ntransports;
 	bool reconnect;                     /* on_terminated: reconnect */
+	/* inner sources accepted from the server (IPv4, host order): the
+	 * tunnel subnet and the routes; none configured accepts any */
+	struct { uint32_t addr; uint8_t prefix; } server_allowed[JV_PEER_MAX_IPS];
+	uint32_t nserver_allowed;
 	/* server */
 	const struct jv_peer_cfg *peers;
 	uint32_t npeers;
@@ -163,6 +167,9 @@ struct jv_endpoint_stats {
 	uint64_t inner_delivered, inner_sent;
 	uint64_t handshakes_ok, reattach_ok, reattach_denied;
 	uint64_t security_events;
+	uint64_t security_suppressed;   /* rate limit hid the event */
+	uint64_t rx_auth_failed;        /* a session's packet did not open */
+	uint64_t inner_source_rejected; /* inner source outside the prefixes */
 };
 void jv_endpoint_stats(const struct jv_endpoint *ep,
 		       struct jv_endpoint_stats *out);

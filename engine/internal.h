@@ -12,6 +12,13 @@
 
 #define NEVER UINT64_MAX
 
+/* A security event budget (token bucket), see session.c. */
+struct jv_sec_bucket {
+	double tokens;
+	uint64_t ms;
+	uint32_t suppressed;         /* hidden since the last one emitted */
+};
+
 /* One session, on either end. Kept small: the server holds many. */
 struct jv_session {
 	uint8_t id[16];
@@ -28,6 +35,7 @@ struct jv_session {
 	uint64_t last_rekey_ms;
 	uint64_t bytes_in, bytes_out;
 	struct jv_keys keys;
+	struct jv_sec_bucket sec;    /* this session's security events */
 	/* server only */
 	struct jv_path path;         /* bound path */
 	struct jv_wire_tid tid;      /* bound transport id (client's name) */
@@ -36,11 +44,29 @@ struct jv_session {
 	bool confirmed;              /* an authenticated packet arrived */
 	double tokens;               /* reattach token bucket (abuse bound) */
 	uint64_t tokens_ms;
+	uint64_t acc_counter;        /* the last accepted reattach request */
+	bool has_acc;
+	/* a reattach from a new path waits for the client to answer a
+	 * challenge there: the arrival path, and one more where a copy of
+	 * the same request came from (a relay may have been first) */
+	struct {
+		struct jv_path path[2];
+		uint8_t npaths;
+		uint8_t token[8];
+		uint64_t req_counter;
+		uint64_t until_ms;
+		struct jv_wire_tid tid;
+		/* the first copy came over another protocol than it names:
+		 * a relay's; the client's own copy may follow */
+		bool stashed;
+	} pend;
 	/* switches per minute for ctl: two 60 s buckets, the older one
 	 * weighted by how much of it still lies in the last minute */
 	uint64_t sw_bucket_ms;
 	uint16_t sw_cur, sw_prev;
 };
+
+#define JV_HS_KEEP 3
 
 /* Client-side transport state. */
 enum { TR_STANDBY, TR_ACTIVE, TR_DEAD };
@@ -63,8 +89,10 @@ struct jv_client {
 	int active;                  /* transport index or -1 */
 	int last_active;             /* the transport before we left ATTACHED */
 	int candidate;               /* reattach target in RECOVERING */
-	/* handshake (BIRTH) */
-	struct jv_noise hs;
+	/* handshake (BIRTH): the states of the last HS_INITs sent, newest at
+	 * hs_newest, so a slow reply to an earlier one still completes */
+	struct jv_noise hs[JV_HS_KEEP];
+	uint32_t hs_newest;
 	int hs_transport;
 	uint64_t hs_next_ms;
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
@@ -86,12 +114,26 @@ struct jv_tombstone {
 	uint32_t local_index, remote_index;
 	uint8_t ctrl_rx[32], ctrl_tx[32];
 	uint64_t tx_counter;
+	uint64_t rx_top;             /* answer only counters above this */
 	uint64_t until_ms;
+	uint64_t window_ms;          /* answers in the second from window_ms */
+	uint32_t answers;
 	uint8_t deny_reason;
 	bool used;
 };
 
 #define JV_TOMBSTONES 64
+
+/* The keys of a handshake an unconfirmed session redid (its HS_INIT came
+ * again): the client may complete the earlier one, when its first reply
+ * was slow rather than lost. */
+struct jv_hs_prev {
+	uint32_t local_index;
+	uint64_t until_ms;
+	struct jv_keys keys;
+};
+
+#define JV_HS_PREV 16
 
 struct jv_server {
 	struct jv_peer_cfg *peers;
@@ -104,6 +146,8 @@ struct jv_server {
 	uint32_t *free_list, nfree;
 	struct jv_tombstone tomb[JV_TOMBSTONES];
 	uint32_t tomb_next;
+	struct jv_hs_prev hs_prev[JV_HS_PREV];
+	uint32_t hs_prev_next;
 };
 
 struct jv_endpoint {
@@ -113,9 +157,9 @@ struct jv_endpoint {
 	struct jv_endpoint_stats stats;
 	uint8_t static_pub[32];
 	uint64_t started_ms;
-	/* security event rate limit (token bucket, events per second) */
-	double sec_tokens;
-	uint64_t sec_tokens_ms;
+	/* security event budgets: events tied to no session, and all the
+	 * sessions' events together */
+	struct jv_sec_bucket sec_node, sec_sessions;
 	union {
 		struct jv_client c;
 		struct jv_server s;
@@ -165,13 +209,27 @@ void jv_send_raw(struct jv_endpoint *ep, const struct jv_path *path,
 struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
 			    const char *type, const struct jv_session *s);
 void jv_ev_end(struct jv_endpoint *ep);
-/* Security events are rate limited; returns false if this one is dropped. */
-bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now);
+/* Security events are rate limited, per session (s) or per node (NULL).
+ * jv_sec_allow counts the event and returns 0 if the limit hides it, else
+ * 1 + how many the same budget hid since its last event. */
+void jv_sec_init(struct jv_endpoint *ep, uint64_t now);
+uint32_t jv_sec_allow(struct jv_endpoint *ep, struct jv_session *s,
+		      uint64_t now);
 /* Whether a security event could be emitted now (consumes nothing). */
-bool jv_sec_would_allow(const struct jv_endpoint *ep, uint64_t now);
-void jv_ev_security(struct jv_endpoint *ep, const struct jv_session *s,
+bool jv_sec_would_allow(const struct jv_endpoint *ep,
+			const struct jv_session *s, uint64_t now);
+/* Begins a security event if the budget allows (adds `suppressed` when
+ * events were hidden before it); NULL if hidden. End with jv_ev_end. */
+struct jv_json *jv_ev_security_begin(struct jv_endpoint *ep,
+				     struct jv_session *s, const char *type,
+				     uint64_t now);
+void jv_ev_security(struct jv_endpoint *ep, struct jv_session *s,
 		    const char *type, enum jv_reason why,
 		    const char *transport, uint64_t now);
+/* An inner packet whose source lies outside the peer's prefixes: counted
+ * and reported (SecurityInnerSourceRejected, rate limited). */
+void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
+			      const char *transport, uint64_t now);
 void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,
 			   bool ok, enum jv_reason why, const char *candidate,
 			   uint64_t now);

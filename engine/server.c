@@ -9,6 +9,11 @@
 #include "engine/internal.h"
 
 #define TOMBSTONE_MIN_MS 60000
+/* A tombstone answers at most this many messages a second: one answer is
+ * all an honest client needs, and nobody gets a flood of replies. */
+#define TOMB_ANSWERS_PER_S 4
+/* How many missed REATTACH_ACKs a client's attach epoch may lag by. */
+#define ATTACH_LAG_MAX 8
 
 static struct jv_server *S(struct jv_endpoint *ep)
 {
@@ -94,6 +99,7 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	memcpy(tb->ctrl_rx, s->keys.ctrl_rx, 32);
 	memcpy(tb->ctrl_tx, s->keys.ctrl_tx, 32);
 	tb->tx_counter = s->keys.tx_counter;
+	tb->rx_top = s->keys.replay.top;
 	tb->until_ms = now + (keep > TOMBSTONE_MIN_MS ? keep : TOMBSTONE_MIN_MS);
 	tb->deny_reason = (uint8_t)tomb_deny_reason(why);
 	sv->tomb_next = (sv->tomb_next + 1) % JV_TOMBSTONES;
@@ -123,19 +129,29 @@ static struct jv_tombstone *tomb_find(struct jv_endpoint *ep, uint32_t index,
  * learns the session is over, without any event (the session is closed). */
 static void tomb_answer(struct jv_endpoint *ep, struct jv_tombstone *tb,
 			const struct jv_path *path, const struct jv_hdr *h,
-			const uint8_t *buf, size_t len)
+			const uint8_t *buf, size_t len, uint64_t now)
 {
 	struct jv_keys k;
 	struct jv_ctrl in, out;
 	uint8_t body[JV_CTRL_MAX_BODY];
 	int n;
 
-	if (h->type != JV_MSG_CONTROL || len - JV_HDR_LEN - JV_TAG_LEN >
-						 sizeof(ep->plain))
+	/* only fresh counters, and a few a second: a captured message
+	 * replayed from many sources draws no replies */
+	if (h->type != JV_MSG_CONTROL || h->counter < tb->rx_top ||
+	    len - JV_HDR_LEN - JV_TAG_LEN > sizeof(ep->plain))
+		return;
+	if (now - tb->window_ms >= 1000) {
+		tb->window_ms = now;
+		tb->answers = 0;
+	}
+	if (tb->answers >= TOMB_ANSWERS_PER_S)
 		return;
 	if (jv_noise_decrypt(tb->ctrl_rx, h->counter, buf, JV_HDR_LEN,
 			     buf + JV_HDR_LEN, len - JV_HDR_LEN, ep->plain) != 0)
 		return;
+	tb->rx_top = h->counter + 1;
+	tb->answers++;
 	/* whatever the client sends, authentically, on whichever path, it
 	 * learns the session is over: its TERMINATE may have been lost on a
 	 * path that died, and a standby's probe is often the only packet
@@ -241,6 +257,58 @@ static int peer_ss(void *ctx, const uint8_t rs[32], uint8_t ss[32])
 	return 0;
 }
 
+/* The client may complete a handshake we redid since: keep its keys until
+ * a packet confirms one of them (or the client retries past them). */
+static void hs_prev_keep(struct jv_endpoint *ep, struct jv_session *s,
+			 uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct jv_hs_prev *e = &sv->hs_prev[sv->hs_prev_next];
+
+	sv->hs_prev_next = (sv->hs_prev_next + 1) % JV_HS_PREV;
+	jv_keys_wipe(&e->keys);
+	e->keys = s->keys;
+	e->local_index = s->local_index;
+	e->until_ms = now + ep->policy.transport_lost_ttl_ms;
+}
+
+static void hs_prev_drop(struct jv_endpoint *ep, uint32_t index)
+{
+	struct jv_server *sv = S(ep);
+
+	for (int i = 0; i < JV_HS_PREV; i++)
+		if (sv->hs_prev[i].local_index == index)
+			sodium_memzero(&sv->hs_prev[i], sizeof(sv->hs_prev[i]));
+}
+
+/* A packet for an unconfirmed session that the current keys do not open:
+ * try the keys of the handshakes it replaced. Adopts the ones that open. */
+static int hs_prev_open(struct jv_endpoint *ep, struct jv_session *s,
+			const struct jv_hdr *h, const uint8_t *buf, size_t len,
+			uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	bool adv;
+
+	for (int i = 0; i < JV_HS_PREV; i++) {
+		struct jv_hs_prev *e = &sv->hs_prev[i];
+		int n;
+
+		if (e->local_index != s->local_index || now >= e->until_ms)
+			continue;
+		n = jv_keys_open(&e->keys, h, buf, len, ep->plain,
+				 sizeof(ep->plain), now,
+				 ep->policy.heartbeat_volatile_ms, &adv);
+		if (n >= 0) {
+			jv_keys_wipe(&s->keys);
+			s->keys = e->keys;
+			hs_prev_drop(ep, s->local_index);
+			return n;
+		}
+	}
+	return JV_ERR_AUTH;
+}
+
 static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 		       const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -272,11 +340,10 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	if (pl.timestamp_ms <= sv->peer_last_hs_ts[peer]) {
 		/* an old HS_INIT seen again: never a new session */
-		struct jv_json *rw;
+		struct jv_json *rw = jv_ev_security_begin(
+			ep, NULL, "SecurityReplayDetected", now);
 
-		ep->stats.security_events++;
-		if (ep->policy.emit_security_events && jv_sec_allow(ep, now)) {
-			rw = jv_ev_begin(ep, now, "SecurityReplayDetected", NULL);
+		if (rw) {
 			jv_json_str(rw, "reason_code",
 				    jv_reason_name(JV_R_REPLAY_DETECTED));
 			jv_json_str(rw, "transport_id", pl.tid.id);
@@ -340,6 +407,8 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 				sizeof(ep->scratch) - 12, &n) != 0)
 		goto out;
 	jv_noise_split(&hs, k1, k2, h);
+	if (retransmit)
+		hs_prev_keep(ep, s, now);
 	jv_keys_wipe(&s->keys);
 	jv_keys_init(&s->keys, k1, k2, false, ep->policy.replay_window_size);
 	s->last_rekey_ms = now;
@@ -399,6 +468,138 @@ static void send_ack(struct jv_endpoint *ep, struct jv_session *s,
 	jv_send_ctrl(ep, s, path, &m);
 }
 
+/* The request is the session's own and the client is on path: move the
+ * binding there. Events in the contract's order; a request that only
+ * repeats the current binding changes no state. */
+static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
+			    const struct jv_path *path,
+			    const struct jv_wire_tid *tid, uint64_t req_counter,
+			    uint64_t now)
+{
+	const struct jv_policy *p = &ep->policy;
+	const char *cand = tid->id;
+	bool same_tid = strcmp(cand, s->tid.id) == 0;
+	bool same = s->state == JV_STATE_ATTACHED && same_tid &&
+		    jv_path_eq(path, &s->path);
+	struct jv_json *w;
+
+	if (!same) {
+		if (s->state == JV_STATE_ATTACHED)
+			jv_session_transition(ep, s, JV_STATE_VOLATILE,
+					      JV_R_PEER_PATH_CHANGE, NULL, now);
+		if (s->state != JV_STATE_RECOVERING)
+			jv_session_transition(ep, s, JV_STATE_RECOVERING,
+					      same_tid ? JV_R_HEALTH_RECOVERED
+						       : JV_R_SWITCH_INITIATED,
+					      NULL, now);
+	}
+	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
+	jv_json_str(w, "candidate_transport", cand);
+	jv_json_u64(w, "recovery_deadline_ms",
+		    now + p->recovery_window_ms + (uint64_t)ep->cfg.ts_offset_ms);
+	jv_ev_end(ep);
+	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
+	if (!same_tid) {
+		jv_session_count_switch(s, now);
+		w = jv_ev_begin(ep, now, "TransportSwitch", s);
+		jv_json_str(w, "previous_transport", s->tid.id);
+		jv_json_str(w, "new_transport", cand);
+		/* the server sees one path per client: it has no ranking */
+		jv_json_u64(w, "candidate_count", 1);
+		jv_json_null(w, "loss_ratio");
+		jv_json_null(w, "latency_estimate_ms");
+		jv_json_bool(w, "explicit", true);
+		jv_ev_end(ep);
+	}
+	s->path = *path;
+	s->tid = *tid;
+	s->attach_epoch++;
+	s->reattach_failures = 0;
+	s->last_rx_bound_ms = now;
+	s->acc_counter = req_counter;
+	s->has_acc = true;
+	memset(&s->pend, 0, sizeof(s->pend));
+	if (!same)
+		jv_session_transition(ep, s, JV_STATE_ATTACHED,
+				      JV_R_REATTACH_SUCCESS, s->tid.id, now);
+	send_ack(ep, s, path, req_counter);
+}
+
+static void send_challenge(struct jv_endpoint *ep, struct jv_session *s,
+			   const struct jv_path *path)
+{
+	struct jv_ctrl c = { .type = JV_CTRL_PATH_CHALLENGE };
+
+	c.u.path.req_counter = s->pend.req_counter;
+	memcpy(c.u.path.token, s->pend.token, 8);
+	jv_send_ctrl(ep, s, path, &c);
+}
+
+static bool pending(const struct jv_session *s, uint64_t now)
+{
+	return s->pend.npaths > 0 && now < s->pend.until_ms;
+}
+
+/* A copy of a request already seen (the replay window caught it): the
+ * accepted one is answered again wherever the copy comes from; the one
+ * under validation is challenged on this path too, since the first copy
+ * may have been a relay's. Neither changes the session. */
+static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
+			const struct jv_path *path, const struct jv_ctrl *m,
+			uint64_t hdr_counter, uint64_t now);
+
+static bool stashed(const struct jv_session *s, uint64_t counter,
+		    uint64_t now)
+{
+	return s->pend.stashed && counter == s->pend.req_counter &&
+	       now < s->pend.until_ms;
+}
+
+static void on_request_copy(struct jv_endpoint *ep, struct jv_session *s,
+			    const struct jv_path *path, const struct jv_ctrl *m,
+			    uint64_t counter, uint64_t now)
+{
+	if (stashed(s, counter, now)) {
+		/* the relay's copy was first: this one is the request */
+		memset(&s->pend, 0, sizeof(s->pend));
+		on_reattach(ep, s, path, m, counter, now);
+		return;
+	}
+	if (s->has_acc && counter == s->acc_counter &&
+	    s->state == JV_STATE_ATTACHED) {
+		send_ack(ep, s, path, counter);
+		return;
+	}
+	if (pending(s, now) && counter == s->pend.req_counter) {
+		for (int i = 0; i < s->pend.npaths; i++)
+			if (jv_path_eq(path, &s->pend.path[i]))
+				return;
+		if (s->pend.npaths < 2)
+			s->pend.path[s->pend.npaths++] = *path;
+		send_challenge(ep, s, path);
+	}
+}
+
+static void on_path_response(struct jv_endpoint *ep, struct jv_session *s,
+			     const struct jv_path *path,
+			     const struct jv_ctrl *m, uint64_t now)
+{
+	bool on_path = false;
+
+	if (!pending(s, now) || m->u.path.req_counter != s->pend.req_counter ||
+	    sodium_memcmp(m->u.path.token, s->pend.token, 8) != 0)
+		return;
+	for (int i = 0; i < s->pend.npaths; i++)
+		on_path |= jv_path_eq(path, &s->pend.path[i]);
+	if (!on_path)
+		return;
+	{
+		struct jv_wire_tid tid = s->pend.tid;
+
+		commit_reattach(ep, s, path, &tid, s->pend.req_counter, now);
+	}
+}
+
 static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 			const struct jv_path *path, const struct jv_ctrl *m,
 			uint64_t hdr_counter, uint64_t now)
@@ -406,9 +607,9 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	const struct jv_policy *p = &ep->policy;
 	const char *cand = m->u.req.tid.id;
 	uint64_t age = now - s->created_ms, ts = m->u.req.timestamp_ms;
+	uint32_t epoch = m->u.req.attach_epoch;
+	bool on_path = jv_path_eq(path, &s->path);
 	bool same_tid = strcmp(cand, s->tid.id) == 0;
-	bool same = s->state == JV_STATE_ATTACHED && same_tid &&
-		    jv_path_eq(path, &s->path);
 	enum jv_reason deny = JV_R_NONE;
 	struct jv_ctrl d = { .type = JV_CTRL_REATTACH_DENY };
 	struct jv_json *w;
@@ -426,42 +627,61 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 			       JV_R_STALE_REQUEST, cand, now);
 		return;
 	}
-	/* our ACK was lost: the client asks again for what it already has */
-	if (m->u.req.attach_epoch + 1 == s->attach_epoch && same_tid &&
-	    jv_path_eq(path, &s->path)) {
+	/* B8: an honest client names the protocol it sends on. A mismatch
+	 * is a copy relayed over another protocol: logged, never counted. */
+	if (m->u.req.tid.proto != path->proto) {
+		jv_ev_security(ep, s, "SecurityValidationFailed",
+			       JV_R_INVALID_TRANSPORT_CANDIDATE, cand, now);
+		if (!pending(s, now)) {
+			memset(&s->pend, 0, sizeof(s->pend));
+			s->pend.stashed = true;
+			s->pend.req_counter = hdr_counter;
+			s->pend.until_ms = now + p->reattach_proof_max_age_ms;
+		}
+		return;
+	}
+	/* our ACK was lost: the client asks again, with the attach epoch it
+	 * had, for the binding it already has. Answered again, no events. */
+	if (epoch < s->attach_epoch && s->attach_epoch - epoch <= ATTACH_LAG_MAX &&
+	    same_tid && on_path && s->state == JV_STATE_ATTACHED) {
 		send_ack(ep, s, path, hdr_counter);
 		return;
 	}
 	/* From here on the request is the session's own, fresh and
-	 * authentic: a denial counts toward max_reattach_failures. */
+	 * authentic: a denial counts toward max_reattach_failures. An epoch
+	 * behind ours only means ACKs were lost: the client's request is
+	 * still current for it. */
 	if (s->state == JV_STATE_BIRTH || s->state == JV_STATE_TERMINATED)
 		deny = JV_R_INVALID_STATE_FOR_REATTACH;             /* B2 */
-	else if (m->u.req.attach_epoch != s->attach_epoch)
+	else if (epoch > s->attach_epoch ||
+		 s->attach_epoch - epoch > ATTACH_LAG_MAX)
 		deny = JV_R_STALE_STATE_VERSION;                    /* B6 */
 	else if (!(p->allowed_protocols & m->u.req.tid.proto))
 		deny = JV_R_POLICY_DENIED;                          /* B7 */
 	else if (!take_token(ep, s, now))
 		deny = JV_R_RATE_LIMITED;                           /* B7 */
-	else if (m->u.req.tid.proto != path->proto)
-		deny = JV_R_INVALID_TRANSPORT_CANDIDATE;            /* B8 */
-
-	if (!same) {
-		if (s->state == JV_STATE_ATTACHED)
-			jv_session_transition(ep, s, JV_STATE_VOLATILE,
-					      JV_R_PEER_PATH_CHANGE, NULL, now);
-		if (s->state != JV_STATE_RECOVERING)
-			jv_session_transition(ep, s, JV_STATE_RECOVERING,
-					      same_tid ? JV_R_HEALTH_RECOVERED
-						       : JV_R_SWITCH_INITIATED,
-					      NULL, now);
-	}
-	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
-	jv_json_str(w, "candidate_transport", cand);
-	jv_json_u64(w, "recovery_deadline_ms",
-		    now + p->recovery_window_ms + (uint64_t)ep->cfg.ts_offset_ms);
-	jv_ev_end(ep);
 
 	if (deny != JV_R_NONE) {
+		bool same = s->state == JV_STATE_ATTACHED && same_tid && on_path;
+
+		if (!same) {
+			if (s->state == JV_STATE_ATTACHED)
+				jv_session_transition(ep, s, JV_STATE_VOLATILE,
+						      JV_R_PEER_PATH_CHANGE,
+						      NULL, now);
+			if (s->state != JV_STATE_RECOVERING)
+				jv_session_transition(
+					ep, s, JV_STATE_RECOVERING,
+					same_tid ? JV_R_HEALTH_RECOVERED
+						 : JV_R_SWITCH_INITIATED,
+					NULL, now);
+		}
+		w = jv_ev_begin(ep, now, "ReattachAttempt", s);
+		jv_json_str(w, "candidate_transport", cand);
+		jv_json_u64(w, "recovery_deadline_ms",
+			    now + p->recovery_window_ms +
+				    (uint64_t)ep->cfg.ts_offset_ms);
+		jv_ev_end(ep);
 		jv_ev_reattach_result(ep, s, false, deny, cand, now);
 		if (s->state == JV_STATE_RECOVERING)
 			jv_session_transition(ep, s, JV_STATE_DEGRADED,
@@ -474,28 +694,21 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 			terminate(ep, s, JV_R_SECURITY_FAILURE, now);
 		return;
 	}
-	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
-	if (!same_tid) {
-		jv_session_count_switch(s, now);
-		w = jv_ev_begin(ep, now, "TransportSwitch", s);
-		jv_json_str(w, "previous_transport", s->tid.id);
-		jv_json_str(w, "new_transport", cand);
-		/* the server sees one path per client: it has no ranking */
-		jv_json_u64(w, "candidate_count", 1);
-		jv_json_null(w, "loss_ratio");
-		jv_json_null(w, "latency_estimate_ms");
-		jv_json_bool(w, "explicit", true);
-		jv_ev_end(ep);
+	if (on_path) {
+		commit_reattach(ep, s, path, &m->u.req.tid, hdr_counter, now);
+		return;
 	}
-	s->path = *path;
-	s->tid = m->u.req.tid;
-	s->attach_epoch++;
-	s->reattach_failures = 0;
-	s->last_rx_bound_ms = now;
-	if (!same)
-		jv_session_transition(ep, s, JV_STATE_ATTACHED,
-				      JV_R_REATTACH_SUCCESS, s->tid.id, now);
-	send_ack(ep, s, path, hdr_counter);
+	/* A new path: the request proves the keys, not that the client is
+	 * there (a copy may come from anyone who saw it). Nothing moves
+	 * until the client answers a challenge on that path. */
+	memset(&s->pend, 0, sizeof(s->pend));
+	s->pend.path[0] = *path;
+	s->pend.npaths = 1;
+	s->pend.req_counter = hdr_counter;
+	s->pend.until_ms = now + p->recovery_window_ms;
+	s->pend.tid = m->u.req.tid;
+	jv_random(ep, s->pend.token, sizeof(s->pend.token));
+	send_challenge(ep, s, path);
 }
 
 /* ---- data and control ---- */
@@ -546,44 +759,62 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	if (!s) {                                                   /* B1 */
 		tb = tomb_find(ep, h.receiver_index, now);
 		if (tb)
-			tomb_answer(ep, tb, path, &h, buf, len);
+			tomb_answer(ep, tb, path, &h, buf, len, now);
 		else if (is_req)
 			jv_ev_security(ep, NULL, "SecurityValidationFailed",
 				       JV_R_UNKNOWN_SESSION, NULL, now);
 		goto drop;
 	}
 	/* An old counter is refused whatever it carries: spend no AEAD on it
-	 * unless the audit log could still take the event it is worth. */
+	 * unless it is a copy of a request we may answer again, or the
+	 * audit log could still take the event it is worth. */
 	if (!jv_replay_check(&s->keys.replay, h.counter) &&
-	    !(is_req && jv_sec_would_allow(ep, now))) {
-		ep->stats.security_events += is_req;
+	    !(is_req && ((s->has_acc && h.counter == s->acc_counter) ||
+			 (pending(s, now) && h.counter == s->pend.req_counter) ||
+			 stashed(s, h.counter, now) ||
+			 jv_sec_would_allow(ep, s, now)))) {
+		if (is_req)
+			jv_sec_allow(ep, s, now);   /* counted as hidden */
 		goto drop;
 	}
 	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),
 			 now, ep->policy.heartbeat_volatile_ms, &adv);
+	if (n == JV_ERR_AUTH && !s->confirmed)
+		n = hs_prev_open(ep, s, &h, buf, len, now);
 	if (n == JV_ERR_REPLAY && is_req) {
 		const char *cand = NULL;
 
 		if (jv_ctrl_decode(&m, h.subtype, ep->plain, (size_t)(len -
-				   JV_HDR_LEN - JV_TAG_LEN)) == 0)
+				   JV_HDR_LEN - JV_TAG_LEN)) == 0) {
 			cand = m.u.req.tid.id;
+			on_request_copy(ep, s, path, &m, h.counter, now);
+		}
 		jv_ev_security(ep, s, "SecurityReplayDetected",
 			       JV_R_REPLAY_DETECTED, cand, now);
 		goto drop;
 	}
 	if (n < 0) {                                                /* B5 */
+		if (n == JV_ERR_AUTH)
+			ep->stats.rx_auth_failed++;
 		if (is_req)
 			jv_ev_security(ep, s, "SecurityValidationFailed",
 				       JV_R_BAD_PROOF, NULL, now);
+		else if (h.type == JV_MSG_DATA && n == JV_ERR_AUTH)
+			jv_ev_security(ep, s, "SecurityValidationFailed",
+				       JV_R_BAD_DATA_KEY, NULL, now);
 		goto drop;
 	}
+	if (!s->confirmed)
+		hs_prev_drop(ep, s->local_index);
 	s->confirmed = true;
 	if (jv_path_eq(path, &s->path))
 		s->last_rx_bound_ms = now;
 	if (h.type == JV_MSG_DATA) {
 		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src) ||
-		    !ip_allowed(&sv->peers[s->peer], src))
+		    !ip_allowed(&sv->peers[s->peer], src)) {
+			jv_inner_source_rejected(ep, s, s->tid.id, now);
 			goto drop;
+		}
 		s->bytes_in += (uint64_t)n;
 		ep->stats.inner_delivered++;
 		ep->cfg.ops.deliver(ep->cfg.ctx, ep->plain, (size_t)n);
@@ -607,6 +838,9 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		break;
 	case JV_CTRL_REATTACH_REQ:
 		on_reattach(ep, s, path, &m, h.counter, now);
+		break;
+	case JV_CTRL_PATH_RESPONSE:
+		on_path_response(ep, s, path, &m, now);
 		break;
 	case JV_CTRL_TERMINATE:
 		terminate(ep, s, JV_R_PEER_TERMINATED, now);

@@ -6,6 +6,16 @@
 
 #include "engine/internal.h"
 
+/* Security event budgets (events per second, burst): see jv_sec_allow. */
+#define NODE_RATE 20.0
+#define NODE_BURST 20.0
+#define SESSION_RATE 5.0
+#define SESSION_BURST 10.0
+#define SESSIONS_RATE 200.0
+#define SESSIONS_BURST 200.0
+
+static void bucket_init(struct jv_sec_bucket *b, double burst, uint64_t now);
+
 void jv_random(struct jv_endpoint *ep, void *buf, size_t len)
 {
 	ep->cfg.ops.random(ep->cfg.ctx, buf, len);
@@ -28,6 +38,7 @@ void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 	s->left_attached_ms = now;
 	s->state_since_ms = now;
 	s->last_rekey_ms = now;
+	bucket_init(&s->sec, SESSION_BURST, now);
 }
 
 struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
@@ -191,45 +202,121 @@ void jv_send_ctrl(struct jv_endpoint *ep, struct jv_session *s,
 		jv_send_raw(ep, path, ep->scratch, (size_t)n);
 }
 
-/* 20 security events per second, burst 20: an attacker flooding forged
- * packets must not flood the audit log. */
-#define SEC_RATE 20.0
-#define SEC_BURST 20.0
+/* Security events are rate limited so a flood of forged packets cannot
+ * flood the audit log: events tied to no session share one node bucket;
+ * each session has a bucket of its own, so an attack on one session is
+ * still logged while a flood goes on elsewhere, and all session buckets
+ * together are capped by a second node bucket. What a limit hides is
+ * counted (stats.security_suppressed) and the next event of the same
+ * bucket says how many it hid (`suppressed`). */
 
-bool jv_sec_would_allow(const struct jv_endpoint *ep, uint64_t now)
+static double refill(const struct jv_sec_bucket *b, double rate, double burst,
+		     uint64_t now)
 {
-	return ep->policy.emit_security_events &&
-	       ep->sec_tokens + (double)(now - ep->sec_tokens_ms) * SEC_RATE /
-					1000.0 >= 1.0;
+	double t = b->tokens + (double)(now - b->ms) * rate / 1000.0;
+
+	return t > burst ? burst : t;
 }
 
-bool jv_sec_allow(struct jv_endpoint *ep, uint64_t now)
+static bool take(struct jv_sec_bucket *b, double rate, double burst,
+		 uint64_t now)
 {
-	ep->sec_tokens += (double)(now - ep->sec_tokens_ms) * SEC_RATE / 1000.0;
-	if (ep->sec_tokens > SEC_BURST)
-		ep->sec_tokens = SEC_BURST;
-	ep->sec_tokens_ms = now;
-	if (ep->sec_tokens < 1.0)
+	b->tokens = refill(b, rate, burst, now);
+	b->ms = now;
+	if (b->tokens < 1.0)
 		return false;
-	ep->sec_tokens -= 1.0;
+	b->tokens -= 1.0;
 	return true;
 }
 
-void jv_ev_security(struct jv_endpoint *ep, const struct jv_session *s,
+static void bucket_init(struct jv_sec_bucket *b, double burst, uint64_t now)
+{
+	b->tokens = burst;
+	b->ms = now;
+	b->suppressed = 0;
+}
+
+void jv_sec_init(struct jv_endpoint *ep, uint64_t now)
+{
+	bucket_init(&ep->sec_node, NODE_BURST, now);
+	bucket_init(&ep->sec_sessions, SESSIONS_BURST, now);
+}
+
+bool jv_sec_would_allow(const struct jv_endpoint *ep,
+			const struct jv_session *s, uint64_t now)
+{
+	if (!ep->policy.emit_security_events)
+		return false;
+	if (!s)
+		return refill(&ep->sec_node, NODE_RATE, NODE_BURST, now) >= 1.0;
+	return refill(&s->sec, SESSION_RATE, SESSION_BURST, now) >= 1.0 &&
+	       refill(&ep->sec_sessions, SESSIONS_RATE, SESSIONS_BURST, now) >=
+		       1.0;
+}
+
+uint32_t jv_sec_allow(struct jv_endpoint *ep, struct jv_session *s,
+		      uint64_t now)
+{
+	struct jv_sec_bucket *b = s ? &s->sec : &ep->sec_node;
+	uint32_t hidden;
+	bool ok;
+
+	ep->stats.security_events++;
+	if (!ep->policy.emit_security_events)
+		return 0;
+	if (s)
+		ok = jv_sec_would_allow(ep, s, now) &&
+		     take(&s->sec, SESSION_RATE, SESSION_BURST, now) &&
+		     take(&ep->sec_sessions, SESSIONS_RATE, SESSIONS_BURST, now);
+	else
+		ok = take(&ep->sec_node, NODE_RATE, NODE_BURST, now);
+	if (!ok) {
+		ep->stats.security_suppressed++;
+		if (b->suppressed < UINT32_MAX)
+			b->suppressed++;
+		return 0;
+	}
+	hidden = b->suppressed;
+	b->suppressed = 0;
+	return hidden + 1;
+}
+
+struct jv_json *jv_ev_security_begin(struct jv_endpoint *ep,
+				     struct jv_session *s, const char *type,
+				     uint64_t now)
+{
+	uint32_t ok = jv_sec_allow(ep, s, now);
+	struct jv_json *w;
+
+	if (!ok)
+		return NULL;
+	w = jv_ev_begin(ep, now, type, s);
+	if (ok > 1)
+		jv_json_u64(w, "suppressed", ok - 1);
+	return w;
+}
+
+void jv_ev_security(struct jv_endpoint *ep, struct jv_session *s,
 		    const char *type, enum jv_reason why,
 		    const char *transport, uint64_t now)
 {
-	struct jv_json *w;
+	struct jv_json *w = jv_ev_security_begin(ep, s, type, now);
 
-	ep->stats.security_events++;
-	if (!ep->policy.emit_security_events || !jv_sec_allow(ep, now))
+	if (!w)
 		return;
-	w = jv_ev_begin(ep, now, type, s);
 	jv_json_str(w, "reason_code", jv_reason_name(why));
 	json_tid(w, "transport_id", transport);
 	if (why == JV_R_REPLAY_DETECTED)
 		jv_json_str(w, "freshness_marker_type", "counter");
 	jv_ev_end(ep);
+}
+
+void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
+			      const char *transport, uint64_t now)
+{
+	ep->stats.inner_source_rejected++;
+	jv_ev_security(ep, s, "SecurityInnerSourceRejected",
+		       JV_R_INNER_SOURCE_NOT_ALLOWED, transport, now);
 }
 
 void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,

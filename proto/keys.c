@@ -53,7 +53,9 @@ int jv_keys_seal(struct jv_keys *k, uint8_t type, uint8_t subtype,
 	struct jv_hdr h = {
 		.type = type,
 		.subtype = subtype,
-		.epoch = type == JV_MSG_DATA ? k->tx_epoch : 0,
+		/* control messages carry it too: the peer follows our
+		 * rotations whether or not data flows */
+		.epoch = k->tx_epoch,
 		.receiver_index = receiver_index,
 		.counter = k->tx_counter,
 	};
@@ -67,14 +69,28 @@ int jv_keys_seal(struct jv_keys *k, uint8_t type, uint8_t subtype,
 	return (int)(JV_HDR_LEN + len + JV_TAG_LEN);
 }
 
+/* Moves the receive ratchet d epochs forward; the key of the epoch before
+ * the new one is kept for packets in flight. */
+static void rx_advance(struct jv_keys *k, uint16_t d, uint64_t now,
+		       uint64_t grace_ms)
+{
+	for (uint16_t i = 0; i < d; i++) {
+		memcpy(k->data_rx_prev, k->data_rx, 32);
+		ratchet(k->data_rx);
+	}
+	k->rx_prev_valid = true;
+	k->rx_prev_until_ms = now + grace_ms;
+	k->rx_epoch = (uint16_t)(k->rx_epoch + d);
+}
+
 int jv_keys_open(struct jv_keys *k, const struct jv_hdr *h, const uint8_t *pkt,
 		 size_t len, uint8_t *out, size_t cap, uint64_t now,
 		 uint64_t grace_ms, bool *epoch_advanced)
 {
 	size_t ct_len = len - JV_HDR_LEN;
+	uint16_t ahead = (uint16_t)(h->epoch - k->rx_epoch);
 	uint8_t next[32];
 	const uint8_t *key;
-	bool advance = false;
 	int rc;
 
 	*epoch_advanced = false;
@@ -82,14 +98,15 @@ int jv_keys_open(struct jv_keys *k, const struct jv_hdr *h, const uint8_t *pkt,
 		return JV_ERR_SHORT;
 	if (h->type == JV_MSG_CONTROL) {
 		key = k->ctrl_rx;
-	} else if (h->epoch == k->rx_epoch) {
+	} else if (ahead == 0) {
 		key = k->data_rx;
-	} else if (h->epoch == (uint16_t)(k->rx_epoch + 1)) {
+	} else if (ahead <= JV_EPOCH_DATA_AHEAD) {
+		/* an unauthenticated packet may cost this many hashes */
 		memcpy(next, k->data_rx, 32);
-		ratchet(next);
+		for (uint16_t i = 0; i < ahead; i++)
+			ratchet(next);
 		key = next;
-		advance = true;
-	} else if (h->epoch == (uint16_t)(k->rx_epoch - 1) && k->rx_prev_valid &&
+	} else if (ahead == 0xffff && k->rx_prev_valid &&
 		   now < k->rx_prev_until_ms) {
 		key = k->data_rx_prev;
 	} else {
@@ -106,12 +123,12 @@ int jv_keys_open(struct jv_keys *k, const struct jv_hdr *h, const uint8_t *pkt,
 		rc = JV_ERR_REPLAY;
 		goto out;
 	}
-	if (advance) {
-		memcpy(k->data_rx_prev, k->data_rx, 32);
-		memcpy(k->data_rx, next, 32);
-		k->rx_prev_valid = true;
-		k->rx_prev_until_ms = now + grace_ms;
-		k->rx_epoch++;
+	/* Authentic and fresh: follow the peer's send epoch. A control
+	 * message may move it any distance up to half the epoch space (an
+	 * idle peer keeps rotating); a data packet as far as it was tried. */
+	if (ahead != 0 && ahead <= JV_EPOCH_SYNC_MAX &&
+	    (h->type == JV_MSG_CONTROL || ahead <= JV_EPOCH_DATA_AHEAD)) {
+		rx_advance(k, ahead, now, grace_ms);
 		*epoch_advanced = true;
 	}
 	rc = (int)(ct_len - JV_TAG_LEN);

@@ -25,6 +25,12 @@ struct jv_keys {
 	struct jv_replay replay;
 };
 
+/* How many epochs ahead an unauthenticated DATA packet may be tried (each
+ * step is one hash), and how far an authenticated message may move the
+ * receive ratchet (half the 16-bit epoch space: the rest is the past). */
+#define JV_EPOCH_DATA_AHEAD 2
+#define JV_EPOCH_SYNC_MAX 0x7fff
+
 /* Derives the four keys from Split()'s k1 (initiator->responder) and k2. */
 void jv_keys_init(struct jv_keys *k, const uint8_t k1[32], const uint8_t k2[32],
 		  bool initiator, uint32_t replay_bits);
@@ -46,9 +52,13 @@ int jv_keys_seal(struct jv_keys *k, uint8_t type, uint8_t subtype,
  * Opens a DATA or CONTROL datagram whose header h was decoded from pkt.
  * Authenticates first; then the replay window: returns JV_ERR_AUTH (tag
  * failed, unknown epoch), JV_ERR_REPLAY (authentic but counter seen or too
- * old; out still holds the plaintext, for logging) or the plaintext length written to out (cap >= len - 32).
- * A DATA packet of the next epoch moves the receive ratchet forward and
- * keeps the previous key for grace_ms. *epoch_advanced is set if so.
+ * old; out still holds the plaintext, for logging) or the plaintext length
+ * written to out (cap >= len - 32).
+ * Every message carries its sender's data send epoch in the header. An
+ * authentic, fresh message from a later epoch moves the receive ratchet
+ * forward (a DATA packet at most JV_EPOCH_DATA_AHEAD, a CONTROL message up
+ * to JV_EPOCH_SYNC_MAX) and keeps the key of the epoch before for grace_ms.
+ * *epoch_advanced is set if so.
  */
 int jv_keys_open(struct jv_keys *k, const struct jv_hdr *h, const uint8_t *pkt,
 		 size_t len, uint8_t *out, size_t cap, uint64_t now,

@@ -47,8 +47,8 @@ int jv_hdr_decode(struct jv_hdr *h, const uint8_t *buf, size_t len)
 	if (h->type == JV_MSG_DATA && h->subtype != 0)
 		return JV_ERR_INVAL;
 	if (h->type == JV_MSG_CONTROL &&
-	    (h->epoch != 0 || h->subtype < JV_CTRL_HEARTBEAT ||
-	     h->subtype > JV_CTRL_TERMINATE))
+	    (h->subtype < JV_CTRL_HEARTBEAT ||
+	     h->subtype > JV_CTRL__LAST))
 		return JV_ERR_INVAL;
 	return JV_OK;
 }
@@ -140,6 +140,9 @@ static size_t ctrl_len(uint8_t type)
 		return 8 + 1;
 	case JV_CTRL_TERMINATE:
 		return 1;
+	case JV_CTRL_PATH_CHALLENGE:
+	case JV_CTRL_PATH_RESPONSE:
+		return 8 + 8;
 	default:
 		return 0;
 	}
@@ -179,6 +182,11 @@ int jv_ctrl_encode(const struct jv_ctrl *c, uint8_t *out, size_t cap)
 		break;
 	case JV_CTRL_TERMINATE:
 		out[0] = c->u.term.reason;
+		break;
+	case JV_CTRL_PATH_CHALLENGE:
+	case JV_CTRL_PATH_RESPONSE:
+		jv_put_le64(out, c->u.path.req_counter);
+		memcpy(out + 8, c->u.path.token, 8);
 		break;
 	}
 	return (int)n;
@@ -223,6 +231,11 @@ int jv_ctrl_decode(struct jv_ctrl *c, uint8_t type, const uint8_t *buf,
 		break;
 	case JV_CTRL_TERMINATE:
 		c->u.term.reason = buf[0];
+		break;
+	case JV_CTRL_PATH_CHALLENGE:
+	case JV_CTRL_PATH_RESPONSE:
+		c->u.path.req_counter = jv_get_le64(buf);
+		memcpy(c->u.path.token, buf + 8, 8);
 		break;
 	}
 	return JV_OK;

@@ -28,6 +28,11 @@ enum jv_ctrl_type {
 	JV_CTRL_REATTACH_ACK = 6,
 	JV_CTRL_REATTACH_DENY = 7,
 	JV_CTRL_TERMINATE = 8,
+	/* path validation (QUIC's, RFC 9000 section 8.2): the server moves a
+	 * binding only once the client answers a challenge on the new path */
+	JV_CTRL_PATH_CHALLENGE = 9,
+	JV_CTRL_PATH_RESPONSE = 10,
+	JV_CTRL__LAST = JV_CTRL_PATH_RESPONSE,
 };
 
 #define JV_TID_MAX 32             /* transport id, bytes, incl. no NUL */
@@ -84,6 +89,9 @@ struct jv_ctrl {
 		struct { uint64_t req_counter; uint32_t attach_epoch; } ack;
 		struct { uint64_t req_counter; uint8_t reason; } deny;
 		struct { uint8_t reason; } term;
+		/* PATH_CHALLENGE, PATH_RESPONSE: the request being validated
+		 * and the server's random token, echoed */
+		struct { uint64_t req_counter; uint8_t token[8]; } path;
 	} u;
 };
 

@@ -14,218 +14,13 @@
 
 #include "engine/endpoint.h"
 
-#define MAXQ 64
-
-struct dgram {
-	struct jv_path path;
-	size_t len;
-	uint8_t buf[JV_WIRE_MAX];
-};
-
-struct node {
-	struct jv_endpoint *ep;
-	struct dgram out[MAXQ];
-	int nout;
-	char events[256][JV_EVENT_MAX];
-	int nevents;
-	int delivered;
-	uint8_t last_inner[JV_INNER_MAX];
-	size_t last_inner_len;
-	uint64_t rng;
-};
-
-struct world {
-	struct node c, s;
-	uint64_t now;
-	struct jv_peer_cfg peer;
-};
-
-static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
-		    size_t len)
-{
-	struct node *n = ctx;
-
-	assert_true(n->nout < MAXQ);
-	n->out[n->nout].path = *path;
-	n->out[n->nout].len = len;
-	memcpy(n->out[n->nout].buf, buf, len);
-	n->nout++;
-}
-
-static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct node *n = ctx;
-
-	n->delivered++;
-	memcpy(n->last_inner, pkt, len);
-	n->last_inner_len = len;
-}
-
-static void on_event(void *ctx, const char *line, size_t len)
-{
-	struct node *n = ctx;
-
-	assert_true(n->nevents < 256 && len < JV_EVENT_MAX);
-	memcpy(n->events[n->nevents], line, len);
-	n->events[n->nevents][len] = '\0';
-	n->nevents++;
-}
-
-static void on_random(void *ctx, uint8_t *buf, size_t len)
-{
-	struct node *n = ctx;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rng = n->rng * 6364136223846793005ull + 1442695040888963407ull;
-		buf[i] = (uint8_t)(n->rng >> 56);
-	}
-}
-
-static const struct jv_endpoint_ops ops = { on_send, on_deliver, on_event,
-					    on_random };
-
-static void policy(struct jv_policy *p)
-{
-	jv_policy_defaults(p);
-}
-
-static struct world *make_world(void)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	struct jv_endpoint_cfg cc, sc;
-	uint8_t cpriv[32], spriv[32];
-
-	w->c.rng = 1;
-	w->s.rng = 2;
-	on_random(&w->c, cpriv, 32);
-	on_random(&w->s, spriv, 32);
-	snprintf(w->peer.name, sizeof(w->peer.name), "laptop");
-	crypto_scalarmult_base(w->peer.public_key, cpriv);
-	w->peer.nallowed = 1;
-	w->peer.allowed[0].addr = 0x0a4d0002;
-	w->peer.allowed[0].prefix = 32;
-
-	memset(&cc, 0, sizeof(cc));
-	cc.role = JV_ROLE_CLIENT;
-	snprintf(cc.node_id, sizeof(cc.node_id), "laptop");
-	memcpy(cc.private_key, cpriv, 32);
-	crypto_scalarmult_base(cc.server_public_key, spriv);
-	policy(&cc.policy);
-	cc.ntransports = 2;
-	snprintf(cc.transports[0].id, sizeof(cc.transports[0].id), "udp-a");
-	cc.transports[0].proto = JV_PROTO_UDP;
-	snprintf(cc.transports[1].id, sizeof(cc.transports[1].id), "udp-b");
-	cc.transports[1].proto = JV_PROTO_UDP;
-	cc.ops = ops;
-	cc.ctx = &w->c;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.role = JV_ROLE_SERVER;
-	snprintf(sc.node_id, sizeof(sc.node_id), "gw-1");
-	memcpy(sc.private_key, spriv, 32);
-	policy(&sc.policy);
-	sc.peers = &w->peer;
-	sc.npeers = 1;
-	sc.max_sessions = 8;
-	sc.ops = ops;
-	sc.ctx = &w->s;
-
-	assert_int_equal(jv_endpoint_new(&cc, 0, &w->c.ep), 0);
-	assert_int_equal(jv_endpoint_new(&sc, 0, &w->s.ep), 0);
-	return w;
-}
-
-static void free_world(struct world *w)
-{
-	jv_endpoint_free(w->c.ep);
-	jv_endpoint_free(w->s.ep);
-	free(w);
-}
-
-/* Moves every queued datagram across (client transport i <-> server path
- * addr i), once. */
-static void pump(struct world *w)
-{
-	struct dgram q[MAXQ];
-	int n;
-
-	n = w->c.nout;
-	memcpy(q, w->c.out, sizeof(q[0]) * (size_t)n);
-	w->c.nout = 0;
-	for (int i = 0; i < n; i++) {
-		struct jv_path p = { .proto = q[i].path.proto, .len = 1 };
-
-		p.addr[0] = (uint8_t)q[i].path.local;
-		jv_endpoint_recv(w->s.ep, &p, q[i].buf, q[i].len, w->now);
-	}
-	n = w->s.nout;
-	memcpy(q, w->s.out, sizeof(q[0]) * (size_t)n);
-	w->s.nout = 0;
-	for (int i = 0; i < n; i++) {
-		struct jv_path p = { .proto = q[i].path.proto,
-				     .local = q[i].path.addr[0] };
-
-		jv_endpoint_recv(w->c.ep, &p, q[i].buf, q[i].len, w->now);
-	}
-}
-
-static bool has_event(struct node *n, const char *needle)
-{
-	for (int i = 0; i < n->nevents; i++)
-		if (strstr(n->events[i], needle))
-			return true;
-	return false;
-}
-
-static int count_events(struct node *n, const char *needle)
-{
-	int k = 0;
-
-	for (int i = 0; i < n->nevents; i++)
-		k += strstr(n->events[i], needle) != NULL;
-	return k;
-}
-
-static struct jv_session_info server_session(struct world *w)
-{
-	struct jv_session_info si;
-	uint32_t cur = 0;
-
-	assert_true(jv_endpoint_session_next(w->s.ep, &cur, w->now, &si));
-	return si;
-}
-
-static struct world *attached_world(void)
-{
-	struct world *w = make_world();
-
-	jv_endpoint_start(w->c.ep, 0);
-	assert_int_equal(w->c.nout, 1);
-	assert_int_equal(w->c.out[0].len, JV_HS_INIT_LEN);
-	pump(w);       /* HS_INIT -> server, HS_RESP -> client */
-	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
-	assert_int_equal(server_session(w).state, JV_STATE_ATTACHED);
-	return w;
-}
-
-/* Both ends run for a while on the fake clock: timers, heartbeats, probes. */
-static void run_until(struct world *w, uint64_t until)
-{
-	while (w->now < until) {
-		w->now += 50;
-		jv_endpoint_tick(w->c.ep, w->now);
-		jv_endpoint_tick(w->s.ep, w->now);
-		pump(w);
-		pump(w);
-		w->c.nevents = w->s.nevents = 0;   /* keep the buffers small */
-	}
-}
+#include "tests/unit/world.h"
 
 /* A switch shows in the server's session info, and leaves it after a
  * minute. */
 static void test_switch_counted_on_server(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	struct jv_session_info si;
 
 	(void)state;
@@ -246,7 +41,7 @@ static void test_switch_counted_on_server(void **state)
 
 static void test_handshake(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	struct jv_session_info ci, si;
 	uint32_t cur = 0;
 
@@ -264,7 +59,7 @@ static void test_handshake(void **state)
 
 static void test_events_are_json_with_gapless_seq(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	struct node *nodes[2] = { &w->c, &w->s };
 
 	(void)state;
@@ -282,21 +77,9 @@ static void test_events_are_json_with_gapless_seq(void **state)
 	free_world(w);
 }
 
-static uint8_t *ipv4(uint8_t *p, uint32_t src, uint32_t dst)
-{
-	memset(p, 0, 40);
-	p[0] = 0x45;
-	p[3] = 40;
-	for (int i = 0; i < 4; i++) {
-		p[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-		p[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	return p;
-}
-
 static void test_data_both_ways(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	uint8_t pkt[40];
 
 	(void)state;
@@ -324,7 +107,7 @@ static void test_data_both_ways(void **state)
 
 static void test_replayed_handshake(void **state)
 {
-	struct world *w = make_world();
+	struct world *w = make_world(NULL);
 	struct dgram init;
 
 	(void)state;
@@ -344,7 +127,7 @@ static void test_replayed_handshake(void **state)
 
 static void test_unknown_peer(void **state)
 {
-	struct world *w = make_world();
+	struct world *w = make_world(NULL);
 	uint8_t other[32];
 
 	(void)state;
@@ -356,16 +139,16 @@ static void test_unknown_peer(void **state)
 		uint8_t spriv[32];
 
 		w->s.rng = 2;
-		on_random(&w->s, spriv, 32);
+		world_random(&w->s, spriv, 32);
 		memset(&sc, 0, sizeof(sc));
 		sc.role = JV_ROLE_SERVER;
 		snprintf(sc.node_id, sizeof(sc.node_id), "gw-1");
 		memcpy(sc.private_key, spriv, 32);
-		policy(&sc.policy);
+		jv_policy_defaults(&sc.policy);
 		crypto_scalarmult_base(w->peer.public_key, other);
 		sc.peers = &w->peer;
 		sc.npeers = 1;
-		sc.ops = ops;
+		sc.ops = world_ops;
 		sc.ctx = &w->s;
 		assert_int_equal(jv_endpoint_new(&sc, 0, &w->s.ep), 0);
 	}
@@ -381,7 +164,7 @@ static void test_unknown_peer(void **state)
  * byte flipped: dropped without a crash or a state change. */
 static void test_malformed(void **state)
 {
-	struct world *w = make_world();
+	struct world *w = make_world(NULL);
 	struct dgram init, resp, data, ctrl;
 	uint8_t pkt[40], buf[JV_WIRE_MAX];
 	struct jv_endpoint_stats st;
@@ -436,7 +219,7 @@ static void test_malformed(void **state)
 
 static void test_forged_reattach_changes_nothing(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	struct jv_session_info before = server_session(w), after;
 	struct jv_path sp = { .proto = JV_PROTO_UDP, .len = 1 };
 	uint8_t buf[16 + 70 + 16];
@@ -462,7 +245,7 @@ static void test_forged_reattach_changes_nothing(void **state)
 
 static void test_deadline_progresses(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 
 	(void)state;
 	/* ticks never ask to run again in the past: no busy loop */
@@ -484,7 +267,7 @@ static void test_deadline_progresses(void **state)
 
 static void test_operator_terminate(void **state)
 {
-	struct world *w = attached_world();
+	struct world *w = attached_world(NULL);
 	struct jv_session_info si = server_session(w);
 	uint8_t unknown[16] = { 1 };
 	uint32_t cur = 0;

@@ -63,11 +63,12 @@ static void test_hdr(void **state)
 	assert_int_equal(jv_hdr_decode(&d, buf, 31), JV_ERR_SHORT);
 	buf[1] = 0;    /* control subtype 0 */
 	assert_int_equal(jv_hdr_decode(&d, buf, 32), JV_ERR_INVAL);
-	buf[1] = 9;    /* unknown subtype */
+	buf[1] = 0x7f; /* unknown subtype */
 	assert_int_equal(jv_hdr_decode(&d, buf, 32), JV_ERR_INVAL);
 	buf[1] = 1;
-	buf[2] = 1;    /* control with an epoch */
-	assert_int_equal(jv_hdr_decode(&d, buf, 32), JV_ERR_INVAL);
+	buf[2] = 1;    /* control carries the sender's data epoch too */
+	assert_int_equal(jv_hdr_decode(&d, buf, 32), 0);
+	assert_int_equal(d.epoch, 1);
 	buf[0] = JV_MSG_DATA;
 	buf[1] = 1;    /* data with a subtype */
 	assert_int_equal(jv_hdr_decode(&d, buf, 32), JV_ERR_INVAL);

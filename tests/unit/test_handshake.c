@@ -1,0 +1,172 @@
+/* The initiator's handshake state survives whatever fails to authenticate:
+ * a forged HS_RESP from a spoofed source, and a genuine reply that arrives
+ * after the HS_INIT it answers has been sent again. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "tests/unit/world.h"
+
+static const struct jv_path cpath = { .proto = JV_PROTO_UDP, .local = 0 };
+
+/* An off-path attacker's HS_RESP: the receiver index is in clear in
+ * HS_INIT, the rest is noise. */
+static void forge_resp(const struct dgram *init, uint8_t *buf, uint8_t seed)
+{
+	memset(buf, seed, JV_HS_RESP_LEN);
+	buf[0] = JV_MSG_HS_RESP;
+	buf[1] = buf[2] = buf[3] = 0;
+	memcpy(buf + 8, init->buf + 4, 4);
+}
+
+static void data_both_ways(struct world *w)
+{
+	uint8_t pkt[40];
+
+	assert_int_equal(jv_endpoint_send_inner(w->c.ep,
+			 ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40, w->now), 0);
+	assert_int_equal(jv_endpoint_send_inner(w->s.ep,
+			 ipv4(pkt, 0x0a4d0001, 0x0a4d0002), 40, w->now), 0);
+	pump(w);
+	pump(w);
+	assert_int_equal(w->s.delivered, 1);
+	assert_int_equal(w->c.delivered, 1);
+}
+
+static void test_forged_resp_first(void **state)
+{
+	struct world *w = make_world(NULL);
+	struct dgram init, resp;
+	uint8_t forged[JV_HS_RESP_LEN];
+
+	(void)state;
+	jv_endpoint_start(w->c.ep, 0);
+	init = w->c.out[0];
+	w->c.nout = 0;
+	to_server(w, &init, 0);
+	resp = w->s.out[0];
+	w->s.nout = 0;
+	/* the forgery wins the race, several times and in every shape */
+	for (int i = 0; i < JV_HS_RESP_LEN; i++) {
+		forge_resp(&init, forged, (uint8_t)i);
+		jv_endpoint_recv(w->c.ep, &cpath, forged, sizeof(forged), 1);
+	}
+	memcpy(forged, resp.buf, resp.len);
+	forged[40] ^= 1;
+	jv_endpoint_recv(w->c.ep, &cpath, forged, sizeof(forged), 1);
+	/* nothing resent in reaction, nothing changed */
+	assert_int_equal(w->c.nout, 0);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_BIRTH);
+	jv_endpoint_recv(w->c.ep, &cpath, resp.buf, resp.len, 2);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	data_both_ways(w);
+	free_world(w);
+}
+
+/* Every HS_INIT drawn an instant forgery: the session still comes up. */
+static bool forge_every_reply(struct world *w, bool c2s, struct dgram *d)
+{
+	uint8_t forged[JV_HS_RESP_LEN];
+
+	if (c2s && d->buf[0] == JV_MSG_HS_INIT) {
+		forge_resp(d, forged, 0x33);
+		jv_endpoint_recv(w->c.ep, &cpath, forged, sizeof(forged),
+				 w->now);
+	}
+	return true;
+}
+
+static void test_forgery_for_every_init(void **state)
+{
+	struct world *w = make_world(NULL);
+
+	(void)state;
+	w->filter = forge_every_reply;
+	jv_endpoint_start(w->c.ep, 0);
+	run_until_keep(w, 1000);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	assert_int_equal(count_events(&w->s, "\"event_type\":\"SessionCreated\""),
+			 1);
+	free_world(w);
+}
+
+/* Round trip longer than the retry interval: the reply to the first
+ * HS_INIT arrives after the second was sent (and answered). */
+static void test_late_genuine_reply(void **state)
+{
+	const struct jv_policy *p;
+	struct world *w = make_world(NULL);
+	struct dgram init1, init2, resp1, resp2;
+
+	(void)state;
+	p = jv_endpoint_policy(w->c.ep);
+	jv_endpoint_start(w->c.ep, 0);
+	init1 = w->c.out[0];
+	w->c.nout = 0;
+	to_server(w, &init1, 0);
+	resp1 = w->s.out[0];
+	w->s.nout = 0;
+	w->now = p->heartbeat_volatile_ms + 10;
+	jv_endpoint_tick(w->c.ep, w->now);
+	assert_int_equal(w->c.nout, 1);
+	init2 = w->c.out[0];
+	w->c.nout = 0;
+	to_server(w, &init2, 0);
+	resp2 = w->s.out[0];
+	w->s.nout = 0;
+	jv_endpoint_recv(w->c.ep, &cpath, resp1.buf, resp1.len, w->now);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	jv_endpoint_recv(w->c.ep, &cpath, resp2.buf, resp2.len, w->now);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	/* the client's first packet (a heartbeat) tells the server which
+	 * handshake completed; until then it sends under the newest */
+	w->now += 10;
+	jv_endpoint_tick(w->c.ep, w->now);
+	pump(w);
+	data_both_ways(w);
+	run_until(w, 10000);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	assert_int_equal(server_session(w).state, JV_STATE_ATTACHED);
+	free_world(w);
+}
+
+/* The same, with the second HS_INIT lost on the way. */
+static void test_late_reply_second_init_lost(void **state)
+{
+	const struct jv_policy *p;
+	struct world *w = make_world(NULL);
+	struct dgram init1, resp1;
+
+	(void)state;
+	p = jv_endpoint_policy(w->c.ep);
+	jv_endpoint_start(w->c.ep, 0);
+	init1 = w->c.out[0];
+	w->c.nout = 0;
+	to_server(w, &init1, 0);
+	resp1 = w->s.out[0];
+	w->s.nout = 0;
+	w->now = p->heartbeat_volatile_ms + 10;
+	jv_endpoint_tick(w->c.ep, w->now);
+	w->c.nout = 0;
+	jv_endpoint_recv(w->c.ep, &cpath, resp1.buf, resp1.len, w->now);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	data_both_ways(w);
+	free_world(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_forged_resp_first),
+		cmocka_unit_test(test_forgery_for_every_init),
+		cmocka_unit_test(test_late_genuine_reply),
+		cmocka_unit_test(test_late_reply_second_init_lost),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

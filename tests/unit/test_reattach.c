@@ -1,0 +1,211 @@
+/* Reattach: a lost ACK never costs the session, a relayed copy of the
+ * client's request never moves its binding, and only the session's own
+ * fresh attempts count as failures. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "tests/unit/world.h"
+
+#define ATTACKER 9
+
+static bool is_ctrl(const struct dgram *d, uint8_t type)
+{
+	return d->len >= 32 && d->buf[0] == JV_MSG_CONTROL && d->buf[1] == type;
+}
+
+struct relay {
+	int acks_to_lose;
+	uint8_t relay_proto;       /* 0: no relay */
+	bool drop_original;
+	int relayed;
+	struct dgram last_req;
+};
+
+static struct relay R;
+
+static bool lossy(struct world *w, bool c2s, struct dgram *d)
+{
+	if (!c2s && is_ctrl(d, JV_CTRL_REATTACH_ACK) && R.acks_to_lose > 0) {
+		R.acks_to_lose--;
+		return false;
+	}
+	if (c2s && is_ctrl(d, JV_CTRL_REATTACH_REQ)) {
+		R.last_req = *d;
+		if (R.relay_proto) {
+			/* an observer of the path sends its copy first */
+			struct dgram copy = *d;
+
+			copy.path.proto = R.relay_proto;
+			to_server(w, &copy, ATTACKER);
+			R.relayed++;
+		}
+		return !R.drop_original;
+	}
+	return true;
+}
+
+static struct world *ready_world(void)
+{
+	struct world *w = attached_world(NULL);
+
+	memset(&R, 0, sizeof(R));
+	w->filter = lossy;
+	run_until(w, 5000);          /* the standby builds a record */
+	return w;
+}
+
+/* Where the server sends the session's data now: the client address byte. */
+static int server_sends_to(struct world *w)
+{
+	uint8_t pkt[40];
+	int a;
+
+	w->s.nout = 0;
+	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001,
+						0x0a4d0002), 40, w->now), 0);
+	assert_int_equal(w->s.nout, 1);
+	a = w->s.out[0].path.addr[0];
+	pump(w);
+	return a;
+}
+
+static void assert_alive(struct world *w, const uint8_t id[16],
+			 const char *transport)
+{
+	struct jv_session_info si = server_session(w);
+
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	assert_int_equal(si.state, JV_STATE_ATTACHED);
+	assert_memory_equal(si.session_id, id, 16);
+	assert_string_equal(si.transport, transport);
+}
+
+/* The ACK of a switch to udp-b is lost, then udp-b dies and udp-a comes
+ * back: the client's retry there still carries the old attach epoch. */
+static void test_lost_ack_then_candidate_dies(void **state)
+{
+	struct world *w = ready_world();
+	uint8_t id[16];
+
+	(void)state;
+	memcpy(id, server_session(w).session_id, 16);
+	R.acks_to_lose = 1;
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	run_until(w, 5300);
+	assert_int_equal(R.acks_to_lose, 0);
+	assert_string_equal(server_session(w).transport, "udp-b");
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_RECOVERING);
+	w->lose_c2s = w->lose_s2c = 1u << 1;          /* udp-b dies */
+	jv_endpoint_transport_up(w->c.ep, 0, w->now);   /* udp-a is back */
+	run_until(w, 30000);
+	assert_alive(w, id, "udp-a");
+	assert_int_equal(server_sends_to(w), 0);
+	free_world(w);
+}
+
+/* Somebody who sees udp-b relays every request from its own address,
+ * ahead of the client: the binding follows the client, not the relay. */
+static void relay_ahead(uint8_t proto)
+{
+	struct world *w = ready_world();
+	uint8_t id[16];
+
+	memcpy(id, server_session(w).session_id, 16);
+	R.relay_proto = proto;
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	run_until(w, 30000);
+	assert_true(R.relayed >= 1);
+	assert_alive(w, id, "udp-b");
+	assert_int_equal(server_sends_to(w), 1);
+	free_world(w);
+}
+
+static void test_relay_same_protocol(void **state)
+{
+	(void)state;
+	relay_ahead(JV_PROTO_UDP);
+}
+
+static void test_relay_other_protocol(void **state)
+{
+	(void)state;
+	relay_ahead(JV_PROTO_TCP);
+}
+
+/* Only the relayed copy arrives: nothing about the session changes. */
+static void test_relay_alone_moves_nothing(void **state)
+{
+	struct world *w = ready_world();
+	struct jv_session_info before = server_session(w), after;
+
+	(void)state;
+	R.relay_proto = JV_PROTO_UDP;
+	R.drop_original = true;
+	w->s.nevents = 0;
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	for (int i = 0; i < 6; i++) {
+		w->now += 50;
+		jv_endpoint_tick(w->c.ep, w->now);
+		jv_endpoint_tick(w->s.ep, w->now);
+		pump(w);
+		pump(w);
+	}
+	assert_true(R.relayed >= 1);
+	after = server_session(w);
+	assert_int_equal(after.state, JV_STATE_ATTACHED);
+	assert_true(after.state_version == before.state_version);
+	assert_string_equal(after.transport, "udp-a");
+	assert_false(has_event(&w->s, "SessionStateChange"));
+	assert_int_equal(server_sends_to(w), 0);
+	free_world(w);
+}
+
+/* A copy of an accepted request is answered again wherever it arrives,
+ * and moves nothing. */
+static void test_accepted_request_answered_again(void **state)
+{
+	struct world *w = ready_world();
+	struct jv_session_info si;
+	struct dgram req;
+	bool acked = false;
+
+	(void)state;
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	run_until(w, 6000);
+	si = server_session(w);
+	assert_string_equal(si.transport, "udp-b");
+	req = R.last_req;
+	w->s.nout = 0;
+	w->s.nevents = 0;
+	to_server(w, &req, 0);
+	for (int i = 0; i < w->s.nout; i++)
+		if (is_ctrl(&w->s.out[i], JV_CTRL_REATTACH_ACK) &&
+		    w->s.out[i].path.addr[0] == 0)
+			acked = true;
+	assert_true(acked);
+	w->s.nout = 0;
+	assert_false(has_event(&w->s, "SessionStateChange"));
+	assert_true(server_session(w).state_version == si.state_version);
+	assert_string_equal(server_session(w).transport, "udp-b");
+	assert_int_equal(server_sends_to(w), 1);
+	free_world(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lost_ack_then_candidate_dies),
+		cmocka_unit_test(test_relay_same_protocol),
+		cmocka_unit_test(test_relay_other_protocol),
+		cmocka_unit_test(test_relay_alone_moves_nothing),
+		cmocka_unit_test(test_accepted_request_answered_again),
+	};
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
