@@ -107,9 +107,31 @@ static void tcp_interest(struct daemon *d, struct jv_tcp_conn *c)
  * server address always gives the same bytes; another server address is
  * another path.
  */
+/* 1-based index of an IPv6 address in l's table, added on first sight;
+ * 0 when unknown or the table is full (the kernel picks the source). */
+static uint32_t local6_index(struct listener *l,
+			     const struct jv_udp_local *local)
+{
+	if (local->family != AF_INET6)
+		return 0;
+	for (uint32_t i = 0; i < l->nlocal6; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->local6[i], &local->addr.v6))
+			return i + 1;
+	if (l->nlocal6 == LOCAL6_MAX) {
+		if (!l->local6_full_told)
+			fprintf(stderr, "jvpn: %s: over %d local IPv6 "
+				"addresses; replies to the rest leave from "
+				"the kernel's choice\n", l->cfg->id, LOCAL6_MAX);
+		l->local6_full_told = true;
+		return 0;
+	}
+	l->local6[l->nlocal6++] = local->addr.v6;
+	return l->nlocal6;
+}
+
 static void udp_path_encode(struct listener *l, const struct sockaddr *from,
-			    socklen_t from_len, const struct jv_udp_local *local,
-			    struct jv_path *p)
+			    socklen_t from_len,
+			    const struct jv_udp_local *local, struct jv_path *p)
 {
 	p->proto = JV_PROTO_UDP;
 	p->local = l->index;
@@ -125,26 +147,9 @@ static void udp_path_encode(struct listener *l, const struct sockaddr *from,
 	} else if (from->sa_family == AF_INET6 &&
 		   from_len == sizeof(struct sockaddr_in6)) {
 		struct sockaddr_in6 a;
-		uint32_t idx = 0;
 
 		memcpy(&a, from, sizeof(a));
-		for (uint32_t i = 0; local->family == AF_INET6 && !idx &&
-				     i < l->nlocal6; i++)
-			if (IN6_ARE_ADDR_EQUAL(&l->local6[i], &local->addr.v6))
-				idx = i + 1;
-		if (local->family == AF_INET6 && !idx) {
-			if (l->nlocal6 < LOCAL6_MAX) {
-				l->local6[l->nlocal6++] = local->addr.v6;
-				idx = l->nlocal6;
-			} else if (!l->local6_full_told) {
-				l->local6_full_told = true;
-				fprintf(stderr, "jvpn: %s: more than %d local IPv6 "
-					"addresses; replies to the others leave "
-					"from the kernel's choice\n", l->cfg->id,
-					LOCAL6_MAX);
-			}
-		}
-		a.sin6_flowinfo = idx;
+		a.sin6_flowinfo = local6_index(l, local);
 		memcpy(p->addr, &a, sizeof(a));
 		p->len = sizeof(a);
 	} else {
@@ -163,7 +168,7 @@ static bool udp_path_decode(const struct listener *l, const struct jv_path *p,
 	if (p->len == sizeof(struct sockaddr_in) + sizeof(struct in_addr)) {
 		*to_len = sizeof(struct sockaddr_in);
 		memcpy(to, p->addr, *to_len);
-		memcpy(&from->addr.v4, p->addr + *to_len, sizeof(struct in_addr));
+		memcpy(&from->addr.v4, p->addr + *to_len, sizeof(from->addr.v4));
 		if (from->addr.v4.s_addr != htonl(INADDR_ANY))
 			from->family = AF_INET;
 		return to->ss_family == AF_INET;

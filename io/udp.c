@@ -81,7 +81,8 @@ int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
 		rc = setsockopt(u->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 				sizeof(one));
 	else
-		rc = setsockopt(u->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		rc = setsockopt(u->fd, IPPROTO_IP, IP_PKTINFO, &one,
+				sizeof(one));
 	if (rc != 0)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "udp: cannot ask for arrival addresses: %s",
@@ -111,7 +112,8 @@ static void arrival(struct msghdr *h, struct jv_udp_local *l)
 			l->addr.v4 = pi.ipi_spec_dst;
 		} else if (c->cmsg_level == IPPROTO_IPV6 &&
 			   c->cmsg_type == IPV6_PKTINFO &&
-			   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			   c->cmsg_len >=
+			   CMSG_LEN(sizeof(struct in6_pktinfo))) {
 			struct in6_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -171,8 +173,8 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 
 			/* the kernel shrinks both to what it wrote */
 			h->msg_namelen = sizeof(u->rx_addr[i]);
-			h->msg_controllen = u->track_local ? sizeof(u->rx_ctl[i])
-							   : 0;
+			h->msg_controllen =
+				u->track_local ? sizeof(u->rx_ctl[i]) : 0;
 		}
 		n = recvmmsg(u->fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
