@@ -28,6 +28,7 @@
 #define TCP_CONNS 64            /* server: accepted TCP transports */
 #define TCP_RETRY_MS 1000       /* client: reconnect delay */
 #define TUN_BATCH 64
+#define LOCAL6_MAX 32           /* server: IPv6 addresses answered from */
 
 struct daemon;
 
@@ -40,6 +41,7 @@ struct ctransport {             /* client: one candidate */
 	uint64_t retry_at;          /* TCP reconnect, UINT64_MAX: none */
 	bool connected;             /* TCP: told up to the engine */
 	bool link_up;               /* bind_device state */
+	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
 };
 
 struct listener {               /* server: one listen entry */
@@ -48,6 +50,11 @@ struct listener {               /* server: one listen entry */
 	const struct jv_listen_cfg *cfg;
 	struct jv_udp *udp;
 	int tcp_fd;
+	/* the IPv6 addresses UDP datagrams arrived at, in order of first
+	 * sight; never reordered, so an index names one address for good */
+	struct in6_addr local6[LOCAL6_MAX];
+	uint32_t nlocal6;
+	bool local6_full_told;
 };
 
 struct tconn {                  /* server: one accepted TCP transport */
@@ -89,6 +96,100 @@ static void tcp_interest(struct daemon *d, struct jv_tcp_conn *c)
 						       ? EPOLLOUT : 0));
 }
 
+/*
+ * A server UDP path holds the client's address and the server address it
+ * wrote to, so that replies leave from there (a gateway with several
+ * addresses otherwise answers from the kernel's choice, which the client
+ * drops). IPv4: the sockaddr_in, then the local address (20 bytes).
+ * IPv6: the sockaddr_in6 with sin6_flowinfo (always 0 from recvmsg)
+ * replaced by the local address's index in the listener's table, 1-based
+ * (28 bytes). Local unknown: zeros. The same client writing to the same
+ * server address always gives the same bytes; another server address is
+ * another path.
+ */
+/* 1-based index of an IPv6 address in l's table, added on first sight;
+ * 0 when unknown or the table is full (the kernel picks the source). */
+static uint32_t local6_index(struct listener *l,
+			     const struct jv_udp_local *local)
+{
+	if (local->family != AF_INET6)
+		return 0;
+	for (uint32_t i = 0; i < l->nlocal6; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->local6[i], &local->addr.v6))
+			return i + 1;
+	if (l->nlocal6 == LOCAL6_MAX) {
+		if (!l->local6_full_told)
+			fprintf(stderr, "jvpn: %s: over %d local IPv6 "
+				"addresses; replies to the rest leave from "
+				"the kernel's choice\n", l->cfg->id, LOCAL6_MAX);
+		l->local6_full_told = true;
+		return 0;
+	}
+	l->local6[l->nlocal6++] = local->addr.v6;
+	return l->nlocal6;
+}
+
+static void udp_path_encode(struct listener *l, const struct sockaddr *from,
+			    socklen_t from_len,
+			    const struct jv_udp_local *local, struct jv_path *p)
+{
+	p->proto = JV_PROTO_UDP;
+	p->local = l->index;
+	if (from->sa_family == AF_INET &&
+	    from_len == sizeof(struct sockaddr_in)) {
+		struct in_addr a = { 0 };
+
+		if (local->family == AF_INET)
+			a = local->addr.v4;
+		memcpy(p->addr, from, from_len);
+		memcpy(p->addr + from_len, &a, sizeof(a));
+		p->len = (uint8_t)(from_len + sizeof(a));
+	} else if (from->sa_family == AF_INET6 &&
+		   from_len == sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 a;
+
+		memcpy(&a, from, sizeof(a));
+		a.sin6_flowinfo = local6_index(l, local);
+		memcpy(p->addr, &a, sizeof(a));
+		p->len = sizeof(a);
+	} else {
+		p->len = 0;
+	}
+}
+
+/* The inverse: the client's address and the source to answer from.
+ * Returns false for bytes no listener wrote. */
+static bool udp_path_decode(const struct listener *l, const struct jv_path *p,
+			    struct sockaddr_storage *to, socklen_t *to_len,
+			    struct jv_udp_local *from)
+{
+	memset(to, 0, sizeof(*to));
+	memset(from, 0, sizeof(*from));
+	if (p->len == sizeof(struct sockaddr_in) + sizeof(struct in_addr)) {
+		*to_len = sizeof(struct sockaddr_in);
+		memcpy(to, p->addr, *to_len);
+		memcpy(&from->addr.v4, p->addr + *to_len, sizeof(from->addr.v4));
+		if (from->addr.v4.s_addr != htonl(INADDR_ANY))
+			from->family = AF_INET;
+		return to->ss_family == AF_INET;
+	}
+	if (p->len == sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
+		uint32_t idx;
+
+		*to_len = sizeof(*a);
+		memcpy(a, p->addr, sizeof(*a));
+		idx = a->sin6_flowinfo;
+		a->sin6_flowinfo = 0;
+		if (idx && idx <= l->nlocal6) {
+			from->family = AF_INET6;
+			from->addr.v6 = l->local6[idx - 1];
+		}
+		return a->sin6_family == AF_INET6;
+	}
+	return false;
+}
+
 static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		    size_t len)
 {
@@ -102,7 +203,7 @@ static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		t = &d->tr[path->local];
 		if (t->udp) {
 			jv_udp_send(t->udp, (const struct sockaddr *)&t->cfg->remote.ss,
-				    t->cfg->remote.len, buf, len);
+				    t->cfg->remote.len, NULL, buf, len);
 		} else if (t->connected) {
 			jv_tcp_send(t->tcp, buf, len);
 			tcp_interest(d, t->tcp);
@@ -110,15 +211,16 @@ static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		return;
 	}
 	if (path->proto == JV_PROTO_UDP) {
-		struct sockaddr_storage ss;
+		struct sockaddr_storage to;
+		struct jv_udp_local from;
+		socklen_t to_len;
 
 		if (path->local >= d->cfg.nlisten || !d->ls[path->local].udp ||
-		    path->len > sizeof(ss))
+		    !udp_path_decode(&d->ls[path->local], path, &to, &to_len,
+				     &from))
 			return;
-		memset(&ss, 0, sizeof(ss));
-		memcpy(&ss, path->addr, path->len);
-		jv_udp_send(d->ls[path->local].udp, (struct sockaddr *)&ss,
-			    path->len, buf, len);
+		jv_udp_send(d->ls[path->local].udp, (struct sockaddr *)&to,
+			    to_len, &from, buf, len);
 	} else {
 		uint32_t slot, gen;
 
@@ -192,17 +294,41 @@ static void tcp_down(struct ctransport *t, uint64_t now)
 	t->retry_at = now + TCP_RETRY_MS;
 }
 
+/* Said, because a gateway answering from another of its addresses looks
+ * from here like a dead path; rate-limited, because anyone can send. */
+static void stray_udp(struct ctransport *t, const struct sockaddr *from,
+		      uint64_t now)
+{
+	uint64_t n = jv_udp_stray_note(&t->stray, now);
+	char got[80], want[80];
+
+	if (!n)
+		return;
+	jv_sockaddr_format(from, got, sizeof(got));
+	jv_sockaddr_format((const struct sockaddr *)&t->cfg->remote.ss, want,
+			   sizeof(want));
+	fprintf(stderr, "jvpn: %s: dropped %llu datagram%s from %s (expected "
+		"%s)\n", t->cfg->id, (unsigned long long)n, n == 1 ? "" : "s",
+		got, want);
+}
+
 static void on_client_udp_rx(void *ctx, const struct sockaddr *from,
-			     socklen_t from_len, uint8_t *buf, size_t len)
+			     socklen_t from_len,
+			     const struct jv_udp_local *local, uint8_t *buf,
+			     size_t len)
 {
 	struct ctransport *t = ctx;
 	struct jv_path p = { .proto = JV_PROTO_UDP, .local = (uint16_t)t->index };
+	uint64_t now = jv_mono_ms();
 
+	(void)local;
 	/* only the server answers on this socket */
 	if (from_len != t->cfg->remote.len ||
-	    memcmp(from, &t->cfg->remote.ss, from_len) != 0)
+	    memcmp(from, &t->cfg->remote.ss, from_len) != 0) {
+		stray_udp(t, from, now);
 		return;
-	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+	}
+	jv_endpoint_recv(t->d->ep, &p, buf, len, now);
 }
 
 static void on_client_udp(void *ctx, uint32_t events)
@@ -334,15 +460,16 @@ static void on_linkmon(void *ctx, uint32_t events)
 /* ---- server listeners ---- */
 
 static void on_server_udp_rx(void *ctx, const struct sockaddr *from,
-			     socklen_t from_len, uint8_t *buf, size_t len)
+			     socklen_t from_len,
+			     const struct jv_udp_local *local, uint8_t *buf,
+			     size_t len)
 {
 	struct listener *l = ctx;
-	struct jv_path p = { .proto = JV_PROTO_UDP, .local = l->index };
+	struct jv_path p;
 
-	if (from_len > sizeof(p.addr))
+	udp_path_encode(l, from, from_len, local, &p);
+	if (!p.len)
 		return;
-	p.len = (uint8_t)from_len;
-	memcpy(p.addr, from, from_len);
 	jv_endpoint_recv(l->d->ep, &p, buf, len, jv_mono_ms());
 }
 
@@ -417,6 +544,19 @@ static void on_server_tcp(void *ctx, uint32_t events)
 	settle(d);
 }
 
+/* Bound to every address: replies must name the one each request
+ * came to. A socket bound to one address answers from it anyway. */
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return false;
+}
+
 static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct listener *l = &d->ls[i];
@@ -438,7 +578,8 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 		return JV_ERR_NOMEM;
 	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
 			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
-			err) != 0)
+			err) != 0 ||
+	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0))
 		return JV_ERR_INVAL;
 	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_server_udp, l);
 }

@@ -20,6 +20,7 @@ int jv_udp_open(struct jv_udp *u, int family,
 	/* once per socket: the message headers must start zeroed (no
 	 * control data, no flags) */
 	memset(u, 0, sizeof(*u));
+	u->family = (sa_family_t)family;
 	u->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0, "udp socket: %s",
@@ -72,6 +73,94 @@ void jv_udp_close(struct jv_udp *u)
 	u->fd = -1;
 }
 
+int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
+{
+	int one = 1, rc;
+
+	if (u->family == AF_INET6)
+		rc = setsockopt(u->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+				sizeof(one));
+	else
+		rc = setsockopt(u->fd, IPPROTO_IP, IP_PKTINFO, &one,
+				sizeof(one));
+	if (rc != 0)
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "udp: cannot ask for arrival addresses: %s",
+				    strerror(errno));
+	u->track_local = true;
+	for (int i = 0; i < JV_UDP_BATCH; i++)
+		u->rx_msg[i].msg_hdr.msg_control = u->rx_ctl[i].buf;
+	return 0;
+}
+
+/* The local address a datagram arrived at, from its control messages. */
+static void arrival(struct msghdr *h, struct jv_udp_local *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!h->msg_control || (h->msg_flags & MSG_CTRUNC))
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			/* ipi_spec_dst, not ipi_addr: for unicast it is the
+			 * destination, for a broadcast a local address fit
+			 * to answer from */
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			l->family = AF_INET;
+			l->addr.v4 = pi.ipi_spec_dst;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO &&
+			   c->cmsg_len >=
+			   CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			/* a group address is no source to answer from */
+			if (IN6_IS_ADDR_MULTICAST(&pi.ipi6_addr))
+				continue;
+			l->family = AF_INET6;
+			l->addr.v6 = pi.ipi6_addr;
+		}
+	}
+}
+
+/* Writes the control message that sends from `from` into ctl; returns its
+ * length (0: none, the kernel picks the source). ipi_ifindex stays 0 so
+ * the reply follows the routing table, which may leave by another device
+ * than the request came in on. */
+static size_t source_ctl(union jv_udp_ctl *ctl, sa_family_t family,
+			 const struct jv_udp_local *from)
+{
+	struct msghdr h = { .msg_control = ctl->buf,
+			    .msg_controllen = sizeof(ctl->buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&h);
+
+	if (!from || from->family != family)
+		return 0;
+	memset(ctl, 0, sizeof(*ctl));
+	if (family == AF_INET) {
+		struct in_pktinfo pi = { .ipi_spec_dst = from->addr.v4 };
+
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (family == AF_INET6) {
+		struct in6_pktinfo pi = { .ipi6_addr = from->addr.v6 };
+
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 {
 	int total = 0;
@@ -79,8 +168,14 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 	for (int r = 0; r < rounds; r++) {
 		int n;
 
-		for (int i = 0; i < JV_UDP_BATCH; i++)
-			u->rx_msg[i].msg_hdr.msg_namelen = sizeof(u->rx_addr[i]);
+		for (int i = 0; i < JV_UDP_BATCH; i++) {
+			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+
+			/* the kernel shrinks both to what it wrote */
+			h->msg_namelen = sizeof(u->rx_addr[i]);
+			h->msg_controllen =
+				u->track_local ? sizeof(u->rx_ctl[i]) : 0;
+		}
 		n = recvmmsg(u->fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -94,12 +189,15 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 		}
 		for (int i = 0; i < n; i++) {
 			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+			struct jv_udp_local local;
 
 			/* a truncated datagram is not ours */
 			if (h->msg_flags & MSG_TRUNC)
 				continue;
+			arrival(h, &local);
 			cb(ctx, (const struct sockaddr *)&u->rx_addr[i],
-			   h->msg_namelen, u->rx_buf[i], u->rx_msg[i].msg_len);
+			   h->msg_namelen, &local, u->rx_buf[i],
+			   u->rx_msg[i].msg_len);
 		}
 		total += n;
 		if (n < JV_UDP_BATCH)
@@ -109,8 +207,10 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 }
 
 void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
-		 const uint8_t *buf, size_t len)
+		 const struct jv_udp_local *from, const uint8_t *buf,
+		 size_t len)
 {
+	struct msghdr *h;
 	unsigned i;
 
 	if (u->fd < 0 || len > JV_WIRE_MAX || to_len > sizeof(u->tx_addr[0]))
@@ -121,7 +221,24 @@ void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
 	memcpy(u->tx_buf[i], buf, len);
 	u->tx_iov[i].iov_len = len;
 	memcpy(&u->tx_addr[i], to, to_len);
-	u->tx_msg[i].msg_hdr.msg_namelen = to_len;
+	h = &u->tx_msg[i].msg_hdr;
+	h->msg_namelen = to_len;
+	h->msg_controllen = source_ctl(&u->tx_ctl[i], u->family, from);
+	h->msg_control = h->msg_controllen ? u->tx_ctl[i].buf : NULL;
+}
+
+uint64_t jv_udp_stray_note(struct jv_udp_stray *s, uint64_t now)
+{
+	uint64_t n;
+
+	s->pending++;
+	if (s->reported && now - s->reported_at < JV_UDP_STRAY_REPORT_MS)
+		return 0;
+	n = s->pending;
+	s->pending = 0;
+	s->reported = true;
+	s->reported_at = now;
+	return n;
 }
 
 int jv_udp_flush(struct jv_udp *u)

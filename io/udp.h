@@ -1,10 +1,14 @@
 /* UDP sockets for both daemons: pinned to a device or an address, batched
  * receive (recvmmsg) and batched send (sendmmsg) through a small queue
- * that the loop flushes after each round of input. */
+ * that the loop flushes after each round of input. A socket bound to a
+ * wildcard address can learn the address each datagram arrived at and
+ * answer from it (IP_PKTINFO / IPV6_PKTINFO). */
 #ifndef JV_IO_UDP_H
 #define JV_IO_UDP_H
 
 #include <net/if.h>
+#include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -14,17 +18,37 @@
 
 #define JV_UDP_BATCH 32
 
+/* A local address of this host: where a datagram arrived, or the source
+ * a reply must leave from. family 0: unknown (the kernel picks). */
+struct jv_udp_local {
+	sa_family_t family;             /* 0, AF_INET or AF_INET6 */
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+/* room for one in_pktinfo or in6_pktinfo control message */
+union jv_udp_ctl {
+	struct cmsghdr align;
+	uint8_t buf[64];
+};
+
 struct jv_udp {
 	int fd;
+	sa_family_t family;
+	bool track_local;               /* rx: read the arrival address */
 	/* receive batch */
 	struct mmsghdr rx_msg[JV_UDP_BATCH];
 	struct iovec rx_iov[JV_UDP_BATCH];
 	struct sockaddr_storage rx_addr[JV_UDP_BATCH];
+	union jv_udp_ctl rx_ctl[JV_UDP_BATCH];
 	uint8_t rx_buf[JV_UDP_BATCH][JV_WIRE_MAX];
 	/* send queue */
 	struct mmsghdr tx_msg[JV_UDP_BATCH];
 	struct iovec tx_iov[JV_UDP_BATCH];
 	struct sockaddr_storage tx_addr[JV_UDP_BATCH];
+	union jv_udp_ctl tx_ctl[JV_UDP_BATCH];
 	uint8_t tx_buf[JV_UDP_BATCH][JV_WIRE_MAX];
 	unsigned ntx;
 	uint64_t tx_dropped;
@@ -39,19 +63,46 @@ int jv_udp_open(struct jv_udp *u, int family,
 		const char *bind_device, struct jv_error *err);
 void jv_udp_close(struct jv_udp *u);
 
+/*
+ * Asks the kernel for the address each datagram arrives at (IP_PKTINFO,
+ * IPV6_RECVPKTINFO): a socket bound to a wildcard address on a host with
+ * several addresses must answer from the one the peer wrote to, or the
+ * peer sees replies from a stranger. 0 or JV_ERR_INVAL.
+ */
+int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
+
+/* local: where the datagram arrived (family 0 unless tracked). */
 typedef void (*jv_udp_rx_cb)(void *ctx, const struct sockaddr *from,
-			     socklen_t from_len, uint8_t *buf, size_t len);
+			     socklen_t from_len,
+			     const struct jv_udp_local *local, uint8_t *buf,
+			     size_t len);
 
 /* Reads what is queued, up to rounds batches; calls cb per datagram.
  * Returns datagrams read, or a negative errno (not EAGAIN). */
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx);
 
-/* Queues one datagram (flushing first when the queue is full). */
+/* Queues one datagram (flushing first when the queue is full). from
+ * (NULL or family 0: the kernel's choice) is its source address; a from
+ * the host no longer holds makes the send fail and the datagram count as
+ * dropped. */
 void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
-		 const uint8_t *buf, size_t len);
+		 const struct jv_udp_local *from, const uint8_t *buf,
+		 size_t len);
 /* Sends what is queued. Returns a negative errno of a failed send (the
  * datagrams that could not go are dropped and counted), else 0. */
 int jv_udp_flush(struct jv_udp *u);
+
+/* Datagrams a client drops because of their source, reported at most once
+ * per JV_UDP_STRAY_REPORT_MS so that a flood cannot flood the log. */
+#define JV_UDP_STRAY_REPORT_MS 10000
+struct jv_udp_stray {
+	uint64_t pending;               /* dropped since the last report */
+	uint64_t reported_at;
+	bool reported;
+};
+/* Counts one dropped datagram at now (ms). Returns how many to report now
+ * (this one and those kept quiet since the last report), or 0. */
+uint64_t jv_udp_stray_note(struct jv_udp_stray *s, uint64_t now);
 
 /* "a.b.c.d:port" / "[v6]:port" into addr; 0 or JV_ERR_INVAL. */
 int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,

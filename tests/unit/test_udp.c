@@ -1,0 +1,285 @@
+/* UDP sockets on loopback only: a socket bound to the wildcard address
+ * learns the address each datagram arrived at and answers from it (the
+ * multihomed gateway of issue #7 finding 6: 127.0.0.2 plays the gateway's
+ * second address, 127.0.0.1 the one the kernel would pick); the stray
+ * datagram report is rate-limited. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "io/udp.h"
+
+struct got {
+	int n;
+	struct sockaddr_storage from;
+	socklen_t from_len;
+	struct jv_udp_local local;
+	uint8_t buf[64];
+	size_t len;
+};
+
+static void on_rx(void *ctx, const struct sockaddr *from, socklen_t from_len,
+		  const struct jv_udp_local *local, uint8_t *buf, size_t len)
+{
+	struct got *g = ctx;
+
+	g->n++;
+	memcpy(&g->from, from, from_len);
+	g->from_len = from_len;
+	g->local = *local;
+	g->len = len < sizeof(g->buf) ? len : sizeof(g->buf);
+	memcpy(g->buf, buf, g->len);
+}
+
+static void wait_readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 2000), 1);
+}
+
+static struct sockaddr_in v4(const char *ip, uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+
+	assert_int_equal(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+	return a;
+}
+
+static uint16_t bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return ntohs(ss.ss_family == AF_INET
+			     ? ((struct sockaddr_in *)&ss)->sin_port
+			     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* A gateway socket on 0.0.0.0, tracking arrival addresses or not. */
+static struct jv_udp *gateway(int family, int track)
+{
+	struct jv_udp *u = malloc(sizeof(*u));
+	struct jv_error err;
+
+	assert_non_null(u);
+	assert_int_equal(jv_udp_open(u, family, NULL, 0, NULL, &err), 0);
+	if (track)
+		assert_int_equal(jv_udp_track_local(u, &err), 0);
+	return u;
+}
+
+static void gateway_free(struct jv_udp *u)
+{
+	jv_udp_close(u);
+	free(u);
+}
+
+/* The client: a plain socket on 127.0.0.1 writing to 127.0.0.2. */
+static int client4(void)
+{
+	struct sockaddr_in me = v4("127.0.0.1", 0);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	return fd;
+}
+
+static void reply_source(int fd, struct sockaddr_in *src, const char *want)
+{
+	socklen_t len = sizeof(*src);
+	char buf[64];
+
+	wait_readable(fd);
+	assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0,
+				  (struct sockaddr *)src, &len), 4);
+	assert_memory_equal(buf, "pong", 4);
+	assert_int_equal(len, sizeof(*src));
+	assert_string_equal(inet_ntoa(src->sin_addr), want);
+}
+
+static void test_v4_answers_from_arrival_address(void **state)
+{
+	struct jv_udp *u = gateway(AF_INET, 1);
+	struct sockaddr_in to = v4("127.0.0.2", bound_port(u->fd)), src;
+	struct got g = { 0 };
+	int fd = client4();
+
+	(void)state;
+	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.len, 4);
+	assert_int_equal(g.local.family, AF_INET);
+	assert_int_equal(g.local.addr.v4.s_addr, to.sin_addr.s_addr);
+
+	/* from the arrival address: what the client wrote to */
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, &g.local,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	reply_source(fd, &src, "127.0.0.2");
+	assert_int_equal(src.sin_port, to.sin_port);
+
+	/* the premise: left to the kernel, the reply comes from 127.0.0.1,
+	 * a stranger to the client */
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, NULL,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	reply_source(fd, &src, "127.0.0.1");
+
+	/* one batch, sources mixed per datagram */
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, NULL,
+		    (const uint8_t *)"pong", 4);
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, &g.local,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	reply_source(fd, &src, "127.0.0.1");
+	reply_source(fd, &src, "127.0.0.2");
+	assert_int_equal(u->tx_dropped, 0);
+	close(fd);
+	gateway_free(u);
+}
+
+static void test_v4_untracked(void **state)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	struct sockaddr_in to = v4("127.0.0.2", bound_port(u->fd));
+	struct got g = { 0 };
+	int fd = client4();
+
+	(void)state;
+	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal(g.local.family, 0);
+	close(fd);
+	gateway_free(u);
+}
+
+/* A source the host does not hold: the send fails, the datagram counts as
+ * dropped, the next one still goes. */
+static void test_v4_foreign_source(void **state)
+{
+	struct jv_udp *u = gateway(AF_INET, 1);
+	struct sockaddr_in to;
+	struct jv_udp_local bad = { .family = AF_INET };
+	int fd = client4();
+	socklen_t len = sizeof(to);
+
+	(void)state;
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&to, &len), 0);
+	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &bad.addr.v4), 1);
+	jv_udp_send(u, (struct sockaddr *)&to, sizeof(to), &bad,
+		    (const uint8_t *)"pong", 4);
+	jv_udp_send(u, (struct sockaddr *)&to, sizeof(to), NULL,
+		    (const uint8_t *)"pong", 4);
+	assert_true(jv_udp_flush(u) < 0);
+	assert_int_equal(u->tx_dropped, 1);
+	reply_source(fd, &to, "127.0.0.1");
+	close(fd);
+	gateway_free(u);
+}
+
+static void test_v6_answers_from_arrival_address(void **state)
+{
+	struct sockaddr_in6 me = { .sin6_family = AF_INET6,
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in6 to = me, src;
+	struct jv_udp *u;
+	struct got g = { 0 };
+	socklen_t len = sizeof(src);
+	char buf[16];
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+
+	(void)state;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		skip();   /* no IPv6 on this host */
+	}
+	u = gateway(AF_INET6, 1);
+	to.sin6_port = htons(bound_port(u->fd));
+	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal(g.local.family, AF_INET6);
+	assert_memory_equal(&g.local.addr.v6, &in6addr_loopback, 16);
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, &g.local,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	wait_readable(fd);
+	assert_int_equal(recvfrom(fd, buf, sizeof(buf), 0,
+				  (struct sockaddr *)&src, &len), 4);
+	assert_memory_equal(&src.sin6_addr, &in6addr_loopback, 16);
+	assert_int_equal(src.sin6_port, to.sin6_port);
+
+	/* an IPv4 source on an IPv6 socket is not used */
+	g.local.family = AF_INET;
+	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, &g.local,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	wait_readable(fd);
+	assert_int_equal(recv(fd, buf, sizeof(buf), 0), 4);
+	close(fd);
+	gateway_free(u);
+}
+
+/* (now, what jv_udp_stray_note reports) in order: the first drop at once,
+ * then at most one report per JV_UDP_STRAY_REPORT_MS, carrying the count
+ * of the drops kept quiet since. */
+static void test_stray_report(void **state)
+{
+	static const struct { uint64_t now, report; } rows[] = {
+		{ 5000, 1 },
+		{ 5001, 0 },
+		{ 9000, 0 },
+		{ 14999, 0 },
+		{ 15000, 4 },    /* 5001, 9000, 14999 and this one */
+		{ 15000, 0 },
+		{ 90000, 2 },    /* a quiet spell: the next one goes at once */
+		{ 90000 + JV_UDP_STRAY_REPORT_MS - 1, 0 },
+		{ 90000 + JV_UDP_STRAY_REPORT_MS, 2 },
+	};
+	struct jv_udp_stray s = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		assert_int_equal(jv_udp_stray_note(&s, rows[i].now),
+				 rows[i].report);
+
+	/* the first drop reports even at time 0 */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(jv_udp_stray_note(&s, 0), 1);
+	assert_int_equal(jv_udp_stray_note(&s, 1), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_v4_answers_from_arrival_address),
+		cmocka_unit_test(test_v4_untracked),
+		cmocka_unit_test(test_v4_foreign_source),
+		cmocka_unit_test(test_v6_answers_from_arrival_address),
+		cmocka_unit_test(test_stray_report),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
