@@ -242,6 +242,7 @@ static int get_seq(struct ctx *c, yaml_node_t *map, const char *where,
 static int text_of(struct ctx *c, const yaml_node_t *v, const char *name,
 		   const char **s)
 {
+	*s = NULL;
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(c, v, "%s: expected a single value, got %s", name,
 			    describe(v));
