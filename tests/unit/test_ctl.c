@@ -241,11 +241,108 @@ static void test_socket(void **state)
 	jv_loop_free(l);
 }
 
+/* A second daemon given the same control_socket must not take it over:
+ * when it exited, the first could no longer be reached. */
+static void test_socket_taken(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *a, *b = (struct jv_ctl *)1;
+	struct jv_error err;
+	char path[108], out[8192];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-taken.%d.sock", (int)getpid());
+	unlink(path);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err),
+			 JV_ERR_STATE);
+	assert_null(b);
+	assert_string_equal(err.file, path);
+	assert_non_null(strstr(err.msg, "another daemon answers"));
+	/* the first still answers, and its socket file is still there */
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(a);
+	assert_int_not_equal(access(path, F_OK), 0);
+	jv_loop_free(l);
+}
+
+/* A socket file nobody listens on (its daemon died) is replaced; a file
+ * that is not a socket is never removed. */
+static void test_socket_stale(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct jv_loop *l;
+	struct jv_ctl *c;
+	struct jv_error err;
+	char out[8192];
+	int fd;
+	FILE *f;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/jvctl-stale.%d.sock",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	close(fd);                          /* the file stays, no listener */
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&c, l, sa.sun_path, handler, NULL, &err), 0);
+	talk(l, sa.sun_path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(c);
+
+	f = fopen(sa.sun_path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_not_equal(jv_ctl_open(&c, l, sa.sun_path, handler, NULL,
+					 &err), 0);
+	assert_non_null(strstr(err.msg, "not a socket"));
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
+	unlink(sa.sun_path);
+	jv_loop_free(l);
+}
+
+/* A daemon that exits removes its socket file only if the file is still
+ * the one it bound: not one another daemon put there since. */
+static void test_socket_close_own_only(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *a, *b;
+	struct jv_error err;
+	char path[108], out[8192];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-own.%d.sock", (int)getpid());
+	unlink(path);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	assert_int_equal(unlink(path), 0);  /* an operator removed it */
+	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err), 0);
+	jv_ctl_close(a);
+	assert_int_equal(access(path, F_OK), 0);
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(b);
+	assert_int_not_equal(access(path, F_OK), 0);
+	jv_loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_socket_taken),
+		cmocka_unit_test(test_socket_stale),
+		cmocka_unit_test(test_socket_close_own_only),
 	};
 
 	if (sodium_init() < 0)
