@@ -557,6 +557,8 @@ static int parse_tun(struct ctx *c, yaml_node_t *root)
 	    (rc = get_scalar(c, m, "tun", "address", true, &v, &s)) ||
 	    (rc = get_uint(c, m, "tun", "mtu", 576, 9000, &mtu)))
 		return rc;
+	t->line = jv_yaml_line(m);
+	t->line_name = jv_yaml_line(jv_yaml_get(c->doc, m, "name"));
 	if (parse_cidr(s, &t->addr, &t->prefix) != 0)
 		return fail(c, v, "tun.address: \"%s\" is not an IPv4 address "
 			    "with a prefix length, like 10.77.0.1/24",
@@ -586,6 +588,8 @@ static int parse_listen(struct ctx *c, yaml_node_t *root)
 		    (rc = get_addr(c, m, where, "address", true, true,
 				   &l->addr)))
 			return rc;
+		l->line_address = jv_yaml_line(jv_yaml_get(c->doc, m,
+							   "address"));
 		for (int j = 0; j < i; j++) {
 			const struct jv_listen_cfg *o = &cfg->listen[j];
 
@@ -726,6 +730,11 @@ static int parse_transport(struct ctx *c, yaml_node_t *m, int i)
 	    (rc = get_addr(c, m, where, "bind_address", false, false,
 			   &t->bind_address)))
 		return rc;
+	t->line = jv_yaml_line(m);
+	t->line_bind_device = jv_yaml_line(jv_yaml_get(c->doc, m,
+						       "bind_device"));
+	t->line_bind_address = jv_yaml_line(jv_yaml_get(c->doc, m,
+							"bind_address"));
 	if (t->bind_address.len &&
 	    t->bind_address.ss.ss_family != t->remote.ss.ss_family)
 		return fail(c, jv_yaml_get(c->doc, m, "bind_address"),
@@ -836,6 +845,8 @@ static int parse_audit(struct ctx *c, yaml_node_t *root)
 	if ((rc = get_map(c, root, "", "audit", true, audit_keys, &audit)) ||
 	    (rc = get_str(c, audit, "audit", "path", true, path, sizeof(path))))
 		return rc;
+	c->cfg->line_audit_path = jv_yaml_line(jv_yaml_get(c->doc, audit,
+							   "path"));
 	if (strcmp(path, "-") == 0) {
 		memcpy(c->cfg->audit_path, "-", 2);
 		return 0;
@@ -861,6 +872,8 @@ static int parse_common(struct ctx *c, yaml_node_t *root)
 	    (rc = get_str(c, root, "", "control_socket", true,
 			  cfg->control_socket, sizeof(cfg->control_socket))))
 		return rc;
+	cfg->line_control_socket = jv_yaml_line(jv_yaml_get(c->doc, root,
+							    "control_socket"));
 	return parse_policy(c, root);
 }
 
@@ -974,4 +987,21 @@ void jv_config_wipe(struct jv_config *cfg)
 {
 	sodium_memzero(cfg->private_key, sizeof(cfg->private_key));
 	sodium_memzero(cfg->psk, sizeof(cfg->psk));
+}
+
+void jv_config_blame(const struct jv_config *cfg, int line,
+		     struct jv_error *err, const char *key, ...)
+{
+	char k[96] = "", msg[96 + 200 + sizeof(err->msg) + 8];
+	bool named = err->file[0] && strcmp(err->file, "-") != 0;
+	va_list ap;
+
+	if (key) {
+		va_start(ap, key);
+		vsnprintf(k, sizeof(k), key, ap);
+		va_end(ap);
+	}
+	snprintf(msg, sizeof(msg), "%s%s%.200s%s%s", k, *k ? ": " : "",
+		 named ? err->file : "", named ? ": " : "", err->msg);
+	jv_error_set(err, JV_ERR_INVAL, cfg->file, line, "%s", msg);
 }

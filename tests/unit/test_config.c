@@ -766,6 +766,58 @@ static void test_not_a_config(void **state)
 	assert_non_null(strstr(err.msg, "more than one YAML document"));
 }
 
+/* A value that fails only when the daemon uses it (a device that does not
+ * exist, a port in use, a missing directory) is reported at the line of
+ * the key that asked for it, never at an empty place. */
+static void test_blame(void **state)
+{
+	struct jv_error err;
+	char file[300], line[1024], want[1024];
+
+	(void)state;
+	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
+	snprintf(file, sizeof(file), "%s/client.yaml", dir);
+	assert_int_equal(cfg.transports[0].line, 7);
+	assert_int_equal(cfg.transports[0].line_bind_device, 7);
+	assert_int_equal(cfg.transports[0].line_bind_address, 0);
+	assert_int_equal(cfg.transports[2].line_bind_address, 9);
+	assert_int_equal(cfg.tun.line_name, 10);
+	assert_int_equal(cfg.line_audit_path, 11);
+	assert_int_equal(cfg.line_control_socket, 12);
+
+	/* as io/udp.c reports it: no place of its own */
+	jv_error_set(&err, JV_ERR_INVAL, "", 0,
+		     "udp: cannot bind to device wlan9: No such device");
+	jv_config_blame(&cfg, cfg.transports[0].line_bind_device, &err,
+			"transports[%d].bind_device", 0);
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s:7: transports[0].bind_device: udp: "
+		 "cannot bind to device wlan9: No such device", file);
+	assert_string_equal(line, want);
+
+	/* the file the error named stays in the message */
+	jv_error_set(&err, JV_ERR_INVAL, "/nowhere/audit.jsonl", 0,
+		     "cannot open the audit log: No such file or directory");
+	jv_config_blame(&cfg, cfg.line_audit_path, &err, "audit.path");
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s:11: audit.path: /nowhere/audit.jsonl: "
+		 "cannot open the audit log: No such file or directory", file);
+	assert_string_equal(line, want);
+
+	/* no key: the config file at least */
+	jv_error_set(&err, JV_ERR_INVAL, "", 0, "link monitor: no netlink");
+	jv_config_blame(&cfg, 0, &err, NULL);
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s: link monitor: no netlink", file);
+	assert_string_equal(line, want);
+
+	assert_int_equal(parse_as("server.yaml", server_text, &err), 0);
+	assert_int_equal(cfg.listen[1].line_address, 8);
+	assert_int_equal(cfg.tun.line, 10);
+	assert_int_equal(cfg.line_control_socket, 19);
+	jv_config_wipe(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +829,7 @@ int main(void)
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_not_a_config),
+		cmocka_unit_test(test_blame),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/ctl_reply.h"
+#include "core/audit.h"
 #include "io/ctl.h"
 #include "io/loop.h"
 
@@ -121,6 +122,68 @@ static void test_replies(void **state)
 		assert_true(sp[1] >= '0' && sp[1] <= '9');
 	}
 	json_decref(r);
+	jv_endpoint_free(ep);
+}
+
+/* ctl terminate takes the full id or the 8-hex prefix timeline and
+ * metrics print; anything else is bad input. */
+static void test_session_id_arg(void **state)
+{
+	static const struct {
+		const char *arg;
+		int len;
+		const char *hex;
+	} rows[] = {
+		{ "0123abcd", 8, "0123abcd" },
+		{ "0123ABCD", 8, "0123abcd" },
+		{ "0123abcd4", 9, "0123abcd4" },
+		{ "00112233445566778899aabbccddeeff", 32,
+		  "00112233445566778899aabbccddeeff" },
+		{ "0123abc", JV_ERR_INVAL, NULL },            /* too short */
+		{ "00112233445566778899aabbccddeeff0", JV_ERR_INVAL, NULL },
+		{ "0123abcg", JV_ERR_INVAL, NULL },
+		{ "0123abc ", JV_ERR_INVAL, NULL },
+		{ " 0123abcd", JV_ERR_INVAL, NULL },
+		{ "xyz", JV_ERR_INVAL, NULL },
+		{ "", JV_ERR_INVAL, NULL },
+	};
+	char out[33];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = jv_ctl_session_prefix(rows[i].arg, out);
+
+		if (rc != rows[i].len)
+			fail_msg("\"%s\": %d, want %d", rows[i].arg, rc,
+				 rows[i].len);
+		if (rows[i].hex)
+			assert_string_equal(out, rows[i].hex);
+	}
+	assert_int_equal(jv_ctl_session_prefix(NULL, out), JV_ERR_INVAL);
+}
+
+static void test_find_session(void **state)
+{
+	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
+	struct jv_session_info si;
+	uint32_t cur = 0;
+	uint8_t id[16];
+	char hex[33], other[33];
+
+	(void)state;
+	assert_true(jv_endpoint_session_next(ep, &cur, 1000, &si));
+	jv_hex16(si.session_id, hex);
+	memset(id, 0, sizeof(id));
+	assert_int_equal(jv_ctl_find_session(ep, hex, 1000, id), 1);
+	assert_memory_equal(id, si.session_id, 16);
+	hex[8] = '\0';                    /* the short id */
+	memset(id, 0, sizeof(id));
+	assert_int_equal(jv_ctl_find_session(ep, hex, 1000, id), 1);
+	assert_memory_equal(id, si.session_id, 16);
+	/* another first digit: no session */
+	snprintf(other, sizeof(other), "%c%s", hex[0] == '0' ? '1' : '0',
+		 hex + 1);
+	assert_int_equal(jv_ctl_find_session(ep, other, 1000, id), 0);
 	jv_endpoint_free(ep);
 }
 
@@ -339,6 +402,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_session_id_arg),
+		cmocka_unit_test(test_find_session),
 		cmocka_unit_test(test_socket),
 		cmocka_unit_test(test_socket_taken),
 		cmocka_unit_test(test_socket_stale),
