@@ -553,8 +553,8 @@ static json_t *ctl_terminate(struct daemon *d, json_t *args)
 	int n;
 
 	if (jv_ctl_session_prefix(arg, hex) < 0)
-		return reply_error("terminate: not a session id (32 hex "
-				   "digits, or the first 8 or more)%s", "");
+		return reply_error("%s", "terminate: not a session id (32 hex "
+				   "digits, or the first 8 or more)");
 	n = jv_ctl_find_session(d->ep, hex, now, id);
 	if (n > 1) {
 		snprintf(msg, sizeof(msg), "terminate: %s matches %d live "
@@ -779,7 +779,7 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 {
 	const char *name = role == JV_ROLE_CLIENT ? "client" : "server";
 	struct daemon *d;
-	struct jv_error err;
+	struct jv_error err = { .file = "-" };   /* printable if a path forgets it */
 	const char *file = NULL;
 	int rc;
 

@@ -250,7 +250,7 @@ int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 		return rc;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return JV_ERR_NOMEM;
+		return jv_error_set(err, JV_ERR_NOMEM, path, 0, "out of memory");
 	c->fd = -1;
 	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
 		c->c[i].fd = -1;
@@ -258,7 +258,8 @@ int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 		c->c[i].out = malloc(OUT_MAX);
 		if (!c->c[i].out) {
 			jv_ctl_close(c);
-			return JV_ERR_NOMEM;
+			return jv_error_set(err, JV_ERR_NOMEM, path, 0,
+					    "out of memory");
 		}
 	}
 	c->loop = loop;
