@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cmds.h"
+#include "cli/ctl_reply.h"
 #include "cli/util.h"
 
 #define REPLY_MAX (1u << 20)
@@ -29,7 +30,8 @@ static void usage(FILE *f)
 		"  status                   node, role, uptime, policy version, sessions by state\n"
 		"  sessions                 every session: id, peer, state, transport, ages, switches, bytes\n"
 		"  transports               the client's transports: state, loss, RTT, last receive\n"
-		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told\n"
+		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told;\n"
+		"                           the id in full or its first 8+ hex digits\n"
 		"  policy-reload FILE       validate a policy file and apply it atomically\n"
 		"  metrics                  counters and gauges in Prometheus text format\n"
 		"\n"
@@ -227,7 +229,7 @@ int jv_cmd_ctl(int argc, char **argv)
 {
 	const char *sock = NULL, *cmd = NULL;
 	const char *args[2] = { NULL, NULL };
-	char real[PATH_MAX];
+	char real[PATH_MAX], id[33];
 	bool json = false;
 	int nargs = 0, want, fd, rc;
 	json_t *req, *r;
@@ -253,6 +255,13 @@ int jv_cmd_ctl(int argc, char **argv)
 		if (cmd && nargs_of(cmd) < 0)
 			fprintf(stderr, "jvpn ctl: unknown command '%s'\n", cmd);
 		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "terminate") == 0 &&
+	    jv_ctl_session_prefix(args[0], id) < 0) {
+		fprintf(stderr, "jvpn ctl: terminate: not a session id (32 hex "
+			"digits as `ctl sessions` prints, or the first 8 or "
+			"more as timeline and metrics print)\n");
 		return 2;
 	}
 	/* the daemon runs elsewhere: a relative path means ours */

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/config.h"
 #include "cli/util.h"
@@ -242,6 +244,7 @@ static int get_seq(struct ctx *c, yaml_node_t *map, const char *where,
 static int text_of(struct ctx *c, const yaml_node_t *v, const char *name,
 		   const char **s)
 {
+	*s = NULL;
 	if (v->type != YAML_SCALAR_NODE)
 		return fail(c, v, "%s: expected a single value, got %s", name,
 			    describe(v));
@@ -474,40 +477,94 @@ static int decode_key(struct ctx *c, const yaml_node_t *v, const char *name,
 	return 0;
 }
 
+/* Reads a file that may hold a secret (a key file, a config with an inline
+ * key) into buf, at most max bytes, with read(2): no stdio buffer and no
+ * realloc leave copies behind. O_NONBLOCK so a FIFO cannot hang the
+ * daemon; st tells the caller what it opened. Returns 0 or -errno
+ * (-EFBIG: longer than max). The caller wipes buf. */
+static int read_secret(const char *path, char *buf, size_t max, size_t *len,
+		       struct stat *st)
+{
+	int fd = strcmp(path, "-") == 0 ? dup(0)
+		 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	size_t n = 0;
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		rc = -EISDIR;
+		goto out;
+	}
+	for (;;) {
+		char one;
+		ssize_t r = n < max ? read(fd, buf + n, max - n)
+				    : read(fd, &one, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			rc = -errno;
+			break;
+		}
+		if (r == 0)
+			break;
+		if (n == max) {
+			rc = -EFBIG;
+			break;
+		}
+		n += (size_t)r;
+	}
+out:
+	close(fd);
+	*len = n;
+	return rc;
+}
+
+static const char *read_error(int rc, size_t max, char *buf, size_t cap)
+{
+	if (rc == -EFBIG)
+		snprintf(buf, cap, "file larger than %zu bytes", max);
+	else
+		snprintf(buf, cap, "%s", strerror(-rc));
+	return buf;
+}
+
 /* The secret in a key file: only the owner may read it, as with
- * WireGuard, since anyone who can read it can impersonate this node. */
+ * WireGuard, since anyone who can read it can impersonate this node.
+ * The checks are on the file opened, not on a path that could change. */
 static int read_key_file(struct ctx *c, const struct keysrc *src,
 			 const yaml_node_t *v, const char *val, uint8_t key[32])
 {
-	char path[JV_CFG_PATH_MAX * 2], t[96];
-	struct jv_error rerr;
+	char path[JV_CFG_PATH_MAX * 2], t[96], e[64];
+	char buf[KEY_FILE_MAX + 1];
 	struct stat st;
-	char *buf = NULL;
 	size_t len = 0;
 	int rc;
 
 	if ((rc = resolve(c, v, src->file_key, val, path, sizeof(path))))
 		return rc;
 	shown(path, t, sizeof(t));
-	if (stat(path, &st) != 0)
-		return fail(c, v, "%s: cannot read %s: %s", src->file_key, t,
-			    strerror(errno));
-	if (!S_ISREG(st.st_mode))
-		return fail(c, v, "%s: %s is not a regular file", src->file_key,
-			    t);
-	if (st.st_mode & 077)
-		return fail(c, v, "%s: %s file %s is accessible by others (mode "
-			    "%04o); chmod 600 it", src->file_key, src->noun, t,
-			    (unsigned)(st.st_mode & 07777));
-	if (jv_read_file(path, KEY_FILE_MAX, &buf, &len, &rerr) != 0)
-		return fail(c, v, "%s: cannot read %s: %s", src->file_key, t,
-			    rerr.msg);
-	rc = 0;
-	if (jv_key_from_base64(buf, key) != 0)
+	rc = read_secret(path, buf, KEY_FILE_MAX, &len, &st);
+	buf[len] = '\0';
+	if (rc == -EISDIR || (rc == 0 && !S_ISREG(st.st_mode)))
+		rc = fail(c, v, "%s: %s is not a regular file", src->file_key,
+			  t);
+	else if (rc == 0 && (st.st_mode & 077))
+		rc = fail(c, v, "%s: %s file %s is accessible by others (mode "
+			  "%04o); chmod 600 it", src->file_key, src->noun, t,
+			  (unsigned)(st.st_mode & 07777));
+	else if (rc)
+		rc = fail(c, v, "%s: cannot read %s: %s", src->file_key, t,
+			  read_error(rc, KEY_FILE_MAX, e, sizeof(e)));
+	else if (jv_key_from_base64(buf, key) != 0)
 		rc = fail(c, v, "%s: %s does not hold a base64 key (as `jvpn "
 			  "genkey` prints)", src->file_key, t);
-	sodium_memzero(buf, len);
-	free(buf);
+	sodium_memzero(buf, sizeof(buf));
 	return rc;
 }
 
@@ -556,6 +613,8 @@ static int parse_tun(struct ctx *c, yaml_node_t *root)
 	    (rc = get_scalar(c, m, "tun", "address", true, &v, &s)) ||
 	    (rc = get_uint(c, m, "tun", "mtu", 576, 9000, &mtu)))
 		return rc;
+	t->line = jv_yaml_line(m);
+	t->line_name = jv_yaml_line(jv_yaml_get(c->doc, m, "name"));
 	if (parse_cidr(s, &t->addr, &t->prefix) != 0)
 		return fail(c, v, "tun.address: \"%s\" is not an IPv4 address "
 			    "with a prefix length, like 10.77.0.1/24",
@@ -585,6 +644,8 @@ static int parse_listen(struct ctx *c, yaml_node_t *root)
 		    (rc = get_addr(c, m, where, "address", true, true,
 				   &l->addr)))
 			return rc;
+		l->line_address = jv_yaml_line(jv_yaml_get(c->doc, m,
+							   "address"));
 		for (int j = 0; j < i; j++) {
 			const struct jv_listen_cfg *o = &cfg->listen[j];
 
@@ -725,6 +786,11 @@ static int parse_transport(struct ctx *c, yaml_node_t *m, int i)
 	    (rc = get_addr(c, m, where, "bind_address", false, false,
 			   &t->bind_address)))
 		return rc;
+	t->line = jv_yaml_line(m);
+	t->line_bind_device = jv_yaml_line(jv_yaml_get(c->doc, m,
+						       "bind_device"));
+	t->line_bind_address = jv_yaml_line(jv_yaml_get(c->doc, m,
+							"bind_address"));
 	if (t->bind_address.len &&
 	    t->bind_address.ss.ss_family != t->remote.ss.ss_family)
 		return fail(c, jv_yaml_get(c->doc, m, "bind_address"),
@@ -835,6 +901,8 @@ static int parse_audit(struct ctx *c, yaml_node_t *root)
 	if ((rc = get_map(c, root, "", "audit", true, audit_keys, &audit)) ||
 	    (rc = get_str(c, audit, "audit", "path", true, path, sizeof(path))))
 		return rc;
+	c->cfg->line_audit_path = jv_yaml_line(jv_yaml_get(c->doc, audit,
+							   "path"));
 	if (strcmp(path, "-") == 0) {
 		memcpy(c->cfg->audit_path, "-", 2);
 		return 0;
@@ -860,6 +928,8 @@ static int parse_common(struct ctx *c, yaml_node_t *root)
 	    (rc = get_str(c, root, "", "control_socket", true,
 			  cfg->control_socket, sizeof(cfg->control_socket))))
 		return rc;
+	cfg->line_control_socket = jv_yaml_line(jv_yaml_get(c->doc, root,
+							    "control_socket"));
 	return parse_policy(c, root);
 }
 
@@ -907,6 +977,10 @@ int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
 	int rc;
 
 	memset(cfg, 0, sizeof(*cfg));
+	/* best effort: out of swap and core dumps where RLIMIT_MEMLOCK
+	 * allows (sodium_mlock marks the pages MADV_DONTDUMP either way) */
+	(void)sodium_mlock(cfg->private_key, sizeof(cfg->private_key));
+	(void)sodium_mlock(cfg->psk, sizeof(cfg->psk));
 	snprintf(cfg->file, sizeof(cfg->file), "%s", file);
 	if (!slash)
 		snprintf(c.dir, sizeof(c.dir), ".");
@@ -935,14 +1009,26 @@ int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
 int jv_config_load(struct jv_config *cfg, const char *path,
 		   struct jv_error *err)
 {
-	char *buf = NULL;
+	char *buf = malloc(JV_FILE_MAX + 1);
+	struct stat st;
 	size_t len = 0;
-	int rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, err);
+	int rc;
 
-	if (rc)
-		return rc;
-	rc = jv_config_parse(cfg, buf, len, path, err);
-	sodium_memzero(buf, len);   /* it may hold an inline private key */
+	if (!buf)
+		return jv_error_set(err, JV_ERR_NOMEM, path, 0, "out of memory");
+	/* one buffer, wiped: it may hold an inline private key */
+	rc = read_secret(path, buf, JV_FILE_MAX, &len, &st);
+	if (rc == 0) {
+		buf[len] = '\0';
+		rc = jv_config_parse(cfg, buf, len, path, err);
+	} else if (rc == -EFBIG) {
+		rc = jv_error_set(err, JV_ERR_RANGE, path, 0,
+				  "file larger than %u bytes", JV_FILE_MAX);
+	} else {
+		rc = jv_error_set(err, JV_ERR_INVAL, path, 0, "cannot open: %s",
+				  strerror(-rc));
+	}
+	sodium_memzero(buf, len + 1);
 	free(buf);
 	return rc;
 }
@@ -971,6 +1057,24 @@ void jv_config_endpoint(const struct jv_config *cfg,
 
 void jv_config_wipe(struct jv_config *cfg)
 {
-	sodium_memzero(cfg->private_key, sizeof(cfg->private_key));
-	sodium_memzero(cfg->psk, sizeof(cfg->psk));
+	/* zeroes, then unlocks what jv_config_parse locked */
+	(void)sodium_munlock(cfg->private_key, sizeof(cfg->private_key));
+	(void)sodium_munlock(cfg->psk, sizeof(cfg->psk));
+}
+
+void jv_config_blame(const struct jv_config *cfg, int line,
+		     struct jv_error *err, const char *key, ...)
+{
+	char k[96] = "", msg[96 + 200 + sizeof(err->msg) + 8];
+	bool named = err->file[0] && strcmp(err->file, "-") != 0;
+	va_list ap;
+
+	if (key) {
+		va_start(ap, key);
+		vsnprintf(k, sizeof(k), key, ap);
+		va_end(ap);
+	}
+	snprintf(msg, sizeof(msg), "%s%s%.200s%s%s", k, *k ? ": " : "",
+		 named ? err->file : "", named ? ": " : "", err->msg);
+	jv_error_set(err, JV_ERR_INVAL, cfg->file, line, "%s", msg);
 }

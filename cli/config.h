@@ -26,6 +26,7 @@ struct jv_listen_cfg {
 	char id[JV_TID_MAX + 1];
 	uint8_t proto;                   /* JV_PROTO_UDP or JV_PROTO_TCP */
 	struct jv_sockaddr addr;         /* "0.0.0.0:51820", "[::]:443" */
+	int line_address;                /* where address is in the file */
 };
 
 /* client: one candidate transport, in order of preference */
@@ -35,6 +36,7 @@ struct jv_transport_io_cfg {
 	struct jv_sockaddr remote;       /* "192.0.2.1:51820" (numeric) */
 	char bind_device[IFNAMSIZ];      /* "" = none (SO_BINDTODEVICE) */
 	struct jv_sockaddr bind_address; /* len 0 = none; port may be 0 */
+	int line, line_bind_device, line_bind_address;  /* 0: not given */
 };
 
 struct jv_tun_cfg {
@@ -42,6 +44,7 @@ struct jv_tun_cfg {
 	uint32_t addr;                   /* IPv4, host order */
 	uint8_t prefix;                  /* 0..32 */
 	uint32_t mtu;                    /* 576..9000; default 1420 */
+	int line, line_name;
 };
 
 struct jv_config {
@@ -66,6 +69,7 @@ struct jv_config {
 	struct jv_tun_cfg tun;
 	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */
 	char control_socket[108];              /* sun_path */
+	int line_audit_path, line_control_socket;
 	char policy_file[JV_CFG_PATH_MAX];     /* "" when the policy is inline */
 	struct jv_policy policy;               /* effective, validated */
 };
@@ -90,5 +94,16 @@ void jv_config_endpoint(const struct jv_config *cfg,
 
 /* Wipes the keys held in cfg. */
 void jv_config_wipe(struct jv_config *cfg);
+
+/*
+ * For a failure found only when a value is used (a device that does not
+ * exist, a port in use, a directory missing): rewrites err as "FILE:LINE:
+ * KEY: what went wrong", FILE being cfg's file, LINE the line of the key
+ * (0: the file alone) and KEY printf-style (NULL: none). A file err named
+ * (the audit log, the socket) stays in the message.
+ */
+void jv_config_blame(const struct jv_config *cfg, int line,
+		     struct jv_error *err, const char *key, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -211,3 +211,42 @@ json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now)
 	free(t.buf);
 	return r;
 }
+
+int jv_ctl_session_prefix(const char *s, char out[33])
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 8 || n > 32)
+		return JV_ERR_INVAL;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'F')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+			return JV_ERR_INVAL;
+		out[i] = ch;
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+int jv_ctl_find_session(const struct jv_endpoint *ep, const char *prefix,
+			uint64_t now, uint8_t id[16])
+{
+	struct jv_session_info si;
+	uint32_t cur = 0;
+	size_t n = strlen(prefix);
+	int found = 0;
+
+	while (jv_endpoint_session_next(ep, &cur, now, &si)) {
+		char hex[33];
+
+		jv_hex16(si.session_id, hex);
+		if (si.state == JV_STATE_TERMINATED || strncmp(hex, prefix, n))
+			continue;
+		if (found++ == 0)
+			memcpy(id, si.session_id, 16);
+	}
+	return found;
+}

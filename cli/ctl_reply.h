@@ -28,4 +28,14 @@ json_t *jv_ctl_reply_transports(const struct jv_ctl_node *n, uint64_t now);
 /* text: the Prometheus text exposition of the counters and gauges */
 json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now);
 
+/* A session id as an operator gives it: the 32 hex digits `ctl sessions`
+ * prints, or a prefix of at least 8 (timeline and metrics print 8).
+ * Writes it lowercased to out; returns its length, or JV_ERR_INVAL. */
+int jv_ctl_session_prefix(const char *s, char out[33]);
+
+/* How many live sessions (not TERMINATED) have an id that begins with
+ * prefix (lowercase hex, from jv_ctl_session_prefix); id is the first. */
+int jv_ctl_find_session(const struct jv_endpoint *ep, const char *prefix,
+			uint64_t now, uint8_t id[16]);
+
 #endif

@@ -413,8 +413,21 @@ static int open_client_transport(struct daemon *d, uint32_t i,
 		return JV_ERR_NOMEM;
 	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
 			(const struct sockaddr *)&c->bind_address.ss,
-			c->bind_address.len, c->bind_device, err) != 0)
+			c->bind_address.len, c->bind_device, err) != 0) {
+		if (c->bind_device[0] && if_nametoindex(c->bind_device) == 0) {
+			jv_error_set(err, JV_ERR_INVAL, "", 0,
+				     "no such device \"%s\"", c->bind_device);
+			jv_config_blame(&d->cfg, c->line_bind_device, err,
+					"transports[%u].bind_device", i);
+		} else if (c->bind_address.len) {
+			jv_config_blame(&d->cfg, c->line_bind_address, err,
+					"transports[%u].bind_address", i);
+		} else {
+			jv_config_blame(&d->cfg, c->line, err, "transports[%u]",
+					i);
+		}
 		return JV_ERR_INVAL;
+	}
 	return jv_loop_add(d->loop, t->udp->fd, EPOLLIN, on_client_udp, t);
 }
 
@@ -569,8 +582,11 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	if (c->proto == JV_PROTO_TCP) {
 		l->tcp_fd = jv_tcp_listen((const struct sockaddr *)&c->addr.ss,
 					  c->addr.len, err);
-		if (l->tcp_fd < 0)
+		if (l->tcp_fd < 0) {
+			jv_config_blame(&d->cfg, c->line_address, err,
+					"listen[%u].address", i);
 			return JV_ERR_INVAL;
+		}
 		return jv_loop_add(d->loop, l->tcp_fd, EPOLLIN, on_server_tcp, l);
 	}
 	l->udp = malloc(sizeof(*l->udp));
@@ -579,8 +595,11 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
 			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
 			err) != 0 ||
-	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0))
+	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0)) {
+		jv_config_blame(&d->cfg, c->line_address, err,
+				"listen[%u].address", i);
 		return JV_ERR_INVAL;
+	}
 	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_server_udp, l);
 }
 
@@ -665,19 +684,26 @@ static const char *arg0(json_t *args)
 	return json_string_value(json_array_get(args, 0));
 }
 
+/* By the full id or the 8-hex prefix that timeline and metrics print. */
 static json_t *ctl_terminate(struct daemon *d, json_t *args)
 {
-	const char *hex = arg0(args);
+	const char *arg = arg0(args);
+	uint64_t now = jv_mono_ms();
+	char hex[33], msg[160];
 	uint8_t id[16];
-	size_t n = 0;
+	int n;
 
-	if (!hex || strlen(hex) != 32 ||
-	    sodium_hex2bin(id, sizeof(id), hex, 32, NULL, &n, NULL) != 0 ||
-	    n != 16)
-		return reply_error("terminate: '%s' is not a session id (32 hex "
-				   "characters)", hex ? hex : "");
-	if (jv_endpoint_terminate(d->ep, id, JV_R_OPERATOR_TERMINATED,
-				  jv_mono_ms()) != 0)
+	if (jv_ctl_session_prefix(arg, hex) < 0)
+		return reply_error("%s", "terminate: not a session id (32 hex "
+				   "digits, or the first 8 or more)");
+	n = jv_ctl_find_session(d->ep, hex, now, id);
+	if (n > 1) {
+		snprintf(msg, sizeof(msg), "terminate: %s matches %d live "
+			 "sessions; give more of the id", hex, n);
+		return reply_error("%s", msg);
+	}
+	if (n == 0 || jv_endpoint_terminate(d->ep, id,
+					    JV_R_OPERATOR_TERMINATED, now) != 0)
 		return reply_error("terminate: no live session %s", hex);
 	return json_pack("{s:b}", "ok", 1);
 }
@@ -757,24 +783,37 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 	const struct jv_tun_cfg *tc = &d->cfg.tun;
 	int rc;
 
-	if ((rc = jv_sink_open(&d->sink, d->cfg.audit_path, err)) != 0)
+	/* the I/O layer knows no config file: errors name the key here */
+	if ((rc = jv_sink_open(&d->sink, d->cfg.audit_path, err)) != 0) {
+		jv_config_blame(&d->cfg, d->cfg.line_audit_path, err,
+				"audit.path");
 		return rc;
-	if ((rc = jv_tun_open(tc->name, &d->tun_fd, d->tun_name, err)) != 0 ||
-	    (rc = jv_tun_configure(d->tun_name, tc->addr, tc->prefix, tc->mtu,
-				   err)) != 0)
+	}
+	if ((rc = jv_tun_open(tc->name, &d->tun_fd, d->tun_name, err)) != 0) {
+		jv_config_blame(&d->cfg, tc->line_name, err, "tun.name");
 		return rc;
+	}
+	if ((rc = jv_tun_configure(d->tun_name, tc->addr, tc->prefix, tc->mtu,
+				   err)) != 0) {
+		jv_config_blame(&d->cfg, tc->line, err, "tun");
+		return rc;
+	}
 	if (jv_loop_add(d->loop, d->tun_fd, EPOLLIN, on_tun, d) != 0 ||
 	    setup_signals(d) != 0)
-		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+		return jv_error_set(err, JV_ERR_INVAL, d->cfg.file, 0,
 				    "cannot set up the event loop");
 	if (is_client(d)) {
 		for (uint32_t i = 0; i < d->cfg.ntransports; i++)
 			if ((rc = open_client_transport(d, i, err)) != 0)
 				return rc;
-		if ((rc = jv_linkmon_open(&d->lm, err)) != 0 ||
-		    (rc = jv_loop_add(d->loop, jv_linkmon_fd(d->lm), EPOLLIN,
-				      on_linkmon, d)) != 0)
+		if ((rc = jv_linkmon_open(&d->lm, err)) != 0) {
+			jv_config_blame(&d->cfg, 0, err, NULL);
 			return rc;
+		}
+		if ((rc = jv_loop_add(d->loop, jv_linkmon_fd(d->lm), EPOLLIN,
+				      on_linkmon, d)) != 0)
+			return jv_error_set(err, rc, d->cfg.file, 0,
+					    "cannot set up the event loop");
 	} else {
 		d->conns = calloc(TCP_CONNS, sizeof(*d->conns));
 		if (!d->conns)
@@ -788,8 +827,11 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 			if ((rc = open_listener(d, i, err)) != 0)
 				return rc;
 	}
-	return jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
-			   ctl_handler, d, err);
+	if ((rc = jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
+			      ctl_handler, d, err)) != 0)
+		jv_config_blame(&d->cfg, d->cfg.line_control_socket, err,
+				"control_socket");
+	return rc;
 }
 
 static int setup_engine(struct daemon *d)
@@ -878,7 +920,7 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 {
 	const char *name = role == JV_ROLE_CLIENT ? "client" : "server";
 	struct daemon *d;
-	struct jv_error err;
+	struct jv_error err = { .file = "-" };   /* printable if a path forgets it */
 	const char *file = NULL;
 	int rc;
 

@@ -5,8 +5,35 @@
 
 #include <errno.h>
 #include <math.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* libyaml frees without wiping, and a config may hold a private key
+ * inline: every copy of the text it made is zeroed before it goes. What
+ * libyaml's scanner reallocates while it grows a scalar is out of reach. */
+static void wipe_parser(yaml_parser_t *p)
+{
+	if (p->raw_buffer.start)
+		sodium_memzero(p->raw_buffer.start,
+			       (size_t)(p->raw_buffer.end - p->raw_buffer.start));
+	if (p->buffer.start)
+		sodium_memzero(p->buffer.start,
+			       (size_t)(p->buffer.end - p->buffer.start));
+	/* scanned ahead of a syntax error and never parsed */
+	for (yaml_token_t *t = p->tokens.head; t && t < p->tokens.tail; t++)
+		if (t->type == YAML_SCALAR_TOKEN && t->data.scalar.value)
+			sodium_memzero(t->data.scalar.value,
+				       t->data.scalar.length);
+	yaml_parser_delete(p);
+}
+
+static void wipe_event(yaml_event_t *ev)
+{
+	if (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.value)
+		sodium_memzero(ev->data.scalar.value, ev->data.scalar.length);
+	yaml_event_delete(ev);
+}
 
 static int syntax_error(yaml_parser_t *parser, const char *file,
 			struct jv_error *err)
@@ -80,9 +107,9 @@ static int prescan(const char *buf, size_t len, const char *file,
 		}
 		end = ev.type == YAML_STREAM_END_EVENT;
 		rc = check_event(&ev, &depth, &docs, file, err);
-		yaml_event_delete(&ev);
+		wipe_event(&ev);
 	}
-	yaml_parser_delete(&parser);
+	wipe_parser(&parser);
 	return rc;
 }
 
@@ -100,7 +127,7 @@ int jv_yaml_load(yaml_document_t *doc, const char *buf, size_t len,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, doc))
 		rc = syntax_error(&parser, file, err);
-	yaml_parser_delete(&parser);
+	wipe_parser(&parser);
 	return rc;
 }
 

@@ -24,7 +24,9 @@ struct client {
 struct jv_ctl {
 	struct jv_loop *loop;
 	int fd;
-	char path[108];
+	char path[108];               /* "" once it is not ours to unlink */
+	dev_t dev;                    /* the socket file we bound */
+	ino_t ino;
 	jv_ctl_handler handler;
 	void *ctx;
 	struct client c[JV_CTL_MAX_CLIENTS];
@@ -186,6 +188,50 @@ static void on_listen(void *ctx, uint32_t events)
 	}
 }
 
+/* Who holds path: 0 when nothing answers there (no file, or a socket
+ * left by a daemon that died, which is then removed), JV_ERR_STATE when a
+ * daemon answers, JV_ERR_INVAL when it is something else. */
+static int claim(const struct sockaddr_un *sa, struct jv_error *err)
+{
+	const char *path = sa->sun_path;
+	struct stat st;
+	int fd, rc, e;
+
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : jv_error_set(err, JV_ERR_INVAL,
+			path, 0, "cannot use the control socket: %s",
+			strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return jv_error_set(err, JV_ERR_INVAL, path, 0,
+				    "exists and is not a socket; it is left "
+				    "alone");
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return jv_error_set(err, JV_ERR_INVAL, path, 0,
+				    "cannot probe the control socket: %s",
+				    strerror(errno));
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	e = errno;
+	close(fd);
+	/* EAGAIN: a listener whose backlog is full is alive too */
+	if (rc == 0 || e == EAGAIN || e == EINPROGRESS)
+		return jv_error_set(err, JV_ERR_STATE, path, 0,
+				    "another daemon answers on this control "
+				    "socket; stop it or give this one another "
+				    "path");
+	if (e == ENOENT)
+		return 0;
+	if (e != ECONNREFUSED)
+		return jv_error_set(err, JV_ERR_INVAL, path, 0,
+				    "cannot tell whether a daemon answers on "
+				    "the control socket: %s", strerror(e));
+	if (unlink(path) != 0 && errno != ENOENT)
+		return jv_error_set(err, JV_ERR_INVAL, path, 0,
+				    "cannot remove the stale control socket: "
+				    "%s", strerror(errno));
+	return 0;
+}
+
 int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 		jv_ctl_handler handler, void *ctx, struct jv_error *err)
 {
@@ -199,9 +245,12 @@ int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return jv_error_set(err, JV_ERR_INVAL, path, 0,
 				    "control socket path too long");
+	memcpy(sa.sun_path, path, strlen(path));
+	if ((rc = claim(&sa, err)) != 0)
+		return rc;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return JV_ERR_NOMEM;
+		return jv_error_set(err, JV_ERR_NOMEM, path, 0, "out of memory");
 	c->fd = -1;
 	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
 		c->c[i].fd = -1;
@@ -209,27 +258,29 @@ int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 		c->c[i].out = malloc(OUT_MAX);
 		if (!c->c[i].out) {
 			jv_ctl_close(c);
-			return JV_ERR_NOMEM;
+			return jv_error_set(err, JV_ERR_NOMEM, path, 0,
+					    "out of memory");
 		}
 	}
 	c->loop = loop;
 	c->handler = handler;
 	c->ctx = ctx;
-	memcpy(c->path, path, strlen(path) + 1);
-	memcpy(sa.sun_path, path, strlen(path));
-	/* a socket left by a daemon that died; never remove anything else */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	old = umask(0177);
+	/* bind() never replaces a file: a daemon that started since claim()
+	 * keeps its socket and this one fails */
 	rc = c->fd < 0 ? -1 : bind(c->fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
-	if (rc != 0 || listen(c->fd, 8) != 0 ||
+	if (rc == 0 && lstat(path, &st) == 0) {
+		memcpy(c->path, path, strlen(path) + 1);
+		c->dev = st.st_dev;
+		c->ino = st.st_ino;
+	}
+	if (rc != 0 || !c->path[0] || listen(c->fd, 8) != 0 ||
 	    jv_loop_add(loop, c->fd, EPOLLIN, on_listen, c) != 0) {
 		rc = jv_error_set(err, JV_ERR_INVAL, path, 0,
 				  "cannot listen on the control socket: %s",
 				  strerror(errno));
-		c->path[0] = '\0';
 		jv_ctl_close(c);
 		return rc;
 	}
@@ -239,6 +290,8 @@ int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 
 void jv_ctl_close(struct jv_ctl *c)
 {
+	struct stat st;
+
 	if (!c)
 		return;
 	for (int i = 0; i < JV_CTL_MAX_CLIENTS; i++) {
@@ -249,7 +302,9 @@ void jv_ctl_close(struct jv_ctl *c)
 		jv_loop_del(c->loop, c->fd);
 		close(c->fd);
 	}
-	if (c->path[0])
+	/* only our own socket: the file may have been replaced since */
+	if (c->path[0] && lstat(c->path, &st) == 0 && st.st_dev == c->dev &&
+	    st.st_ino == c->ino)
 		unlink(c->path);
 	free(c);
 }

@@ -21,11 +21,14 @@ typedef json_t *(*jv_ctl_handler)(void *ctx, const char *cmd, json_t *args);
 
 struct jv_ctl;
 
-/* Binds path (removing a stale socket file first), listens, registers
- * with the loop. */
+/* Binds path, listens, registers with the loop. A socket file at path
+ * that no one answers on (left by a daemon that died) is replaced; one a
+ * live daemon answers on is left alone and JV_ERR_STATE returned; anything
+ * else at path is left alone and JV_ERR_INVAL returned. err->file is path. */
 int jv_ctl_open(struct jv_ctl **out, struct jv_loop *loop, const char *path,
 		jv_ctl_handler handler, void *ctx, struct jv_error *err);
-/* Closes every connection and unlinks the socket file. */
+/* Closes every connection and unlinks the socket file if it is still the
+ * one jv_ctl_open() bound. */
 void jv_ctl_close(struct jv_ctl *c);
 
 #endif

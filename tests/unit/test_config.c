@@ -766,6 +766,111 @@ static void test_not_a_config(void **state)
 	assert_non_null(strstr(err.msg, "more than one YAML document"));
 }
 
+/* A value that fails only when the daemon uses it (a device that does not
+ * exist, a port in use, a missing directory) is reported at the line of
+ * the key that asked for it, never at an empty place. */
+static void test_blame(void **state)
+{
+	struct jv_error err;
+	char file[300], line[1024], want[1024];
+
+	(void)state;
+	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
+	snprintf(file, sizeof(file), "%s/client.yaml", dir);
+	assert_int_equal(cfg.transports[0].line, 7);
+	assert_int_equal(cfg.transports[0].line_bind_device, 7);
+	assert_int_equal(cfg.transports[0].line_bind_address, 0);
+	assert_int_equal(cfg.transports[2].line_bind_address, 9);
+	assert_int_equal(cfg.tun.line_name, 10);
+	assert_int_equal(cfg.line_audit_path, 11);
+	assert_int_equal(cfg.line_control_socket, 12);
+
+	/* as io/udp.c reports it: no place of its own */
+	jv_error_set(&err, JV_ERR_INVAL, "", 0,
+		     "udp: cannot bind to device wlan9: No such device");
+	jv_config_blame(&cfg, cfg.transports[0].line_bind_device, &err,
+			"transports[%d].bind_device", 0);
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s:7: transports[0].bind_device: udp: "
+		 "cannot bind to device wlan9: No such device", file);
+	assert_string_equal(line, want);
+
+	/* the file the error named stays in the message */
+	jv_error_set(&err, JV_ERR_INVAL, "/nowhere/audit.jsonl", 0,
+		     "cannot open the audit log: No such file or directory");
+	jv_config_blame(&cfg, cfg.line_audit_path, &err, "audit.path");
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s:11: audit.path: /nowhere/audit.jsonl: "
+		 "cannot open the audit log: No such file or directory", file);
+	assert_string_equal(line, want);
+
+	/* no key: the config file at least */
+	jv_error_set(&err, JV_ERR_INVAL, "", 0, "link monitor: no netlink");
+	jv_config_blame(&cfg, 0, &err, NULL);
+	jv_error_format(&err, line, sizeof(line));
+	snprintf(want, sizeof(want), "%s: link monitor: no netlink", file);
+	assert_string_equal(line, want);
+
+	assert_int_equal(parse_as("server.yaml", server_text, &err), 0);
+	assert_int_equal(cfg.listen[1].line_address, 8);
+	assert_int_equal(cfg.tun.line, 10);
+	assert_int_equal(cfg.line_control_socket, 19);
+	jv_config_wipe(&cfg);
+}
+
+/* The paths that read and wipe secrets: a config with an inline key read
+ * by jv_config_load, one whose YAML breaks after the key (libyaml's queued
+ * tokens are wiped), key files too long, not regular or swapped for a
+ * FIFO (which must not hang the daemon). Under ASan every wipe runs on
+ * live memory; the wiped copies themselves are freed and out of sight. */
+static void test_secret_paths(void **state)
+{
+	char path[512], text[4200], big[2048], line[1024];
+	uint8_t key[32], zero[32] = { 0 };
+	struct jv_error err;
+
+	(void)state;
+	write_file("client.yaml", client_text, 0600);
+	snprintf(path, sizeof(path), "%s/client.yaml", dir);
+	if (jv_config_load(&cfg, path, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	key_of(LAPTOP_KEY, key);
+	assert_memory_equal(cfg.private_key, key, 32);
+	jv_config_wipe(&cfg);
+	assert_memory_equal(cfg.private_key, zero, 32);
+
+	/* a syntax error after the inline key: refused, nothing kept */
+	snprintf(text, sizeof(text), "%s  - [unclosed\n", client_text);
+	write_file("client.yaml", text, 0600);
+	assert_int_equal(jv_config_load(&cfg, path, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "YAML syntax error"));
+	assert_memory_equal(cfg.private_key, zero, 32);
+	assert_int_equal(unlink(path), 0);
+
+	/* longer than a key file may be */
+	memset(big, 'A', sizeof(big) - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	write_file("big.key", big, 0600);
+	edit(text, sizeof(text), server_text, "gw-1.key", "big.key");
+	assert_int_equal(parse_as("server.yaml", text, &err), JV_ERR_INVAL);
+	jv_error_format(&err, line, sizeof(line));
+	assert_non_null(strstr(line, "server.yaml:4: private_key_file: cannot "
+				     "read "));
+	assert_non_null(strstr(line, "big.key: file larger than 1024 bytes"));
+	snprintf(path, sizeof(path), "%s/big.key", dir);
+	assert_int_equal(unlink(path), 0);
+
+	/* a FIFO, even one mode 0600 with no writer, is refused at once */
+	snprintf(path, sizeof(path), "%s/fifo.key", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	edit(text, sizeof(text), server_text, "gw-1.key", "fifo.key");
+	assert_int_equal(parse_as("server.yaml", text, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "fifo.key is not a regular file"));
+	assert_int_equal(unlink(path), 0);
+	assert_memory_equal(cfg.private_key, zero, 32);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +882,8 @@ int main(void)
 		cmocka_unit_test(test_mistakes),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_not_a_config),
+		cmocka_unit_test(test_blame),
+		cmocka_unit_test(test_secret_paths),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

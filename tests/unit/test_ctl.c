@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/ctl_reply.h"
+#include "core/audit.h"
 #include "io/ctl.h"
 #include "io/loop.h"
 
@@ -121,6 +122,68 @@ static void test_replies(void **state)
 		assert_true(sp[1] >= '0' && sp[1] <= '9');
 	}
 	json_decref(r);
+	jv_endpoint_free(ep);
+}
+
+/* ctl terminate takes the full id or the 8-hex prefix timeline and
+ * metrics print; anything else is bad input. */
+static void test_session_id_arg(void **state)
+{
+	static const struct {
+		const char *arg;
+		int len;
+		const char *hex;
+	} rows[] = {
+		{ "0123abcd", 8, "0123abcd" },
+		{ "0123ABCD", 8, "0123abcd" },
+		{ "0123abcd4", 9, "0123abcd4" },
+		{ "00112233445566778899aabbccddeeff", 32,
+		  "00112233445566778899aabbccddeeff" },
+		{ "0123abc", JV_ERR_INVAL, NULL },            /* too short */
+		{ "00112233445566778899aabbccddeeff0", JV_ERR_INVAL, NULL },
+		{ "0123abcg", JV_ERR_INVAL, NULL },
+		{ "0123abc ", JV_ERR_INVAL, NULL },
+		{ " 0123abcd", JV_ERR_INVAL, NULL },
+		{ "xyz", JV_ERR_INVAL, NULL },
+		{ "", JV_ERR_INVAL, NULL },
+	};
+	char out[33];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int rc = jv_ctl_session_prefix(rows[i].arg, out);
+
+		if (rc != rows[i].len)
+			fail_msg("\"%s\": %d, want %d", rows[i].arg, rc,
+				 rows[i].len);
+		if (rows[i].hex)
+			assert_string_equal(out, rows[i].hex);
+	}
+	assert_int_equal(jv_ctl_session_prefix(NULL, out), JV_ERR_INVAL);
+}
+
+static void test_find_session(void **state)
+{
+	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
+	struct jv_session_info si;
+	uint32_t cur = 0;
+	uint8_t id[16];
+	char hex[33], other[33];
+
+	(void)state;
+	assert_true(jv_endpoint_session_next(ep, &cur, 1000, &si));
+	jv_hex16(si.session_id, hex);
+	memset(id, 0, sizeof(id));
+	assert_int_equal(jv_ctl_find_session(ep, hex, 1000, id), 1);
+	assert_memory_equal(id, si.session_id, 16);
+	hex[8] = '\0';                    /* the short id */
+	memset(id, 0, sizeof(id));
+	assert_int_equal(jv_ctl_find_session(ep, hex, 1000, id), 1);
+	assert_memory_equal(id, si.session_id, 16);
+	/* another first digit: no session */
+	snprintf(other, sizeof(other), "%c%s", hex[0] == '0' ? '1' : '0',
+		 hex + 1);
+	assert_int_equal(jv_ctl_find_session(ep, other, 1000, id), 0);
 	jv_endpoint_free(ep);
 }
 
@@ -241,11 +304,110 @@ static void test_socket(void **state)
 	jv_loop_free(l);
 }
 
+/* A second daemon given the same control_socket must not take it over:
+ * when it exited, the first could no longer be reached. */
+static void test_socket_taken(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *a, *b = (struct jv_ctl *)1;
+	struct jv_error err;
+	char path[108], out[8192];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-taken.%d.sock", (int)getpid());
+	unlink(path);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err),
+			 JV_ERR_STATE);
+	assert_null(b);
+	assert_string_equal(err.file, path);
+	assert_non_null(strstr(err.msg, "another daemon answers"));
+	/* the first still answers, and its socket file is still there */
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(a);
+	assert_int_not_equal(access(path, F_OK), 0);
+	jv_loop_free(l);
+}
+
+/* A socket file nobody listens on (its daemon died) is replaced; a file
+ * that is not a socket is never removed. */
+static void test_socket_stale(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct jv_loop *l;
+	struct jv_ctl *c;
+	struct jv_error err;
+	char out[8192];
+	int fd;
+	FILE *f;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/jvctl-stale.%d.sock",
+		 (int)getpid());
+	unlink(sa.sun_path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	close(fd);                          /* the file stays, no listener */
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&c, l, sa.sun_path, handler, NULL, &err), 0);
+	talk(l, sa.sun_path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(c);
+
+	f = fopen(sa.sun_path, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_not_equal(jv_ctl_open(&c, l, sa.sun_path, handler, NULL,
+					 &err), 0);
+	assert_non_null(strstr(err.msg, "not a socket"));
+	assert_int_equal(access(sa.sun_path, F_OK), 0);
+	unlink(sa.sun_path);
+	jv_loop_free(l);
+}
+
+/* A daemon that exits removes its socket file only if the file is still
+ * the one it bound: not one another daemon put there since. */
+static void test_socket_close_own_only(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *a, *b;
+	struct jv_error err;
+	char path[108], out[8192];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-own.%d.sock", (int)getpid());
+	unlink(path);
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	assert_int_equal(unlink(path), 0);  /* an operator removed it */
+	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err), 0);
+	jv_ctl_close(a);
+	assert_int_equal(access(path, F_OK), 0);
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	jv_ctl_close(b);
+	assert_int_not_equal(access(path, F_OK), 0);
+	jv_loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
+		cmocka_unit_test(test_session_id_arg),
+		cmocka_unit_test(test_find_session),
 		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_socket_taken),
+		cmocka_unit_test(test_socket_stale),
+		cmocka_unit_test(test_socket_close_own_only),
 	};
 
 	if (sodium_init() < 0)
