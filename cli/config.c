@@ -1050,6 +1050,15 @@ void jv_config_endpoint(const struct jv_config *cfg,
 	}
 	out->ntransports = cfg->ntransports;
 	out->reconnect = cfg->reconnect;
+	if (cfg->role == JV_ROLE_CLIENT) {
+		/* what may come from the server: the tunnel subnet */
+		uint32_t mask = cfg->tun.prefix == 0
+					? 0 : 0xffffffffu << (32 - cfg->tun.prefix);
+
+		out->server_allowed[0].addr = cfg->tun.addr & mask;
+		out->server_allowed[0].prefix = cfg->tun.prefix;
+		out->nserver_allowed = 1;
+	}
 	out->peers = cfg->peers;
 	out->npeers = cfg->npeers;
 	out->max_sessions = cfg->max_sessions;

@@ -255,6 +255,17 @@ static void op_random(void *ctx, uint8_t *buf, size_t len)
 	randombytes_buf(buf, len);
 }
 
+/* Key memory stays out of swap and core dumps where RLIMIT_MEMLOCK
+ * allows; past the limit it is simply not locked. */
+static void op_lock(void *ctx, void *ptr, size_t len, bool on)
+{
+	(void)ctx;
+	if (on)
+		(void)sodium_mlock(ptr, len);
+	else
+		(void)sodium_munlock(ptr, len);
+}
+
 /* ---- after every callback ---- */
 
 static void settle(struct daemon *d)
@@ -842,7 +853,7 @@ static int setup_engine(struct daemon *d)
 
 	jv_config_endpoint(&d->cfg, &ec);
 	ec.ops = (struct jv_endpoint_ops){ op_send, op_deliver, op_event,
-					   op_random };
+					   op_random, op_lock };
 	ec.ctx = d;
 	/* events carry Unix time; the engine runs on the monotonic clock */
 	ec.ts_offset_ms = (int64_t)(jv_wall_ms() - now);

@@ -28,6 +28,7 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 		return JV_ERR_NOMEM;
 	ep->cfg = *cfg;
 	ep->cfg.peers = NULL;      /* copied by the server half */
+	jv_lock(ep, ep, sizeof(*ep), true);
 	ep->policy = cfg->policy;
 	ep->started_ms = now;
 	jv_sec_init(ep, now);
@@ -52,13 +53,21 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 
 void jv_endpoint_free(struct jv_endpoint *ep)
 {
+	void (*lock)(void *, void *, size_t, bool);
+	void *ctx;
+
 	if (!ep)
 		return;
 	if (is_client(ep))
 		jv_client_free(ep);
 	else
 		jv_server_free(ep);
+	/* the ops live in ep: unlock through a copy */
+	lock = ep->cfg.ops.lock;
+	ctx = ep->cfg.ctx;
 	sodium_memzero(ep, sizeof(*ep));
+	if (lock)
+		lock(ctx, ep, sizeof(*ep), false);
 	free(ep);
 }
 

@@ -50,6 +50,9 @@ struct jv_endpoint_ops {
 	void (*event)(void *ctx, const char *line, size_t len);
 	/* Fills buf with random bytes (randombytes_buf in daemons). */
 	void (*random)(void *ctx, uint8_t *buf, size_t len);
+	/* Optional: memory that holds keys, to keep out of swap and core
+	 * dumps (on) and to release before it is freed (off). Best effort. */
+	void (*lock)(void *ctx, void *ptr, size_t len, bool on);
 };
 
 #define JV_MAX_TRANSPORTS 16

@@ -238,6 +238,8 @@ void jv_ev_transport_dead(struct jv_endpoint *ep, const struct jv_session *s,
 			  uint64_t last_rx_age, uint64_t now);
 
 void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
+/* Asks the driver to lock (on) or unlock memory that holds keys. */
+void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
 
 /* client.c */

@@ -950,6 +950,8 @@ int jv_server_init(struct jv_endpoint *ep, uint64_t now)
 		if (crypto_scalarmult(sv->peer_ss[i], ep->cfg.private_key,
 				      sv->peers[i].public_key) != 0)
 			return JV_ERR_INVAL;
+	jv_lock(ep, sv->pool, cap * sizeof(*sv->pool), true);
+	jv_lock(ep, sv->peer_ss, sv->npeers * 32, true);
 	for (uint32_t i = 0; i < cap; i++)
 		sv->free_list[i] = cap - 1 - i;
 	sv->nfree = cap;
@@ -964,14 +966,17 @@ void jv_server_free(struct jv_endpoint *ep)
 	if (sv->pool) {
 		uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
 		sodium_memzero(sv->pool, cap * sizeof(*sv->pool));
+		jv_lock(ep, sv->pool, cap * sizeof(*sv->pool), false);
 	}
 	sodium_memzero(sv->tomb, sizeof(sv->tomb));
 	jv_table_free(sv->table);
 	free(sv->peers);
 	free(sv->peer_last_hs_ts);
 	free(sv->peer_session);
-	if (sv->peer_ss)
+	if (sv->peer_ss) {
 		sodium_memzero(sv->peer_ss, sv->npeers * 32);
+		jv_lock(ep, sv->peer_ss, sv->npeers * 32, false);
+	}
 	free(sv->peer_ss);
 	free(sv->pool);
 	free(sv->free_list);

@@ -21,6 +21,12 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len)
 	ep->cfg.ops.random(ep->cfg.ctx, buf, len);
 }
 
+void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on)
+{
+	if (ep->cfg.ops.lock && ptr && len)
+		ep->cfg.ops.lock(ep->cfg.ctx, ptr, len, on);
+}
+
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b)
 {
 	return a->proto == b->proto && a->local == b->local &&
@@ -373,11 +379,16 @@ void jv_session_count_switch(struct jv_session *s, uint64_t now)
 uint32_t jv_session_switches_last_min(const struct jv_session *s,
 				      uint64_t now)
 {
-	struct jv_session t = *s;
+	/* only the counters: a copy of the whole session would put its
+	 * keys on the stack */
+	struct jv_session t;
 	uint64_t into;
 
-	if (!t.sw_bucket_ms)
+	if (!s->sw_bucket_ms)
 		return 0;
+	t.sw_bucket_ms = s->sw_bucket_ms;
+	t.sw_cur = s->sw_cur;
+	t.sw_prev = s->sw_prev;
 	sw_roll(&t, now);
 	into = now - t.sw_bucket_ms;
 	/* the part of the previous bucket still inside the last 60 s */

@@ -105,6 +105,83 @@ static void test_data_both_ways(void **state)
 	free_world(w);
 }
 
+/* Inner packets from the server must come from the prefixes behind it:
+ * anything else is dropped, counted and reported, on both ends. */
+static void test_inner_source_filtered(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_endpoint_stats st;
+	uint8_t pkt[40];
+
+	(void)state;
+	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a090909,
+						0x0a4d0002), 40, 1), 0);
+	pump(w);
+	assert_int_equal(w->c.delivered, 0);
+	jv_endpoint_stats(w->c.ep, &st);
+	assert_true(st.inner_source_rejected == 1);
+	assert_true(has_event(&w->c, "\"event_type\":\"SecurityInnerSourceRejected\""));
+	assert_true(has_event(&w->c, "\"reason_code\":\"inner_source_not_allowed\""));
+	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001,
+						0x0a4d0002), 40, 1), 0);
+	pump(w);
+	assert_int_equal(w->c.delivered, 1);
+	/* the server side: a client spoofing another source */
+	assert_int_equal(jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0005,
+						0x0a4d0001), 40, 1), 0);
+	pump(w);
+	assert_int_equal(w->s.delivered, 0);
+	jv_endpoint_stats(w->s.ep, &st);
+	assert_true(st.inner_source_rejected == 1);
+	assert_true(has_event(&w->s, "SecurityInnerSourceRejected"));
+	free_world(w);
+}
+
+/* A flood of forged packets against one session cannot hide the events
+ * of another, and what the budget hides is counted. */
+static void test_security_budget_per_session(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_endpoint_stats st;
+	struct dgram junk;
+	uint8_t pkt[40];
+
+	(void)state;
+	jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
+			       1);
+	junk = w->c.out[0];
+	w->c.nout = 0;
+	junk.buf[20] ^= 1;
+	w->s.nevents = 0;
+	/* 200 session-less forgeries (unknown index) */
+	for (int i = 0; i < 200; i++) {
+		struct dgram d = junk;
+
+		d.buf[1] = JV_CTRL_REATTACH_REQ;
+		d.buf[0] = JV_MSG_CONTROL;
+		jv_put_le32(d.buf + 4, 0x12345678u + (uint32_t)i);
+		to_server(w, &d, 0);
+	}
+	/* then a targeted one at the session: still logged */
+	to_server(w, &junk, 0);
+	assert_true(has_event(&w->s, "\"reason_code\":\"bad_data_key\""));
+	jv_endpoint_stats(w->s.ep, &st);
+	assert_true(st.security_suppressed >= 150);
+	/* the next session-less event that gets through says how many the
+	 * budget hid before it */
+	w->now = 5000;
+	{
+		struct dgram d = junk;
+
+		d.buf[0] = JV_MSG_CONTROL;
+		d.buf[1] = JV_CTRL_REATTACH_REQ;
+		jv_put_le32(d.buf + 4, 0x1u);
+		to_server(w, &d, 0);
+	}
+	assert_true(has_event(&w->s, "\"suppressed\":"));
+	free_world(w);
+}
+
 static void test_replayed_handshake(void **state)
 {
 	struct world *w = make_world(NULL);
@@ -294,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_handshake),
 		cmocka_unit_test(test_events_are_json_with_gapless_seq),
 		cmocka_unit_test(test_data_both_ways),
+		cmocka_unit_test(test_inner_source_filtered),
+		cmocka_unit_test(test_security_budget_per_session),
 		cmocka_unit_test(test_replayed_handshake),
 		cmocka_unit_test(test_unknown_peer),
 		cmocka_unit_test(test_malformed),

@@ -85,6 +85,9 @@ struct world *make_world(const struct jv_policy *p)
 	cc.transports[0].proto = JV_PROTO_UDP;
 	snprintf(cc.transports[1].id, sizeof(cc.transports[1].id), "udp-b");
 	cc.transports[1].proto = JV_PROTO_UDP;
+	cc.server_allowed[0].addr = 0x0a4d0000;   /* 10.77.0.0/24 */
+	cc.server_allowed[0].prefix = 24;
+	cc.nserver_allowed = 1;
 	cc.ops = world_ops;
 	cc.ctx = &w->c;
 
