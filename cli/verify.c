@@ -357,7 +357,8 @@ static int check_common(struct ev *e)
 	e->node = node;
 	e->seq = json_integer_value(seq);
 	e->ts = json_integer_value(ts);
-	if (sid && (!json_is_string(sid) || !is_hex(json_string_value(sid), SID_LEN)))
+	if (sid && (!json_is_string(sid) ||
+		    !is_hex(json_string_value(sid), SID_LEN)))
 		return bad(e, "session_id is not 32 lowercase hex characters");
 	e->sid = json_string_value(sid);
 	if (!e->sid && EVENT_TYPES[t].needs_sid)

@@ -249,8 +249,8 @@ static uint64_t edge_ms(const struct jv_audit *a, uint64_t now_ms)
 	return now_ms + off;
 }
 
-void jv_audit_start_run(struct jv_audit *a, const uint8_t run_id[JV_RUN_ID_LEN],
-			uint64_t now_ms)
+void jv_audit_start_run(struct jv_audit *a,
+			const uint8_t run_id[JV_RUN_ID_LEN], uint64_t now_ms)
 {
 	static const char hex[] = "0123456789abcdef";
 

@@ -64,12 +64,13 @@ void jv_audit_init(struct jv_audit *a, const char *node_id, enum jv_role role,
  * the caller's random bytes) and run_start_ms (now_ms at the edge, as
  * ts_ms) right after seq, and seq starts again at 1. Before the first
  * run, events carry neither field. Set ts_offset_ms first. */
-void jv_audit_start_run(struct jv_audit *a, const uint8_t run_id[JV_RUN_ID_LEN],
-			uint64_t now_ms);
+void jv_audit_start_run(struct jv_audit *a,
+			const uint8_t run_id[JV_RUN_ID_LEN], uint64_t now_ms);
 
-/* Starts an event: ts_ms, seq, run_id and run_start_ms (in a run), event_type, node_id, role, session_id (if
- * session_id != NULL), policy_version. Add extras with jv_json_* on
- * &a->w, then jv_audit_end(). */
+/* Starts an event: ts_ms, seq, run_id and run_start_ms (in a run),
+ * event_type, node_id, role, session_id (if session_id != NULL),
+ * policy_version. Add extras with jv_json_* on &a->w, then
+ * jv_audit_end(). */
 struct jv_json *jv_audit_begin(struct jv_audit *a, uint64_t now_ms,
 			       const char *event_type,
 			       const uint8_t *session_id);
