@@ -27,8 +27,12 @@ static void usage(FILE *f)
 		"reconstructs every session's timeline, per node, from audit JSONL\n"
 		"(daemon logs or `jvpn sim --out`) and checks the rules of the state\n"
 		"machine: table transitions only, state_version +1 each, gapless seq\n"
-		"per node, TERMINATED absorbing and last, ATTACHED only by handshake or\n"
-		"validated reattach, switches per sliding 60 s within the limit.\n"
+		"per node and run, TERMINATED absorbing and last, ATTACHED only by\n"
+		"handshake or validated reattach, switches per sliding 60 s within the\n"
+		"limit. Each daemon start is a run (run_id): a restart that appends to\n"
+		"the log starts a new run at seq 1. Give rotated files oldest first\n"
+		"(audit.jsonl.1 audit.jsonl): a run goes on across them, and a file may\n"
+		"begin in the middle of a run.\n"
 		"\n"
 		"  --max-switches-per-min N  the switch limit (default 8, the policy default)\n"
 		"  --policy FILE             take the limit from a policy file\n"
@@ -184,10 +188,11 @@ static int verify(int argc, char **argv)
 	}
 	if (!rc) {
 		jv_verify_counts(v, &c);
-		printf("ok: %llu events, %llu sessions, %llu nodes\n",
+		printf("ok: %llu events, %llu sessions, %llu nodes, %llu runs\n",
 		       (unsigned long long)c.events,
 		       (unsigned long long)c.sessions,
-		       (unsigned long long)c.nodes);
+		       (unsigned long long)c.nodes,
+		       (unsigned long long)c.runs);
 	}
 	jv_verify_free(v);
 	return rc;

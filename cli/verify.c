@@ -1,7 +1,14 @@
 /* jvpn audit verify: replays each node's events through the transition
  * table (core/fsm.c, the same one the engine uses) and checks the rules
  * the CONTRACT makes testable. One bad line ends the check: after it, the
- * reconstructed timelines no longer mean anything. */
+ * reconstructed timelines no longer mean anything.
+ *
+ * A node's events come in runs (one per daemon start, named by run_id):
+ * seq and ts_ms are checked per run, sessions live inside one run. A run
+ * may be seen from its middle only where a node's events open a file (the
+ * file was rotated while the run went on); anywhere else, and across the
+ * files of one run, seq must go on without a gap. Events without run_id
+ * (logs older than it) form one run per node, checked from seq 1. */
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,20 +21,33 @@
 
 #define NODE_MAX 63        /* the engine's node_id holds 63 bytes */
 #define SID_LEN 32
+#define RUN_LEN 16         /* run_id: 64 random bits in hex */
 #define WINDOW_MS 60000    /* switches count in (ts - 60000, ts], as core/limiter.c */
 
 struct vnode {
 	char id[NODE_MAX + 1];
-	uint64_t seq;          /* last seen; the next must be seq + 1 */
-	int64_t ts;
+	size_t run;            /* its latest run: index + 1, 0 before any */
+	uint64_t file;         /* the file of its latest event (a generation) */
 };
 
-enum { RES_NONE, RES_SUCCESS, RES_DENIED };
+/* One run of one node: a daemon from start to exit. */
+struct vrun {
+	uint64_t seq;          /* last seen; the next must be seq + 1 */
+	int64_t ts;
+	int64_t start;         /* run_start_ms */
+	bool partial;          /* seen from its middle */
+};
 
-/* One session as one node saw it. */
+/* RES_UNKNOWN: the session was first seen in the middle of its life and
+ * no ReattachResult of it has been seen yet. */
+enum { RES_NONE, RES_SUCCESS, RES_DENIED, RES_UNKNOWN };
+
+/* One session as one node saw it in one run. */
 struct vsession {
 	char node[NODE_MAX + 1];
 	char sid[SID_LEN + 1];
+	bool known;                   /* state known; false until the first
+					 change when seen from mid-life */
 	enum jv_state state;
 	uint64_t version;
 	enum jv_reason term_reason;   /* of the ->TERMINATED change */
@@ -42,9 +62,14 @@ struct vsession {
 struct jv_verify {
 	uint32_t max_switches;
 	json_t *node_index, *session_index;  /* key -> array position */
+	json_t *run_index;
 	json_t *sids;                        /* distinct session ids */
 	struct vnode *nodes;
 	size_t nnodes, cnodes;
+	struct vrun *runs;
+	size_t nruns, cruns;
+	char *file;                          /* the file being read */
+	uint64_t file_gen;                   /* +1 per change of file */
 	struct vsession *sessions;
 	size_t nsessions, csessions;
 	uint64_t events;
@@ -80,8 +105,10 @@ struct ev {
 	int lineno;
 	struct jv_error *err;
 	const char *type, *node, *sid;
+	const char *run;       /* "" when absent (the old format) */
+	bool run_partial;      /* its run is seen from the middle */
 	long long seq;
-	int64_t ts;
+	int64_t ts, run_start;
 };
 
 struct jv_verify *jv_verify_new(uint32_t max_switches_per_min)
@@ -93,8 +120,9 @@ struct jv_verify *jv_verify_new(uint32_t max_switches_per_min)
 	v->max_switches = max_switches_per_min;
 	v->node_index = json_object();
 	v->session_index = json_object();
+	v->run_index = json_object();
 	v->sids = json_object();
-	if (!v->node_index || !v->session_index || !v->sids) {
+	if (!v->node_index || !v->session_index || !v->run_index || !v->sids) {
 		jv_verify_free(v);
 		return NULL;
 	}
@@ -107,9 +135,12 @@ void jv_verify_free(struct jv_verify *v)
 		return;
 	json_decref(v->node_index);
 	json_decref(v->session_index);
+	json_decref(v->run_index);
 	json_decref(v->sids);
 	for (size_t i = 0; i < v->nsessions; i++)
 		free(v->sessions[i].switches);
+	free(v->file);
+	free(v->runs);
 	free(v->nodes);
 	free(v->sessions);
 	free(v);
@@ -182,20 +213,44 @@ static struct vnode *node_get(struct jv_verify *v, const char *id)
 	v->nnodes++;
 	/* id was checked to fit */
 	strcpy(v->nodes[i].id, id);
-	v->nodes[i].ts = INT64_MIN;
 	return &v->nodes[i];
 }
 
-static struct vsession *session_get(struct jv_verify *v, const char *node,
-				    const char *sid)
+/* The run of node named run ("" for the old format); *new if first seen. */
+static struct vrun *run_get(struct jv_verify *v, const char *node,
+			    const char *run, bool *new)
 {
-	/* sid has a fixed length, so "node|sid" names one pair only */
-	char key[NODE_MAX + 1 + SID_LEN + 1];
+	/* run has a fixed length or is empty, so "run|node" names one pair */
+	char key[RUN_LEN + 1 + NODE_MAX + 1];
+	struct vrun *r;
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s|%s", run, node);
+	i = lookup(v->run_index, key, v->nruns, new);
+	if (!*new)
+		return &v->runs[i];
+	r = grow(v->runs, &v->cruns, v->nruns, sizeof(*r));
+	if (!r)
+		return NULL;
+	v->runs = r;
+	if (json_object_set_new(v->run_index, key, json_integer((json_int_t)i)))
+		return NULL;
+	v->nruns++;
+	return &v->runs[i];
+}
+
+static struct vsession *session_get(struct jv_verify *v, const char *node,
+				    const char *run, const char *sid,
+				    bool known)
+{
+	/* sid and run have fixed lengths (run may be empty), so
+	 * "run|sid|node" names one triple only */
+	char key[RUN_LEN + 1 + SID_LEN + 1 + NODE_MAX + 1];
 	struct vsession *s;
 	bool new;
 	size_t i;
 
-	snprintf(key, sizeof(key), "%s|%s", node, sid);
+	snprintf(key, sizeof(key), "%s|%s|%s", run, sid, node);
 	i = lookup(v->session_index, key, v->nsessions, &new);
 	if (!new)
 		return &v->sessions[i];
@@ -212,6 +267,8 @@ static struct vsession *session_get(struct jv_verify *v, const char *node,
 	strcpy(s->node, node);
 	strcpy(s->sid, sid);
 	s->state = JV_STATE_BIRTH;
+	s->known = known;
+	s->last_result = known ? RES_NONE : RES_UNKNOWN;
 	return s;
 }
 
@@ -224,14 +281,15 @@ static int event_type(const char *t)
 	return -1;
 }
 
-static bool is_sid(const char *s)
+/* exactly n lowercase hex characters */
+static bool is_hex(const char *s, size_t n)
 {
 	size_t i;
 
-	for (i = 0; s[i] && i < SID_LEN; i++)
+	for (i = 0; s[i] && i < n; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
-	return i == SID_LEN && s[i] == '\0';
+	return i == n && s[i] == '\0';
 }
 
 static const char *str(const struct ev *e, const char *key)
@@ -245,6 +303,29 @@ static int reason(const char *name)
 	int r = name ? jv_reason_from_name(name) : -1;
 
 	return r == JV_R_NONE ? -1 : r;
+}
+
+/* run_id and run_start_ms come together, or (the old format) not at all */
+static int check_run(struct ev *e)
+{
+	json_t *run = json_object_get(e->obj, "run_id");
+	json_t *start = json_object_get(e->obj, "run_start_ms");
+
+	e->run = "";
+	if (!run && !start)
+		return 0;
+	if (!run)
+		return bad(e, "run_start_ms without run_id");
+	if (!json_is_string(run) || !is_hex(json_string_value(run), RUN_LEN))
+		return bad(e, "run_id is not %d lowercase hex characters",
+			   RUN_LEN);
+	if (!start)
+		return bad(e, "run_id without run_start_ms");
+	if (!json_is_integer(start) || json_integer_value(start) < 0)
+		return bad(e, "run_start_ms is not a non-negative integer");
+	e->run = json_string_value(run);
+	e->run_start = json_integer_value(start);
+	return 0;
 }
 
 static int check_common(struct ev *e)
@@ -276,12 +357,13 @@ static int check_common(struct ev *e)
 	e->node = node;
 	e->seq = json_integer_value(seq);
 	e->ts = json_integer_value(ts);
-	if (sid && (!json_is_string(sid) || !is_sid(json_string_value(sid))))
+	if (sid && (!json_is_string(sid) ||
+		    !is_hex(json_string_value(sid), SID_LEN)))
 		return bad(e, "session_id is not 32 lowercase hex characters");
 	e->sid = json_string_value(sid);
 	if (!e->sid && EVENT_TYPES[t].needs_sid)
 		return bad(e, "session_id missing");
-	return 0;
+	return check_run(e);
 }
 
 /* Every reason_code named anywhere must be a contract reason. */
@@ -298,21 +380,60 @@ static int check_reason(const struct ev *e)
 	return 0;
 }
 
-/* seq and ts_ms per emitting node */
-static int node_rules(struct jv_verify *v, const struct ev *e)
+/* A run's first event here: seq 1, or, where this node's events open a
+ * file, anywhere in the run (the file was rotated while it went on). The
+ * old format has no runs to tell a restart from a gap: seq 1 only. */
+static int run_begins(struct vrun *r, const struct ev *e, bool opens_file)
+{
+	if (e->seq != 1 && (!e->run[0] || !opens_file))
+		return bad(e, "seq %lld, expected 1 (%s)", e->seq,
+			   e->run[0] ? "a run that does not open the file "
+				       "starts at 1" : "no run_id");
+	r->partial = e->seq != 1;
+	r->start = e->run_start;
+	return 0;
+}
+
+/* seq and ts_ms per run of the emitting node */
+static int node_rules(struct jv_verify *v, struct ev *e)
 {
 	struct vnode *n = node_get(v, e->node);
+	bool opens_file, new;
+	struct vrun *r;
+	size_t i;
 
 	if (!n)
 		return nomem(e);
-	if ((uint64_t)e->seq != n->seq + 1)
+	opens_file = n->file != v->file_gen;
+	n->file = v->file_gen;
+	r = run_get(v, e->node, e->run, &new);
+	if (!r)
+		return nomem(e);
+	i = (size_t)(r - v->runs);
+	if (new) {
+		if (run_begins(r, e, opens_file))
+			return JV_ERR_INVAL;
+	} else if (n->run != i + 1) {
+		/* a daemon's run ends with its process */
+		return bad(e, "run %s of node %s ended: a later run began "
+			   "before this event", e->run, e->node);
+	} else if ((uint64_t)e->seq != r->seq + 1) {
 		return bad(e, "seq %lld, expected %llu", e->seq,
-			   (unsigned long long)n->seq + 1);
-	if (e->ts < n->ts)
+			   (unsigned long long)r->seq + 1);
+	} else if (e->ts < r->ts) {
 		return bad(e, "ts_ms %lld goes back in time (last %lld)",
-			   (long long)e->ts, (long long)n->ts);
-	n->seq++;
-	n->ts = e->ts;
+			   (long long)e->ts, (long long)r->ts);
+	} else if (e->run_start != r->start) {
+		return bad(e, "run_start_ms %lld differs from its run's %lld",
+			   (long long)e->run_start, (long long)r->start);
+	}
+	if (e->run[0] && e->ts < e->run_start)
+		return bad(e, "ts_ms %lld is before run_start_ms %lld",
+			   (long long)e->ts, (long long)e->run_start);
+	n->run = i + 1;
+	r->seq = (uint64_t)e->seq;
+	r->ts = e->ts;
+	e->run_partial = r->partial;
 	return 0;
 }
 
@@ -326,10 +447,11 @@ static bool is_termination_reason(int why)
 }
 
 /* Entering ATTACHED from RECOVERING needs a validated reattach: the
- * latest ReattachResult since RECOVERING began must be SUCCESS. */
+ * latest ReattachResult since RECOVERING began must be SUCCESS. Seen from
+ * mid-life with no result seen, the result may have come before. */
 static int check_reattach(const struct ev *e, const struct vsession *s)
 {
-	if (s->last_result == RES_SUCCESS)
+	if (s->last_result == RES_SUCCESS || s->last_result == RES_UNKNOWN)
 		return 0;
 	return bad(e, "RECOVERING -> ATTACHED without a ReattachResult SUCCESS "
 		   "(latest since RECOVERING: %s)",
@@ -348,6 +470,14 @@ static int state_change(struct vsession *s, const struct ev *e)
 	if (from < 0 || to < 0 || why < 0 || !json_is_integer(ver))
 		return bad(e, "needs previous_state, new_state (known states), "
 			   "reason_code and state_version (integer)");
+	/* seen from mid-life: the first change says where the session was;
+	 * every event seen before it happened in that state */
+	if (!s->known) {
+		s->known = true;
+		s->state = (enum jv_state)from;
+		if (json_integer_value(ver) > 0)
+			s->version = (uint64_t)json_integer_value(ver) - 1;
+	}
 	if ((enum jv_state)from != s->state)
 		return bad(e, "previous_state %s but the session is %s", ps,
 			   jv_state_name(s->state));
@@ -384,6 +514,12 @@ static int terminated(struct vsession *s, const struct ev *e)
 		return bad(e, "SessionTerminated without reason_code");
 	if (!is_termination_reason(why))
 		return bad(e, "reason_code '%s' is not a termination reason", rc);
+	/* seen from mid-life: its change to TERMINATED came just before */
+	if (!s->known) {
+		s->known = true;
+		s->state = JV_STATE_TERMINATED;
+		s->term_reason = (enum jv_reason)why;
+	}
 	if (s->state != JV_STATE_TERMINATED)
 		return bad(e, "SessionTerminated before a change to TERMINATED "
 			   "(the session is %s)", jv_state_name(s->state));
@@ -430,7 +566,10 @@ static int switch_rate(struct jv_verify *v, struct vsession *s,
 
 static int session_rules(struct jv_verify *v, const struct ev *e)
 {
-	struct vsession *s = session_get(v, e->node, e->sid);
+	/* in a run seen from its middle, a session not seen being created
+	 * may be anywhere in its life */
+	bool born = !e->run_partial || strcmp(e->type, "SessionCreated") == 0;
+	struct vsession *s = session_get(v, e->node, e->run, e->sid, born);
 
 	if (!s)
 		return nomem(e);
@@ -439,7 +578,7 @@ static int session_rules(struct jv_verify *v, const struct ev *e)
 	if (strcmp(e->type, "SessionTerminated") == 0)
 		return terminated(s, e);
 	/* TERMINATED is absorbing: only its SessionTerminated may follow */
-	if (s->state == JV_STATE_TERMINATED)
+	if (s->known && s->state == JV_STATE_TERMINATED)
 		return bad(e, "event after the session was TERMINATED "
 			   "(only SessionTerminated may follow)");
 	if (strcmp(e->type, "SessionStateChange") == 0)
@@ -458,6 +597,13 @@ int jv_verify_line(struct jv_verify *v, const char *line, size_t len,
 	struct ev e = { .file = file, .lineno = lineno, .err = err };
 	json_error_t jerr;
 	int rc;
+
+	if (!v->file || strcmp(v->file, file) != 0) {
+		free(v->file);
+		if (!(v->file = strdup(file)))
+			return nomem(&e);
+		v->file_gen++;
+	}
 
 	/* duplicate keys would let two readers see two different events */
 	e.obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -501,4 +647,5 @@ void jv_verify_counts(const struct jv_verify *v, struct jv_verify_counts *out)
 	out->sessions = json_object_size(v->sids);
 	out->timelines = v->nsessions;
 	out->nodes = v->nnodes;
+	out->runs = v->nruns;
 }

@@ -9,11 +9,11 @@
 
 /* The truncated fallback must always fit, or an event would vanish and
  * leave a gap in seq: every common field escaped at worst (6 bytes per
- * byte), two 20-digit numbers, the session id, the keys and an event type
- * (a trusted literal, never escaped) of up to 64 bytes. */
+ * byte), three 20-digit numbers, the session and run ids, the keys and an
+ * event type (a trusted literal, never escaped) of up to 64 bytes. */
 _Static_assert((sizeof(((struct jv_audit *)0)->node_id) - 1) * 6 +
 		       (sizeof(((struct jv_audit *)0)->policy_version) - 1) * 6 +
-		       2 * 20 + 32 + 64 + 160 < JV_EVENT_MAX,
+		       3 * 20 + 32 + 2 * JV_RUN_ID_LEN + 64 + 200 < JV_EVENT_MAX,
 	       "common fields may not fit in JV_EVENT_MAX");
 
 static void put(struct jv_json *w, const char *s, size_t n)
@@ -225,6 +225,10 @@ static void common(struct jv_audit *a, uint64_t ts, uint64_t seq,
 	jv_json_begin(w, a->line, sizeof(a->line));
 	jv_json_u64(w, "ts_ms", ts);
 	jv_json_u64(w, "seq", seq);
+	if (a->run_id[0]) {
+		jv_json_str(w, "run_id", a->run_id);
+		jv_json_u64(w, "run_start_ms", a->run_start_ms);
+	}
 	jv_json_str(w, "event_type", type);
 	jv_json_str(w, "node_id", a->node_id);
 	jv_json_str(w, "role", a->role == JV_ROLE_CLIENT ? "client" : "server");
@@ -233,19 +237,38 @@ static void common(struct jv_audit *a, uint64_t ts, uint64_t seq,
 	jv_json_str(w, "policy_version", a->policy_version);
 }
 
+/* Engine time to edge time (Unix ms in daemons). */
+static uint64_t edge_ms(const struct jv_audit *a, uint64_t now_ms)
+{
+	uint64_t off = (uint64_t)a->ts_offset_ms;
+
+	/* wraps modulo 2^64 to the right sum; a negative total means a
+	 * clock set before 1970: pin it to 0 rather than print 1.8e19 */
+	if (a->ts_offset_ms < 0 && (uint64_t)0 - off > now_ms)
+		return 0;
+	return now_ms + off;
+}
+
+void jv_audit_start_run(struct jv_audit *a,
+			const uint8_t run_id[JV_RUN_ID_LEN], uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < JV_RUN_ID_LEN; i++) {
+		a->run_id[2 * i] = hex[run_id[i] >> 4];
+		a->run_id[2 * i + 1] = hex[run_id[i] & 15];
+	}
+	a->run_id[2 * JV_RUN_ID_LEN] = '\0';
+	a->run_start_ms = edge_ms(a, now_ms);
+	a->seq = 0;
+}
+
 struct jv_json *jv_audit_begin(struct jv_audit *a, uint64_t now_ms,
 			       const char *event_type,
 			       const uint8_t *session_id)
 {
-	uint64_t off = (uint64_t)a->ts_offset_ms;
-
 	a->seq++;
-	/* wraps modulo 2^64 to the right sum; a negative total means a
-	 * clock set before 1970: pin it to 0 rather than print 1.8e19 */
-	if (a->ts_offset_ms < 0 && (uint64_t)0 - off > now_ms)
-		a->cur_ts = 0;
-	else
-		a->cur_ts = now_ms + off;
+	a->cur_ts = edge_ms(a, now_ms);
 	a->cur_type = event_type;
 	a->cur_sid[0] = '\0';
 	if (session_id)

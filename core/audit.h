@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define JV_EVENT_MAX 1024   /* longest event line, bytes */
+#define JV_RUN_ID_LEN 8     /* run_id bytes: 16 hex characters in events */
 
 enum jv_role { JV_ROLE_CLIENT, JV_ROLE_SERVER };
 
@@ -43,6 +44,8 @@ struct jv_audit {
 	char policy_version[16];
 	uint64_t seq;            /* last seq used; first event gets 1 */
 	int64_t ts_offset_ms;    /* added to engine time: wall clock at the edge */
+	char run_id[2 * JV_RUN_ID_LEN + 1];   /* "" until a run starts */
+	uint64_t run_start_ms;   /* edge time, as ts_ms */
 	jv_event_sink sink;
 	void *sink_ctx;
 	/* the event being built (its common fields are kept so that an
@@ -57,9 +60,17 @@ struct jv_audit {
 void jv_audit_init(struct jv_audit *a, const char *node_id, enum jv_role role,
 		   const char *policy_version, jv_event_sink sink, void *ctx);
 
-/* Starts an event: ts_ms, seq, event_type, node_id, role, session_id (if
- * session_id != NULL), policy_version. Add extras with jv_json_* on
- * &a->w, then jv_audit_end(). */
+/* Starts a run (one per daemon start): later events carry run_id (hex of
+ * the caller's random bytes) and run_start_ms (now_ms at the edge, as
+ * ts_ms) right after seq, and seq starts again at 1. Before the first
+ * run, events carry neither field. Set ts_offset_ms first. */
+void jv_audit_start_run(struct jv_audit *a,
+			const uint8_t run_id[JV_RUN_ID_LEN], uint64_t now_ms);
+
+/* Starts an event: ts_ms, seq, run_id and run_start_ms (in a run),
+ * event_type, node_id, role, session_id (if session_id != NULL),
+ * policy_version. Add extras with jv_json_* on &a->w, then
+ * jv_audit_end(). */
 struct jv_json *jv_audit_begin(struct jv_audit *a, uint64_t now_ms,
 			       const char *event_type,
 			       const uint8_t *session_id);

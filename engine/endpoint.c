@@ -16,6 +16,7 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 		    struct jv_endpoint **out)
 {
 	struct jv_endpoint *ep;
+	uint8_t run_id[JV_RUN_ID_LEN];
 	int rc;
 
 	if (!cfg->ops.send || !cfg->ops.deliver || !cfg->ops.event ||
@@ -36,6 +37,9 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 	jv_audit_init(&ep->audit, cfg->node_id, cfg->role, cfg->policy.version,
 		      cfg->ops.event, cfg->ctx);
 	ep->audit.ts_offset_ms = cfg->ts_offset_ms;
+	/* one endpoint per daemon start: its events form one run */
+	cfg->ops.random(cfg->ctx, run_id, sizeof(run_id));
+	jv_audit_start_run(&ep->audit, run_id, now);
 	if (is_client(ep)) {
 		rc = jv_client_init(ep, now);
 	} else {

@@ -85,7 +85,9 @@ struct jv_endpoint_cfg {
 
 struct jv_endpoint;
 
-/* Creates an endpoint; cfg is copied (peers too). Emits nothing. */
+/* Creates an endpoint; cfg is copied (peers too). Emits nothing. Draws
+ * its run_id from ops.random: all its events form one run, starting at
+ * now (+ ts_offset_ms). */
 int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 		    struct jv_endpoint **out);
 /* Wipes keys and frees. Does not emit: call jv_endpoint_shutdown first. */

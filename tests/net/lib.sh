@@ -161,13 +161,20 @@ policy_file: policy.yaml
 CFG
 }
 
-start_daemons() {
+# Starts (or, after it stopped, restarts) the server daemon; its audit
+# log and its stderr are appended to.
+start_server() {
+	rm -f "$T/server.sock"
 	# relative audit paths are relative to the config file's directory
 	( cd "$T" && exec ip netns exec "$S" "$JVPN" server -c "$T/server.yaml" ) \
-		> "$T/server.log" 2>&1 &
+		>> "$T/server.log" 2>&1 &
 	PIDS="$PIDS $!"
 	SERVER_PID=$!
 	wait_for 5 "[ -S '$T/server.sock' ]" || fail "server did not start"
+}
+
+start_daemons() {
+	start_server
 	( cd "$T" && exec ip netns exec "$C" "$JVPN" client -c "$T/client.yaml" ) \
 		> "$T/client.log" 2>&1 &
 	PIDS="$PIDS $!"

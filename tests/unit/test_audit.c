@@ -347,6 +347,60 @@ static void test_truncated_worst_case(void **state)
 	json_decref(j);
 }
 
+/* A started run: run_id and run_start_ms right after seq on every event
+ * (the truncated fallback included); run_start_ms is edge time like
+ * ts_ms; a new run starts seq at 1 again. */
+static void test_run_fields(void **state)
+{
+	static const uint8_t RUN[JV_RUN_ID_LEN] = { 0x01, 0x23, 0x45, 0x67,
+						    0x89, 0xab, 0xcd, 0xef };
+	static const uint8_t RUN2[JV_RUN_ID_LEN] = { 0xff, 0, 0, 0,
+						     0, 0, 0, 0x10 };
+	static struct jv_audit a;
+	static struct sink s;
+	static char big[JV_EVENT_MAX];
+	struct jv_json *w;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	memset(big, 'x', sizeof(big) - 1);
+	jv_audit_init(&a, "gw-1", JV_ROLE_SERVER, "1.0", on_line, &s);
+	a.ts_offset_ms = 1700000000000LL;
+	jv_audit_start_run(&a, RUN, 40);
+	w = jv_audit_begin(&a, 45, "KeyRotated", SID);
+	jv_json_u64(w, "key_epoch", 2);
+	jv_audit_end(&a);
+	w = jv_audit_begin(&a, 46, "PolicyRejected", NULL);
+	jv_json_str(w, "detail", big);
+	jv_audit_end(&a);
+	jv_audit_start_run(&a, RUN2, 50);
+	jv_audit_begin(&a, 50, "PolicyLoaded", NULL);
+	jv_audit_end(&a);
+	assert_int_equal(s.n, 3);
+	assert_string_equal(s.lines[0],
+			    "{\"ts_ms\":1700000000045,\"seq\":1,"
+			    "\"run_id\":\"0123456789abcdef\","
+			    "\"run_start_ms\":1700000000040,"
+			    "\"event_type\":\"KeyRotated\","
+			    "\"node_id\":\"gw-1\",\"role\":\"server\","
+			    "\"session_id\":\"00112233445566778899aabbccddeeff\","
+			    "\"policy_version\":\"1.0\",\"key_epoch\":2}");
+	assert_string_equal(s.lines[1],
+			    "{\"ts_ms\":1700000000046,\"seq\":2,"
+			    "\"run_id\":\"0123456789abcdef\","
+			    "\"run_start_ms\":1700000000040,"
+			    "\"event_type\":\"PolicyRejected\","
+			    "\"node_id\":\"gw-1\",\"role\":\"server\","
+			    "\"policy_version\":\"1.0\",\"truncated\":true}");
+	assert_string_equal(s.lines[2],
+			    "{\"ts_ms\":1700000000050,\"seq\":1,"
+			    "\"run_id\":\"ff00000000000010\","
+			    "\"run_start_ms\":1700000000050,"
+			    "\"event_type\":\"PolicyLoaded\","
+			    "\"node_id\":\"gw-1\",\"role\":\"server\","
+			    "\"policy_version\":\"1.0\"}");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_ts_offset),
 		cmocka_unit_test(test_truncated_keeps_seq),
 		cmocka_unit_test(test_truncated_worst_case),
+		cmocka_unit_test(test_run_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,12 +15,15 @@
 
 #define SID_A "0123456789abcdef0123456789abcdef"
 #define SID_B "fedcba9876543210fedcba9876543210"
+#define SID_C "00112233445566778899aabbccddeeff"
 #define MAXL 64
 
 struct stream {
 	char line[MAXL][512];
 	int n;
 	uint64_t seq[4];   /* per node: 0 client, 1 server, 2 client2 */
+	char run[4][17];   /* per node: run_id, "" for the old format */
+	uint64_t start[4]; /* per node: run_start_ms */
 };
 
 static const char *const NODES[] = { "laptop", "gw-1", "phone" };
@@ -29,16 +33,20 @@ static const char *const NODES[] = { "laptop", "gw-1", "phone" };
 static void ev(struct stream *s, int k, uint64_t ts, const char *type,
 	       const char *sid, const char *extra)
 {
-	char sidf[64] = "";
+	char sidf[64] = "", runf[80] = "";
 
 	assert_true(s->n < MAXL);
 	if (sid)
 		snprintf(sidf, sizeof(sidf), ",\"session_id\":\"%s\"", sid);
+	if (s->run[k][0])
+		snprintf(runf, sizeof(runf),
+			 ",\"run_id\":\"%s\",\"run_start_ms\":%llu",
+			 s->run[k], (unsigned long long)s->start[k]);
 	snprintf(s->line[s->n++], sizeof(s->line[0]),
-		 "{\"ts_ms\":%llu,\"seq\":%llu,\"event_type\":\"%s\","
+		 "{\"ts_ms\":%llu,\"seq\":%llu%s,\"event_type\":\"%s\","
 		 "\"node_id\":\"%s\",\"role\":\"%s\"%s,\"policy_version\":\"1.0\"%s%s}",
-		 (unsigned long long)ts, (unsigned long long)++s->seq[k], type,
-		 NODES[k], k == 1 ? "server" : "client", sidf,
+		 (unsigned long long)ts, (unsigned long long)++s->seq[k], runf,
+		 type, NODES[k], k == 1 ? "server" : "client", sidf,
 		 extra && *extra ? "," : "", extra ? extra : "");
 }
 
@@ -56,9 +64,8 @@ static void change(struct stream *s, int k, uint64_t ts, const char *sid,
 }
 
 /* Handshake on both nodes, one switch, then a termination on both. */
-static void valid(struct stream *s)
+static void events(struct stream *s)
 {
-	memset(s, 0, sizeof(*s));
 	ev(s, 0, 0, "SessionCreated", SID_A, "\"transport_id\":\"udp-a\"");
 	ev(s, 1, 10, "SessionCreated", SID_A, "\"transport_id\":\"udp-a\"");
 	change(s, 1, 10, SID_A, "BIRTH", "ATTACHED", "handshake_ok", 1);
@@ -99,6 +106,39 @@ static void valid(struct stream *s)
 	ev(s, 0, 7030, "SessionTerminated", SID_A,
 	   "\"reason_code\":\"peer_terminated\",\"session_age_ms\":7030,"
 	   "\"transportless_age_ms\":0");
+}
+
+/* The stream in the format before run_id (still accepted, as before). */
+static void valid(struct stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	events(s);
+}
+
+/* Node k's daemon (re)starts: a new run, seq from 1. */
+static void restart(struct stream *s, int k, const char *run, uint64_t start)
+{
+	snprintf(s->run[k], sizeof(s->run[k]), "%s", run);
+	s->start[k] = start;
+	s->seq[k] = 0;
+}
+
+/* The same stream, each node in one run. Lines, (node seq):
+ *  1 c1 Created A      9 s3 A->VOLATILE    17 p1 Created B
+ *  2 s1 Created A     10 s4 ->RECOVERING   18 s8 Created B
+ *  3 s2 ->ATTACHED    11 s5 Result OK      19 s9 B ->ATTACHED
+ *  4 c2 ->ATTACHED    12 s6 Switch         20 s10 PolicyLoaded
+ *  5 c3 Dead          13 s7 ->ATTACHED     21 s11 A ->TERMINATED
+ *  6 c4 ->VOLATILE    14 c7 Result OK      22 s12 Terminated
+ *  7 c5 ->RECOVERING  15 c8 Switch         23 c10 ->TERMINATED
+ *  8 c6 Attempt       16 c9 ->ATTACHED     24 c11 Terminated */
+static void valid_runs(struct stream *s)
+{
+	memset(s, 0, sizeof(*s));
+	restart(s, 0, "00000000000000c1", 0);
+	restart(s, 1, "00000000000000a1", 0);
+	restart(s, 2, "0000000000000d01", 0);
+	events(s);
 }
 
 /* Runs the stream; returns the failing line (1-based), 0 if it passed. */
@@ -730,39 +770,54 @@ static void test_engine_output_passes(void **state)
 }
 
 /* Dropping any one line breaks the next line of the same node (its seq),
- * or, for a node's last SessionTerminated, the end-of-input check. */
-static void test_engine_output_each_line_dropped(void **state)
+ * or, for a node's last SessionTerminated, the end-of-input check. With
+ * run_id, a node's first line dropped looks like a file that begins in
+ * the middle of the run (a rotated file) and passes; the old format has
+ * no runs and still wants seq 1. */
+static void each_line_dropped(const char *name, bool runs)
 {
 	static struct fixture f;
 	struct jv_error err;
 
-	(void)state;
-	load(&f, "sim-repeated-denials.jsonl");
+	load(&f, name);
 	for (int skip = 1; skip <= f.n; skip++) {
 		struct jv_verify *v = jv_verify_new(8);
 		const char *node = strstr(f.line[skip - 1], "\"node_id\":");
 		char key[80];
 		int next = 0, bad;
+		bool first = true;
 
 		assert_non_null(node);
+		assert_true(runs == (strstr(f.line[skip - 1], "\"run_id\":") != NULL));
 		snprintf(key, sizeof(key), "%.*s", (int)strcspn(node + 11, "\"") + 12,
 			 node);
+		for (int j = 1; j < skip && first; j++)
+			first = !strstr(f.line[j - 1], key);
 		for (int j = skip + 1; j <= f.n && !next; j++)
 			if (strstr(f.line[j - 1], key))
 				next = j;
 		bad = feed(v, &f, skip, &err);
-		if (next) {
+		if (next && !(runs && first)) {
 			if (bad != next || !strstr(err.msg, "seq"))
-				fail_msg("line %d dropped: expected a seq error at "
-					 "%d, got %d: %s", skip, next, bad,
-					 err.msg);
+				fail_msg("%s: line %d dropped: expected a seq error "
+					 "at %d, got %d: %s", name, skip, next,
+					 bad, err.msg);
 		} else {
-			assert_int_equal(bad, 0);
+			if (bad)
+				fail_msg("%s: line %d dropped: %s", name, skip,
+					 err.msg);
 			if (strstr(f.line[skip - 1], "SessionTerminated"))
 				assert_int_not_equal(jv_verify_finish(v, &err), 0);
 		}
 		jv_verify_free(v);
 	}
+}
+
+static void test_engine_output_each_line_dropped(void **state)
+{
+	(void)state;
+	each_line_dropped("sim-repeated-denials.jsonl", true);
+	each_line_dropped("legacy-repeated-denials.jsonl", false);
 }
 
 /* Two daemons' logs given as two files: one checker over both, and a
@@ -802,6 +857,264 @@ static void test_two_files(void **state)
 	jv_verify_free(v);
 }
 
+/* -- runs: a daemon restart appends a new run, rotation cuts a run -- */
+
+/* Feeds the stream as nfiles files, file i holding lines start[i] to
+ * start[i + 1] - 1 (the last to the end), named as logrotate names them
+ * (audit.jsonl.N ... audit.jsonl.1, then audit.jsonl); line skip (0 none)
+ * is left out. Returns the failing stream line, 0 if all passed; *file
+ * names the file it was in. */
+static int feed_files(struct stream *s, int skip, const int *start, int nfiles,
+		      char *msg, size_t cap, char *file, size_t fcap)
+{
+	struct jv_verify *v = jv_verify_new(8);
+	struct jv_error err;
+	int bad = 0;
+
+	assert_non_null(v);
+	for (int f = 0; f < nfiles && !bad; f++) {
+		int end = f + 1 < nfiles ? start[f + 1] : s->n + 1;
+		char name[32];
+
+		if (f + 1 < nfiles)
+			snprintf(name, sizeof(name), "audit.jsonl.%d", nfiles - 1 - f);
+		else
+			snprintf(name, sizeof(name), "audit.jsonl");
+		for (int i = start[f]; i < end && !bad; i++) {
+			if (i == skip)
+				continue;
+			if (jv_verify_line(v, s->line[i - 1],
+					   strlen(s->line[i - 1]), name,
+					   i - start[f] + 1, &err) != 0)
+				bad = i;
+		}
+	}
+	if (!bad && jv_verify_finish(v, &err) != 0)
+		bad = -1;
+	if (bad && msg)
+		snprintf(msg, cap, "%s", err.msg);
+	if (bad && file)
+		snprintf(file, fcap, "%s", err.file);
+	jv_verify_free(v);
+	return bad;
+}
+
+static void expect_files(struct stream *s, int skip, const int *start,
+			 int nfiles, int line, const char *file,
+			 const char *needle)
+{
+	char msg[512] = "", got_file[256] = "";
+	int got = feed_files(s, skip, start, nfiles, msg, sizeof(msg), got_file,
+			     sizeof(got_file));
+
+	if (got != line || (line && (!strstr(msg, needle) ||
+				     strcmp(got_file, file))))
+		fail_msg("expected line %d of %s with '%s', got line %d of "
+			 "%s: %s", line, file ? file : "-", needle ? needle : "",
+			 got, got_file, msg);
+}
+
+/* The new run of the gateway after the stream: the old run's sessions
+ * just stop (no SessionTerminated), the client's reattach is denied,
+ * a new session comes up. */
+static void server_restarts(struct stream *s, const char *run, uint64_t at)
+{
+	restart(s, 1, run, at);
+	ev(s, 1, at + 5, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	ev(s, 1, at + 10, "ReattachResult", SID_B,
+	   "\"status\":\"DENIED\",\"reason_code\":\"unknown_session\","
+	   "\"candidate_transport\":\"udp-a\"");
+	ev(s, 1, at + 20, "SessionCreated", SID_C, "\"transport_id\":\"udp-a\"");
+	change(s, 1, at + 20, SID_C, "BIRTH", "ATTACHED", "handshake_ok", 1);
+}
+
+/* A restart appends a run starting at seq 1 to the same file: no false
+ * "seq 1, expected 13"; session B of the old run (ATTACHED, never
+ * terminated) is not flagged. */
+static void test_restart_appended(void **state)
+{
+	struct stream s;
+	int one[] = { 1 };
+
+	(void)state;
+	valid_runs(&s);
+	server_restarts(&s, "00000000000000a2", 90000);
+	server_restarts(&s, "00000000000000a3", 95000);
+	expect_files(&s, 0, one, 1, 0, NULL, NULL);
+	/* a gap inside the second run is still one */
+	expect_files(&s, 27, one, 1, 28, "audit.jsonl", "seq 4, expected 3");
+	/* the old format has no runs: a restart there is still a break */
+	valid(&s);
+	s.seq[1] = 0;
+	ev(&s, 1, 90000, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	expect_fail(&s, 25, "seq 1, expected 13");
+}
+
+/* A new run that does not open the file must start at seq 1. */
+static void test_new_run_mid_file_from_one(void **state)
+{
+	struct stream s;
+	int one[] = { 1 };
+
+	(void)state;
+	valid_runs(&s);
+	restart(&s, 1, "00000000000000a2", 90000);
+	s.seq[1] = 2;
+	ev(&s, 1, 90005, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	expect_files(&s, 0, one, 1, 25, "audit.jsonl", "seq 3, expected 1");
+}
+
+/* A rotated file begins mid-run: each node's first event may be above
+ * seq 1, and sessions seen from the middle of their life take their
+ * state from their first change. A gap after that is still caught. */
+static void test_file_begins_mid_run(void **state)
+{
+	struct stream s;
+
+	(void)state;
+	for (int from = 2; from <= 24; from++) {
+		int start[] = { from };
+
+		valid_runs(&s);
+		expect_files(&s, 0, start, 1, 0, NULL, NULL);
+	}
+	{
+		int start[] = { 5 };
+
+		valid_runs(&s);
+		expect_files(&s, 10, start, 1, 11, "audit.jsonl",
+			     "seq 5, expected 4");
+		valid_runs(&s);
+		expect_files(&s, 6, start, 1, 7, "audit.jsonl",
+			     "seq 5, expected 4");
+	}
+}
+
+/* A session first seen mid-life is checked from its first change on. */
+static void test_mid_run_still_checks_transitions(void **state)
+{
+	struct stream s;
+	int from5[] = { 5 }, from14[] = { 14 };
+
+	(void)state;
+	valid_runs(&s);
+	edit(&s, 7, "\"previous_state\":\"VOLATILE\"",
+	     "\"previous_state\":\"ATTACHED\"");
+	expect_files(&s, 0, from5, 1, 7, "audit.jsonl",
+		     "previous_state ATTACHED but the session is VOLATILE");
+	valid_runs(&s);
+	edit(&s, 7, "\"state_version\":3", "\"state_version\":4");
+	expect_files(&s, 0, from5, 1, 7, "audit.jsonl",
+		     "state_version 4, expected 3");
+	/* the client's first event is a ReattachResult: its DENIED counts */
+	valid_runs(&s);
+	edit(&s, 14, "SUCCESS", "DENIED");
+	expect_files(&s, 0, from14, 1, 16, "audit.jsonl",
+		     "without a ReattachResult SUCCESS (latest since "
+		     "RECOVERING: DENIED)");
+	valid_runs(&s);
+	edit(&s, 6, "\"previous_state\":\"ATTACHED\",\"new_state\":\"VOLATILE\"",
+	     "\"previous_state\":\"ATTACHED\",\"new_state\":\"BIRTH\"");
+	expect_files(&s, 0, from5, 1, 6, "audit.jsonl",
+		     "is not a transition of the table");
+}
+
+/* audit.jsonl.1 then audit.jsonl: one run across the two files. */
+static void test_run_files_joined(void **state)
+{
+	struct stream s;
+	int two[] = { 1, 10 }, three[] = { 3, 10, 20 };
+
+	(void)state;
+	valid_runs(&s);
+	expect_files(&s, 0, two, 2, 0, NULL, NULL);
+	expect_files(&s, 0, three, 3, 0, NULL, NULL);
+	/* the last line of the older file lost: found in the newer one */
+	expect_files(&s, 9, two, 2, 10, "audit.jsonl", "seq 4, expected 3");
+	/* the first line of the newer file lost: still a gap, the run was
+	 * seen before */
+	expect_files(&s, 10, two, 2, 11, "audit.jsonl", "seq 5, expected 4");
+	/* rotation after a restart: the new run goes on in the new file */
+	valid_runs(&s);
+	server_restarts(&s, "00000000000000a2", 90000);
+	ev(&s, 1, 90100, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	{
+		int cut[] = { 1, 27 };
+
+		expect_files(&s, 0, cut, 2, 0, NULL, NULL);
+		expect_files(&s, 27, cut, 2, 28, "audit.jsonl",
+			     "seq 4, expected 3");
+	}
+	/* the files in the wrong order: the older one goes back */
+	{
+		struct stream r;
+		int half[] = { 1, 10 };
+
+		valid_runs(&s);
+		memset(&r, 0, sizeof(r));
+		for (int i = 10; i <= s.n; i++)
+			strcpy(r.line[r.n++], s.line[i - 1]);
+		for (int i = 1; i < 10; i++)
+			strcpy(r.line[r.n++], s.line[i - 1]);
+		half[1] = s.n - 9 + 1;
+		expect_files(&r, 0, half, 2, half[1], "audit.jsonl",
+			     "seq 1, expected 12");
+	}
+}
+
+/* Once a node's new run has begun, its old run is over. */
+static void test_old_run_after_new(void **state)
+{
+	struct stream s;
+	int one[] = { 1 };
+
+	(void)state;
+	valid_runs(&s);
+	restart(&s, 1, "00000000000000a2", 90000);
+	ev(&s, 1, 90005, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	restart(&s, 1, "00000000000000a1", 0);
+	s.seq[1] = 12;
+	ev(&s, 1, 90010, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	expect_files(&s, 0, one, 1, 26, "audit.jsonl",
+		     "run 00000000000000a1 of node gw-1 ended");
+}
+
+static void test_run_fields(void **state)
+{
+	struct stream s;
+	int one[] = { 1 };
+
+	(void)state;
+	valid_runs(&s);
+	edit(&s, 3, "\"run_id\":\"00000000000000a1\"", "\"run_id\":\"A1\"");
+	expect_files(&s, 0, one, 1, 3, "audit.jsonl",
+		     "run_id is not 16 lowercase hex characters");
+	valid_runs(&s);
+	edit(&s, 3, "\"run_start_ms\":0", "\"run_start_ms\":1");
+	expect_files(&s, 0, one, 1, 3, "audit.jsonl",
+		     "run_start_ms 1 differs from its run's 0");
+	valid_runs(&s);
+	edit(&s, 3, ",\"run_start_ms\":0", "");
+	expect_files(&s, 0, one, 1, 3, "audit.jsonl",
+		     "run_id without run_start_ms");
+	valid_runs(&s);
+	edit(&s, 3, "\"run_id\":\"00000000000000a1\",", "");
+	expect_files(&s, 0, one, 1, 3, "audit.jsonl",
+		     "run_start_ms without run_id");
+	valid_runs(&s);
+	restart(&s, 1, "00000000000000a2", 90000);
+	ev(&s, 1, 80000, "PolicyLoaded", NULL,
+	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
+	expect_files(&s, 0, one, 1, 25, "audit.jsonl",
+		     "ts_ms 80000 is before run_start_ms 90000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -839,6 +1152,13 @@ int main(void)
 		cmocka_unit_test(test_engine_output_passes),
 		cmocka_unit_test(test_engine_output_each_line_dropped),
 		cmocka_unit_test(test_two_files),
+		cmocka_unit_test(test_restart_appended),
+		cmocka_unit_test(test_new_run_mid_file_from_one),
+		cmocka_unit_test(test_file_begins_mid_run),
+		cmocka_unit_test(test_mid_run_still_checks_transitions),
+		cmocka_unit_test(test_run_files_joined),
+		cmocka_unit_test(test_old_run_after_new),
+		cmocka_unit_test(test_run_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
