@@ -174,6 +174,15 @@ json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now)
 	counter(&t, node, "security_events_total",
 		"Replays, forged proofs and other security findings.",
 		st.security_events);
+	counter(&t, node, "security_events_suppressed_total",
+		"Security findings the audit log's rate limit left out.",
+		st.security_suppressed);
+	counter(&t, node, "rx_auth_failed_total",
+		"A session's packets that did not authenticate (forged, or "
+		"keys out of step).", st.rx_auth_failed);
+	counter(&t, node, "inner_source_rejected_total",
+		"Inner packets whose source lies outside the peer's prefixes.",
+		st.inner_source_rejected);
 	if (jv_endpoint_transport(n->ep, 0, now, &ti)) {
 		put(&t, "# HELP jvpn_transport_up Whether a transport is usable "
 			"(active or standby).\n# TYPE jvpn_transport_up gauge\n");

@@ -91,6 +91,7 @@ static const struct {
 	{ "ReattachResult", false },
 	{ "SecurityReplayDetected", false },
 	{ "SecurityValidationFailed", false },
+	{ "SecurityInnerSourceRejected", true },
 	{ "SessionTerminated", true },
 	{ "KeyRotated", true },
 	{ "TransitionRejected", true },

@@ -664,7 +664,9 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	jv_health_on_rx(&c->tr[t].health, now);
 	if (h.type == JV_MSG_DATA) {
 		if (!inner_source_ok(ep, ep->plain, (size_t)n)) {
-			jv_inner_source_rejected(ep, s, tname(c, t), now);
+			if (n >= 20 && (ep->plain[0] >> 4) == 4)
+				jv_inner_source_rejected(ep, s, tname(c, t),
+							 now);
 			goto drop;
 		}
 		s->bytes_in += (uint64_t)n;

@@ -810,8 +810,10 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	if (jv_path_eq(path, &s->path))
 		s->last_rx_bound_ms = now;
 	if (h.type == JV_MSG_DATA) {
-		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src) ||
-		    !ip_allowed(&sv->peers[s->peer], src)) {
+		/* inner IPv6 is not carried yet: dropped, not reported */
+		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src))
+			goto drop;
+		if (!ip_allowed(&sv->peers[s->peer], src)) {
 			jv_inner_source_rejected(ep, s, s->tid.id, now);
 			goto drop;
 		}

@@ -115,6 +115,7 @@ transport:
   probe_interval_ms: 300
 security:
   reattach_proof_max_age_ms: 5000
+  rekey_after_ms: ${REKEY_AFTER_MS:-120000}
 POL
 }
 
