@@ -57,7 +57,6 @@ static const char *const reason_names[JV_R__COUNT] = {
 	[JV_R_SESSION_REPLACED] = "session_replaced",
 	[JV_R_BAD_DATA_KEY] = "bad_data_key",
 	[JV_R_INNER_SOURCE_NOT_ALLOWED] = "inner_source_not_allowed",
-	[JV_R_PATH_NOT_VALIDATED] = "path_not_validated",
 };
 
 #define ANY_LIVE 0xff /* from-wildcard: any state but TERMINATED */

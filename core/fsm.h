@@ -66,7 +66,6 @@ enum jv_reason {
 	JV_R_SESSION_REPLACED,      /* SessionTerminated: the peer started anew */
 	JV_R_BAD_DATA_KEY,          /* a session's data packet did not open */
 	JV_R_INNER_SOURCE_NOT_ALLOWED, /* inner source outside the prefixes */
-	JV_R_PATH_NOT_VALIDATED,    /* no answer to a path challenge */
 	JV_R__COUNT
 };
 
