@@ -192,11 +192,11 @@ static void transmit(struct sim *sm, int path, int d, const uint8_t *buf,
 	heap_push(sm, p);
 }
 
-/* The attacker's datagram, due now: it travels on the attacker's own link,
- * none of the path's faults apply. Queued before the datagram that caused
- * it, it is delivered first. */
-static void inject(struct sim *sm, int to, int path, const uint8_t *buf,
-		   size_t len)
+/* The attacker's datagram, due after delay: it travels on the attacker's
+ * own link, none of the path's faults apply. Queued before the datagram
+ * that caused it, it wins a tie with it. */
+static void inject(struct sim *sm, int to, int path, uint32_t delay,
+		   const uint8_t *buf, size_t len)
 {
 	struct pkt *p;
 
@@ -207,7 +207,7 @@ static void inject(struct sim *sm, int to, int path, const uint8_t *buf,
 		sm->oom = true;
 		return;
 	}
-	p->at = sm->now;
+	p->at = sm->now + delay;
 	p->seq = ++sm->seq;
 	p->to = to;
 	p->path = path;
@@ -224,8 +224,8 @@ static bool window_open(const struct sim *sm, const struct jv_sim_fault *f,
 }
 
 /* An off-path attacker read the sender index of the client's HS_INIT
- * (bytes 4..8, in clear) and answers at once: the right receiver index,
- * noise where the Noise message should be. */
+ * (bytes 4..8, in clear) and answers it `ms` later: the right receiver
+ * index, noise where the Noise message should be. */
 static void forge_hs_resp(struct sim *sm, int path, const uint8_t *init)
 {
 	uint8_t buf[JV_HS_RESP_LEN];
@@ -239,7 +239,7 @@ static void forge_hs_resp(struct sim *sm, int path, const uint8_t *init)
 	buf[0] = JV_MSG_HS_RESP;
 	buf[1] = buf[2] = buf[3] = 0;
 	memcpy(buf + 8, init + 4, 4);
-	inject(sm, 0, path, buf, sizeof(buf));
+	inject(sm, 0, path, sm->forge_hs->ms, buf, sizeof(buf));
 }
 
 static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
@@ -260,7 +260,7 @@ static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 			sm->last_req_len = len;
 			/* an observer of the path sends its copy first */
 			if (window_open(sm, sm->relay, pi))
-				inject(sm, 1, sm->relay->via, buf, len);
+				inject(sm, 1, sm->relay->via, 0, buf, len);
 		}
 	}
 	if (n->id == 0 && len >= 8 && buf[0] == JV_MSG_HS_INIT &&
@@ -606,6 +606,9 @@ int jv_sim_run(const struct jv_scenario *sc, struct jv_sim_result *res)
 			 "cannot create endpoints (%d)", rc);
 		goto out;
 	}
+	/* faults at 0 are in place before the client's first HS_INIT */
+	while (fi < sc->nfaults && sc->faults[fi].at_ms == 0)
+		apply_fault(sm, &sc->faults[fi++]);
 	jv_endpoint_start(sm->nodes[0].ep, 0);
 	if (sc->rate_pps == 0)
 		next_traffic = UINT64_MAX;

@@ -321,8 +321,17 @@ static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
 	case JV_SIM_FORGE:
 		if ((rc = parse_message(c, m, where, f)))
 			return rc;
-		if (f->message == JV_SIM_MSG_HS_RESP)
-			return parse_window(c, m, where, f);
+		if (f->message == JV_SIM_MSG_HS_RESP) {
+			/* the attacker is quick, not instant: an instant
+			 * answer to an instant retry would stop the clock */
+			v = 1;
+			rc = get_u64(c, m, where, "ms", false, 60000, &v);
+			if (rc == 0 && v == 0)
+				rc = FAIL(c, jv_yaml_get(c->doc, m, "ms"),
+					  "%s.ms: must be at least 1", where);
+			f->ms = (uint32_t)v;
+			return rc ? rc : parse_window(c, m, where, f);
+		}
 		if (jv_yaml_get(c->doc, m, "until_ms"))
 			return FAIL(c, jv_yaml_get(c->doc, m, "until_ms"),
 				    "%s.until_ms: a forged reattach is one datagram; until_ms is for message: hs_resp",
