@@ -102,7 +102,7 @@ struct sim {
 	size_t last_req_len;
 	uint8_t last_ctrl[JV_WIRE_MAX];
 	size_t last_ctrl_len;
-	struct rng atk;          /* the attacker's bytes (drop/relay/forge hs_resp) */
+	struct rng atk;          /* the bytes of forged HS_RESPs */
 	uint32_t ack_drops;      /* downstream REATTACH_ACKs still to lose */
 	int ack_drop_path;       /* -1 = any */
 	const struct jv_sim_fault *relay, *forge_hs;   /* open windows */
