@@ -62,6 +62,7 @@ struct pkt {
 	uint64_t at, seq;
 	int to;                  /* 0 client, 1 server */
 	int path;
+	bool attacker;           /* to the server from the attacker's address */
 	uint16_t len;
 	uint8_t data[JV_WIRE_MAX];
 };
@@ -101,7 +102,16 @@ struct sim {
 	size_t last_req_len;
 	uint8_t last_ctrl[JV_WIRE_MAX];
 	size_t last_ctrl_len;
+	struct rng atk;          /* the bytes of forged HS_RESPs */
+	uint32_t ack_drops;      /* downstream REATTACH_ACKs still to lose */
+	int ack_drop_path;       /* -1 = any */
+	const struct jv_sim_fault *relay, *forge_hs;   /* open windows */
 };
+
+/* The server sees the attacker at an address no path has: its first byte
+ * is ATTACKER_ADDR | the index of the path whose protocol it uses. The
+ * server's replies there reach nobody. */
+#define ATTACKER_ADDR 0x80
 
 static bool pkt_less(const struct pkt *a, const struct pkt *b)
 {
@@ -176,9 +186,60 @@ static void transmit(struct sim *sm, int path, int d, const uint8_t *buf,
 	p->seq = ++sm->seq;
 	p->to = d == 0 ? 1 : 0;
 	p->path = path;
+	p->attacker = false;
 	p->len = (uint16_t)len;
 	memcpy(p->data, buf, len);
 	heap_push(sm, p);
+}
+
+/* The attacker's datagram, due after delay: it travels on the attacker's
+ * own link, none of the path's faults apply. Queued before the datagram
+ * that caused it, it wins a tie with it. */
+static void inject(struct sim *sm, int to, int path, uint32_t delay,
+		   const uint8_t *buf, size_t len)
+{
+	struct pkt *p;
+
+	if (len > JV_WIRE_MAX || sm->nheap >= MAX_IN_FLIGHT)
+		return;
+	p = malloc(sizeof(*p));
+	if (!p) {
+		sm->oom = true;
+		return;
+	}
+	p->at = sm->now + delay;
+	p->seq = ++sm->seq;
+	p->to = to;
+	p->path = path;
+	p->attacker = to == 1;
+	p->len = (uint16_t)len;
+	memcpy(p->data, buf, len);
+	heap_push(sm, p);
+}
+
+static bool window_open(const struct sim *sm, const struct jv_sim_fault *f,
+			int path)
+{
+	return f && sm->now < f->until_ms && (f->path < 0 || f->path == path);
+}
+
+/* An off-path attacker read the sender index of the client's HS_INIT
+ * (bytes 4..8, in clear) and answers it `ms` later: the right receiver
+ * index, noise where the Noise message should be. */
+static void forge_hs_resp(struct sim *sm, int path, const uint8_t *init)
+{
+	uint8_t buf[JV_HS_RESP_LEN];
+
+	for (size_t i = 0; i < sizeof(buf); i += 8) {
+		uint64_t v = rng_next(&sm->atk);
+		size_t k = sizeof(buf) - i < 8 ? sizeof(buf) - i : 8;
+
+		memcpy(buf + i, &v, k);
+	}
+	buf[0] = JV_MSG_HS_RESP;
+	buf[1] = buf[2] = buf[3] = 0;
+	memcpy(buf + 8, init + 4, 4);
+	inject(sm, 0, path, sm->forge_hs->ms, buf, sizeof(buf));
 }
 
 static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
@@ -197,7 +258,20 @@ static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		if (buf[1] == JV_CTRL_REATTACH_REQ) {
 			memcpy(sm->last_req, buf, len);
 			sm->last_req_len = len;
+			/* an observer of the path sends its copy first */
+			if (window_open(sm, sm->relay, pi))
+				inject(sm, 1, sm->relay->via, 0, buf, len);
 		}
+	}
+	if (n->id == 0 && len >= 8 && buf[0] == JV_MSG_HS_INIT &&
+	    window_open(sm, sm->forge_hs, pi))
+		forge_hs_resp(sm, pi, buf);
+	/* the header is in clear: a lossy path can single out a message */
+	if (n->id == 1 && sm->ack_drops && len >= JV_HDR_LEN &&
+	    buf[0] == JV_MSG_CONTROL && buf[1] == JV_CTRL_REATTACH_ACK &&
+	    (sm->ack_drop_path < 0 || sm->ack_drop_path == pi)) {
+		sm->ack_drops--;
+		return;
 	}
 	transmit(sm, pi, n->id == 0 ? 0 : 1, buf, len);
 }
@@ -355,8 +429,20 @@ static void apply_fault(struct sim *sm, const struct jv_sim_fault *f)
 				      JV_R_OPERATOR_TERMINATED, sm->now);
 		break;
 	case JV_SIM_REPLAY:
-	case JV_SIM_FORGE:
 		attack(sm, f);
+		break;
+	case JV_SIM_FORGE:
+		if (f->message == JV_SIM_MSG_HS_RESP)
+			sm->forge_hs = f;
+		else
+			attack(sm, f);
+		break;
+	case JV_SIM_DROP:
+		sm->ack_drops = f->count;
+		sm->ack_drop_path = f->path;
+		break;
+	case JV_SIM_RELAY:
+		sm->relay = f;
 		break;
 	case JV_SIM_LINK_DOWN:
 		set_dir(sm, f->path, JV_SIM_BOTH, f_down, f);
@@ -422,6 +508,7 @@ static int make_nodes(struct sim *sm)
 		rng_seed(&sm->nodes[i].rng, sc->seed, (uint64_t)i + 1);
 	}
 	rng_seed(&sm->net, sc->seed, 3);
+	rng_seed(&sm->atk, sc->seed, 4);
 	on_random(&sm->nodes[0], cpriv, 32);
 	on_random(&sm->nodes[1], spriv, 32);
 
@@ -519,6 +606,9 @@ int jv_sim_run(const struct jv_scenario *sc, struct jv_sim_result *res)
 			 "cannot create endpoints (%d)", rc);
 		goto out;
 	}
+	/* faults at 0 are in place before the client's first HS_INIT */
+	while (fi < sc->nfaults && sc->faults[fi].at_ms == 0)
+		apply_fault(sm, &sc->faults[fi++]);
 	jv_endpoint_start(sm->nodes[0].ep, 0);
 	if (sc->rate_pps == 0)
 		next_traffic = UINT64_MAX;
@@ -576,6 +666,8 @@ int jv_sim_run(const struct jv_scenario *sc, struct jv_sim_result *res)
 			} else {
 				path.len = 1;
 				path.addr[0] = (uint8_t)p->path;
+				if (p->attacker)
+					path.addr[0] |= ATTACKER_ADDR;
 			}
 			jv_endpoint_recv(sm->nodes[p->to].ep, &path, p->data,
 					 p->len, sm->now);

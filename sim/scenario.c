@@ -160,12 +160,13 @@ static int parse_paths(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
 	return 0;
 }
 
-static int path_index(struct ctx *c, const struct jv_scenario *sc,
-		      yaml_node_t *m, const char *where, bool required,
-		      int *out)
+/* The index of the path named by key ("path", "via"), -1 if not given. */
+static int path_key(struct ctx *c, const struct jv_scenario *sc,
+		    yaml_node_t *m, const char *where, const char *key,
+		    bool required, int *out)
 {
 	const char *id;
-	int rc = get_str(c, m, where, "path", required, &id);
+	int rc = get_str(c, m, where, key, required, &id);
 
 	*out = -1;
 	if (rc || !id)
@@ -175,8 +176,8 @@ static int path_index(struct ctx *c, const struct jv_scenario *sc,
 			*out = (int)i;
 			return 0;
 		}
-	return FAIL(c, jv_yaml_get(c->doc, m, "path"),
-		    "%s.path: no path named '%s'", where, id);
+	return FAIL(c, jv_yaml_get(c->doc, m, key),
+		    "%s.%s: no path named '%s'", where, key, id);
 }
 
 static const struct {
@@ -194,7 +195,55 @@ static const struct {
 	{ "forge", JV_SIM_FORGE, false },
 	{ "link_down", JV_SIM_LINK_DOWN, true },
 	{ "link_up", JV_SIM_LINK_UP, true },
+	{ "drop", JV_SIM_DROP, false },
+	{ "relay", JV_SIM_RELAY, false },
 };
+
+/* The message an attacker action is about; each action knows a few. */
+static int parse_message(struct ctx *c, yaml_node_t *m, const char *where,
+			 struct jv_sim_fault *f)
+{
+	static const char *const names[] = {
+		[JV_SIM_MSG_REATTACH] = "reattach",
+		[JV_SIM_MSG_REATTACH_ACK] = "reattach_ack",
+		[JV_SIM_MSG_HS_RESP] = "hs_resp",
+	};
+	unsigned known = 1u << JV_SIM_MSG_REATTACH;
+	const char *s, *list = "reattach";
+	int rc;
+
+	if (f->action == JV_SIM_FORGE) {
+		known |= 1u << JV_SIM_MSG_HS_RESP;
+		list = "reattach or hs_resp";
+	} else if (f->action == JV_SIM_DROP) {
+		known = 1u << JV_SIM_MSG_REATTACH_ACK;
+		list = "reattach_ack";
+	}
+	if ((rc = get_str(c, m, where, "message", true, &s)))
+		return rc;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((known >> i) & 1 && strcmp(s, names[i]) == 0) {
+			f->message = (enum jv_sim_msg)i;
+			return 0;
+		}
+	return FAIL(c, jv_yaml_get(c->doc, m, "message"),
+		    "%s.message: '%s' is not %s", where, s, list);
+}
+
+/* until_ms of a window that may stay open to the end of the run. */
+static int parse_window(struct ctx *c, yaml_node_t *m, const char *where,
+			struct jv_sim_fault *f)
+{
+	int rc;
+
+	f->until_ms = UINT64_MAX;
+	if ((rc = get_u64(c, m, where, "until_ms", false, UINT32_MAX,
+			  &f->until_ms)))
+		return rc;
+	if (f->until_ms <= f->at_ms)
+		return FAIL(c, m, "%s: until_ms must be > at_ms", where);
+	return 0;
+}
 
 static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
 		       const char *where, struct jv_sim_fault *f)
@@ -202,7 +251,7 @@ static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
 	static const char *const keys[] = { "at_ms", "path", "action", "ratio",
 					    "ms", "period_ms", "until_ms",
 					    "node", "message", "direction",
-					    NULL };
+					    "count", "via", NULL };
 	const char *a, *s;
 	uint64_t v;
 	int rc, k = -1;
@@ -218,10 +267,12 @@ static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
 			k = (int)i;
 	if (k < 0)
 		return FAIL(c, jv_yaml_get(c->doc, m, "action"),
-			    "%s.action: unknown action '%s' (down, up, loss, latency, flap, operator_terminate, replay, forge, link_down, link_up)",
+			    "%s.action: unknown action '%s' (down, up, loss, latency, flap, operator_terminate, replay, forge, link_down, link_up, drop, relay)",
 			    where, a);
 	f->action = actions[k].action;
-	if ((rc = path_index(c, sc, m, where, actions[k].needs_path, &f->path)))
+	f->via = -1;
+	if ((rc = path_key(c, sc, m, where, "path", actions[k].needs_path,
+			   &f->path)))
 		return rc;
 	if ((rc = get_str(c, m, where, "direction", false, &s)))
 		return rc;
@@ -266,14 +317,41 @@ static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
 				    where, s);
 		return 0;
 	case JV_SIM_REPLAY:
+		return parse_message(c, m, where, f);
 	case JV_SIM_FORGE:
-		if ((rc = get_str(c, m, where, "message", true, &s)))
+		if ((rc = parse_message(c, m, where, f)))
 			return rc;
-		if (strcmp(s, "reattach") != 0)
-			return FAIL(c, jv_yaml_get(c->doc, m, "message"),
-				    "%s.message: '%s' is not reattach", where,
-				    s);
+		if (f->message == JV_SIM_MSG_HS_RESP) {
+			/* the attacker is quick, not instant: an instant
+			 * answer to an instant retry would stop the clock */
+			v = 1;
+			rc = get_u64(c, m, where, "ms", false, 60000, &v);
+			if (rc == 0 && v == 0)
+				rc = FAIL(c, jv_yaml_get(c->doc, m, "ms"),
+					  "%s.ms: must be at least 1", where);
+			f->ms = (uint32_t)v;
+			return rc ? rc : parse_window(c, m, where, f);
+		}
+		if (jv_yaml_get(c->doc, m, "until_ms"))
+			return FAIL(c, jv_yaml_get(c->doc, m, "until_ms"),
+				    "%s.until_ms: a forged reattach is one datagram; until_ms is for message: hs_resp",
+				    where);
 		return 0;
+	case JV_SIM_DROP:
+		v = 1;
+		if ((rc = parse_message(c, m, where, f)) ||
+		    (rc = get_u64(c, m, where, "count", false, 1000000, &v)))
+			return rc;
+		if (v == 0)
+			return FAIL(c, jv_yaml_get(c->doc, m, "count"),
+				    "%s.count: must be at least 1", where);
+		f->count = (uint32_t)v;
+		return 0;
+	case JV_SIM_RELAY:
+		if ((rc = parse_message(c, m, where, f)) ||
+		    (rc = path_key(c, sc, m, where, "via", true, &f->via)))
+			return rc;
+		return parse_window(c, m, where, f);
 	default:
 		return 0;
 	}

@@ -20,8 +20,12 @@
 enum jv_sim_action {
 	JV_SIM_DOWN, JV_SIM_UP, JV_SIM_LOSS, JV_SIM_LATENCY, JV_SIM_FLAP,
 	JV_SIM_OPERATOR_TERMINATE, JV_SIM_REPLAY, JV_SIM_FORGE,
-	JV_SIM_LINK_DOWN, JV_SIM_LINK_UP,
+	JV_SIM_LINK_DOWN, JV_SIM_LINK_UP, JV_SIM_DROP, JV_SIM_RELAY,
 };
+
+/* The message a replay, forge, drop or relay fault is about. */
+enum jv_sim_msg { JV_SIM_MSG_REATTACH, JV_SIM_MSG_REATTACH_ACK,
+		  JV_SIM_MSG_HS_RESP };
 
 enum jv_sim_dir { JV_SIM_BOTH, JV_SIM_UPSTREAM, JV_SIM_DOWNSTREAM };
 
@@ -41,6 +45,9 @@ struct jv_sim_fault {
 	uint32_t ms;
 	uint64_t period_ms, until_ms;
 	int node;                  /* 0 client, 1 server */
+	enum jv_sim_msg message;
+	uint32_t count;            /* drop: how many */
+	int via;                   /* relay: path index the attacker uses */
 	int line;
 };
 
