@@ -96,7 +96,11 @@ int jv_tcp_accept(int lfd, struct jv_tcp_conn *c,
 
 int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 {
-	for (;;) {
+	size_t frames = 0, bytes = 0;
+
+	/* the buffer holds at most an incomplete frame between reads: what
+	 * the budget leaves in the socket keeps it readable for the loop */
+	while (frames < JV_TCP_READ_FRAMES && bytes < JV_TCP_READ_BYTES) {
 		size_t off = 0;
 		ssize_t n = read(c->fd, c->rx + c->rxlen,
 				 sizeof(c->rx) - c->rxlen);
@@ -111,6 +115,7 @@ int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 			return -errno;
 		}
 		c->rxlen += (size_t)n;
+		bytes += (size_t)n;
 		while (c->rxlen - off >= 2) {
 			size_t len = (size_t)c->rx[off] << 8 | c->rx[off + 1];
 
@@ -120,10 +125,12 @@ int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 				break;
 			cb(ctx, c->rx + off + 2, len);
 			off += 2 + len;
+			frames++;
 		}
 		memmove(c->rx, c->rx + off, c->rxlen - off);
 		c->rxlen -= off;
 	}
+	return 0;
 }
 
 static int push(struct jv_tcp_conn *c)

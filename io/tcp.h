@@ -14,6 +14,14 @@
 
 #define JV_TCP_RXBUF (2 * (JV_WIRE_MAX + 2))
 #define JV_TCP_TXBUF (16 * 1024)
+/* What one jv_tcp_read call takes from the socket before it returns, so
+ * one connection streaming frames (junk or not) cannot keep the loop from
+ * the others: UDP stops after a few recvmmsg batches for the same reason.
+ * 64 frames match two of UDP's 32-datagram batches; 64 KiB bounds the
+ * bytes handed to the engine's AEAD per turn. The socket stays readable,
+ * so the level-triggered loop comes back next turn. */
+#define JV_TCP_READ_FRAMES 64
+#define JV_TCP_READ_BYTES (64 * 1024)
 
 struct jv_tcp_conn {
 	int fd;                   /* -1: closed */
@@ -41,9 +49,11 @@ int jv_tcp_accept(int lfd, struct jv_tcp_conn *c,
 
 typedef void (*jv_tcp_rx_cb)(void *ctx, uint8_t *buf, size_t len);
 
-/* Reads what is there and calls cb per complete datagram. Returns 0, or
- * a negative errno when the connection is over (EOF: -EPIPE; a frame of
- * length 0 or over JV_WIRE_MAX: -EPROTO). */
+/* Reads what is there, up to the per-call budget (JV_TCP_READ_FRAMES
+ * frames or JV_TCP_READ_BYTES bytes, whichever comes first; frames already
+ * read are always delivered), and calls cb per complete datagram. Returns
+ * 0, or a negative errno when the connection is over (EOF: -EPIPE; a frame
+ * of length 0 or over JV_WIRE_MAX: -EPROTO). */
 int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx);
 
 /* Queues one framed datagram and tries to send. 0, or -ENOBUFS when it
