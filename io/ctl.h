@@ -13,6 +13,8 @@
 
 #define JV_CTL_MAX_CLIENTS 16
 #define JV_CTL_MAX_LINE 4096
+/* Descriptors the control socket may hold: the listener and its clients. */
+#define JV_CTL_FDS (1 + JV_CTL_MAX_CLIENTS)
 
 /* req is {"cmd": "status", "args": [...]}. Returns a new reference to the
  * reply object; the reply always has "ok": true|false and, when false,
