@@ -11,12 +11,9 @@
 #include "io/ctl.h"
 
 #define OUT_MAX (256 * 1024)
-/* Requests answered per client per loop turn: a client pipelining
- * requests (a reply may be a large sessions list) waits its turn like
- * every other descriptor. Lines left over make the client ask for
- * EPOLLOUT, which a socket with room reports at once: the next turn
+/* Lines left over after a turn's JV_CTL_REQ_BUDGET make the client ask
+ * for EPOLLOUT, which a socket with room reports at once: the next turn
  * goes on with them. */
-#define REQ_BUDGET 8
 
 struct client {
 	struct jv_ctl *ctl;
@@ -159,7 +156,7 @@ static void answer(struct client *cl, int *budget)
 static void on_client(void *ctx, uint32_t events)
 {
 	struct client *cl = ctx;
-	int budget = REQ_BUDGET;
+	int budget = JV_CTL_REQ_BUDGET;
 
 	if (events & EPOLLOUT)
 		flush(cl);

@@ -207,7 +207,7 @@ int jv_tcp_gate_init(struct jv_tcp_gate *g, uint32_t pre_max,
 {
 	memset(g, 0, sizeof(*g));
 	if (!pre_max || !per_source || !est_max ||
-	    pre_max > UINT32_MAX / 2 - est_max)
+	    (uint64_t)pre_max + est_max > UINT32_MAX / 2)
 		return JV_ERR_INVAL;
 	g->nslots = pre_max + est_max;
 	g->pre_max = pre_max;
