@@ -214,9 +214,9 @@ static void settle(struct daemon *d)
 	for (uint32_t i = 0; i < d->cfg.nlisten; i++)
 		if (d->ls[i].udp)
 			jv_udp_flush(d->ls[i].udp);
-	jv_loop_set_timer(d->loop, at);
 	if (d->tcp_sweep_at && d->tcp_sweep_at < at)
 		at = d->tcp_sweep_at;
+	jv_loop_set_timer(d->loop, at);
 	if (is_client(d) && !d->cfg.reconnect &&
 	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED) {
 		d->done = true;
@@ -408,7 +408,6 @@ static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
 	struct tconn *t = ctx;
 	struct jv_path p = { .proto = JV_PROTO_TCP, .local = t->listener,
 			     .len = 8 };
-
 	uint64_t now = jv_mono_ms();
 
 	memcpy(p.addr, &t->slot, 4);
