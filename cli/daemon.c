@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -25,7 +26,20 @@
 #include "io/tun.h"
 #include "io/udp.h"
 
-#define TCP_CONNS 64            /* server: accepted TCP transports */
+/* Server TCP: pre-handshake connections are bounded by the gate in
+ * io/tcp.h; established ones, one per session, by max_sessions up to
+ * TCP_EST_CAP (each holds about 20 KiB of buffers; sessions beyond it use
+ * UDP), and closed after transport_lost_ttl_ms without a datagram: by then
+ * the session they served is gone. */
+#define TCP_EST_CAP 4096
+/* How often the idle limits are checked: a limit is kept within this. */
+#define TCP_SWEEP_MS 500
+/* Accepts per listener per loop turn: well below JV_TCP_PRE_MAX, so a
+ * connection just accepted is read before a burst can push it out. */
+#define TCP_ACCEPT_BATCH 16
+/* Descriptors besides the loop's: stdio, audit log, epoll, an accept in
+ * flight, and whatever libraries open. */
+#define FD_SPARE 32
 #define TCP_RETRY_MS 1000       /* client: reconnect delay */
 #define TUN_BATCH 64
 #define LOCAL6_MAX 32           /* server: IPv6 addresses answered from */
@@ -61,7 +75,8 @@ struct tconn {                  /* server: one accepted TCP transport */
 	struct daemon *d;
 	uint32_t slot, gen;
 	uint16_t listener;
-	struct jv_tcp_conn c;
+	struct jv_tcp_conn *c;      /* NULL: no connection in this slot */
+	bool reading, doomed;       /* dropped while being read: later */
 };
 
 struct daemon {
@@ -78,7 +93,9 @@ struct daemon {
 	int exit_code;
 	struct ctransport tr[JV_MAX_TRANSPORTS];
 	struct listener ls[JV_CFG_MAX_LISTEN];
-	struct tconn *conns;
+	struct tconn *conns;        /* gate.nslots */
+	struct jv_tcp_gate gate;
+	uint64_t tcp_sweep_at;      /* 0: no connection to watch */
 	uint8_t pkt[JV_INNER_MAX + 64];
 };
 
@@ -190,6 +207,33 @@ static bool udp_path_decode(const struct listener *l, const struct jv_path *p,
 	return false;
 }
 
+static void conn_drop(struct tconn *t)
+{
+	if (!t->c)
+		return;
+	if (t->reading) {
+		t->doomed = true;
+		return;
+	}
+	jv_loop_del(t->d->loop, t->c->fd);
+	jv_tcp_close(t->c);
+	free(t->c);
+	t->c = NULL;
+	jv_tcp_gate_release(&t->d->gate, t->slot);
+}
+
+static void conn_established(struct daemon *d, uint32_t slot)
+{
+	uint32_t lru;
+
+	if (d->gate.slot[slot].state != JV_TCP_SLOT_PRE)
+		return;
+	/* all established slots taken: the least recently active goes */
+	lru = jv_tcp_gate_promote(&d->gate, slot, jv_mono_ms());
+	if (lru != JV_TCP_NONE)
+		conn_drop(&d->conns[lru]);
+}
+
 static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		    size_t len)
 {
@@ -226,10 +270,12 @@ static void op_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 
 		memcpy(&slot, path->addr, 4);
 		memcpy(&gen, path->addr + 4, 4);
-		if (slot < TCP_CONNS && d->conns[slot].c.fd >= 0 &&
+		if (slot < d->gate.nslots && d->conns[slot].c &&
 		    d->conns[slot].gen == gen) {
-			jv_tcp_send(&d->conns[slot].c, buf, len);
-			tcp_interest(d, &d->conns[slot].c);
+			/* the engine answers only what authenticated */
+			conn_established(d, slot);
+			jv_tcp_send(d->conns[slot].c, buf, len);
+			tcp_interest(d, d->conns[slot].c);
 		}
 	}
 }
@@ -281,6 +327,8 @@ static void settle(struct daemon *d)
 	for (uint32_t i = 0; i < d->cfg.nlisten; i++)
 		if (d->ls[i].udp)
 			jv_udp_flush(d->ls[i].udp);
+	if (d->tcp_sweep_at && d->tcp_sweep_at < at)
+		at = d->tcp_sweep_at;
 	jv_loop_set_timer(d->loop, at);
 	if (is_client(d) && !d->cfg.reconnect &&
 	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED) {
@@ -511,29 +559,52 @@ static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
 	struct tconn *t = ctx;
 	struct jv_path p = { .proto = JV_PROTO_TCP, .local = t->listener,
 			     .len = 8 };
+	uint64_t now = jv_mono_ms();
 
 	memcpy(p.addr, &t->slot, 4);
 	memcpy(p.addr + 4, &t->gen, 4);
-	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+	jv_tcp_gate_seen(&t->d->gate, t->slot, now);
+	jv_endpoint_recv(t->d->ep, &p, buf, len, now);
 }
 
 static void on_conn(void *ctx, uint32_t events)
 {
 	struct tconn *t = ctx;
+	struct daemon *d = t->d;
 	int rc = 0;
 
 	if (events & EPOLLOUT)
-		rc = jv_tcp_on_writable(&t->c);
-	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		rc = jv_tcp_read(&t->c, on_conn_rx, t);
-	if (rc < 0) {
-		/* the session stays: its client will reattach elsewhere */
-		jv_loop_del(t->d->loop, t->c.fd);
-		jv_tcp_close(&t->c);
-	} else {
-		tcp_interest(t->d, &t->c);
+		rc = jv_tcp_on_writable(t->c);
+	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		t->reading = true;
+		rc = jv_tcp_read(t->c, on_conn_rx, t);
+		t->reading = false;
 	}
-	settle(t->d);
+	if (rc < 0 || t->doomed) {
+		/* the session stays: its client will reattach elsewhere */
+		t->doomed = false;
+		conn_drop(t);
+	} else {
+		tcp_interest(d, t->c);
+	}
+	settle(d);
+}
+
+/* Closes the connections past their idle limits (io/tcp.h gate). */
+static void tcp_sweep(struct daemon *d, uint64_t now)
+{
+	uint64_t idle = jv_endpoint_policy(d->ep)->transport_lost_ttl_ms;
+	bool live = false;
+
+	for (uint32_t i = 0; i < d->gate.nslots; i++) {
+		if (!d->conns[i].c)
+			continue;
+		if (jv_tcp_gate_expired(&d->gate, i, now, idle))
+			conn_drop(&d->conns[i]);
+		else
+			live = true;
+	}
+	d->tcp_sweep_at = live ? now + TCP_SWEEP_MS : 0;
 }
 
 static void on_server_tcp(void *ctx, uint32_t events)
@@ -542,28 +613,39 @@ static void on_server_tcp(void *ctx, uint32_t events)
 	struct daemon *d = l->d;
 
 	(void)events;
-	for (int n = 0; n < 16; n++) {
+	for (int n = 0; n < TCP_ACCEPT_BATCH; n++) {
 		struct sockaddr_storage peer;
 		socklen_t plen;
-		struct tconn *t = NULL;
-		struct jv_tcp_conn tmp;
+		struct tconn *t;
+		uint64_t now = jv_mono_ms();
+		bool evict;
+		int fd = jv_tcp_accept(l->tcp_fd, &peer, &plen);
 
-		for (uint32_t i = 0; i < TCP_CONNS && !t; i++)
-			if (d->conns[i].c.fd < 0)
-				t = &d->conns[i];
-		if (!t) {
-			/* full: take it off the backlog and close it */
-			if (jv_tcp_accept(l->tcp_fd, &tmp, &peer, &plen) != 0)
-				break;
-			jv_tcp_close(&tmp);
+		if (fd < 0)
+			break;
+		/* always admitted; at the bound an older pre-handshake
+		 * connection makes room */
+		t = &d->conns[jv_tcp_gate_admit(&d->gate,
+						(struct sockaddr *)&peer, now,
+						&evict)];
+		if (evict && t->c) {
+			jv_loop_del(d->loop, t->c->fd);
+			jv_tcp_close(t->c);
+		}
+		if (!t->c && !(t->c = malloc(sizeof(*t->c)))) {
+			close(fd);
+			jv_tcp_gate_release(&d->gate, t->slot);
 			continue;
 		}
-		if (jv_tcp_accept(l->tcp_fd, &t->c, &peer, &plen) != 0)
-			break;
+		jv_tcp_adopt(t->c, fd);
 		t->gen++;
 		t->listener = l->index;
-		if (jv_loop_add(d->loop, t->c.fd, EPOLLIN, on_conn, t) != 0)
-			jv_tcp_close(&t->c);
+		if (jv_loop_add(d->loop, fd, EPOLLIN, on_conn, t) != 0) {
+			conn_drop(t);
+			continue;
+		}
+		if (!d->tcp_sweep_at)
+			d->tcp_sweep_at = now + TCP_SWEEP_MS;
 	}
 	settle(d);
 }
@@ -637,6 +719,8 @@ static void on_timer(void *ctx)
 	uint64_t now = jv_mono_ms();
 
 	jv_endpoint_tick(d->ep, now);
+	if (d->tcp_sweep_at && now >= d->tcp_sweep_at)
+		tcp_sweep(d, now);
 	for (uint32_t i = 0; i < d->cfg.ntransports; i++)
 		if (d->tr[i].tcp && d->tr[i].retry_at <= now)
 			tcp_connect(&d->tr[i]);
@@ -654,9 +738,9 @@ static void shutdown_now(struct daemon *d, const char *why)
 	for (uint32_t i = 0; i < d->cfg.ntransports; i++)
 		if (d->tr[i].tcp && d->tr[i].tcp->fd >= 0)
 			jv_tcp_on_writable(d->tr[i].tcp);
-	for (uint32_t i = 0; d->conns && i < TCP_CONNS; i++)
-		if (d->conns[i].c.fd >= 0)
-			jv_tcp_on_writable(&d->conns[i].c);
+	for (uint32_t i = 0; d->conns && i < d->gate.nslots; i++)
+		if (d->conns[i].c)
+			jv_tcp_on_writable(d->conns[i].c);
 	d->done = true;
 	jv_loop_stop(d->loop);
 }
@@ -789,6 +873,50 @@ static int setup_signals(struct daemon *d)
 	return jv_loop_add(d->loop, d->sig_fd, EPOLLIN, on_signal, d);
 }
 
+/* Sizes the server's TCP connection table and the loop for the configured
+ * max_sessions, within the descriptors the process may open. */
+static int setup_tcp_server(struct daemon *d, struct jv_error *err)
+{
+	uint32_t est = d->cfg.max_sessions < TCP_EST_CAP ? d->cfg.max_sessions
+							 : TCP_EST_CAP;
+	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE;
+	struct rlimit rl;
+	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est) {
+		rlim_t want = (rlim_t)fixed + JV_TCP_PRE_MAX + est;
+
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		/* what cannot be opened is not promised: fewer TCP sessions */
+		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + 1)
+			return jv_error_set(err, JV_ERR_INVAL, "", 0,
+					    "too few file descriptors allowed "
+					    "(ulimit -n %llu)",
+					    (unsigned long long)rl.rlim_cur);
+		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est)
+			est = (uint32_t)(rl.rlim_cur - fixed - JV_TCP_PRE_MAX);
+	}
+	rc = jv_tcp_gate_init(&d->gate, JV_TCP_PRE_MAX, JV_TCP_PRE_PER_SOURCE,
+			      est);
+	if (rc != 0)
+		return rc;
+	d->conns = calloc(d->gate.nslots, sizeof(*d->conns));
+	if (!d->conns)
+		return JV_ERR_NOMEM;
+	for (uint32_t i = 0; i < d->gate.nslots; i++) {
+		d->conns[i].d = d;
+		d->conns[i].slot = i;
+	}
+	/* every owner has its own bound (the gate, JV_CTL_MAX_CLIENTS): a
+	 * loop sized for their sum never turns one away for another */
+	if (jv_loop_reserve(d->loop, fixed - FD_SPARE + d->gate.nslots) != 0)
+		return JV_ERR_NOMEM;
+	return 0;
+}
+
 static int setup_io(struct daemon *d, struct jv_error *err)
 {
 	const struct jv_tun_cfg *tc = &d->cfg.tun;
@@ -826,14 +954,8 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 			return jv_error_set(err, rc, d->cfg.file, 0,
 					    "cannot set up the event loop");
 	} else {
-		d->conns = calloc(TCP_CONNS, sizeof(*d->conns));
-		if (!d->conns)
-			return JV_ERR_NOMEM;
-		for (uint32_t i = 0; i < TCP_CONNS; i++) {
-			d->conns[i].d = d;
-			d->conns[i].slot = i;
-			jv_tcp_init(&d->conns[i].c);
-		}
+		if ((rc = setup_tcp_server(d, err)) != 0)
+			return rc;
 		for (uint32_t i = 0; i < d->cfg.nlisten; i++)
 			if ((rc = open_listener(d, i, err)) != 0)
 				return rc;
@@ -898,9 +1020,10 @@ static void teardown(struct daemon *d)
 		if (d->ls[i].tcp_fd >= 0)
 			close(d->ls[i].tcp_fd);
 	}
-	for (uint32_t i = 0; d->conns && i < TCP_CONNS; i++)
-		jv_tcp_close(&d->conns[i].c);
+	for (uint32_t i = 0; d->conns && i < d->gate.nslots; i++)
+		conn_drop(&d->conns[i]);
 	free(d->conns);
+	jv_tcp_gate_free(&d->gate);
 	if (d->lm)
 		jv_linkmon_close(d->lm);
 	if (d->tun_fd >= 0)

@@ -11,6 +11,9 @@
 #include "io/ctl.h"
 
 #define OUT_MAX (256 * 1024)
+/* Lines left over after a turn's JV_CTL_REQ_BUDGET make the client ask
+ * for EPOLLOUT, which a socket with room reports at once: the next turn
+ * goes on with them. */
 
 struct client {
 	struct jv_ctl *ctl;
@@ -43,6 +46,11 @@ static void drop(struct client *cl)
 	cl->closing = false;
 }
 
+static bool has_line(const struct client *cl)
+{
+	return memchr(cl->in, '\n', cl->inlen) != NULL;
+}
+
 static void flush(struct client *cl)
 {
 	while (cl->outlen) {
@@ -65,7 +73,9 @@ static void flush(struct client *cl)
 		return;
 	}
 	jv_loop_mod(cl->ctl->loop, cl->fd,
-		    (cl->closing ? 0 : EPOLLIN) | (cl->outlen ? EPOLLOUT : 0));
+		    (cl->closing ? 0 : EPOLLIN) |
+		    (cl->outlen || (!cl->closing && has_line(cl)) ? EPOLLOUT
+								   : 0));
 }
 
 static void reply(struct client *cl, json_t *r)
@@ -125,18 +135,40 @@ static void request(struct client *cl, const char *line, size_t len)
 	json_decref(req);
 }
 
+/* Answers the complete lines in cl->in, at most *budget of them. */
+static void answer(struct client *cl, int *budget)
+{
+	char *nl;
+
+	while (*budget > 0 && !cl->closing &&
+	       (nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
+		size_t len = (size_t)(nl - cl->in);
+
+		request(cl, cl->in, len);
+		memmove(cl->in, nl + 1, cl->inlen - len - 1);
+		cl->inlen -= len + 1;
+		(*budget)--;
+	}
+	if (!cl->closing && cl->inlen == sizeof(cl->in)) {
+		reply(cl, error_reply("request longer than 4096 bytes"));
+		cl->closing = true;
+	}
+}
+
 static void on_client(void *ctx, uint32_t events)
 {
 	struct client *cl = ctx;
+	int budget = JV_CTL_REQ_BUDGET;
 
 	if (events & EPOLLOUT)
 		flush(cl);
-	if (cl->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+	if (cl->fd < 0)
 		return;
-	for (;;) {
+	answer(cl, &budget);       /* lines left from the last turn */
+	while (budget > 0 && !cl->closing &&
+	       (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		ssize_t n = recv(cl->fd, cl->in + cl->inlen,
 				 sizeof(cl->in) - cl->inlen, 0);
-		char *nl;
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR &&
 			       errno != EWOULDBLOCK)) {
@@ -146,20 +178,7 @@ static void on_client(void *ctx, uint32_t events)
 		if (n < 0)
 			break;
 		cl->inlen += (size_t)n;
-		while (!cl->closing &&
-		       (nl = memchr(cl->in, '\n', cl->inlen)) != NULL) {
-			size_t len = (size_t)(nl - cl->in);
-
-			request(cl, cl->in, len);
-			memmove(cl->in, nl + 1, cl->inlen - len - 1);
-			cl->inlen -= len + 1;
-		}
-		if (cl->inlen == sizeof(cl->in)) {
-			reply(cl, error_reply("request longer than 4096 bytes"));
-			cl->closing = true;
-		}
-		if (cl->closing)
-			break;
+		answer(cl, &budget);
 	}
 	flush(cl);
 }
@@ -169,7 +188,8 @@ static void on_listen(void *ctx, uint32_t events)
 	struct jv_ctl *c = ctx;
 
 	(void)events;
-	for (;;) {
+	/* a turn takes at most as many as there are places; the rest wait */
+	for (int k = 0; k < JV_CTL_MAX_CLIENTS; k++) {
 		int fd = accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *cl = NULL;
 

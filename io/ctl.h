@@ -13,6 +13,12 @@
 
 #define JV_CTL_MAX_CLIENTS 16
 #define JV_CTL_MAX_LINE 4096
+/* Requests answered per client per loop turn: a client pipelining
+ * requests (a reply may be a large sessions list) waits its turn like
+ * every other descriptor. */
+#define JV_CTL_REQ_BUDGET 8
+/* Descriptors the control socket may hold: the listener and its clients. */
+#define JV_CTL_FDS (1 + JV_CTL_MAX_CLIENTS)
 
 /* req is {"cmd": "status", "args": [...]}. Returns a new reference to the
  * reply object; the reply always has "ok": true|false and, when false,

@@ -1,5 +1,7 @@
-/* The daemons' event loop: epoll over a few descriptors and one timerfd
- * that follows the engine's next deadline. */
+/* The daemons' event loop: epoll over the daemon's descriptors and one
+ * timerfd that follows the engine's next deadline. The table of
+ * descriptors grows as needed; jv_loop_reserve sizes it once for the
+ * caller's bounds so that running never allocates. */
 #ifndef JV_IO_LOOP_H
 #define JV_IO_LOOP_H
 
@@ -14,9 +16,15 @@ typedef void (*jv_io_cb)(void *ctx, uint32_t events);
 int jv_loop_new(struct jv_loop **out);
 void jv_loop_free(struct jv_loop *l);
 
-/* Registers fd (level-triggered). A descriptor may be registered once. */
+/* Makes room for n descriptors in all (the loop's timerfd counts as one).
+ * 0, -ENOMEM, or -ENOSPC past the loop's hard bound. */
+int jv_loop_reserve(struct jv_loop *l, uint32_t n);
+
+/* Registers fd (level-triggered). A descriptor may be registered once
+ * (-EEXIST). Grows the table when it is full (-ENOMEM, -ENOSPC). */
 int jv_loop_add(struct jv_loop *l, int fd, uint32_t events, jv_io_cb cb,
 		void *ctx);
+/* -ENOENT for a descriptor not registered. */
 int jv_loop_mod(struct jv_loop *l, int fd, uint32_t events);
 /* Safe from inside a callback (also for fds not yet reported). */
 void jv_loop_del(struct jv_loop *l, int fd);

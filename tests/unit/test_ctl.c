@@ -197,9 +197,13 @@ struct conv {
 	int want_lines;
 };
 
+static int since_turn, max_since_turn;
+
 static json_t *handler(void *ctx, const char *cmd, json_t *args)
 {
 	(void)ctx;
+	if (++since_turn > max_since_turn)
+		max_since_turn = since_turn;
 	if (strcmp(cmd, "echo") == 0)
 		return json_pack("{s:b, s:O}", "ok", 1, "args", args);
 	return json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
@@ -398,6 +402,57 @@ static void test_socket_close_own_only(void **state)
 	jv_loop_free(l);
 }
 
+/* Always ready: called once per loop round, it marks the rounds. */
+static void on_turn(void *ctx, uint32_t events)
+{
+	(void)ctx, (void)events;
+	since_turn = 0;
+}
+
+/* A client pipelining many requests gets every answer, in order, but a
+ * bounded number per loop round: the rest of the loop is served between. */
+static void test_request_budget(void **state)
+{
+	struct jv_loop *l;
+	struct jv_ctl *ctl;
+	struct jv_error err;
+	char path[108], out[8192], req[64 * 40], *p = req;
+	int sp[2], lines = 0;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/jvctl-budget.%d.sock", (int)getpid());
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp),
+			 0);
+	assert_int_equal(write(sp[1], "x", 1), 1);
+	assert_int_equal(jv_loop_add(l, sp[0], EPOLLIN, on_turn, NULL), 0);
+	for (int i = 0; i < 40; i++)
+		p += sprintf(p, "{\"cmd\":\"echo\",\"args\":[\"%d\"]}\n", i);
+	max_since_turn = since_turn = 0;
+	talk(l, path, req, 40, out, sizeof(out));
+	p = out;
+	for (int i = 0; i < 40; i++) {
+		char want[64];
+		size_t n = (size_t)snprintf(want, sizeof(want),
+					    "{\"ok\":true,\"args\":[\"%d\"]}\n", i);
+
+		assert_memory_equal(p, want, n);
+		p += n;
+		lines++;
+	}
+	assert_int_equal(lines, 40);
+	/* a round may end one client's budget and start the next turn's */
+	assert_true(max_since_turn <= 2 * JV_CTL_REQ_BUDGET);
+	assert_true(max_since_turn >= JV_CTL_REQ_BUDGET);
+	jv_loop_del(l, sp[0]);
+	close(sp[0]);
+	close(sp[1]);
+	jv_ctl_close(ctl);
+	jv_loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -408,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_socket_taken),
 		cmocka_unit_test(test_socket_stale),
 		cmocka_unit_test(test_socket_close_own_only),
+		cmocka_unit_test(test_request_budget),
 	};
 
 	if (sodium_init() < 0)
