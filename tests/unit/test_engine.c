@@ -182,6 +182,79 @@ static void test_security_budget_per_session(void **state)
 	free_world(w);
 }
 
+/* A terminated session's tombstone answers the client once, not every
+ * replayed copy from every spoofed source, and only a few a second. */
+static void test_tombstone_answers_fresh_only(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_session_info si = server_session(w);
+	struct dgram hb[8];
+	int n = 0;
+
+	(void)state;
+	/* heartbeats the server never sees, as if lost on the way */
+	for (int i = 0; i < 8; i++) {
+		w->now += 600;
+		jv_endpoint_tick(w->c.ep, w->now);
+		assert_true(w->c.nout >= 1);
+		hb[i] = w->c.out[0];
+		w->c.nout = 0;
+	}
+	assert_int_equal(jv_endpoint_terminate(w->s.ep, si.session_id,
+					       JV_R_OPERATOR_TERMINATED, w->now), 0);
+	w->s.nout = 0;
+	/* one captured message from 100 sources: one answer */
+	for (int a = 0; a < 100; a++)
+		to_server(w, &hb[0], (uint8_t)(a + 10));
+	assert_int_equal(w->s.nout, 1);
+	/* fresh ones, all at once: a few answers a second */
+	w->s.nout = 0;
+	for (int i = 1; i < 8; i++)
+		to_server(w, &hb[i], 0);
+	n = w->s.nout;
+	assert_true(n >= 1 && n <= 4);
+	free_world(w);
+}
+
+/* Memory that holds keys is offered to the driver to lock, and released
+ * before it is freed. */
+static int locked;
+static struct node lock_node;
+
+static void count_lock(void *ctx, void *ptr, size_t len, bool on)
+{
+	(void)ctx, (void)ptr;
+	assert_true(len > 0);
+	locked += on ? 1 : -1;
+}
+
+static void test_key_memory_locked(void **state)
+{
+	struct jv_endpoint_cfg sc;
+	struct jv_endpoint *ep;
+	struct jv_peer_cfg peer;
+
+	(void)state;
+	memset(&sc, 0, sizeof(sc));
+	memset(&peer, 0, sizeof(peer));
+	sc.role = JV_ROLE_SERVER;
+	snprintf(sc.node_id, sizeof(sc.node_id), "gw-1");
+	memset(sc.private_key, 3, 32);
+	memset(peer.public_key, 9, 32);
+	jv_policy_defaults(&sc.policy);
+	sc.peers = &peer;
+	sc.npeers = 1;
+	sc.max_sessions = 4;
+	sc.ops = world_ops;
+	sc.ops.lock = count_lock;
+	sc.ctx = &lock_node;
+	locked = 0;
+	assert_int_equal(jv_endpoint_new(&sc, 0, &ep), 0);
+	assert_true(locked >= 3);      /* the endpoint, the pool, the DH cache */
+	jv_endpoint_free(ep);
+	assert_int_equal(locked, 0);
+}
+
 static void test_replayed_handshake(void **state)
 {
 	struct world *w = make_world(NULL);
@@ -373,6 +446,8 @@ int main(void)
 		cmocka_unit_test(test_data_both_ways),
 		cmocka_unit_test(test_inner_source_filtered),
 		cmocka_unit_test(test_security_budget_per_session),
+		cmocka_unit_test(test_tombstone_answers_fresh_only),
+		cmocka_unit_test(test_key_memory_locked),
 		cmocka_unit_test(test_replayed_handshake),
 		cmocka_unit_test(test_unknown_peer),
 		cmocka_unit_test(test_malformed),
