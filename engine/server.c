@@ -468,16 +468,13 @@ static void send_ack(struct jv_endpoint *ep, struct jv_session *s,
 	jv_send_ctrl(ep, s, path, &m);
 }
 
-/* The request is the session's own and the client is on path: move the
- * binding there. Events in the contract's order; a request that only
- * repeats the current binding changes no state. */
-static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
-			    const struct jv_path *path,
-			    const struct jv_wire_tid *tid, uint64_t req_counter,
-			    uint64_t now)
+/* A reattach the server acts on: unless it only repeats the current
+ * binding, the session leaves ATTACHED for RECOVERING; then
+ * ReattachAttempt. Returns whether it repeats the binding. */
+static bool begin_attempt(struct jv_endpoint *ep, struct jv_session *s,
+			  const struct jv_path *path, const char *cand,
+			  uint64_t now)
 {
-	const struct jv_policy *p = &ep->policy;
-	const char *cand = tid->id;
 	bool same_tid = strcmp(cand, s->tid.id) == 0;
 	bool same = s->state == JV_STATE_ATTACHED && same_tid &&
 		    jv_path_eq(path, &s->path);
@@ -496,8 +493,25 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
 	jv_json_str(w, "candidate_transport", cand);
 	jv_json_u64(w, "recovery_deadline_ms",
-		    now + p->recovery_window_ms + (uint64_t)ep->cfg.ts_offset_ms);
+		    now + ep->policy.recovery_window_ms +
+			    (uint64_t)ep->cfg.ts_offset_ms);
 	jv_ev_end(ep);
+	return same;
+}
+
+/* The request is the session's own and the client is on path: move the
+ * binding there. Events in the contract's order; a request that only
+ * repeats the current binding changes no state. */
+static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
+			    const struct jv_path *path,
+			    const struct jv_wire_tid *tid, uint64_t req_counter,
+			    uint64_t now)
+{
+	const char *cand = tid->id;
+	bool same_tid = strcmp(cand, s->tid.id) == 0;
+	bool same = begin_attempt(ep, s, path, cand, now);
+	struct jv_json *w;
+
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
 	if (!same_tid) {
 		jv_session_count_switch(s, now);
@@ -612,7 +626,6 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	bool same_tid = strcmp(cand, s->tid.id) == 0;
 	enum jv_reason deny = JV_R_NONE;
 	struct jv_ctrl d = { .type = JV_CTRL_REATTACH_DENY };
-	struct jv_json *w;
 
 	/* B5 passed (the AEAD opened). B6: binding and freshness. A request
 	 * failing here may be an attacker's copy: logged, never counted. */
@@ -662,26 +675,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		deny = JV_R_RATE_LIMITED;                           /* B7 */
 
 	if (deny != JV_R_NONE) {
-		bool same = s->state == JV_STATE_ATTACHED && same_tid && on_path;
-
-		if (!same) {
-			if (s->state == JV_STATE_ATTACHED)
-				jv_session_transition(ep, s, JV_STATE_VOLATILE,
-						      JV_R_PEER_PATH_CHANGE,
-						      NULL, now);
-			if (s->state != JV_STATE_RECOVERING)
-				jv_session_transition(
-					ep, s, JV_STATE_RECOVERING,
-					same_tid ? JV_R_HEALTH_RECOVERED
-						 : JV_R_SWITCH_INITIATED,
-					NULL, now);
-		}
-		w = jv_ev_begin(ep, now, "ReattachAttempt", s);
-		jv_json_str(w, "candidate_transport", cand);
-		jv_json_u64(w, "recovery_deadline_ms",
-			    now + p->recovery_window_ms +
-				    (uint64_t)ep->cfg.ts_offset_ms);
-		jv_ev_end(ep);
+		begin_attempt(ep, s, path, cand, now);
 		jv_ev_reattach_result(ep, s, false, deny, cand, now);
 		if (s->state == JV_STATE_RECOVERING)
 			jv_session_transition(ep, s, JV_STATE_DEGRADED,

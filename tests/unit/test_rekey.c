@@ -11,23 +11,6 @@
 
 #include "tests/unit/world.h"
 
-static void data_both_ways(struct world *w, int n)
-{
-	uint8_t pkt[40];
-	int cd = w->c.delivered, sd = w->s.delivered;
-
-	for (int i = 0; i < n; i++) {
-		assert_int_equal(jv_endpoint_send_inner(w->c.ep,
-				 ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40, w->now), 0);
-		assert_int_equal(jv_endpoint_send_inner(w->s.ep,
-				 ipv4(pkt, 0x0a4d0001, 0x0a4d0002), 40, w->now), 0);
-		pump(w);
-		pump(w);
-	}
-	assert_int_equal(w->s.delivered - sd, n);
-	assert_int_equal(w->c.delivered - cd, n);
-}
-
 static void test_idle_fast_rekey(void **state)
 {
 	struct jv_policy p;

@@ -62,6 +62,8 @@ void to_server(struct world *w, const struct dgram *d, uint8_t a);
 bool has_event(const struct node *n, const char *needle);
 int count_events(const struct node *n, const char *needle);
 struct jv_session_info server_session(struct world *w);
+/* n inner packets each way between the tunnel addresses, all delivered. */
+void data_both_ways(struct world *w, int n);
 /* A 40-byte IPv4 packet from src to dst (host order). */
 uint8_t *ipv4(uint8_t *p, uint32_t src, uint32_t dst);
 
