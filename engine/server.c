@@ -569,6 +569,20 @@ static bool stashed(const struct jv_session *s, uint64_t counter,
 	       now < s->pend.until_ms;
 }
 
+/* Whether a copy of the request under validation from path would get a
+ * challenge: a path not challenged yet, while there is room. Decided
+ * before any AEAD work, so replayed copies cost nothing. */
+static bool challenge_wanted(const struct jv_session *s,
+			     const struct jv_path *path)
+{
+	if (s->pend.npaths >= 2)
+		return false;
+	for (int i = 0; i < s->pend.npaths; i++)
+		if (jv_path_eq(path, &s->pend.path[i]))
+			return false;
+	return true;
+}
+
 static void on_request_copy(struct jv_endpoint *ep, struct jv_session *s,
 			    const struct jv_path *path, const struct jv_ctrl *m,
 			    uint64_t counter, uint64_t now)
@@ -584,12 +598,9 @@ static void on_request_copy(struct jv_endpoint *ep, struct jv_session *s,
 		send_ack(ep, s, path, counter);
 		return;
 	}
-	if (pending(s, now) && counter == s->pend.req_counter) {
-		for (int i = 0; i < s->pend.npaths; i++)
-			if (jv_path_eq(path, &s->pend.path[i]))
-				return;
-		if (s->pend.npaths < 2)
-			s->pend.path[s->pend.npaths++] = *path;
+	if (pending(s, now) && counter == s->pend.req_counter &&
+	    challenge_wanted(s, path)) {
+		s->pend.path[s->pend.npaths++] = *path;
 		send_challenge(ep, s, path);
 	}
 }
@@ -764,7 +775,8 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	 * audit log could still take the event it is worth. */
 	if (!jv_replay_check(&s->keys.replay, h.counter) &&
 	    !(is_req && ((s->has_acc && h.counter == s->acc_counter) ||
-			 (pending(s, now) && h.counter == s->pend.req_counter) ||
+			 (pending(s, now) && h.counter == s->pend.req_counter &&
+			  challenge_wanted(s, path)) ||
 			 stashed(s, h.counter, now) ||
 			 jv_sec_would_allow(ep, s, now)))) {
 		if (is_req)
