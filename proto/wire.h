@@ -112,6 +112,7 @@ struct jv_ctrl {
 			struct jv_wire_tid tid;  /* the candidate transport */
 		} req;
 		struct { uint64_t req_counter; uint32_t attach_epoch; } ack;
+		/* reason: a wire code, enum jv_wire_reason */
 		struct { uint64_t req_counter; uint8_t reason; } deny;
 		struct { uint8_t reason; } term;
 		/* PATH_CHALLENGE, PATH_RESPONSE: the request being validated
