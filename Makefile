@@ -1,7 +1,7 @@
 # The two README commands: `make demo` and `make test`. Both install what they
 # need from Debian's archive first (idempotent), so a fresh Debian 12 works.
 DEBS := gcc libc6-dev make meson ninja-build pkg-config python3 \
-        libsodium-dev libyaml-dev libcmocka-dev libjansson-dev \
+        libsodium-dev libyaml-dev libcmocka-dev libjansson-dev libmnl-dev \
         iproute2 nftables iputils-ping tcpdump procps
 BUILD := build/plain
 

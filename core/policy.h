@@ -8,12 +8,10 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/proto.h"
 
 struct yaml_document_s;
 struct yaml_node_s;
-
-#define JV_PROTO_UDP 0x1u
-#define JV_PROTO_TCP 0x2u
 
 struct jv_policy {
 	char version[16];                 /* "X.Y" */

@@ -55,6 +55,8 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_hs_init_payload pl;
+	struct jv_hs_hdr hh = { .type = JV_MSG_HS_INIT,
+				.sender_index = c->s.local_index };
 	uint8_t e[32], body[JV_HS_INIT_PAYLOAD];
 	uint8_t *out = ep->scratch;
 	struct jv_path path = tpath(c, c->hs_transport);
@@ -79,12 +81,12 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	jv_noise_init(hs, true, (const uint8_t *)JV_PROLOGUE,
 		      strlen(JV_PROLOGUE), ep->cfg.private_key,
 		      ep->cfg.server_public_key, ep->cfg.psk);
-	out[0] = JV_MSG_HS_INIT;
-	out[1] = out[2] = out[3] = 0;
-	jv_put_le32(out + 4, c->s.local_index);
-	if (jv_noise_write_msg1(hs, e, body, sizeof(body), out + 8,
-				sizeof(ep->scratch) - 8, &n) == 0)
-		jv_send_raw(ep, &path, out, 8 + n);
+	jv_hs_hdr_encode(&hh, out, sizeof(ep->scratch));
+	if (jv_noise_write_msg1(hs, e, body, sizeof(body),
+				out + JV_HS_INIT_HDR_LEN,
+				sizeof(ep->scratch) - JV_HS_INIT_HDR_LEN,
+				&n) == 0)
+		jv_send_raw(ep, &path, out, JV_HS_INIT_HDR_LEN + n);
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(body, sizeof(body));
 	c->hs_next_ms = now + ep->policy.heartbeat_volatile_ms;
@@ -163,7 +165,8 @@ static int hs_read_reply(struct jv_endpoint *ep, const uint8_t *buf,
 		if (!hs->initiator)
 			continue;      /* never used, or wiped */
 		t = *hs;
-		if (jv_noise_read_msg2(&t, buf + 12, len - 12, payload,
+		if (jv_noise_read_msg2(&t, buf + JV_HS_RESP_HDR_LEN,
+				       len - JV_HS_RESP_HDR_LEN, payload,
 				       sizeof(payload), &plen) == 0 &&
 		    plen == sizeof(payload) &&
 		    sodium_memcmp(payload, c->s.id, 16) == 0) {
@@ -182,11 +185,13 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_session *s = &c->s;
+	struct jv_hs_hdr hh;
 	uint8_t k1[32], k2[32];
 	int t = path->local;
 
 	if (!c->live || s->state != JV_STATE_BIRTH ||
-	    jv_get_le32(buf + 8) != s->local_index || t >= (int)c->ntr)
+	    jv_hs_hdr_decode(&hh, buf, len) != 0 ||
+	    hh.receiver_index != s->local_index || t >= (int)c->ntr)
 		goto drop;
 	if (hs_read_reply(ep, buf, len, k1, k2) != 0) {
 		ep->stats.rx_auth_failed++;
@@ -196,7 +201,7 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	jv_keys_init(&s->keys, k1, k2, true, ep->policy.replay_window_size);
 	sodium_memzero(k1, sizeof(k1));
 	sodium_memzero(k2, sizeof(k2));
-	s->remote_index = jv_get_le32(buf + 4);
+	s->remote_index = hh.sender_index;
 	s->last_rekey_ms = now;
 	c->active = c->last_active = t;
 	c->tr[t].state = TR_ACTIVE;
@@ -226,7 +231,7 @@ static void terminate(struct jv_endpoint *ep, enum jv_reason why, uint64_t now)
 		struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
 		struct jv_path p = tpath(c, t);
 
-		m.u.term.reason = (uint8_t)why;
+		m.u.term.reason = jv_reason_to_wire(why);
 		jv_send_ctrl(ep, s, &p, &m);
 	}
 	jv_session_terminate(ep, s, why, NULL, now);
@@ -598,7 +603,7 @@ static bool inner_source_ok(const struct jv_endpoint *ep, const uint8_t *pkt,
 	return false;
 }
 
-static bool final_denial(uint8_t reason)
+static bool final_denial(enum jv_reason reason)
 {
 	return reason == JV_R_SESSION_EXPIRED ||
 	       reason == JV_R_TRANSPORT_TTL_EXCEEDED ||
@@ -611,9 +616,9 @@ static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_session *s = &c->s;
-	enum jv_reason why = m->u.deny.reason < JV_R__COUNT
-				     ? (enum jv_reason)m->u.deny.reason
-				     : JV_R_POLICY_DENIED;
+	enum jv_reason why = JV_R_POLICY_DENIED;    /* a code we do not know */
+
+	jv_reason_from_wire(m->u.deny.reason, &why);
 
 	if (s->state != JV_STATE_RECOVERING ||
 	    m->u.deny.req_counter < c->first_req_counter)
@@ -623,7 +628,7 @@ static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	s->reattach_failures++;
 	jv_session_transition(ep, s, JV_STATE_DEGRADED,
 			      JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
-	if (final_denial(m->u.deny.reason))
+	if (final_denial(why))
 		terminate(ep, JV_R_PEER_TERMINATED, now);
 	else if (s->reattach_failures > ep->policy.max_reattach_failures)
 		terminate(ep, JV_R_SECURITY_FAILURE, now);

@@ -77,7 +77,7 @@ static void send_terminate(struct jv_endpoint *ep, struct jv_session *s,
 {
 	struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
 
-	m.u.term.reason = (uint8_t)why;
+	m.u.term.reason = jv_reason_to_wire(why);
 	jv_send_ctrl(ep, s, &s->path, &m);
 }
 
@@ -101,7 +101,7 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	tb->tx_counter = s->keys.tx_counter;
 	tb->rx_top = s->keys.replay.top;
 	tb->until_ms = now + (keep > TOMBSTONE_MIN_MS ? keep : TOMBSTONE_MIN_MS);
-	tb->deny_reason = (uint8_t)tomb_deny_reason(why);
+	tb->deny_reason = jv_reason_to_wire(tomb_deny_reason(why));
 	sv->tomb_next = (sv->tomb_next + 1) % JV_TOMBSTONES;
 
 	jv_session_terminate(ep, s, why, NULL, now);
@@ -167,7 +167,7 @@ static void tomb_answer(struct jv_endpoint *ep, struct jv_tombstone *tb,
 		out.u.deny.reason = tb->deny_reason;
 	} else {
 		out.type = JV_CTRL_TERMINATE;
-		out.u.term.reason = JV_R_PEER_TERMINATED;
+		out.u.term.reason = jv_reason_to_wire(JV_R_PEER_TERMINATED);
 	}
 	n = jv_ctrl_encode(&out, body, sizeof(body));
 	memset(&k, 0, sizeof(k));
@@ -319,18 +319,23 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	uint8_t *out = ep->scratch;
 	struct jv_session *s;
 	size_t plen = 0, n = 0;
-	uint32_t sender = jv_get_le32(buf + 4), index = 0;
+	struct jv_hs_hdr hh;
+	uint32_t sender, index = 0;
 	int peer;
 	bool retransmit = false;
 	struct jv_json *w;
 
+	if (jv_hs_hdr_decode(&hh, buf, len) != 0)
+		return;
+	sender = hh.sender_index;
 	jv_noise_init_keys(&hs, false, (const uint8_t *)JV_PROLOGUE,
 			   strlen(JV_PROLOGUE), ep->cfg.private_key,
 			   ep->static_pub, NULL, ep->cfg.psk);
 	hs.ss_lookup = peer_ss;
 	hs.ss_ctx = sv;
-	if (jv_noise_read_msg1(&hs, buf + 8, len - 8, payload, sizeof(payload),
-			       &plen) != 0 ||
+	if (jv_noise_read_msg1(&hs, buf + JV_HS_INIT_HDR_LEN,
+			       len - JV_HS_INIT_HDR_LEN, payload,
+			       sizeof(payload), &plen) != 0 ||
 	    (peer = find_peer(sv, jv_noise_remote_static(&hs))) < 0 ||
 	    jv_hs_init_payload_decode(&pl, payload, plen) != 0 ||
 	    sender == 0) {
@@ -399,12 +404,14 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	s->last_rx_bound_ms = now;
 
 	jv_random(ep, e, sizeof(e));
-	out[0] = JV_MSG_HS_RESP;
-	out[1] = out[2] = out[3] = 0;
-	jv_put_le32(out + 4, s->local_index);
-	jv_put_le32(out + 8, sender);
-	if (jv_noise_write_msg2(&hs, e, pl.session_id, 16, out + 12,
-				sizeof(ep->scratch) - 12, &n) != 0)
+	hh = (struct jv_hs_hdr){ .type = JV_MSG_HS_RESP,
+				 .sender_index = s->local_index,
+				 .receiver_index = sender };
+	jv_hs_hdr_encode(&hh, out, sizeof(ep->scratch));
+	if (jv_noise_write_msg2(&hs, e, pl.session_id, 16,
+				out + JV_HS_RESP_HDR_LEN,
+				sizeof(ep->scratch) - JV_HS_RESP_HDR_LEN,
+				&n) != 0)
 		goto out;
 	jv_noise_split(&hs, k1, k2, h);
 	if (retransmit)
@@ -428,7 +435,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 				      JV_R_HANDSHAKE_OK, s->tid.id, now);
 		ep->stats.handshakes_ok++;
 	}
-	jv_send_raw(ep, path, out, 12 + n);
+	jv_send_raw(ep, path, out, JV_HS_RESP_HDR_LEN + n);
 	reschedule(ep, s);
 out:
 	jv_noise_wipe(&hs);
@@ -693,7 +700,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 					      JV_R_REATTACH_VALIDATION_FAILED,
 					      NULL, now);
 		d.u.deny.req_counter = hdr_counter;
-		d.u.deny.reason = (uint8_t)deny;
+		d.u.deny.reason = jv_reason_to_wire(deny);
 		jv_send_ctrl(ep, s, path, &d);
 		if (++s->reattach_failures > p->max_reattach_failures)
 			terminate(ep, s, JV_R_SECURITY_FAILURE, now);

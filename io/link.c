@@ -1,5 +1,7 @@
-/* rtnetlink link monitor: RTM_NEWLINK / RTM_DELLINK as they happen. */
+/* rtnetlink link monitor: RTM_NEWLINK / RTM_DELLINK as they happen. The
+ * socket and the message walk are libmnl's. */
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -13,14 +15,12 @@
 #include "io/link.h"
 
 struct jv_linkmon {
-	int fd;
-	uint8_t buf[16384];
+	struct mnl_socket *nl;
+	_Alignas(struct nlmsghdr) uint8_t buf[16384];
 };
 
 int jv_linkmon_open(struct jv_linkmon **out, struct jv_error *err)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-				  .nl_groups = RTMGRP_LINK };
 	struct jv_linkmon *m;
 
 	*out = NULL;
@@ -28,9 +28,8 @@ int jv_linkmon_open(struct jv_linkmon **out, struct jv_error *err)
 	if (!m)
 		return jv_error_set(err, JV_ERR_NOMEM, "", 0,
 				    "link monitor: out of memory");
-	m->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       NETLINK_ROUTE);
-	if (m->fd < 0) {
+	m->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!m->nl) {
 		int e = errno;
 
 		free(m);
@@ -38,10 +37,10 @@ int jv_linkmon_open(struct jv_linkmon **out, struct jv_error *err)
 				    "link monitor: netlink socket: %s",
 				    strerror(e));
 	}
-	if (bind(m->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+	if (mnl_socket_bind(m->nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID) != 0) {
 		int e = errno;
 
-		close(m->fd);
+		mnl_socket_close(m->nl);
 		free(m);
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "link monitor: cannot join RTMGRP_LINK: %s",
@@ -55,32 +54,31 @@ void jv_linkmon_close(struct jv_linkmon *m)
 {
 	if (!m)
 		return;
-	close(m->fd);
+	mnl_socket_close(m->nl);
 	free(m);
 }
 
 int jv_linkmon_fd(const struct jv_linkmon *m)
 {
-	return m->fd;
+	return mnl_socket_get_fd(m->nl);
 }
 
 static void report(const struct nlmsghdr *h, jv_link_cb cb, void *ctx)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(h);
-	int len = (int)h->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
-	const struct rtattr *a;
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	const struct nlattr *a;
 	char name[IFNAMSIZ] = "";
 
-	if (len < 0)
+	if (h->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
 		return;
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		size_t n = RTA_PAYLOAD(a);
+	mnl_attr_for_each(a, h, sizeof(*ifi)) {
+		size_t n = mnl_attr_get_payload_len(a);
 
-		if (a->rta_type != IFLA_IFNAME)
+		if (mnl_attr_get_type(a) != IFLA_IFNAME)
 			continue;
 		if (n >= IFNAMSIZ)
 			n = IFNAMSIZ - 1;
-		memcpy(name, RTA_DATA(a), n);
+		memcpy(name, mnl_attr_get_payload(a), n);
 		name[n] = '\0';
 	}
 	if (!name[0])
@@ -93,8 +91,8 @@ static void parse(const uint8_t *buf, int left, jv_link_cb cb, void *ctx)
 {
 	const struct nlmsghdr *h;
 
-	for (h = (const struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)left);
-	     h = NLMSG_NEXT(h, left))
+	for (h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+	     h = mnl_nlmsg_next(h, &left))
 		if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK)
 			report(h, cb, ctx);
 }
@@ -104,7 +102,10 @@ int jv_linkmon_read(struct jv_linkmon *m, jv_link_cb cb, void *ctx)
 	for (;;) {
 		struct sockaddr_nl from;
 		socklen_t flen = sizeof(from);
-		ssize_t n = recvfrom(m->fd, m->buf, sizeof(m->buf), MSG_TRUNC,
+		/* recvfrom, not mnl_socket_recvfrom: the sender and the
+		 * datagram's full length are needed */
+		ssize_t n = recvfrom(mnl_socket_get_fd(m->nl), m->buf,
+				     sizeof(m->buf), MSG_TRUNC,
 				     (struct sockaddr *)&from, &flen);
 
 		if (n < 0) {

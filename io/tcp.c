@@ -1,4 +1,5 @@
-/* TCP framing: [len:2 BE][datagram], both ways. */
+/* TCP framing: [len:2 BE][datagram], both ways (proto/wire.h,
+ * JV_TCP_LEN_BYTES). */
 #include <errno.h>
 #include <stdlib.h>
 #include <netinet/in.h>
@@ -121,15 +122,15 @@ int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 		}
 		c->rxlen += (size_t)n;
 		bytes += (size_t)n;
-		while (c->rxlen - off >= 2) {
-			size_t len = (size_t)c->rx[off] << 8 | c->rx[off + 1];
+		while (c->rxlen - off >= JV_TCP_LEN_BYTES) {
+			size_t len = jv_get_be16(c->rx + off);
 
 			if (len == 0 || len > JV_WIRE_MAX)
 				return -EPROTO;
-			if (c->rxlen - off - 2 < len)
+			if (c->rxlen - off - JV_TCP_LEN_BYTES < len)
 				break;
-			cb(ctx, c->rx + off + 2, len);
-			off += 2 + len;
+			cb(ctx, c->rx + off + JV_TCP_LEN_BYTES, len);
+			off += JV_TCP_LEN_BYTES + len;
 			frames++;
 		}
 		memmove(c->rx, c->rx + off, c->rxlen - off);
@@ -160,14 +161,13 @@ int jv_tcp_send(struct jv_tcp_conn *c, const uint8_t *buf, size_t len)
 {
 	if (c->fd < 0 || len == 0 || len > JV_WIRE_MAX)
 		return -EINVAL;
-	if (sizeof(c->tx) - c->txlen < len + 2) {
+	if (sizeof(c->tx) - c->txlen < len + JV_TCP_LEN_BYTES) {
 		c->tx_dropped++;
 		return -ENOBUFS;
 	}
-	c->tx[c->txlen] = (uint8_t)(len >> 8);
-	c->tx[c->txlen + 1] = (uint8_t)len;
-	memcpy(c->tx + c->txlen + 2, buf, len);
-	c->txlen += len + 2;
+	jv_put_be16(c->tx + c->txlen, (uint16_t)len);
+	memcpy(c->tx + c->txlen + JV_TCP_LEN_BYTES, buf, len);
+	c->txlen += JV_TCP_LEN_BYTES + len;
 	return c->connecting ? 0 : push(c);
 }
 

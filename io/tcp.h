@@ -1,5 +1,5 @@
 /* The TCP fallback transport: the same datagrams, each framed by a 2-byte
- * big-endian length, over one stream. Buffers are bounded: a datagram that
+ * big-endian length (JV_TCP_LEN_BYTES in proto/wire.h), over one stream. Buffers are bounded: a datagram that
  * does not fit in the send buffer is dropped, as UDP would. */
 #ifndef JV_IO_TCP_H
 #define JV_IO_TCP_H
@@ -12,7 +12,7 @@
 #include "core/err.h"
 #include "proto/wire.h"
 
-#define JV_TCP_RXBUF (2 * (JV_WIRE_MAX + 2))
+#define JV_TCP_RXBUF (2 * JV_TCP_FRAME_MAX)
 #define JV_TCP_TXBUF (16 * 1024)
 /* What one jv_tcp_read call takes from the socket before it returns, so
  * one connection streaming frames (junk or not) cannot keep the loop from

@@ -1,9 +1,11 @@
-/* TUN device and its configuration over rtnetlink (no libnl: messages are
- * built by hand with explicit lengths, and every request is ACKed). */
+/* TUN device and its configuration over rtnetlink: requests built and
+ * replies walked with libmnl (bounds-checked attributes, no hand-computed
+ * offsets), every request ACKed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <poll.h>
@@ -18,6 +20,8 @@
 /* The kernel answers rtnetlink requests synchronously; this only bounds
  * the wait if it never does. */
 #define ACK_TIMEOUT_MS 2000
+/* room for one request: headers and two small attributes */
+#define REQ_MAX 128
 
 int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
 		struct jv_error *err)
@@ -51,52 +55,13 @@ int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
 	return 0;
 }
 
-struct nlreq {
-	struct nlmsghdr nh;
-	union {
-		struct ifinfomsg ifi;
-		struct ifaddrmsg ifa;
-	} u;
-	uint8_t attrs[64];
-};
-
-static void req_init(struct nlreq *r, uint16_t type, uint16_t flags,
-		     uint32_t seq, size_t body)
-{
-	memset(r, 0, sizeof(*r));
-	r->nh.nlmsg_len = NLMSG_LENGTH(body);
-	r->nh.nlmsg_type = type;
-	r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	r->nh.nlmsg_seq = seq;
-}
-
-/* Appends one attribute; the caller's attributes are fixed and small, so
- * running out of room is a programming error, caught here not by the
- * kernel. */
-static int add_attr(struct nlreq *r, unsigned short type, const void *data,
-		    size_t len)
-{
-	size_t off = NLMSG_ALIGN(r->nh.nlmsg_len);
-	struct rtattr *rta;
-
-	if (off + RTA_SPACE(len) > sizeof(*r))
-		return -EMSGSIZE;
-	rta = (struct rtattr *)((uint8_t *)r + off);
-	rta->rta_type = type;
-	rta->rta_len = (unsigned short)RTA_LENGTH(len);
-	memcpy(RTA_DATA(rta), data, len);
-	r->nh.nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
-	return 0;
-}
-
-/* The kernel's own words from an extended ACK (NLMSGERR_ATTR_MSG), if it
- * sent any: "mtu less than device minimum" says more than EINVAL. */
+/* Finds the kernel's own words in an extended ACK (NLMSGERR_ATTR_MSG), if
+ * it sent any: "mtu less than device minimum" says more than EINVAL. */
 static void ack_text(const struct nlmsghdr *h, char *txt, size_t cap)
 {
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-	size_t off = NLMSG_LENGTH(sizeof(*e));
-	const struct rtattr *a;
-	int left;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+	size_t off = sizeof(*e);
+	const struct nlattr *a;
 
 	txt[0] = '\0';
 	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
@@ -108,19 +73,14 @@ static void ack_text(const struct nlmsghdr *h, char *txt, size_t cap)
 			return;
 		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
 	}
-	off = NLMSG_ALIGN(off);
-	if (off >= h->nlmsg_len)
-		return;
-	left = (int)(h->nlmsg_len - off);
-	for (a = (const struct rtattr *)((const uint8_t *)h + off);
-	     RTA_OK(a, left); a = RTA_NEXT(a, left)) {
-		size_t n = RTA_PAYLOAD(a);
+	mnl_attr_for_each(a, h, off) {
+		size_t n = mnl_attr_get_payload_len(a);
 
-		if (a->rta_type != NLMSGERR_ATTR_MSG || n == 0)
+		if (mnl_attr_get_type(a) != NLMSGERR_ATTR_MSG || n == 0)
 			continue;
 		if (n >= cap)
 			n = cap - 1;
-		memcpy(txt, RTA_DATA(a), n);
+		memcpy(txt, mnl_attr_get_payload(a), n);
 		txt[n] = '\0';
 		return;
 	}
@@ -133,13 +93,13 @@ static int find_ack(const uint8_t *buf, int left, uint32_t seq, int *rc,
 {
 	const struct nlmsghdr *h;
 
-	for (h = (const struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)left);
-	     h = NLMSG_NEXT(h, left)) {
-		const struct nlmsgerr *e = NLMSG_DATA(h);
+	for (h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
+	     h = mnl_nlmsg_next(h, &left)) {
+		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
 
 		if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
 			continue;
-		if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) || e->error > 0) {
+		if (h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) || e->error > 0) {
 			*rc = -EPROTO;
 			return 1;
 		}
@@ -152,17 +112,17 @@ static int find_ack(const uint8_t *buf, int left, uint32_t seq, int *rc,
 }
 
 /* Sends one request and waits (bounded) for its ACK; returns 0 or -errno,
- * with the kernel's explanation in txt when it gave one. */
-static int transact(int fd, struct nlreq *r, char *txt, size_t cap)
+ * with the kernel's explanation in txt when it gave one. The reply is read
+ * with recvfrom, not mnl_socket_recvfrom, to see who sent it. */
+static int transact(struct mnl_socket *nl, const struct nlmsghdr *req,
+		    char *txt, size_t cap)
 {
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	uint8_t buf[4096];
+	struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+	_Alignas(struct nlmsghdr) uint8_t buf[4096];
 	int rc;
 
 	txt[0] = '\0';
-	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0)
+	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
 		struct sockaddr_nl from;
@@ -176,7 +136,7 @@ static int transact(int fd, struct nlreq *r, char *txt, size_t cap)
 			return -errno;
 		if (ready == 0)
 			return -ETIMEDOUT;
-		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT,
+		n = recvfrom(p.fd, buf, sizeof(buf), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &flen);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
@@ -185,9 +145,21 @@ static int transact(int fd, struct nlreq *r, char *txt, size_t cap)
 		/* only the kernel's word counts */
 		if (flen < sizeof(from) || from.nl_pid != 0)
 			continue;
-		if (find_ack(buf, (int)n, r->nh.nlmsg_seq, &rc, txt, cap))
+		if (find_ack(buf, (int)n, req->nlmsg_seq, &rc, txt, cap))
 			return rc;
 	}
+}
+
+/* Starts a request in buf (the ACK asked for): *h is its header; returns
+ * its family header, zeroed. */
+static void *req_init(uint8_t *buf, struct nlmsghdr **h, uint16_t type,
+		      uint16_t flags, uint32_t seq, size_t fam_len)
+{
+	*h = mnl_nlmsg_put_header(buf);
+	(*h)->nlmsg_type = type;
+	(*h)->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	(*h)->nlmsg_seq = seq;
+	return mnl_nlmsg_put_extra_header(*h, fam_len);
 }
 
 static int nl_fail(struct jv_error *err, const char *name, const char *what,
@@ -197,46 +169,52 @@ static int nl_fail(struct jv_error *err, const char *name, const char *what,
 			    name, what, strerror(-rc), txt[0] ? ": " : "", txt);
 }
 
-static int set_addr(int fd, const char *name, unsigned idx, uint32_t addr,
-		    uint8_t prefix, struct jv_error *err)
+static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
+		    uint32_t addr, uint8_t prefix, struct jv_error *err)
 {
-	struct nlreq r;
+	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
+	struct nlmsghdr *h;
+	struct ifaddrmsg *ifa;
 	uint32_t a = htonl(addr);
 	char txt[128];
 	int rc;
 
 	/* REPLACE: re-adding the same address/prefix after a restart is fine */
-	req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
-		 sizeof(struct ifaddrmsg));
-	r.u.ifa.ifa_family = AF_INET;
-	r.u.ifa.ifa_prefixlen = prefix;
-	r.u.ifa.ifa_index = idx;
-	if (add_attr(&r, IFA_LOCAL, &a, sizeof(a)) ||
-	    add_attr(&r, IFA_ADDRESS, &a, sizeof(a)))
+	ifa = req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
+		       sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_index = idx;
+	/* the attributes are fixed and small: running out of room is a
+	 * programming error, caught here, not by the kernel */
+	if (!mnl_attr_put_check(h, sizeof(buf), IFA_LOCAL, sizeof(a), &a) ||
+	    !mnl_attr_put_check(h, sizeof(buf), IFA_ADDRESS, sizeof(a), &a))
 		return jv_error_set(err, JV_ERR_SHORT, "", 0,
 				    "tun: %s: address request too long", name);
-	rc = transact(fd, &r, txt, sizeof(txt));
+	rc = transact(nl, h, txt, sizeof(txt));
 	if (rc)
 		return nl_fail(err, name, "add its address", rc, txt);
 	return 0;
 }
 
-static int set_link(int fd, const char *name, unsigned idx, uint32_t mtu,
-		    struct jv_error *err)
+static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
+		    uint32_t mtu, struct jv_error *err)
 {
-	struct nlreq r;
+	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
+	struct nlmsghdr *h;
+	struct ifinfomsg *ifi;
 	char txt[128];
 	int rc;
 
-	req_init(&r, RTM_NEWLINK, 0, 2, sizeof(struct ifinfomsg));
-	r.u.ifi.ifi_family = AF_UNSPEC;
-	r.u.ifi.ifi_index = (int)idx;
-	r.u.ifi.ifi_flags = IFF_UP;
-	r.u.ifi.ifi_change = IFF_UP;
-	if (add_attr(&r, IFLA_MTU, &mtu, sizeof(mtu)))
+	ifi = req_init(buf, &h, RTM_NEWLINK, 0, 2, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)idx;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	if (!mnl_attr_put_check(h, sizeof(buf), IFLA_MTU, sizeof(mtu), &mtu))
 		return jv_error_set(err, JV_ERR_SHORT, "", 0,
 				    "tun: %s: link request too long", name);
-	rc = transact(fd, &r, txt, sizeof(txt));
+	rc = transact(nl, h, txt, sizeof(txt));
 	if (rc)
 		return nl_fail(err, name, "set MTU and link up", rc, txt);
 	return 0;
@@ -245,9 +223,10 @@ static int set_link(int fd, const char *name, unsigned idx, uint32_t mtu,
 int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
 		     uint32_t mtu, struct jv_error *err)
 {
-	const int one = 1;
+	int one = 1;
+	struct mnl_socket *nl;
 	unsigned idx;
-	int fd, rc;
+	int rc;
 
 	if (prefix > 32)
 		return jv_error_set(err, JV_ERR_RANGE, "", 0,
@@ -258,17 +237,17 @@ int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
 		return jv_error_set(err, JV_ERR_NOTFOUND, "", 0,
 				    "tun: no interface %s: %s", name,
 				    strerror(errno));
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
+	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "tun: %s: netlink socket: %s", name,
 				    strerror(errno));
 	/* best effort: older kernels simply send no text */
-	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	/* address first: the link comes up already reachable */
-	rc = set_addr(fd, name, idx, addr, prefix, err);
+	rc = set_addr(nl, name, idx, addr, prefix, err);
 	if (rc == 0)
-		rc = set_link(fd, name, idx, mtu, err);
-	close(fd);
+		rc = set_link(nl, name, idx, mtu, err);
+	mnl_socket_close(nl);
 	return rc;
 }
