@@ -867,7 +867,7 @@ static int parse_policy(struct ctx *c, yaml_node_t *root)
 			    "not both");
 	if (inl) {
 		if ((rc = jv_policy_parse_node(&cfg->policy, c->doc, inl,
-					       c->file, true, c->err)) ||
+					       c->file, NULL, true, c->err)) ||
 		    (rc = jv_policy_validate(&cfg->policy, c->file, c->err)))
 			return inline_policy_error(c, inl, rc);
 		return 0;

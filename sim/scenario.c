@@ -558,7 +558,7 @@ static int parse_policy(struct ctx *c, yaml_node_t *root, const char *key,
 
 	if (!v)
 		return 0;
-	return jv_policy_parse_node(p, c->doc, v, c->file, false, c->err);
+	return jv_policy_parse_node(p, c->doc, v, c->file, NULL, false, c->err);
 }
 
 int jv_scenario_parse(struct jv_scenario *sc, const char *buf, size_t len,
