@@ -288,25 +288,36 @@ static int parse_double(struct jv_sctx *c, const struct jv_srow *r,
 
 /* Control characters (NUL included: libyaml keeps "\0" and C would cut
  * the string there) are refused in every string. */
-static int parse_string(struct jv_sctx *c, const struct jv_srow *r,
-			yaml_node_t *v, void *slot)
+int jv_schema_text(struct jv_sctx *c, const yaml_node_t *v, const char **s)
 {
-	size_t len, max = r->max ? r->max : r->size - 1;
-
+	*s = NULL;
 	if (v->type != YAML_SCALAR_NODE)
 		return jv_schema_type_error(c, v, "a single value");
-	len = v->data.scalar.length;
-	for (size_t i = 0; i < len; i++)
+	for (size_t i = 0; i < v->data.scalar.length; i++)
 		if (v->data.scalar.value[i] < 0x20 ||
 		    v->data.scalar.value[i] == 0x7f)
 			return jv_schema_fail(c, JV_ERR_INVAL, v,
 					      "%s: contains a control character",
 					      c->key);
+	*s = (const char *)v->data.scalar.value;
+	return JV_OK;
+}
+
+static int parse_string(struct jv_sctx *c, const struct jv_srow *r,
+			yaml_node_t *v, void *slot)
+{
+	size_t len, max = r->max ? r->max : r->size - 1;
+	const char *s;
+	int rc;
+
+	if ((rc = jv_schema_text(c, v, &s)))
+		return rc;
+	len = v->data.scalar.length;
 	if (len < r->min || len > max)
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
 				      "%s: %zu characters (allowed %" PRIu64
 				      "..%zu)", c->key, len, r->min, max);
-	memcpy(slot, v->data.scalar.value, len + 1);
+	memcpy(slot, s, len + 1);
 	return JV_OK;
 }
 

@@ -122,6 +122,10 @@ int jv_schema_fail(struct jv_sctx *c, int code, const yaml_node_t *n,
 int jv_schema_type_error(struct jv_sctx *c, const yaml_node_t *v,
 			 const char *expect);
 
+/* The text of a single value with no control character in it (NUL
+ * included), else an error naming c->key. */
+int jv_schema_text(struct jv_sctx *c, const yaml_node_t *v, const char **s);
+
 /* "KEY: required key missing" at map's line. */
 int jv_schema_missing(struct jv_sctx *c, const yaml_node_t *map,
 		      const char *key);
