@@ -327,6 +327,60 @@ static void test_defaults(void **state)
 			 4000);
 }
 
+/* jv_config_parse reads the buffer and nothing else: inline keys are
+ * decoded, named files only resolved, so a parser fed from memory (a
+ * fuzzer) never touches the disk. */
+static void test_parse_buffer(void **state)
+{
+	char a[4096], b[4096];
+	struct jv_error err;
+	uint8_t key[32], zero[32] = { 0 };
+
+	(void)state;
+	/* the client fixture: every key inline, the policy too */
+	assert_int_equal(jv_config_parse(&cfg, client_text, strlen(client_text),
+					 "/nowhere/client.yaml", &err), 0);
+	key_of(LAPTOP_KEY, key);
+	assert_memory_equal(cfg.private_key, key, 32);
+	assert_string_equal(cfg.private_key_file, "");
+	assert_int_equal(cfg.policy.max_switches_per_min, 4);
+
+	/* the server fixture with its key inline: the policy file is named,
+	 * resolved against a directory that does not exist, and not read */
+	edit(a, sizeof(a), server_text, "private_key_file: gw-1.key",
+	     "private_key: \"" GW_KEY "\"");
+	assert_int_equal(jv_config_parse(&cfg, a, strlen(a),
+					 "/nowhere/server.yaml", &err), 0);
+	key_of(GW_KEY, key);
+	assert_memory_equal(cfg.private_key, key, 32);
+	assert_true(cfg.has_psk);
+	assert_string_equal(cfg.policy_file, "/nowhere/policy.yaml");
+	assert_int_equal(cfg.line_policy_file, 20);
+	assert_int_equal(cfg.policy.max_switches_per_min, 8);  /* default */
+	assert_int_equal(jv_config_read_files(&cfg, &err), JV_ERR_INVAL);
+	assert_int_equal(err.line, 20);
+	assert_non_null(strstr(err.msg, "policy_file: cannot read "
+					 "/nowhere/policy.yaml"));
+	assert_memory_equal(cfg.private_key, zero, 32);
+
+	/* a key file named: resolved with its line, the key left empty */
+	assert_int_equal(jv_config_parse(&cfg, server_text, strlen(server_text),
+					 "/nowhere/server.yaml", &err), 0);
+	assert_string_equal(cfg.private_key_file, "/nowhere/gw-1.key");
+	assert_int_equal(cfg.line_private_key_file, 4);
+	assert_memory_equal(cfg.private_key, zero, 32);
+	jv_config_wipe(&cfg);
+
+	/* a mistake in the buffer is reported with no file read at all */
+	edit(b, sizeof(b), a, "mtu: 1400", "mtu: 1400, mtu: 1");
+	assert_int_equal(jv_config_parse(&cfg, b, strlen(b),
+					 "/nowhere/server.yaml", &err),
+			 JV_ERR_INVAL);
+	assert_int_equal(err.line, 10);
+	assert_string_equal(err.msg, "tun.mtu: duplicate key (first at line 10)");
+	assert_memory_equal(cfg.private_key, zero, 32);
+}
+
 /* jv_config_load reads the file and takes relative paths from its
  * directory, whatever the working directory. */
 static void test_load(void **state)
@@ -881,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_mistakes),
