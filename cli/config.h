@@ -54,6 +54,9 @@ struct jv_config {
 	uint8_t private_key[32];
 	bool has_psk;
 	uint8_t psk[32];
+	/* key files named, resolved; read by jv_config_read_files */
+	char private_key_file[JV_CFG_PATH_MAX], psk_file[JV_CFG_PATH_MAX];
+	int line_private_key_file, line_psk_file, line_policy_file;
 	/* server */
 	struct jv_listen_cfg listen[JV_CFG_MAX_LISTEN];
 	uint32_t nlisten;
@@ -76,17 +79,28 @@ struct jv_config {
 
 /*
  * Loads and validates a config file (and the key and policy files it names,
- * relative paths taken from the config file's directory). Every error fills
- * err with "FILE:LINE: key: what is wrong (allowed ...)" and returns
- * JV_ERR_INVAL (or the error of the file it could not read).
+ * relative paths taken from the config file's directory): jv_config_parse
+ * then jv_config_read_files. Every error fills err with "FILE:LINE: key:
+ * what is wrong (allowed ...)" and returns JV_ERR_INVAL (or the error of
+ * the file it could not read).
  */
 int jv_config_load(struct jv_config *cfg, const char *path,
 		   struct jv_error *err);
 
-/* The same from a buffer already read (tests); key and policy files are
- * still read from disk, relative to dirname(file). */
+/*
+ * Parses a config held in buf[0..len), named file in messages, and reads
+ * nothing else: inline keys and an inline policy are decoded; the key and
+ * policy files it names are only resolved (relative to dirname(file)) into
+ * private_key_file, psk_file and policy_file. No file I/O, no exit: the
+ * entry point for tests and fuzzers. On error the keys are wiped.
+ */
 int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
 		    const char *file, struct jv_error *err);
+
+/* Reads the key files and the policy file a parsed cfg names; errors name
+ * the config file and the line of the key (or the policy file and its
+ * line). On error the keys are wiped. */
+int jv_config_read_files(struct jv_config *cfg, struct jv_error *err);
 
 /* Fills an endpoint configuration from cfg (peers pointer into cfg). */
 void jv_config_endpoint(const struct jv_config *cfg,

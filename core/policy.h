@@ -9,9 +9,19 @@
 
 #include "core/err.h"
 #include "core/proto.h"
+#include "core/schema.h"
 
 struct yaml_document_s;
 struct yaml_node_s;
+
+/* The one table of protocol names: "udp", "tcp". */
+extern const struct jv_sname jv_proto_names[];
+
+/* "udp" or "tcp" for one JV_PROTO_* value, NULL for anything else. */
+const char *jv_proto_name(unsigned proto);
+
+/* The JV_PROTO_* value named s[0..len), 0 if none. */
+unsigned jv_proto_from_name(const char *s, size_t len);
 
 struct jv_policy {
 	char version[16];                 /* "X.Y" */
@@ -64,10 +74,12 @@ int jv_policy_parse(struct jv_policy *p, const char *buf, size_t len,
 		    const char *file, bool require_all, struct jv_error *err);
 
 /* The same, from a mapping node inside an already-loaded YAML document
- * (an inline `policy:` in a config file or a sim scenario). */
-int jv_policy_parse_node(struct jv_policy *p, struct yaml_document_s *doc,
-			 struct yaml_node_s *node, const char *file,
-			 bool require_all, struct jv_error *err);
+ * (an inline `policy:` in a config file or a sim scenario); path (NULL:
+ * none) prefixes the key names in messages: "policy.session...". */
+int jv_policy_parse_node(struct jv_policy *p, yaml_document_t *doc,
+			 yaml_node_t *node, const char *file,
+			 const char *path, bool require_all,
+			 struct jv_error *err);
 
 /* Cross-field checks (e.g. heartbeat_volatile_ms > heartbeat_interval_ms). */
 int jv_policy_validate(const struct jv_policy *p, const char *file,

@@ -1,381 +1,498 @@
 /* Parses a `jvpn sim` scenario (CONTRACT section 7, plus the extensions in
- * docs/simulator.md). Strict: unknown keys, missing required keys and bad
- * values are errors naming file, line and key. */
+ * docs/simulator.md) as tables on core/schema.c. Strict: unknown keys,
+ * keys given twice, missing required keys and bad values are errors
+ * naming file, line and key. */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/fsm.h"
+#include "core/schema.h"
 #include "core/yamlx.h"
 #include "sim/sim.h"
 
+/* Read once every other key is: the policies layer in a fixed order, and
+ * faults name paths. */
 struct ctx {
-	yaml_document_t *doc;
-	const char *file;
-	struct jv_error *err;
+	struct jv_scenario *sc;
+	yaml_node_t *policy, *client_policy, *server_policy, *faults;
 };
 
-#define FAIL(c, node, ...) \
-	jv_error_set((c)->err, JV_ERR_INVAL, (c)->file, jv_yaml_line(node), \
-		     __VA_ARGS__)
+#define SC(st, m) offsetof(st, m), .size = sizeof(((st *)0)->m)
 
-static yaml_node_t *node_at(struct ctx *c, int id)
+/* ---- values ---- */
+
+static int stash(struct jv_sctx *c, const struct jv_srow *r, yaml_node_t *v,
+		 void *slot)
 {
-	return yaml_document_get_node(c->doc, id);
-}
+	struct ctx *x = c->user;
 
-/* Every key of map must be in the NULL-terminated list. */
-static int check_keys(struct ctx *c, yaml_node_t *map, const char *where,
-		      const char *const *allowed)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return FAIL(c, map, "%s: expected a mapping", where);
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	     p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node_at(c, p->key);
-		const char *name = jv_yaml_str(k);
-		bool ok = false;
-
-		for (int i = 0; name && allowed[i]; i++)
-			ok |= strcmp(name, allowed[i]) == 0;
-		if (!ok)
-			return FAIL(c, k, "%s: unknown key '%s'", where,
-				    name ? name : "?");
-	}
-	return 0;
-}
-
-static int get_u64(struct ctx *c, yaml_node_t *map, const char *where,
-		   const char *key, bool required, uint64_t max, uint64_t *out)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-
-	if (!v) {
-		if (required)
-			return FAIL(c, map, "%s: missing required key '%s'",
-				    where, key);
-		return 0;
-	}
-	if (jv_yaml_u64(v, out) != 0 || *out > max)
-		return FAIL(c, v, "%s.%s: '%s' is not an integer in 0..%llu",
-			    where, key, jv_yaml_str(v) ? jv_yaml_str(v) : "?",
-			    (unsigned long long)max);
-	return 0;
-}
-
-static int get_ratio(struct ctx *c, yaml_node_t *map, const char *where,
-		     const char *key, bool required, double *out)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-
-	if (!v) {
-		if (required)
-			return FAIL(c, map, "%s: missing required key '%s'",
-				    where, key);
-		return 0;
-	}
-	if (jv_yaml_double(v, out) != 0 || !(*out >= 0.0 && *out <= 1.0))
-		return FAIL(c, v, "%s.%s: '%s' is not a ratio in [0, 1]", where,
-			    key, jv_yaml_str(v) ? jv_yaml_str(v) : "?");
-	return 0;
-}
-
-static int get_str(struct ctx *c, yaml_node_t *map, const char *where,
-		   const char *key, bool required, const char **out)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, map, key);
-
-	*out = NULL;
-	if (!v) {
-		if (required)
-			return FAIL(c, map, "%s: missing required key '%s'",
-				    where, key);
-		return 0;
-	}
-	*out = jv_yaml_str(v);
-	if (!*out)
-		return FAIL(c, v, "%s.%s: expected a string", where, key);
-	return 0;
-}
-
-static int parse_proto(struct ctx *c, yaml_node_t *map, const char *where,
-		       uint8_t *proto)
-{
-	const char *s;
-	int rc = get_str(c, map, where, "proto", true, &s);
-
-	if (rc)
-		return rc;
-	if (strcmp(s, "udp") == 0)
-		*proto = JV_PROTO_UDP;
-	else if (strcmp(s, "tcp") == 0)
-		*proto = JV_PROTO_TCP;
+	(void)slot;
+	if (!strcmp(r->key, "policy"))
+		x->policy = v;
+	else if (!strcmp(r->key, "client_policy"))
+		x->client_policy = v;
+	else if (!strcmp(r->key, "server_policy"))
+		x->server_policy = v;
 	else
-		return FAIL(c, jv_yaml_get(c->doc, map, "proto"),
-			    "%s.proto: '%s' is not udp or tcp", where, s);
-	return 0;
+		x->faults = v;
+	return JV_OK;
 }
 
-static int parse_paths(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
+/* The index of the path named ("path", "via"). */
+static int parse_path_ref(struct jv_sctx *c, const struct jv_srow *r,
+			  yaml_node_t *v, void *slot)
 {
-	static const char *const keys[] = { "id", "proto", "latency_ms", "loss",
-					    NULL };
-	char where[32];
-	uint64_t v;
+	const struct jv_scenario *sc = ((struct ctx *)c->user)->sc;
+	const char *id;
+	char t[48];
 	int rc;
 
-	if (!n || n->type != YAML_SEQUENCE_NODE ||
-	    n->data.sequence.items.top == n->data.sequence.items.start)
-		return FAIL(c, n, "paths: expected a non-empty list");
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *m = node_at(c, *it);
-		struct jv_sim_path_cfg *p = &sc->paths[sc->npaths];
-		struct jv_wire_tid tid;
-		const char *id;
-
-		snprintf(where, sizeof(where), "paths[%u]", sc->npaths);
-		if (sc->npaths == JV_SIM_MAX_PATHS)
-			return FAIL(c, m, "paths: at most %d paths",
-				    JV_SIM_MAX_PATHS);
-		if ((rc = check_keys(c, m, where, keys)) ||
-		    (rc = get_str(c, m, where, "id", true, &id)) ||
-		    (rc = parse_proto(c, m, where, &p->proto)))
-			return rc;
-		if (jv_wire_tid_set(&tid, p->proto, id) != 0)
-			return FAIL(c, m, "%s.id: '%s' must be 1..%d characters of [A-Za-z0-9._:-]",
-				    where, id, JV_TID_MAX);
-		for (uint32_t i = 0; i < sc->npaths; i++)
-			if (strcmp(sc->paths[i].id, id) == 0)
-				return FAIL(c, m, "%s.id: '%s' is used twice",
-					    where, id);
-		memcpy(p->id, tid.id, sizeof(p->id));
-		v = 0;
-		if ((rc = get_u64(c, m, where, "latency_ms", true, 60000, &v)))
-			return rc;
-		p->latency_ms = (uint32_t)v;
-		if ((rc = get_ratio(c, m, where, "loss", false, &p->loss)))
-			return rc;
-		sc->npaths++;
-	}
-	return 0;
-}
-
-/* The index of the path named by key ("path", "via"), -1 if not given. */
-static int path_key(struct ctx *c, const struct jv_scenario *sc,
-		    yaml_node_t *m, const char *where, const char *key,
-		    bool required, int *out)
-{
-	const char *id;
-	int rc = get_str(c, m, where, key, required, &id);
-
-	*out = -1;
-	if (rc || !id)
+	(void)r;
+	if ((rc = jv_schema_text(c, v, &id)))
 		return rc;
 	for (uint32_t i = 0; i < sc->npaths; i++)
 		if (strcmp(sc->paths[i].id, id) == 0) {
-			*out = (int)i;
-			return 0;
+			*(int *)slot = (int)i;
+			return JV_OK;
 		}
-	return FAIL(c, jv_yaml_get(c->doc, m, key),
-		    "%s.%s: no path named '%s'", where, key, id);
+	return jv_schema_fail(c, JV_ERR_INVAL, v, "%s: no path named '%s'",
+			      c->key, jv_schema_shown(id, strlen(id), t, sizeof(t)));
 }
 
-static const struct {
-	const char *name;
-	enum jv_sim_action action;
-	bool needs_path;
-} actions[] = {
-	{ "down", JV_SIM_DOWN, true },
-	{ "up", JV_SIM_UP, true },
-	{ "loss", JV_SIM_LOSS, true },
-	{ "latency", JV_SIM_LATENCY, true },
-	{ "flap", JV_SIM_FLAP, true },
-	{ "operator_terminate", JV_SIM_OPERATOR_TERMINATE, false },
-	{ "replay", JV_SIM_REPLAY, false },
-	{ "forge", JV_SIM_FORGE, false },
-	{ "link_down", JV_SIM_LINK_DOWN, true },
-	{ "link_up", JV_SIM_LINK_UP, true },
-	{ "drop", JV_SIM_DROP, false },
-	{ "relay", JV_SIM_RELAY, false },
+static int parse_state(struct jv_sctx *c, const struct jv_srow *r,
+		       yaml_node_t *v, void *slot)
+{
+	const char *s;
+	char t[48];
+	int rc;
+
+	(void)r;
+	if ((rc = jv_schema_text(c, v, &s)))
+		return rc;
+	*(int *)slot = jv_state_from_name(s);
+	if (*(int *)slot < 0)
+		return jv_schema_fail(c, JV_ERR_INVAL, v,
+				      "%s: unknown session state '%s'", c->key,
+				      jv_schema_shown(s, strlen(s), t, sizeof(t)));
+	return JV_OK;
+}
+
+static const struct jv_srow ms_row = {
+	.type = JV_ST_U64, .max = UINT64_MAX,
 };
 
-/* The message an attacker action is about; each action knows a few. */
-static int parse_message(struct ctx *c, yaml_node_t *m, const char *where,
-			 struct jv_sim_fault *f)
+/* A matcher: event fields to compare as text, and an optional ts_ms
+ * window; skip names keys someone else reads (a count's min and max). */
+static int matcher(struct jv_sctx *c, yaml_node_t *m,
+		   struct jv_sim_matcher *out, const char *const *skip)
 {
-	static const char *const names[] = {
-		[JV_SIM_MSG_REATTACH] = "reattach",
-		[JV_SIM_MSG_REATTACH_ACK] = "reattach_ack",
-		[JV_SIM_MSG_HS_RESP] = "hs_resp",
-	};
-	unsigned known = 1u << JV_SIM_MSG_REATTACH;
-	const char *s, *list = "reattach";
+	char path[sizeof(c->key)], name[sizeof(c->key)];
 	int rc;
 
-	if (f->action == JV_SIM_FORGE) {
-		known |= 1u << JV_SIM_MSG_HS_RESP;
-		list = "reattach or hs_resp";
-	} else if (f->action == JV_SIM_DROP) {
-		known = 1u << JV_SIM_MSG_REATTACH_ACK;
-		list = "reattach_ack";
-	}
-	if ((rc = get_str(c, m, where, "message", true, &s)))
+	memset(out, 0, sizeof(*out));
+	out->before_ms = UINT64_MAX;
+	out->line = jv_yaml_line(m);
+	snprintf(path, sizeof(path), "%s", c->key);
+	if (m->type != YAML_MAPPING_NODE)
+		return jv_schema_type_error(c, m, "a mapping of event fields");
+	if ((rc = jv_schema_unique_keys(c, m, path)))
 		return rc;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((known >> i) & 1 && strcmp(s, names[i]) == 0) {
-			f->message = (enum jv_sim_msg)i;
-			return 0;
-		}
-	return FAIL(c, jv_yaml_get(c->doc, m, "message"),
-		    "%s.message: '%s' is not %s", where, s, list);
+	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
+	     p < m->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+		const char *k = jv_yaml_str(kn), *v = jv_yaml_str(vn);
+		bool skipped = false;
+
+		for (int i = 0; skip && skip[i]; i++)
+			skipped |= strcmp(k, skip[i]) == 0;
+		if (skipped)
+			continue;
+		jv_schema_join(name, sizeof(name), path, k);
+		if (!strcmp(k, "after_ms") &&
+		    (rc = jv_schema_value(c, &ms_row, vn, name, &out->after_ms)))
+			return rc;
+		if (!strcmp(k, "before_ms") &&
+		    (rc = jv_schema_value(c, &ms_row, vn, name, &out->before_ms)))
+			return rc;
+		if (!strcmp(k, "after_ms") || !strcmp(k, "before_ms"))
+			continue;
+		if (!v)
+			return jv_schema_fail(c, JV_ERR_INVAL, kn,
+					      "%s: keys and values must be scalars",
+					      path);
+		if (out->n == JV_SIM_MAX_KV || strlen(k) >= sizeof(out->key[0]) ||
+		    strlen(v) >= sizeof(out->val[0]))
+			return jv_schema_fail(c, JV_ERR_INVAL, kn,
+					      "%s: too many or too long fields",
+					      path);
+		snprintf(out->key[out->n], sizeof(out->key[0]), "%s", k);
+		snprintf(out->val[out->n], sizeof(out->val[0]), "%s", v);
+		out->n++;
+	}
+	if (out->n == 0 && out->after_ms == 0 && out->before_ms == UINT64_MAX)
+		return jv_schema_fail(c, JV_ERR_INVAL, m,
+				      "%s: a matcher needs at least one field",
+				      path);
+	return JV_OK;
 }
 
-/* until_ms of a window that may stay open to the end of the run. */
-static int parse_window(struct ctx *c, yaml_node_t *m, const char *where,
-			struct jv_sim_fault *f)
+static int parse_matcher(struct jv_sctx *c, const struct jv_srow *r,
+			 yaml_node_t *v, void *slot)
 {
+	(void)r;
+	return matcher(c, v, slot, NULL);
+}
+
+static int parse_count(struct jv_sctx *c, const struct jv_srow *r,
+		       yaml_node_t *v, void *slot)
+{
+	static const char *const bounds[] = { "min", "max", NULL };
+	static const struct jv_srow bound = { .type = JV_ST_U64, .max = 1000000 };
+	struct jv_sim_count *k = slot;
+	char path[sizeof(c->key)], name[sizeof(c->key)];
+	int64_t *out[] = { &k->min, &k->max };
 	int rc;
 
-	f->until_ms = UINT64_MAX;
-	if ((rc = get_u64(c, m, where, "until_ms", false, UINT32_MAX,
-			  &f->until_ms)))
+	(void)r;
+	snprintf(path, sizeof(path), "%s", c->key);
+	if ((rc = matcher(c, v, &k->m, bounds)))
 		return rc;
-	if (f->until_ms <= f->at_ms)
-		return FAIL(c, m, "%s: until_ms must be > at_ms", where);
-	return 0;
-}
+	for (int i = 0; i < 2; i++) {
+		yaml_node_t *n = jv_yaml_get(c->doc, v, bounds[i]);
+		uint64_t u;
 
-static int parse_fault(struct ctx *c, struct jv_scenario *sc, yaml_node_t *m,
-		       const char *where, struct jv_sim_fault *f)
-{
-	static const char *const keys[] = { "at_ms", "path", "action", "ratio",
-					    "ms", "period_ms", "until_ms",
-					    "node", "message", "direction",
-					    "count", "via", NULL };
-	const char *a, *s;
-	uint64_t v;
-	int rc, k = -1;
-
-	memset(f, 0, sizeof(*f));
-	f->line = jv_yaml_line(m);
-	if ((rc = check_keys(c, m, where, keys)) ||
-	    (rc = get_u64(c, m, where, "at_ms", true, UINT32_MAX, &f->at_ms)) ||
-	    (rc = get_str(c, m, where, "action", true, &a)))
-		return rc;
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (strcmp(actions[i].name, a) == 0)
-			k = (int)i;
-	if (k < 0)
-		return FAIL(c, jv_yaml_get(c->doc, m, "action"),
-			    "%s.action: unknown action '%s' (down, up, loss, latency, flap, operator_terminate, replay, forge, link_down, link_up, drop, relay)",
-			    where, a);
-	f->action = actions[k].action;
-	f->via = -1;
-	if ((rc = path_key(c, sc, m, where, "path", actions[k].needs_path,
-			   &f->path)))
-		return rc;
-	if ((rc = get_str(c, m, where, "direction", false, &s)))
-		return rc;
-	if (s) {
-		if (strcmp(s, "up") == 0)
-			f->dir = JV_SIM_UPSTREAM;
-		else if (strcmp(s, "down") == 0)
-			f->dir = JV_SIM_DOWNSTREAM;
-		else if (strcmp(s, "both") != 0)
-			return FAIL(c, jv_yaml_get(c->doc, m, "direction"),
-				    "%s.direction: '%s' is not up, down or both",
-				    where, s);
-	}
-	switch (f->action) {
-	case JV_SIM_LOSS:
-		return get_ratio(c, m, where, "ratio", true, &f->ratio);
-	case JV_SIM_LATENCY:
-		v = 0;
-		rc = get_u64(c, m, where, "ms", true, 60000, &v);
-		f->ms = (uint32_t)v;
-		return rc;
-	case JV_SIM_FLAP:
-		if ((rc = get_u64(c, m, where, "period_ms", true, 3600000,
-				  &f->period_ms)) ||
-		    (rc = get_u64(c, m, where, "until_ms", true, UINT32_MAX,
-				  &f->until_ms)))
-			return rc;
-		if (f->period_ms == 0 || f->until_ms <= f->at_ms)
-			return FAIL(c, m, "%s: flap needs period_ms > 0 and until_ms > at_ms",
-				    where);
-		return 0;
-	case JV_SIM_OPERATOR_TERMINATE:
-		if ((rc = get_str(c, m, where, "node", true, &s)))
-			return rc;
-		if (strcmp(s, "client") == 0)
-			f->node = 0;
-		else if (strcmp(s, "server") == 0)
-			f->node = 1;
-		else
-			return FAIL(c, jv_yaml_get(c->doc, m, "node"),
-				    "%s.node: '%s' is not client or server",
-				    where, s);
-		return 0;
-	case JV_SIM_REPLAY:
-		return parse_message(c, m, where, f);
-	case JV_SIM_FORGE:
-		if ((rc = parse_message(c, m, where, f)))
-			return rc;
-		if (f->message == JV_SIM_MSG_HS_RESP) {
-			/* the attacker is quick, not instant: an instant
-			 * answer to an instant retry would stop the clock */
-			v = 1;
-			rc = get_u64(c, m, where, "ms", false, 60000, &v);
-			if (rc == 0 && v == 0)
-				rc = FAIL(c, jv_yaml_get(c->doc, m, "ms"),
-					  "%s.ms: must be at least 1", where);
-			f->ms = (uint32_t)v;
-			return rc ? rc : parse_window(c, m, where, f);
-		}
-		if (jv_yaml_get(c->doc, m, "until_ms"))
-			return FAIL(c, jv_yaml_get(c->doc, m, "until_ms"),
-				    "%s.until_ms: a forged reattach is one datagram; until_ms is for message: hs_resp",
-				    where);
-		return 0;
-	case JV_SIM_DROP:
-		v = 1;
-		if ((rc = parse_message(c, m, where, f)) ||
-		    (rc = get_u64(c, m, where, "count", false, 1000000, &v)))
-			return rc;
-		if (v == 0)
-			return FAIL(c, jv_yaml_get(c->doc, m, "count"),
-				    "%s.count: must be at least 1", where);
-		f->count = (uint32_t)v;
-		return 0;
-	case JV_SIM_RELAY:
-		if ((rc = parse_message(c, m, where, f)) ||
-		    (rc = path_key(c, sc, m, where, "via", true, &f->via)))
-			return rc;
-		return parse_window(c, m, where, f);
-	default:
-		return 0;
-	}
-}
-
-static int parse_faults(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
-{
-	char where[32];
-	int rc;
-
-	if (n->type != YAML_SEQUENCE_NODE)
-		return FAIL(c, n, "faults: expected a list");
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		if (sc->nfaults == JV_SIM_MAX_FAULTS)
-			return FAIL(c, node_at(c, *it), "faults: at most %d",
-				    JV_SIM_MAX_FAULTS);
-		snprintf(where, sizeof(where), "faults[%u]", sc->nfaults);
-		rc = parse_fault(c, sc, node_at(c, *it), where,
-				 &sc->faults[sc->nfaults]);
+		*out[i] = -1;
+		if (!n)
+			continue;
+		rc = jv_schema_value(c, &bound, n,
+				     jv_schema_join(name, sizeof(name), path,
+						    bounds[i]), &u);
 		if (rc)
 			return rc;
-		sc->nfaults++;
+		*out[i] = (int64_t)u;
 	}
+	if (k->min < 0 && k->max < 0)
+		return jv_schema_fail(c, JV_ERR_INVAL, v, "%s: needs min or max",
+				      path);
+	return JV_OK;
+}
+
+/* ---- paths ---- */
+
+static int check_path(struct jv_sctx *c, void *target, yaml_node_t *map,
+		      const char *path, int idx)
+{
+	const struct jv_scenario *sc = ((struct ctx *)c->user)->sc;
+	struct jv_sim_path_cfg *p = target;
+	struct jv_wire_tid tid;
+
+	if (jv_wire_tid_set(&tid, p->proto, p->id) != 0)
+		return jv_schema_fail(c, JV_ERR_INVAL, map,
+				      "%s.id: '%s' must be 1..%d characters of [A-Za-z0-9._:-]",
+				      path, p->id, JV_TID_MAX);
+	for (int i = 0; i < idx; i++)
+		if (strcmp(sc->paths[i].id, p->id) == 0)
+			return jv_schema_fail(c, JV_ERR_INVAL, map,
+					      "%s.id: '%s' is used twice (also paths[%d])",
+					      path, p->id, i);
+	return JV_OK;
+}
+
+#define PC struct jv_sim_path_cfg
+static const struct jv_srow path_rows[] = {
+	{ .key = "id", .type = JV_ST_STRING, .off = SC(PC, id), .min = 1,
+	  .required = true },
+	{ .key = "proto", .type = JV_ST_ENUM, .off = SC(PC, proto),
+	  .names = jv_proto_names, .noun = "protocol", .required = true },
+	{ .key = "latency_ms", .type = JV_ST_U32, .off = SC(PC, latency_ms),
+	  .max = 60000, .required = true },
+	{ .key = "loss", .type = JV_ST_DOUBLE, .off = SC(PC, loss), .dmax = 1 },
+};
+#undef PC
+static const struct jv_schema path_schema = {
+	path_rows, sizeof(path_rows) / sizeof(path_rows[0]),
+	.check = check_path,
+};
+
+/* ---- faults ---- */
+
+/* The keys a fault may hold besides at_ms, action and direction; which of
+ * them an action needs and reads is in its row below. */
+enum {
+	K_PATH = 1 << 0, K_RATIO = 1 << 1, K_MS = 1 << 2, K_PERIOD = 1 << 3,
+	K_UNTIL = 1 << 4, K_NODE = 1 << 5, K_MESSAGE = 1 << 6,
+	K_COUNT = 1 << 7, K_VIA = 1 << 8,
+};
+static const char *const kname[] = {
+	"path", "ratio", "ms", "period_ms", "until_ms", "node", "message",
+	"count", "via",
+};
+#define M(x) (1u << JV_SIM_MSG_##x)
+
+static const struct action {
+	unsigned needs, takes;   /* K_*; what is not taken keeps its zero */
+	unsigned messages;       /* M(): the messages it is about */
+} actions[] = {
+	[JV_SIM_DOWN] = { K_PATH, K_PATH, 0 },
+	[JV_SIM_UP] = { K_PATH, K_PATH, 0 },
+	[JV_SIM_LOSS] = { K_PATH | K_RATIO, K_PATH | K_RATIO, 0 },
+	[JV_SIM_LATENCY] = { K_PATH | K_MS, K_PATH | K_MS, 0 },
+	[JV_SIM_FLAP] = { K_PATH | K_PERIOD | K_UNTIL,
+	  K_PATH | K_PERIOD | K_UNTIL, 0 },
+	[JV_SIM_OPERATOR_TERMINATE] = { K_NODE, K_PATH | K_NODE, 0 },
+	[JV_SIM_REPLAY] = { K_MESSAGE, K_PATH | K_MESSAGE, M(REATTACH) },
+	/* hs_resp: ms (default 1) and until_ms, as for a window below */
+	[JV_SIM_FORGE] = { K_MESSAGE, K_PATH | K_MESSAGE,
+	  M(REATTACH) | M(HS_RESP) },
+	[JV_SIM_LINK_DOWN] = { K_PATH, K_PATH, 0 },
+	[JV_SIM_LINK_UP] = { K_PATH, K_PATH, 0 },
+	[JV_SIM_DROP] = { K_MESSAGE, K_PATH | K_MESSAGE | K_COUNT,
+	  M(REATTACH_ACK) },
+	[JV_SIM_RELAY] = { K_MESSAGE | K_VIA, K_PATH | K_MESSAGE | K_VIA | K_UNTIL,
+	  M(REATTACH) },
+};
+
+static const struct jv_sname action_names[] = {
+	{ "down", JV_SIM_DOWN }, { "up", JV_SIM_UP }, { "loss", JV_SIM_LOSS },
+	{ "latency", JV_SIM_LATENCY }, { "flap", JV_SIM_FLAP },
+	{ "operator_terminate", JV_SIM_OPERATOR_TERMINATE },
+	{ "replay", JV_SIM_REPLAY }, { "forge", JV_SIM_FORGE },
+	{ "link_down", JV_SIM_LINK_DOWN }, { "link_up", JV_SIM_LINK_UP },
+	{ "drop", JV_SIM_DROP }, { "relay", JV_SIM_RELAY }, { NULL, 0 },
+};
+static const struct jv_sname message_names[] = {
+	{ "reattach", JV_SIM_MSG_REATTACH },
+	{ "reattach_ack", JV_SIM_MSG_REATTACH_ACK },
+	{ "hs_resp", JV_SIM_MSG_HS_RESP }, { NULL, 0 },
+};
+static const struct jv_sname direction_names[] = {
+	{ "up", JV_SIM_UPSTREAM }, { "down", JV_SIM_DOWNSTREAM },
+	{ "both", JV_SIM_BOTH }, { NULL, 0 },
+};
+static const struct jv_sname node_names[] = {
+	{ "client", 0 }, { "server", 1 }, { NULL, 0 },
+};
+
+static void init_fault(void *target)
+{
+	struct jv_sim_fault *f = target;
+
+	memset(f, 0, sizeof(*f));
+	f->path = f->via = -1;
+}
+
+/* What the action does not read goes back to its zero, so a stray key
+ * changes nothing; defaults and the checks across keys. */
+static int check_fault(struct jv_sctx *c, void *target, yaml_node_t *map,
+		       const char *path, int idx)
+{
+	struct jv_sim_fault *f = target, zero;
+	const struct action *a = &actions[f->action];
+	unsigned given = 0, takes = a->takes;
+	bool hs = f->action == JV_SIM_FORGE &&
+		  f->message == JV_SIM_MSG_HS_RESP;
+	char list[64] = "";
+
+	(void)idx;
+	init_fault(&zero);
+	f->line = jv_yaml_line(map);
+	for (unsigned k = 0; k < sizeof(kname) / sizeof(kname[0]); k++)
+		if (jv_yaml_get(c->doc, map, kname[k]))
+			given |= 1u << k;
+	for (unsigned k = 0; k < sizeof(kname) / sizeof(kname[0]); k++)
+		if ((a->needs & ~given) & (1u << k))
+			return jv_schema_fail(c, JV_ERR_INVAL, map,
+					      "%s.%s: required key missing", path,
+					      kname[k]);
+	if (a->messages && !(a->messages & (1u << f->message))) {
+		for (const struct jv_sname *n = message_names; n->name; n++)
+			if (a->messages & (1u << n->value))
+				snprintf(list + strlen(list),
+					 sizeof(list) - strlen(list), "%s%s",
+					 *list ? ", " : "", n->name);
+		return jv_schema_fail(c, JV_ERR_INVAL,
+				      jv_yaml_get(c->doc, map, "message"),
+				      "%s.message: '%s' is not for action %s (allowed %s)",
+				      path, jv_sname_of(message_names, f->message),
+				      jv_sname_of(action_names, (int)f->action),
+				      list);
+	}
+	if (f->action == JV_SIM_FORGE && !hs && (given & K_UNTIL))
+		return jv_schema_fail(c, JV_ERR_INVAL,
+				      jv_yaml_get(c->doc, map, "until_ms"),
+				      "%s.until_ms: a forged reattach is one datagram; until_ms is for message: hs_resp",
+				      path);
+	if (hs)
+		takes |= K_MS | K_UNTIL;
+	if (!(takes & K_RATIO))
+		f->ratio = zero.ratio;
+	if (!(takes & K_MS))
+		f->ms = zero.ms;
+	if (!(takes & K_PERIOD))
+		f->period_ms = zero.period_ms;
+	if (!(takes & K_UNTIL))
+		f->until_ms = zero.until_ms;
+	if (!(takes & K_NODE))
+		f->node = zero.node;
+	if (!(takes & K_COUNT))
+		f->count = zero.count;
+	if (!(takes & K_MESSAGE))
+		f->message = zero.message;
+	if (!(takes & K_VIA))
+		f->via = zero.via;
+	/* the attacker is quick, not instant: an instant answer to an
+	 * instant retry would stop the clock */
+	if (hs && !(given & K_MS))
+		f->ms = 1;
+	if (hs && f->ms == 0)
+		return jv_schema_fail(c, JV_ERR_INVAL,
+				      jv_yaml_get(c->doc, map, "ms"),
+				      "%s.ms: value 0 out of range (allowed 1..60000)",
+				      path);
+	if (f->action == JV_SIM_DROP && !(given & K_COUNT))
+		f->count = 1;
+	if ((takes & K_UNTIL) && !(given & K_UNTIL))
+		f->until_ms = UINT64_MAX;
+	if (f->action == JV_SIM_FLAP && f->period_ms == 0)
+		return jv_schema_fail(c, JV_ERR_INVAL, map,
+				      "%s.period_ms: value 0 out of range (allowed 1..3600000)",
+				      path);
+	if ((takes & K_UNTIL) && f->until_ms <= f->at_ms)
+		return jv_schema_fail(c, JV_ERR_INVAL, map,
+				      "%s: until_ms must be > at_ms", path);
+	return JV_OK;
+}
+
+#define F struct jv_sim_fault
+static const struct jv_srow fault_rows[] = {
+	{ .key = "at_ms", .type = JV_ST_U64, .off = SC(F, at_ms),
+	  .max = UINT32_MAX, .required = true },
+	{ .key = "action", .type = JV_ST_ENUM, .off = SC(F, action),
+	  .names = action_names, .noun = "action", .required = true },
+	{ .key = "path", .type = JV_ST_CUSTOM, .off = SC(F, path),
+	  .parse = parse_path_ref },
+	{ .key = "direction", .type = JV_ST_ENUM, .off = SC(F, dir),
+	  .names = direction_names, .noun = "direction" },
+	{ .key = "ratio", .type = JV_ST_DOUBLE, .off = SC(F, ratio), .dmax = 1 },
+	{ .key = "ms", .type = JV_ST_U32, .off = SC(F, ms), .max = 60000 },
+	{ .key = "period_ms", .type = JV_ST_U64, .off = SC(F, period_ms),
+	  .max = 3600000 },
+	{ .key = "until_ms", .type = JV_ST_U64, .off = SC(F, until_ms),
+	  .max = UINT32_MAX },
+	{ .key = "node", .type = JV_ST_ENUM, .off = SC(F, node),
+	  .names = node_names, .noun = "node" },
+	{ .key = "message", .type = JV_ST_ENUM, .off = SC(F, message),
+	  .names = message_names, .noun = "message" },
+	{ .key = "count", .type = JV_ST_U32, .off = SC(F, count), .min = 1,
+	  .max = 1000000 },
+	{ .key = "via", .type = JV_ST_CUSTOM, .off = SC(F, via),
+	  .parse = parse_path_ref },
+};
+#undef F
+static const struct jv_schema fault_schema = {
+	fault_rows, sizeof(fault_rows) / sizeof(fault_rows[0]),
+	.init = init_fault, .check = check_fault,
+};
+
+#define S struct jv_scenario
+static const struct jv_srow faults_row = {
+	.key = "faults", .type = JV_ST_LIST, .off = offsetof(S, faults),
+	.size = sizeof(struct jv_sim_fault), .max = JV_SIM_MAX_FAULTS,
+	.items = &fault_schema, .count_off = offsetof(S, nfaults),
+};
+
+/* ---- the scenario ---- */
+
+static const struct jv_srow matcher_row = {
+	.type = JV_ST_CUSTOM, .parse = parse_matcher,
+};
+static const struct jv_srow count_row = {
+	.type = JV_ST_CUSTOM, .parse = parse_count,
+};
+static const struct jv_sname bools[] = {
+	{ "false", 0 }, { "true", 1 }, { NULL, 0 },
+};
+static const struct jv_sname on_terminated[] = {
+	{ "exit", false }, { "reconnect", true }, { NULL, 0 },
+};
+
+#define MATCHERS(k, name, n) \
+	.key = "expect." k, .type = JV_ST_LIST, .off = offsetof(S, name), \
+	.size = sizeof(((S *)0)->name[0]), .max = JV_SIM_MAX_MATCH, \
+	.count_off = offsetof(S, n)
+
+static int check_scenario(struct jv_sctx *c, void *target, yaml_node_t *map,
+			  const char *path, int idx);
+
+static const struct jv_srow rows[] = {
+	{ .key = "name", .type = JV_ST_STRING, .off = SC(S, name), .min = 1,
+	  .required = true },
+	{ .key = "seed", .type = JV_ST_U64, .off = SC(S, seed),
+	  .max = UINT64_MAX, .required = true },
+	{ .key = "duration_ms", .type = JV_ST_U64, .off = SC(S, duration_ms),
+	  .max = 24ull * 3600 * 1000, .required = true },
+	{ .key = "policy", .type = JV_ST_CUSTOM, .parse = stash },
+	{ .key = "client_policy", .type = JV_ST_CUSTOM, .parse = stash },
+	{ .key = "server_policy", .type = JV_ST_CUSTOM, .parse = stash },
+	{ .key = "paths", .type = JV_ST_LIST, .off = offsetof(S, paths),
+	  .size = sizeof(struct jv_sim_path_cfg), .min = 1,
+	  .max = JV_SIM_MAX_PATHS, .required = true, .items = &path_schema,
+	  .count_off = offsetof(S, npaths) },
+	{ .key = "traffic.rate_pps", .type = JV_ST_U32, .off = SC(S, rate_pps),
+	  .max = 10000 },
+	{ .key = "faults", .type = JV_ST_CUSTOM, .parse = stash },
+	{ MATCHERS("sequence", sequence, nsequence), .item = &matcher_row },
+	{ MATCHERS("absent", absent, nabsent), .item = &matcher_row },
+	{ MATCHERS("count", counts, ncounts), .item = &count_row },
+	{ .key = "expect.final_state.client", .type = JV_ST_CUSTOM,
+	  .off = SC(S, final_client), .parse = parse_state },
+	{ .key = "expect.final_state.server", .type = JV_ST_CUSTOM,
+	  .off = SC(S, final_server), .parse = parse_state },
+	{ .key = "expect.same_session", .type = JV_ST_ENUM,
+	  .off = SC(S, same_session), .names = bools },
+	{ .key = "expect.min_delivery", .type = JV_ST_DOUBLE,
+	  .off = SC(S, min_delivery), .dmax = 1 },
+	{ .key = "on_terminated", .type = JV_ST_ENUM, .off = SC(S, reconnect),
+	  .names = on_terminated },
+};
+#undef S
+static const struct jv_schema schema = {
+	rows, sizeof(rows) / sizeof(rows[0]), .check = check_scenario,
+};
+
+static int apply_policy(struct jv_sctx *c, yaml_node_t *v, const char *name,
+			struct jv_policy *p)
+{
+	return v ? jv_policy_parse_node(p, c->doc, v, c->file, name, false,
+					c->err)
+		 : JV_OK;
+}
+
+static int check_scenario(struct jv_sctx *c, void *target, yaml_node_t *map,
+			  const char *path, int idx)
+{
+	struct jv_scenario *sc = target;
+	struct ctx *x = c->user;
+	int rc;
+
+	(void)map;
+	(void)path;
+	(void)idx;
+	/* policy on top of the defaults; per-node overrides on top of it */
+	if ((rc = apply_policy(c, x->policy, "policy", &sc->client_policy)))
+		return rc;
+	sc->server_policy = sc->client_policy;
+	if ((rc = apply_policy(c, x->client_policy, "client_policy",
+			       &sc->client_policy)) ||
+	    (rc = apply_policy(c, x->server_policy, "server_policy",
+			       &sc->server_policy)) ||
+	    (rc = jv_policy_validate(&sc->client_policy, c->file, c->err)) ||
+	    (rc = jv_policy_validate(&sc->server_policy, c->file, c->err)))
+		return rc;
+	if (x->faults &&
+	    (rc = jv_schema_value(c, &faults_row, x->faults, "faults", sc)))
+		return rc;
 	/* stable by time: same-time faults apply in file order */
 	for (uint32_t i = 1; i < sc->nfaults; i++) {
 		struct jv_sim_fault f = sc->faults[i];
@@ -387,194 +504,16 @@ static int parse_faults(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
 		}
 		sc->faults[j] = f;
 	}
-	return 0;
-}
-
-static int parse_matcher(struct ctx *c, yaml_node_t *m, const char *where,
-			 struct jv_sim_matcher *out, const char *skip)
-{
-	memset(out, 0, sizeof(*out));
-	out->before_ms = UINT64_MAX;
-	out->line = jv_yaml_line(m);
-	if (!m || m->type != YAML_MAPPING_NODE)
-		return FAIL(c, m, "%s: expected a mapping of event fields",
-			    where);
-	for (yaml_node_pair_t *p = m->data.mapping.pairs.start;
-	     p < m->data.mapping.pairs.top; p++) {
-		const char *k = jv_yaml_str(node_at(c, p->key));
-		const char *v = jv_yaml_str(node_at(c, p->value));
-
-		if (skip && k && strstr(skip, k))
-			continue;
-		if (k && (strcmp(k, "after_ms") == 0 ||
-			  strcmp(k, "before_ms") == 0)) {
-			uint64_t t;
-
-			if (jv_yaml_u64(node_at(c, p->value), &t) != 0)
-				return FAIL(c, node_at(c, p->value),
-					    "%s.%s: expected milliseconds", where, k);
-			if (k[0] == 'a')
-				out->after_ms = t;
-			else
-				out->before_ms = t;
-			continue;
-		}
-		if (!k || !v)
-			return FAIL(c, node_at(c, p->key),
-				    "%s: keys and values must be scalars", where);
-		if (out->n == JV_SIM_MAX_KV || strlen(k) >= sizeof(out->key[0]) ||
-		    strlen(v) >= sizeof(out->val[0]))
-			return FAIL(c, node_at(c, p->key),
-				    "%s: too many or too long fields", where);
-		snprintf(out->key[out->n], sizeof(out->key[0]), "%s", k);
-		snprintf(out->val[out->n], sizeof(out->val[0]), "%s", v);
-		out->n++;
-	}
-	if (out->n == 0 && out->after_ms == 0 && out->before_ms == UINT64_MAX)
-		return FAIL(c, m, "%s: a matcher needs at least one field",
-			    where);
-	return 0;
-}
-
-static int parse_matchers(struct ctx *c, yaml_node_t *n, const char *name,
-			  struct jv_sim_matcher *out, uint32_t *count)
-{
-	char where[48];
-	int rc;
-
-	if (n->type != YAML_SEQUENCE_NODE)
-		return FAIL(c, n, "expect.%s: expected a list", name);
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		if (*count == JV_SIM_MAX_MATCH)
-			return FAIL(c, node_at(c, *it), "expect.%s: at most %d",
-				    name, JV_SIM_MAX_MATCH);
-		snprintf(where, sizeof(where), "expect.%s[%u]", name, *count);
-		if ((rc = parse_matcher(c, node_at(c, *it), where, &out[*count],
-					NULL)))
-			return rc;
-		(*count)++;
-	}
-	return 0;
-}
-
-static int parse_counts(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
-{
-	char where[48];
-	int rc;
-
-	if (n->type != YAML_SEQUENCE_NODE)
-		return FAIL(c, n, "expect.count: expected a list");
-	for (yaml_node_item_t *it = n->data.sequence.items.start;
-	     it < n->data.sequence.items.top; it++) {
-		yaml_node_t *m = node_at(c, *it);
-		struct jv_sim_count *k = &sc->counts[sc->ncounts];
-		uint64_t v;
-
-		if (sc->ncounts == JV_SIM_MAX_MATCH)
-			return FAIL(c, m, "expect.count: at most %d",
-				    JV_SIM_MAX_MATCH);
-		snprintf(where, sizeof(where), "expect.count[%u]", sc->ncounts);
-		if ((rc = parse_matcher(c, m, where, &k->m, "min max")))
-			return rc;
-		k->min = k->max = -1;
-		v = UINT64_MAX;
-		if ((rc = get_u64(c, m, where, "min", false, 1000000, &v)))
-			return rc;
-		if (v != UINT64_MAX)
-			k->min = (int64_t)v;
-		v = UINT64_MAX;
-		if ((rc = get_u64(c, m, where, "max", false, 1000000, &v)))
-			return rc;
-		if (v != UINT64_MAX)
-			k->max = (int64_t)v;
-		if (k->min < 0 && k->max < 0)
-			return FAIL(c, m, "%s: needs min or max", where);
-		sc->ncounts++;
-	}
-	return 0;
-}
-
-static int parse_state(struct ctx *c, yaml_node_t *map, const char *key,
-		       int *out)
-{
-	const char *s;
-	int rc = get_str(c, map, "expect.final_state", key, false, &s);
-
-	if (rc || !s)
-		return rc;
-	*out = jv_state_from_name(s);
-	if (*out < 0)
-		return FAIL(c, jv_yaml_get(c->doc, map, key),
-			    "expect.final_state.%s: '%s' is not a session state",
-			    key, s);
-	return 0;
-}
-
-static int parse_expect(struct ctx *c, struct jv_scenario *sc, yaml_node_t *n)
-{
-	static const char *const keys[] = { "sequence", "absent", "count",
-					    "final_state", "same_session",
-					    "min_delivery", NULL };
-	static const char *const fs_keys[] = { "client", "server", NULL };
-	yaml_node_t *v;
-	int rc;
-
-	if ((rc = check_keys(c, n, "expect", keys)))
-		return rc;
-	if ((v = jv_yaml_get(c->doc, n, "sequence")) &&
-	    (rc = parse_matchers(c, v, "sequence", sc->sequence,
-				 &sc->nsequence)))
-		return rc;
-	if ((v = jv_yaml_get(c->doc, n, "absent")) &&
-	    (rc = parse_matchers(c, v, "absent", sc->absent, &sc->nabsent)))
-		return rc;
-	if ((v = jv_yaml_get(c->doc, n, "count")) &&
-	    (rc = parse_counts(c, sc, v)))
-		return rc;
-	if ((v = jv_yaml_get(c->doc, n, "final_state"))) {
-		if ((rc = check_keys(c, v, "expect.final_state", fs_keys)) ||
-		    (rc = parse_state(c, v, "client", &sc->final_client)) ||
-		    (rc = parse_state(c, v, "server", &sc->final_server)))
-			return rc;
-	}
-	if ((v = jv_yaml_get(c->doc, n, "same_session"))) {
-		bool b;
-
-		if (jv_yaml_bool(v, &b) != 0)
-			return FAIL(c, v, "expect.same_session: expected true or false");
-		sc->same_session = b;
-	}
-	if (jv_yaml_get(c->doc, n, "min_delivery"))
-		return get_ratio(c, n, "expect", "min_delivery", false,
-				 &sc->min_delivery);
-	return 0;
-}
-
-static int parse_policy(struct ctx *c, yaml_node_t *root, const char *key,
-			struct jv_policy *p)
-{
-	yaml_node_t *v = jv_yaml_get(c->doc, root, key);
-
-	if (!v)
-		return 0;
-	return jv_policy_parse_node(p, c->doc, v, c->file, false, c->err);
+	return JV_OK;
 }
 
 int jv_scenario_parse(struct jv_scenario *sc, const char *buf, size_t len,
 		      const char *file, struct jv_error *err)
 {
-	static const char *const keys[] = { "name", "seed", "duration_ms",
-					    "policy", "client_policy",
-					    "server_policy", "paths", "traffic",
-					    "faults", "expect", "on_terminated",
-					    NULL };
-	static const char *const traffic_keys[] = { "rate_pps", NULL };
-	struct ctx c = { .file = file, .err = err };
+	struct ctx x = { .sc = sc };
+	struct jv_sctx c = { .file = file, .err = err, .user = &x };
 	yaml_document_t doc;
-	yaml_node_t *root, *v;
-	const char *s;
-	uint64_t u;
+	yaml_node_t *root;
 	int rc;
 
 	memset(sc, 0, sizeof(*sc));
@@ -588,57 +527,10 @@ int jv_scenario_parse(struct jv_scenario *sc, const char *buf, size_t len,
 		return rc;
 	c.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
-	if (!root) {
+	if (!root)
 		rc = jv_error_set(err, JV_ERR_INVAL, file, 0, "empty scenario");
-		goto out;
-	}
-	if ((rc = check_keys(&c, root, "scenario", keys)) ||
-	    (rc = get_str(&c, root, "scenario", "name", true, &s)))
-		goto out;
-	snprintf(sc->name, sizeof(sc->name), "%s", s);
-	if ((rc = get_u64(&c, root, "scenario", "seed", true, UINT64_MAX,
-			  &sc->seed)) ||
-	    (rc = get_u64(&c, root, "scenario", "duration_ms", true,
-			  24ull * 3600 * 1000, &sc->duration_ms)))
-		goto out;
-	/* policy on top of the defaults; per-node overrides on top of it */
-	if ((rc = parse_policy(&c, root, "policy", &sc->client_policy)))
-		goto out;
-	sc->server_policy = sc->client_policy;
-	if ((rc = parse_policy(&c, root, "client_policy", &sc->client_policy)) ||
-	    (rc = parse_policy(&c, root, "server_policy", &sc->server_policy)) ||
-	    (rc = jv_policy_validate(&sc->client_policy, file, err)) ||
-	    (rc = jv_policy_validate(&sc->server_policy, file, err)))
-		goto out;
-	if ((rc = parse_paths(&c, sc, jv_yaml_get(&doc, root, "paths"))))
-		goto out;
-	if ((v = jv_yaml_get(&doc, root, "traffic"))) {
-		u = 0;
-		if ((rc = check_keys(&c, v, "traffic", traffic_keys)) ||
-		    (rc = get_u64(&c, v, "traffic", "rate_pps", false, 10000,
-				  &u)))
-			goto out;
-		sc->rate_pps = (uint32_t)u;
-	}
-	if ((v = jv_yaml_get(&doc, root, "faults")) &&
-	    (rc = parse_faults(&c, sc, v)))
-		goto out;
-	if ((rc = get_str(&c, root, "scenario", "on_terminated", false, &s)))
-		goto out;
-	if (s) {
-		if (strcmp(s, "reconnect") == 0)
-			sc->reconnect = true;
-		else if (strcmp(s, "exit") != 0) {
-			rc = FAIL(&c, jv_yaml_get(&doc, root, "on_terminated"),
-				  "on_terminated: '%s' is not reconnect or exit",
-				  s);
-			goto out;
-		}
-	}
-	if ((v = jv_yaml_get(&doc, root, "expect")) &&
-	    (rc = parse_expect(&c, sc, v)))
-		goto out;
-out:
+	else
+		rc = jv_schema_parse(&c, &schema, root, "", sc);
 	yaml_document_delete(&doc);
 	return rc;
 }

@@ -114,14 +114,17 @@ static int teardown(void **state)
 	return rmdir(dir);
 }
 
-/* Parses text as if it were the file NAME in the temporary directory. */
+/* Parses text as if it were the file NAME in the temporary directory,
+ * then reads the files it names, as jv_config_load does. */
 static int parse_as(const char *name, const char *text, struct jv_error *err)
 {
 	char file[300];
+	int rc;
 
 	snprintf(file, sizeof(file), "%s/%s", dir, name);
 	memset(err, 0x55, sizeof(*err));
-	return jv_config_parse(&cfg, text, strlen(text), file, err);
+	rc = jv_config_parse(&cfg, text, strlen(text), file, err);
+	return rc ? rc : jv_config_read_files(&cfg, err);
 }
 
 static void key_of(const char *b64, uint8_t key[32])
@@ -324,6 +327,60 @@ static void test_defaults(void **state)
 			 4000);
 }
 
+/* jv_config_parse reads the buffer and nothing else: inline keys are
+ * decoded, named files only resolved, so a parser fed from memory (a
+ * fuzzer) never touches the disk. */
+static void test_parse_buffer(void **state)
+{
+	char a[4096], b[4096];
+	struct jv_error err;
+	uint8_t key[32], zero[32] = { 0 };
+
+	(void)state;
+	/* the client fixture: every key inline, the policy too */
+	assert_int_equal(jv_config_parse(&cfg, client_text, strlen(client_text),
+					 "/nowhere/client.yaml", &err), 0);
+	key_of(LAPTOP_KEY, key);
+	assert_memory_equal(cfg.private_key, key, 32);
+	assert_string_equal(cfg.private_key_file, "");
+	assert_int_equal(cfg.policy.max_switches_per_min, 4);
+
+	/* the server fixture with its key inline: the policy file is named,
+	 * resolved against a directory that does not exist, and not read */
+	edit(a, sizeof(a), server_text, "private_key_file: gw-1.key",
+	     "private_key: \"" GW_KEY "\"");
+	assert_int_equal(jv_config_parse(&cfg, a, strlen(a),
+					 "/nowhere/server.yaml", &err), 0);
+	key_of(GW_KEY, key);
+	assert_memory_equal(cfg.private_key, key, 32);
+	assert_true(cfg.has_psk);
+	assert_string_equal(cfg.policy_file, "/nowhere/policy.yaml");
+	assert_int_equal(cfg.line_policy_file, 20);
+	assert_int_equal(cfg.policy.max_switches_per_min, 8);  /* default */
+	assert_int_equal(jv_config_read_files(&cfg, &err), JV_ERR_INVAL);
+	assert_int_equal(err.line, 20);
+	assert_non_null(strstr(err.msg, "policy_file: cannot read "
+					 "/nowhere/policy.yaml"));
+	assert_memory_equal(cfg.private_key, zero, 32);
+
+	/* a key file named: resolved with its line, the key left empty */
+	assert_int_equal(jv_config_parse(&cfg, server_text, strlen(server_text),
+					 "/nowhere/server.yaml", &err), 0);
+	assert_string_equal(cfg.private_key_file, "/nowhere/gw-1.key");
+	assert_int_equal(cfg.line_private_key_file, 4);
+	assert_memory_equal(cfg.private_key, zero, 32);
+	jv_config_wipe(&cfg);
+
+	/* a mistake in the buffer is reported with no file read at all */
+	edit(b, sizeof(b), a, "mtu: 1400", "mtu: 1400, mtu: 1");
+	assert_int_equal(jv_config_parse(&cfg, b, strlen(b),
+					 "/nowhere/server.yaml", &err),
+			 JV_ERR_INVAL);
+	assert_int_equal(err.line, 10);
+	assert_string_equal(err.msg, "tun.mtu: duplicate key (first at line 10)");
+	assert_memory_equal(cfg.private_key, zero, 32);
+}
+
 /* jv_config_load reads the file and takes relative paths from its
  * directory, whatever the working directory. */
 static void test_load(void **state)
@@ -380,7 +437,8 @@ static void test_examples(void **state)
 		free(buf);
 		edit(fixed, sizeof(fixed), text, ex[i].key_line,
 		     "private_key: \"" GW_KEY "\"");
-		if (jv_config_parse(&cfg, fixed, strlen(fixed), path, &err))
+		if (jv_config_parse(&cfg, fixed, strlen(fixed), path, &err) ||
+		    jv_config_read_files(&cfg, &err))
 			fail_msg("%s:%d: %s", path, err.line, err.msg);
 		assert_int_equal(cfg.role, i == 0 ? JV_ROLE_SERVER
 						  : JV_ROLE_CLIENT);
@@ -419,7 +477,7 @@ static const struct mistake mistakes[] = {
 	{ SRV, "mtu: 1400", "mtu: 1400, mtu: 1500", NULL, 10,
 	  "tun.mtu: duplicate key (first at line 10)" },
 	{ SRV, "role: server", "role: router", NULL, 2,
-	  "role: \"router\" is not one of server, client" },
+	  "role: unknown role 'router' (allowed server, client)" },
 	{ SRV, "role: server", "role: client", NULL, 6,
 	  "listen: only for role server" },
 	{ CLI, "node_id: laptop", "node_id: laptop\nlisten: []", NULL, 4,
@@ -437,12 +495,12 @@ static const struct mistake mistakes[] = {
 	{ SRV, "private_key_file: gw-1.key\n", "", NULL, 2,
 	  "private_key_file: required key missing (or private_key)" },
 	{ SRV, "tun: { name: jvpn0, address: 10.77.0.1/24, mtu: 1400 }\n", "",
-	  NULL, 2, "tun: required key missing" },
+	  NULL, 2, "tun.name: required key missing" },
 	{ SRV, "name: jvpn0, ", "", NULL, 10, "tun.name: required key missing" },
 	{ SRV, "address: 10.77.0.1/24, ", "", NULL, 10,
 	  "tun.address: required key missing" },
 	{ SRV, "audit: { path: /var/log/jvpn/audit.jsonl }\n", "", NULL, 2,
-	  "audit: required key missing" },
+	  "audit.path: required key missing" },
 	{ SRV, "path: /var/log/jvpn/audit.jsonl", "", NULL, 18,
 	  "audit.path: required key missing" },
 	{ SRV, "control_socket: /run/jvpn/gw-1.sock\n", "", NULL, 2,
@@ -472,26 +530,26 @@ static const struct mistake mistakes[] = {
 	  "node_id: expected a single value, got a list" },
 	{ SRV, "tun: {", "tun: [", NULL, 10, "YAML syntax error" },
 	{ SRV, "tun: { name: jvpn0, address: 10.77.0.1/24, mtu: 1400 }",
-	  "tun: jvpn0", NULL, 10, "tun: expected a mapping, got a single value" },
+	  "tun: jvpn0", NULL, 10, "tun: expected a mapping, got 'jvpn0'" },
 	{ SRV, "audit: { path: /var/log/jvpn/audit.jsonl }", "audit: stdout", NULL,
-	  18, "audit: expected a mapping, got a single value" },
+	  18, "audit: expected a mapping, got 'stdout'" },
 	{ SRV, "listen:\n...\ntun:", "listen: udp\ntun:", NULL, 6,
-	  "listen: expected a list, got a single value" },
+	  "listen: expected a list, got 'udp'" },
 	{ SRV, "  - { id: udp-443, proto: udp, address: \"0.0.0.0:443\" }",
-	  "  - udp-443", NULL, 8, "listen[1]: expected a mapping, got a single value" },
+	  "  - udp-443", NULL, 8, "listen[1]: expected a mapping, got 'udp-443'" },
 	{ SRV, "mtu: 1400", "mtu: big", NULL, 10,
-	  "tun.mtu: expected an integer, got \"big\"" },
+	  "tun.mtu: expected an integer, got 'big'" },
 	{ SRV, "mtu: 1400", "mtu: \"1400\"", NULL, 10,
 	  "tun.mtu: expected an integer" },
 	{ SRV, "max_sessions: 64", "max_sessions: -1", NULL, 17,
-	  "max_sessions: expected an integer, got \"-1\"" },
+	  "max_sessions: value -1 out of range (allowed 1..1048576)" },
 	{ SRV, "max_sessions: 64", "max_sessions: 0", NULL, 17,
 	  "max_sessions: value 0 out of range (allowed 1..1048576)" },
 	{ SRV, "max_sessions: 64", "max_sessions: 1048577", NULL, 17,
 	  "max_sessions: value 1048577 out of range (allowed 1..1048576)" },
 	{ SRV, "allowed_ips: [10.77.0.2/32, 10.88.0.0/16]",
 	  "allowed_ips: 10.77.0.2/32", NULL, 12,
-	  "peers[0].allowed_ips: expected a list, got a single value" },
+	  "peers[0].allowed_ips: expected a list, got '10.77.0.2/32'" },
 	{ SRV, "      - 10.77.0.3/32", "      - [10.77.0.3/32]", NULL, 16,
 	  "peers[1].allowed_ips[0]: expected a single value, got a list" },
 	{ SRV, "peers:\n...10.77.0.3/32\n", "peers: { a: 1 }\n", NULL, 11, "peers: expected a list, got a mapping" },
@@ -573,9 +631,9 @@ static const struct mistake mistakes[] = {
 	  "transports[2].id: \"udp-a\" is used twice (also transports[0])" },
 	{ SRV, "proto: udp, address: \"0.0.0.0:51820\"",
 	  "proto: sctp, address: \"0.0.0.0:51820\"", NULL, 7,
-	  "listen[0].proto: \"sctp\" is not one of udp, tcp" },
+	  "listen[0].proto: unknown protocol 'sctp' (allowed udp, tcp)" },
 	{ CLI, "id: udp-a, proto: udp", "id: udp-a, proto: UDP", NULL, 7,
-	  "transports[0].proto: \"UDP\" is not one of udp, tcp" },
+	  "transports[0].proto: unknown protocol 'UDP' (allowed udp, tcp)" },
 
 	/* prefixes */
 	{ SRV, "10.77.0.2/32", "10.77.0.2/33", NULL, 12,
@@ -649,7 +707,7 @@ static const struct mistake mistakes[] = {
 	{ SRV, "mtu: 1400", "mtu: 9001", NULL, 10,
 	  "tun.mtu: value 9001 out of range (allowed 576..9000)" },
 	{ CLI, "on_terminated: reconnect", "on_terminated: retry", NULL, 13,
-	  "on_terminated: \"retry\" is not one of exit, reconnect" },
+	  "on_terminated: unknown value 'retry' (allowed exit, reconnect)" },
 
 	/* policy */
 	{ SRV, "policy_file: policy.yaml", "policy_file: policy-bad.yaml",
@@ -661,7 +719,7 @@ static const struct mistake mistakes[] = {
 	  "/nopolicy.yaml" },
 	{ SRV, "policy_file: policy.yaml",
 	  "policy_file: policy.yaml\npolicy: { version: \"1.0\" }", NULL, 20,
-	  "policy_file and policy: give one of them, not both" },
+	  "policy and policy_file: give one of them, not both" },
 	{ CLI, "max_switches_per_min: 4", "max_switches_per_min: 65", NULL, 18,
 	  "policy.switching.max_switches_per_min: value 65 out of range (allowed "
 	  "1..64)" },
@@ -670,7 +728,7 @@ static const struct mistake mistakes[] = {
 	{ CLI, "  security:", "  securty:", NULL, 19, "securty" },
 	{ CLI, "transport_lost_ttl_ms: 5000", "transport_lost_ttl_ms: 70000",
 	  NULL, 16, "policy.session.transport_lost_ttl_ms (70000) must not "
-	  "exceed session.max_lifetime_ms (60000)" },
+	  "exceed policy.session.max_lifetime_ms (60000)" },
 
 	/* the document */
 	{ SRV, "role: server", "role: [server", NULL, 3, "YAML syntax error" },
@@ -877,6 +935,7 @@ int main(void)
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_parse_buffer),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_mistakes),

@@ -244,21 +244,21 @@ static void test_unknown_key(void **state)
 	/* the same key in another section is still unknown there */
 	expect_error("version: \"1.0\"\nsession:\n  heartbeat_interval_ms: 5\n",
 		     false, JV_ERR_INVAL, 3,
-		     "session.heartbeat_interval_ms: unknown key");
+		     "session.heartbeat_interval_ms: unknown key (did you mean volatility.heartbeat_interval_ms?)");
 }
 
 static void test_unknown_section(void **state)
 {
 	(void)state;
 	expect_error("version: \"1.0\"\nsecurty:\n  rekey_after_ms: 5000\n",
-		     false, JV_ERR_INVAL, 2, "securty: unknown section");
+		     false, JV_ERR_INVAL, 2, "securty: unknown key");
 	/* a key at the wrong level is pointed at its section */
 	expect_error("session: {}\nmax_lifetime_ms: 5000\n", false,
 		     JV_ERR_INVAL, 2,
-		     "max_lifetime_ms: unknown section (did you mean session.max_lifetime_ms?)");
+		     "max_lifetime_ms: unknown key (did you mean session.max_lifetime_ms?)");
 	/* control bytes in a name never reach the message */
 	expect_error("\"a\\x1b[2Jb\": 1\n", false, JV_ERR_INVAL, 1,
-		     "a?[2Jb: unknown section");
+		     "a?[2Jb: unknown key");
 }
 
 static void test_duplicate_key(void **state)
@@ -273,7 +273,7 @@ static void test_duplicate_key(void **state)
 	/* a section written twice would otherwise merge or shadow silently */
 	expect_error("session:\n  max_lifetime_ms: 5000\nswitching: {}\nsession:\n  transport_lost_ttl_ms: 200\n",
 		     false, JV_ERR_INVAL, 4,
-		     "session: duplicate section (first at line 1)");
+		     "session: duplicate key (first at line 1)");
 }
 
 static const char *const minimal_lines[] = {
@@ -301,9 +301,10 @@ static void build_without(char *buf, size_t cap, int drop)
 static void test_missing_required(void **state)
 {
 	/* all seven keys the contract marks required; the error points at the
-	 * section the key belongs in (line 0 for the top-level version) */
+	 * section the key belongs in (the document's first line for the
+	 * top-level version) */
 	static const struct { int drop, line; const char *key; } rows[] = {
-		{ 1, 0, "version" },
+		{ 1, 1, "version" },
 		{ 3, 2, "session.max_lifetime_ms" },
 		{ 4, 2, "session.transport_lost_ttl_ms" },
 		{ 6, 5, "volatility.loss_volatile_threshold" },
@@ -328,9 +329,9 @@ static void test_missing_required(void **state)
 		jv_policy_defaults(&p);
 		assert_int_equal(parse_str(&p, text, false, &err), 0);
 	}
-	/* a whole section missing: no line to point at */
+	/* a whole section missing: the mapping it belongs in */
 	expect_error("version: \"1.0\"\nsession: {max_lifetime_ms: 28800000, transport_lost_ttl_ms: 15000}\n",
-		     true, JV_ERR_INVAL, 0,
+		     true, JV_ERR_INVAL, 1,
 		     "volatility.loss_volatile_threshold: required key missing");
 }
 
@@ -640,7 +641,7 @@ static void test_top_level_not_mapping(void **state)
 	expect_error("\n\njust text\n", true, JV_ERR_INVAL, 3,
 		     "a policy is a mapping of sections, got 'just text'");
 	expect_error("? [a, b]\n: 1\n", false, JV_ERR_INVAL, 1,
-		     "keys must be plain names");
+		     "keys must be plain names, got a list");
 }
 
 static void test_section_not_mapping(void **state)
@@ -796,7 +797,7 @@ static void test_parse_node(void **state)
 	jv_policy_defaults(&p);
 	want = p;
 	/* the line is the line in the whole document */
-	assert_int_equal(jv_policy_parse_node(&p, &doc, node, "s.yaml", false,
+	assert_int_equal(jv_policy_parse_node(&p, &doc, node, "s.yaml", NULL, false,
 					      &err), JV_ERR_RANGE);
 	assert_string_equal(err.file, "s.yaml");
 	assert_int_equal(err.line, 5);
@@ -806,7 +807,7 @@ static void test_parse_node(void **state)
 	/* not a mapping */
 	assert_int_equal(jv_policy_parse_node(&p, &doc,
 					      jv_yaml_get(&doc, root, "name"),
-					      "s.yaml", false, &err),
+					      "s.yaml", NULL, false, &err),
 			 JV_ERR_INVAL);
 	assert_int_equal(err.line, 1);
 	assert_string_equal(err.msg,
@@ -818,7 +819,7 @@ static void test_parse_node(void **state)
 			 0);
 	node = jv_yaml_get(&doc, yaml_document_get_root_node(&doc), "policy");
 	want.transport_lost_ttl_ms = 9000;
-	assert_int_equal(jv_policy_parse_node(&p, &doc, node, "s.yaml", false,
+	assert_int_equal(jv_policy_parse_node(&p, &doc, node, "s.yaml", NULL, false,
 					      &err), 0);
 	assert_policy_eq(&p, &want);
 	yaml_document_delete(&doc);
