@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/health.h"
+#include "tests/unit/rng.h"
 
 static void test_fresh(void **state)
 {
@@ -319,17 +320,6 @@ static void test_forget_losses(void **state)
 }
 
 /* ---- differential test ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 #define STEPS 4000
 

@@ -10,6 +10,7 @@
 #include "core/fsm.h"
 #include "core/limiter.h"
 #include "core/policy.h"
+#include "tests/unit/rng.h"
 
 /* CONTRACT section 3 defaults, by hand (policy.c is not ours to call). */
 static void contract_policy(struct jv_policy *p)
@@ -147,17 +148,6 @@ static void test_ring_wraps(void **state)
 }
 
 /* ---- differential test ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 #define STEPS 3000
 

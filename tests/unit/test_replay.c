@@ -12,6 +12,7 @@
 
 #include "core/err.h"
 #include "core/replay.h"
+#include "tests/unit/rng.h"
 
 static const uint32_t sizes[] = { 64, 128, 2048 };
 
@@ -193,17 +194,6 @@ static void test_init_clamps(void **state)
 }
 
 /* ---- differential test ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 struct naive {
 	uint64_t *seen;

@@ -12,6 +12,7 @@
 #include "core/fsm.h"
 #include "core/policy.h"
 #include "core/select.h"
+#include "tests/unit/rng.h"
 
 #define UDP JV_PROTO_UDP
 #define TCP JV_PROTO_TCP
@@ -258,17 +259,6 @@ static void test_denials(void **state)
 }
 
 /* ---- differential test ---- */
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)   /* splitmix64 */
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
 
 struct slot {
 	const struct jv_candidate *c;
