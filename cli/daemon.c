@@ -766,91 +766,12 @@ static void on_signal(void *ctx, uint32_t events)
 
 /* ---- control socket ---- */
 
-static json_t *reply_error(const char *fmt, const char *arg)
-{
-	char msg[1024];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
-}
-
-static const char *arg0(json_t *args)
-{
-	return json_string_value(json_array_get(args, 0));
-}
-
-/* By the full id or the 8-hex prefix that timeline and metrics print. */
-static json_t *ctl_terminate(struct daemon *d, json_t *args)
-{
-	const char *arg = arg0(args);
-	uint64_t now = jv_mono_ms();
-	char hex[33], msg[160];
-	uint8_t id[16];
-	int n;
-
-	if (jv_ctl_session_prefix(arg, hex) < 0)
-		return reply_error("%s", "terminate: not a session id (32 hex "
-				   "digits, or the first 8 or more)");
-	n = jv_ctl_find_session(d->ep, hex, now, id);
-	if (n > 1) {
-		snprintf(msg, sizeof(msg), "terminate: %s matches %d live "
-			 "sessions; give more of the id", hex, n);
-		return reply_error("%s", msg);
-	}
-	if (n == 0 || jv_endpoint_terminate(d->ep, id,
-					    JV_R_OPERATOR_TERMINATED, now) != 0)
-		return reply_error("terminate: no live session %s", hex);
-	return json_pack("{s:b}", "ok", 1);
-}
-
-static json_t *ctl_policy_reload(struct daemon *d, json_t *args)
-{
-	const char *path = arg0(args);
-	struct jv_policy p;
-	struct jv_error err;
-	char *buf = NULL, msg[800];
-	size_t len = 0;
-	int rc;
-
-	if (!path)
-		return reply_error("policy-reload: a policy file is needed%s", "");
-	jv_policy_defaults(&p);
-	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, &err);
-	if (rc == 0)
-		rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	if (rc == 0)
-		rc = jv_policy_validate(&p, path, &err);
-	free(buf);
-	if (rc != 0) {
-		jv_error_format(&err, msg, sizeof(msg));
-		jv_endpoint_policy_rejected(d->ep, msg, jv_mono_ms());
-		return reply_error("%s", msg);
-	}
-	jv_endpoint_set_policy(d->ep, &p, jv_mono_ms());
-	return json_pack("{s:b, s:s}", "ok", 1, "policy_version", p.version);
-}
-
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 {
 	struct daemon *d = ctx;
 	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
-	uint64_t now = jv_mono_ms();
-	json_t *r;
+	json_t *r = jv_ctl_dispatch(&n, cmd, args, jv_mono_ms());
 
-	if (strcmp(cmd, "status") == 0)
-		r = jv_ctl_reply_status(&n, now);
-	else if (strcmp(cmd, "sessions") == 0)
-		r = jv_ctl_reply_sessions(&n, now);
-	else if (strcmp(cmd, "transports") == 0)
-		r = jv_ctl_reply_transports(&n, now);
-	else if (strcmp(cmd, "metrics") == 0)
-		r = jv_ctl_reply_metrics(&n, now);
-	else if (strcmp(cmd, "terminate") == 0)
-		r = ctl_terminate(d, args);
-	else if (strcmp(cmd, "policy-reload") == 0)
-		r = ctl_policy_reload(d, args);
-	else
-		r = reply_error("unknown command '%s'", cmd);
 	settle(d);
 	return r;
 }
