@@ -19,21 +19,25 @@
 #define REPLY_MAX (1u << 20)
 #define TIMEOUT_MS 5000
 
-static void usage(FILE *f)
+static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: jvpn ctl -s SOCKET CMD [ARGS] [--json]\n"
-		"\n"
 		"Talks to a running jvpn daemon through its control socket.\n"
 		"\n"
 		"commands:\n");
 	jv_ctl_cmd_usage(f);
 	fprintf(f,
 		"\n"
+		"  -s, --socket SOCKET      the daemon's control_socket\n"
 		"  --json                   print the daemon's JSON reply as it is\n"
 		"\n"
 		"Exit: 0 ok, 1 the daemon refused the request, 2 bad usage or no daemon.\n");
 }
+
+static const struct jv_cmd_spec spec = {
+	"ctl", "usage: jvpn ctl -s SOCKET CMD [ARGS] [--json]\n", help,
+	1, 1 + JV_CTL_ARGS_MAX,
+};
 
 static int connect_to(const char *path)
 {
@@ -109,40 +113,32 @@ static char *exchange(int fd, const char *line)
 
 int jv_cmd_ctl(int argc, char **argv)
 {
-	const struct jv_ctl_cmd *c = NULL;
+	const struct jv_ctl_cmd *c;
 	const char *sock = NULL;
 	char sent[JV_CTL_ARGS_MAX][PATH_MAX], *args[JV_CTL_ARGS_MAX];
 	bool json = false;
-	int nargs = 0, fd, rc;
+	int first, nargs, fd, rc;
 	struct jv_error err;
+	const struct jv_opt opts[] = {
+		{ "socket", 's', "SOCKET", &sock, NULL },
+		{ "json", 0, NULL, &json, NULL },
+		{ NULL, 0, NULL, NULL, NULL },
+	};
 	json_t *r;
-	char *line, *reply;
+	char *line, *reply, msg[128];
 
-	if (jv_wants_help(argc, argv)) {
-		usage(stdout);
-		return 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc)
-			sock = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (c && nargs++ < JV_CTL_ARGS_MAX)
-			args[nargs - 1] = argv[i];
-		else if (!c && !(c = jv_ctl_cmd_find(argv[i]))) {
-			fprintf(stderr, "jvpn ctl: unknown command '%s'\n",
-				argv[i]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!sock || !c || nargs < c->min_args || nargs > c->max_args) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = jv_args_parse(&spec, opts, argc, argv, &first)) != JV_ARGS_RUN)
+		return rc;
+	if (!(c = jv_ctl_cmd_find(argv[first])))
+		return jv_args_error(&spec, "unknown command '%s'", argv[first]);
+	nargs = argc - first - 1;
+	if (jv_ctl_check_nargs(c, (size_t)nargs, msg, sizeof(msg)) != 0)
+		return jv_args_error(&spec, "%s", msg);
+	if (!sock)
+		return jv_args_error(&spec, "-s SOCKET is needed");
 	for (int i = 0; i < nargs; i++) {
-		if (jv_ctl_arg_prepare(c, args[i], sent[i], sizeof(sent[i]),
-				       &err) != 0) {
+		if (jv_ctl_arg_prepare(c, argv[first + 1 + i], sent[i],
+				       sizeof(sent[i]), &err) != 0) {
 			jv_print_error(&err);
 			return 2;
 		}

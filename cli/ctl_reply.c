@@ -474,13 +474,25 @@ json_t *jv_ctl_dispatch(struct jv_ctl_node *n, const char *cmd, json_t *args,
 	const struct jv_ctl_cmd *c = jv_ctl_cmd_find(cmd);
 	size_t nargs = json_array_size(args);
 
+	char msg[128];
+
 	if (!c)
 		return reply_error("unknown command '%s'", cmd ? cmd : "");
-	if (nargs < c->min_args || nargs > c->max_args)
-		return c->arg ? reply_error("%s: takes %s", c->name,
-					    arg_names[c->arg])
-			      : reply_error("%s: takes no arguments", c->name);
+	if (jv_ctl_check_nargs(c, nargs, msg, sizeof(msg)) != 0)
+		return reply_error("%s", msg);
 	return c->handle(n, args, now);
+}
+
+int jv_ctl_check_nargs(const struct jv_ctl_cmd *c, size_t nargs, char *msg,
+		       size_t cap)
+{
+	if (nargs >= c->min_args && nargs <= c->max_args)
+		return 0;
+	if (c->arg)
+		snprintf(msg, cap, "%s: takes %s", c->name, arg_names[c->arg]);
+	else
+		snprintf(msg, cap, "%s: takes no arguments", c->name);
+	return JV_ERR_INVAL;
 }
 
 int jv_ctl_arg_prepare(const struct jv_ctl_cmd *c, const char *in,

@@ -73,6 +73,11 @@ void jv_ctl_cmd_usage(FILE *f);
 json_t *jv_ctl_dispatch(struct jv_ctl_node *n, const char *cmd, json_t *args,
 			uint64_t now);
 
+/* Both sides: 0 when c takes nargs arguments, else JV_ERR_INVAL and msg
+ * says what it takes ("terminate: takes SESSION_ID"). */
+int jv_ctl_check_nargs(const struct jv_ctl_cmd *c, size_t nargs, char *msg,
+		       size_t cap);
+
 /* ctl side: checks argument in of c as its meaning asks and writes what
  * to send to out (a session id lowercased; a file's absolute path).
  * 0, or JV_ERR_INVAL with err saying what is wrong. */

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cli/cmds.h"
 #include "cli/ctl_reply.h"
 #include "cli/daemon.h"
 #include "cli/drv.h"
@@ -255,20 +256,37 @@ static void teardown(struct daemon *d)
 	jv_config_wipe(&d->cfg);
 }
 
-static void usage(FILE *f, const char *role)
+static void help(FILE *f, const char *role)
 {
 	fprintf(f,
-		"usage: jvpn %s -c FILE\n"
-		"\n"
 		"Runs a jvpn %s in the foreground with the configuration in FILE\n"
 		"(docs: README.md, examples/%s.yaml). Audit events go to the\n"
 		"configured audit path; SIGHUP reopens it; SIGINT or SIGTERM\n"
 		"terminates every session (the peer is told) and exits.\n"
 		"\n"
+		"  -c, --config FILE   the daemon's configuration (YAML)\n"
+		"\n"
 		"Exit: 0 after a clean shutdown, 1 on a runtime failure, 2 on a bad\n"
 		"configuration or bad usage.\n",
-		role, role, role);
+		role, role);
 }
+
+static void client_help(FILE *f)
+{
+	help(f, "client");
+}
+
+static void server_help(FILE *f)
+{
+	help(f, "server");
+}
+
+static const struct jv_cmd_spec specs[] = {
+	[JV_ROLE_CLIENT] = { "client", "usage: jvpn client -c FILE\n",
+			     client_help, 0, 0 },
+	[JV_ROLE_SERVER] = { "server", "usage: jvpn server -c FILE\n",
+			     server_help, 0, 0 },
+};
 
 int jv_daemon_main(int argc, char **argv, enum jv_role role)
 {
@@ -277,18 +295,17 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 	struct daemon *d;
 	struct jv_error err = { .file = "-" };   /* printable if a path forgets it */
 	const char *file = NULL;
-	int rc;
+	int first, rc;
+	const struct jv_opt opts[] = {
+		{ "config", 'c', "FILE", &file, NULL },
+		{ NULL, 0, NULL, NULL, NULL },
+	};
 
-	if (jv_wants_help(argc, argv)) {
-		usage(stdout, name);
-		return 0;
-	}
-	if (argc == 3 && strcmp(argv[1], "-c") == 0)
-		file = argv[2];
-	if (!file) {
-		usage(stderr, name);
-		return 2;
-	}
+	if ((rc = jv_args_parse(&specs[role], opts, argc, argv, &first)) !=
+	    JV_ARGS_RUN)
+		return rc;
+	if (!file)
+		return jv_args_error(&specs[role], "-c FILE is needed");
 	d = calloc(1, sizeof(*d));
 	if (!d || sodium_init() < 0)
 		return 1;
