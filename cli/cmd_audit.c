@@ -56,16 +56,8 @@ static int limit_from_policy(const char *path, void *dst)
 	struct limit *l = dst;
 	struct jv_policy p;
 	struct jv_error err;
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
 
-	jv_policy_defaults(&p);
-	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, &err);
-	if (rc == 0)
-		rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	free(buf);
-	if (rc != 0) {
+	if (jv_policy_load(path, &p, &err) != 0) {
 		jv_print_error(&err);
 		return 2;
 	}

@@ -28,20 +28,10 @@ static int check(const char *path)
 {
 	struct jv_policy p;
 	struct jv_error err;
-	char *buf = NULL, out[4096];
-	size_t len = 0;
-	int n, rc;
+	char out[4096];
+	int n;
 
-	if (jv_read_file(path, JV_FILE_MAX, &buf, &len, &err) != 0) {
-		jv_print_error(&err);
-		return 2;
-	}
-	jv_policy_defaults(&p);
-	rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	if (rc == 0)
-		rc = jv_policy_validate(&p, path, &err);
-	free(buf);
-	if (rc != 0) {
+	if (jv_policy_load(path, &p, &err) != 0) {
 		jv_print_error(&err);
 		return 2;
 	}

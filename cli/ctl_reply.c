@@ -281,18 +281,9 @@ static json_t *do_policy_reload(struct jv_ctl_node *n, json_t *args,
 	const char *path = json_string_value(json_array_get(args, 0));
 	struct jv_policy p;
 	struct jv_error err;
-	char *buf = NULL, msg[800];
-	size_t len = 0;
-	int rc;
+	char msg[800];
 
-	jv_policy_defaults(&p);
-	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, &err);
-	if (rc == 0)
-		rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	if (rc == 0)
-		rc = jv_policy_validate(&p, path, &err);
-	free(buf);
-	if (rc != 0) {
+	if (jv_policy_load(path, &p, &err) != 0) {
 		jv_error_format(&err, msg, sizeof(msg));
 		jv_endpoint_policy_rejected(n->ep, msg, now);
 		return reply_error("%s", msg);

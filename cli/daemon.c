@@ -51,6 +51,13 @@ void jv_daemon_tcp_interest(struct daemon *d, struct jv_tcp_conn *c)
 						       ? EPOLLOUT : 0));
 }
 
+void jv_daemon_udp_free(struct jv_udp *u)
+{
+	if (u)
+		jv_udp_close(u);
+	free(u);
+}
+
 void jv_daemon_udp_read(struct daemon *d, struct jv_udp *u, jv_udp_rx_cb rx,
 			void *ctx)
 {

@@ -65,6 +65,8 @@ void jv_daemon_settle(struct daemon *d);
 void jv_daemon_stop(struct daemon *d);
 /* Asks the loop for EPOLLOUT while c has bytes to write. */
 void jv_daemon_tcp_interest(struct daemon *d, struct jv_tcp_conn *c);
+/* Closes and frees u (NULL: nothing). */
+void jv_daemon_udp_free(struct jv_udp *u);
 /* Reads a batch of datagrams from u into rx, then settles. */
 void jv_daemon_udp_read(struct daemon *d, struct jv_udp *u, jv_udp_rx_cb rx,
 			void *ctx);

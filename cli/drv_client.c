@@ -324,10 +324,7 @@ static void client_close(struct daemon *d)
 	if (!c)
 		return;
 	for (uint32_t i = 0; i < c->ntr; i++) {
-		if (c->tr[i].udp) {
-			jv_udp_close(c->tr[i].udp);
-			free(c->tr[i].udp);
-		}
+		jv_daemon_udp_free(c->tr[i].udp);
 		if (c->tr[i].tcp) {
 			jv_tcp_close(c->tr[i].tcp);
 			free(c->tr[i].tcp);

@@ -482,10 +482,7 @@ static void server_close(struct daemon *d)
 	if (!s)
 		return;
 	for (uint32_t i = 0; i < s->nls; i++) {
-		if (s->ls[i].udp) {
-			jv_udp_close(s->ls[i].udp);
-			free(s->ls[i].udp);
-		}
+		jv_daemon_udp_free(s->ls[i].udp);
 		if (s->ls[i].tcp_fd >= 0)
 			close(s->ls[i].tcp_fd);
 	}
