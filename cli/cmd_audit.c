@@ -14,12 +14,9 @@
 
 #define LINE_MAX_BYTES (64u * 1024)
 
-static void usage(FILE *f)
+static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
-		"       jvpn audit timeline FILE...\n"
-		"\n"
 		"timeline: merges the audit logs of several nodes by time and prints one\n"
 		"line per state change and notable event (time, role, node, what, reason).\n"
 		"\n"
@@ -41,33 +38,31 @@ static void usage(FILE *f)
 		"or an unreadable file.\n");
 }
 
-/* After a usage error: the synopsis only, not the whole page. */
-static void usage_hint(void)
-{
-	fprintf(stderr,
-		"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
-		"       jvpn audit timeline FILE...\n"
-		"(jvpn audit --help for more)\n");
-}
+static const struct jv_cmd_spec spec = {
+	"audit",
+	"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
+	"       jvpn audit timeline FILE...\n",
+	help, 2, -1,
+};
 
-static int limit_from_policy(const char *path, uint32_t *max)
+/* The switch limit verify checks, and whether an option gave it. */
+struct limit {
+	uint32_t max;
+	bool given;
+};
+
+static int limit_from_policy(const char *path, void *dst)
 {
+	struct limit *l = dst;
 	struct jv_policy p;
 	struct jv_error err;
-	char *buf = NULL;
-	size_t len = 0;
-	int rc;
 
-	jv_policy_defaults(&p);
-	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, &err);
-	if (rc == 0)
-		rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	free(buf);
-	if (rc != 0) {
+	if (jv_policy_load(path, &p, &err) != 0) {
 		jv_print_error(&err);
 		return 2;
 	}
-	*max = p.max_switches_per_min;
+	l->max = p.max_switches_per_min;
+	l->given = true;
 	return 0;
 }
 
@@ -112,8 +107,9 @@ static int verify_file(struct jv_verify *v, const char *path)
 	return rc;
 }
 
-static int parse_max(const char *arg, uint32_t *max)
+static int parse_max(const char *arg, void *dst)
 {
+	struct limit *l = dst;
 	char *end;
 	unsigned long n;
 
@@ -125,63 +121,23 @@ static int parse_max(const char *arg, uint32_t *max)
 			"of range (allowed 1..64)\n", arg);
 		return 2;
 	}
-	*max = (uint32_t)n;
+	l->max = (uint32_t)n;
+	l->given = true;
 	return 0;
 }
 
-/* Options before the files; returns the index of the first file, or -1
- * after a usage error (already reported). */
-static int verify_opts(int argc, char **argv, uint32_t *max)
+static int verify(uint32_t max, int nfiles, char **files)
 {
-	int i = 1;
-
-	while (i < argc && argv[i][0] == '-' && argv[i][1]) {
-		const char *opt = argv[i];
-		bool lim = strcmp(opt, "--max-switches-per-min") == 0;
-
-		if (strcmp(opt, "--") == 0)
-			return i + 1;
-		if (!lim && strcmp(opt, "--policy") != 0) {
-			fprintf(stderr, "jvpn audit verify: unknown option '%s'\n",
-				opt);
-			usage_hint();
-			return -1;
-		}
-		if (i + 1 >= argc) {
-			fprintf(stderr, "jvpn audit verify: %s needs a value\n",
-				opt);
-			usage_hint();
-			return -1;
-		}
-		if (lim ? parse_max(argv[i + 1], max)
-			: limit_from_policy(argv[i + 1], max))
-			return -1;
-		i += 2;
-	}
-	return i;
-}
-
-static int verify(int argc, char **argv)
-{
-	uint32_t max = 8;
-	int first, rc = 0;
+	int rc = 0;
 	struct jv_verify *v;
 	struct jv_verify_counts c;
 	struct jv_error err;
 
-	first = verify_opts(argc, argv, &max);
-	if (first < 0)
-		return 2;
-	if (first >= argc) {
-		fprintf(stderr, "jvpn audit verify: no FILE given\n");
-		usage_hint();
-		return 2;
-	}
 	v = jv_verify_new(max);
 	if (!v)
 		return 2;
-	for (int i = first; i < argc && !rc; i++)
-		rc = verify_file(v, argv[i]);
+	for (int i = 0; i < nfiles && !rc; i++)
+		rc = verify_file(v, files[i]);
 	if (!rc && jv_verify_finish(v, &err) != 0) {
 		jv_print_error(&err);
 		rc = 1;
@@ -214,26 +170,22 @@ static int by_time(const void *a, const void *b)
 }
 
 /* Merges the files by ts_ms (stable) and prints them for people. */
-static int timeline(int argc, char **argv)
+static int timeline(int nfiles, char **files)
 {
 	struct entry *e = NULL;
 	size_t n = 0, cap = 0;
 	bool wall = false;
 	int rc = 0;
 
-	if (argc < 2) {
-		usage_hint();
-		return 2;
-	}
-	for (int i = 1; i < argc && !rc; i++) {
-		FILE *f = fopen(argv[i], "r");
+	for (int i = 0; i < nfiles && !rc; i++) {
+		FILE *f = fopen(files[i], "r");
 		char *line = NULL;
 		size_t lcap = 0;
 		ssize_t len;
 		int lineno = 0;
 
 		if (!f) {
-			fprintf(stderr, "jvpn: %s: %s\n", argv[i], strerror(errno));
+			fprintf(stderr, "jvpn: %s: %s\n", files[i], strerror(errno));
 			rc = 2;
 			break;
 		}
@@ -243,7 +195,7 @@ static int timeline(int argc, char **argv)
 			lineno++;
 			if (!json_is_object(ev)) {
 				fprintf(stderr, "jvpn: %s:%d: not a JSON object\n",
-					argv[i], lineno);
+					files[i], lineno);
 				json_decref(ev);
 				rc = 2;
 				break;
@@ -282,18 +234,21 @@ static int timeline(int argc, char **argv)
 
 int jv_cmd_audit(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "timeline") == 0)
-		return jv_wants_help(argc - 1, argv + 1) ?
-			       (usage(stdout), 0) : timeline(argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
-		return jv_wants_help(argc - 1, argv + 1) ?
-			       (usage(stdout), 0) : verify(argc - 1, argv + 1);
-	if (jv_wants_help(argc, argv)) {
-		usage(stdout);
-		return 0;
-	}
-	if (argc >= 2)
-		fprintf(stderr, "jvpn audit: unknown command '%s'\n", argv[1]);
-	usage_hint();
-	return 2;
+	struct limit lim = { 8, false };   /* the policy default */
+	const struct jv_opt opts[] = {
+		{ "max-switches-per-min", 0, "N", &lim, parse_max },
+		{ "policy", 0, "FILE", &lim, limit_from_policy },
+		{ NULL, 0, NULL, NULL, NULL },
+	};
+	int first, rc;
+
+	if ((rc = jv_args_parse(&spec, opts, argc, argv, &first)) != JV_ARGS_RUN)
+		return rc;
+	if (strcmp(argv[first], "verify") == 0)
+		return verify(lim.max, argc - first - 1, argv + first + 1);
+	if (strcmp(argv[first], "timeline") != 0)
+		return jv_args_error(&spec, "unknown command '%s'", argv[first]);
+	if (lim.given)
+		return jv_args_error(&spec, "timeline takes no options");
+	return timeline(argc - first - 1, argv + first + 1);
 }

@@ -7,19 +7,32 @@
 #include "cli/cmds.h"
 #include "cli/util.h"
 
+static void genkey_help(FILE *f)
+{
+	fprintf(f, "Prints a new random X25519 private key in base64 (as `wg genkey`).\n");
+}
+
+static void pubkey_help(FILE *f)
+{
+	fprintf(f, "Reads a base64 private key on stdin and prints its public key.\n");
+}
+
+static const struct jv_cmd_spec genkey_spec = {
+	"genkey", "usage: jvpn genkey\n", genkey_help, 0, 0,
+};
+static const struct jv_cmd_spec pubkey_spec = {
+	"pubkey", "usage: jvpn pubkey < PRIVATE_KEY\n", pubkey_help, 0, 0,
+};
+
 int jv_cmd_genkey(int argc, char **argv)
 {
 	uint8_t k[32];
 	char b64[45];
+	int first, rc;
 
-	if (jv_wants_help(argc, argv)) {
-		printf("usage: jvpn genkey\n\nPrints a new random X25519 private key in base64 (as `wg genkey`).\n");
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: jvpn genkey\n");
-		return 2;
-	}
+	if ((rc = jv_args_parse(&genkey_spec, NULL, argc, argv, &first)) !=
+	    JV_ARGS_RUN)
+		return rc;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "jvpn: cannot initialise libsodium\n");
 		return 1;
@@ -42,16 +55,12 @@ int jv_cmd_pubkey(int argc, char **argv)
 	uint8_t k[32], pub[32];
 	char b64[45], *buf = NULL;
 	size_t len = 0;
-	int rc = 0;
+	int first, rc;
 
-	if (jv_wants_help(argc, argv)) {
-		printf("usage: jvpn pubkey < PRIVATE_KEY\n\nReads a base64 private key on stdin and prints its public key.\n");
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: jvpn pubkey < PRIVATE_KEY\n");
-		return 2;
-	}
+	if ((rc = jv_args_parse(&pubkey_spec, NULL, argc, argv, &first)) !=
+	    JV_ARGS_RUN)
+		return rc;
+	rc = 0;
 	if (sodium_init() < 0)
 		return 1;
 	if (jv_read_file("-", 1024, &buf, &len, &err) != 0) {

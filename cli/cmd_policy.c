@@ -8,39 +8,30 @@
 #include "cli/util.h"
 #include "core/policy.h"
 
-#define USAGE "usage: jvpn policy check FILE\n"
-
-static void help(void)
+static void help(FILE *f)
 {
-	printf(USAGE
-	       "\n"
-	       "Validates a policy file (CONTRACT section 3): every required key\n"
-	       "present, no unknown keys, every value of the right type and within\n"
-	       "its range, and the cross-field rules. On success prints the\n"
-	       "effective policy, defaults filled in, as YAML. FILE may be '-'\n"
-	       "for stdin.\n"
-	       "\n"
-	       "Exit status: 0 valid, 2 invalid policy or bad usage.\n");
+	fprintf(f,
+		"Validates a policy file (CONTRACT section 3): every required key\n"
+		"present, no unknown keys, every value of the right type and within\n"
+		"its range, and the cross-field rules. On success prints the\n"
+		"effective policy, defaults filled in, as YAML. FILE may be '-'\n"
+		"for stdin.\n"
+		"\n"
+		"Exit status: 0 valid, 2 invalid policy or bad usage.\n");
 }
+
+static const struct jv_cmd_spec spec = {
+	"policy", "usage: jvpn policy check FILE\n", help, 2, 2,
+};
 
 static int check(const char *path)
 {
 	struct jv_policy p;
 	struct jv_error err;
-	char *buf = NULL, out[4096];
-	size_t len = 0;
-	int n, rc;
+	char out[4096];
+	int n;
 
-	if (jv_read_file(path, JV_FILE_MAX, &buf, &len, &err) != 0) {
-		jv_print_error(&err);
-		return 2;
-	}
-	jv_policy_defaults(&p);
-	rc = jv_policy_parse(&p, buf, len, path, true, &err);
-	if (rc == 0)
-		rc = jv_policy_validate(&p, path, &err);
-	free(buf);
-	if (rc != 0) {
+	if (jv_policy_load(path, &p, &err) != 0) {
 		jv_print_error(&err);
 		return 2;
 	}
@@ -59,22 +50,12 @@ static int check(const char *path)
 
 int jv_cmd_policy(int argc, char **argv)
 {
-	if (jv_wants_help(argc, argv)) {
-		help();
-		return 0;
-	}
-	if (argc < 2) {
-		fprintf(stderr, USAGE);
-		return 2;
-	}
-	if (strcmp(argv[1], "check") != 0) {
-		fprintf(stderr, "jvpn: unknown policy command '%s'\n" USAGE,
-			argv[1]);
-		return 2;
-	}
-	if (argc != 3) {
-		fprintf(stderr, USAGE);
-		return 2;
-	}
-	return check(argv[2]);
+	int first, rc;
+
+	if ((rc = jv_args_parse(&spec, NULL, argc, argv, &first)) != JV_ARGS_RUN)
+		return rc;
+	if (strcmp(argv[first], "check") != 0)
+		return jv_args_error(&spec, "unknown policy command '%s'",
+				     argv[first]);
+	return check(argv[first + 1]);
 }

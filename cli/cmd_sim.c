@@ -10,11 +10,9 @@
 #include "cli/util.h"
 #include "sim/sim.h"
 
-static void usage(FILE *f)
+static void help(FILE *f)
 {
 	fprintf(f,
-		"usage: jvpn sim [--out FILE] [--timeline] SCENARIO.yaml...\n"
-		"\n"
 		"Runs each scenario: a real client and server engine over simulated\n"
 		"paths on a virtual clock. Prints 'PASS name' or 'FAIL name: why' per\n"
 		"scenario; exits 1 if any failed, 2 on a bad scenario file.\n"
@@ -22,6 +20,11 @@ static void usage(FILE *f)
 		"  --out FILE    write the merged JSONL events (one scenario only)\n"
 		"  --timeline    print each scenario's state changes readably\n");
 }
+
+static const struct jv_cmd_spec spec = {
+	"sim", "usage: jvpn sim [--out FILE] [--timeline] SCENARIO.yaml...\n",
+	help, 1, -1,
+};
 
 /* One line per state change and per notable event. */
 static void print_timeline(const struct jv_sim_result *res)
@@ -52,30 +55,17 @@ int jv_cmd_sim(int argc, char **argv)
 {
 	const char *out = NULL;
 	bool timeline = false;
-	int first = 1, failed = 0;
+	int first, failed = 0, rc;
+	const struct jv_opt opts[] = {
+		{ "out", 0, "FILE", &out, NULL },
+		{ "timeline", 0, NULL, &timeline, NULL },
+		{ NULL, 0, NULL, NULL, NULL },
+	};
 
-	if (jv_wants_help(argc, argv)) {
-		usage(stdout);
-		return 0;
-	}
-	while (first < argc && argv[first][0] == '-' && argv[first][1]) {
-		if (strcmp(argv[first], "--out") == 0 && first + 1 < argc) {
-			out = argv[first + 1];
-			first += 2;
-		} else if (strcmp(argv[first], "--timeline") == 0) {
-			timeline = true;
-			first++;
-		} else {
-			fprintf(stderr, "jvpn sim: unknown option '%s'\n",
-				argv[first]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (first >= argc || (out && argc - first != 1)) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = jv_args_parse(&spec, opts, argc, argv, &first)) != JV_ARGS_RUN)
+		return rc;
+	if (out && argc - first != 1)
+		return jv_args_error(&spec, "--out takes one scenario");
 	for (int i = first; i < argc; i++) {
 		struct jv_scenario *sc = calloc(1, sizeof(*sc));
 		struct jv_sim_result res;

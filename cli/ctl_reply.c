@@ -1,39 +1,59 @@
-/* Replies of the read-only control commands, from the endpoint's own
- * introspection (sessions, transports, counters). */
+/* The control commands: one table (ctl_reply.h) and, per command, the
+ * daemon's handler and the renderer `jvpn ctl` prints its reply with. */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/ctl_reply.h"
+#include "cli/util.h"
+#include "core/policy.h"
 
-static const char *role_name(enum jv_role r)
+static json_t *reply_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static json_t *reply_error(const char *fmt, ...)
 {
-	return r == JV_ROLE_CLIENT ? "client" : "server";
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-json_t *jv_ctl_reply_status(const struct jv_ctl_node *n, uint64_t now)
+/* ---- handlers: request -> reply ---- */
+
+static json_t *do_status(struct jv_ctl_node *n, json_t *args, uint64_t now)
 {
 	struct jv_endpoint_stats st;
 	json_t *by = json_object();
 
+	(void)args;
 	jv_endpoint_stats(n->ep, &st);
 	for (int s = 0; s < JV_STATE__COUNT; s++)
 		json_object_set_new(by, jv_state_name((enum jv_state)s),
 				    json_integer((json_int_t)st.sessions_by_state[s]));
 	return json_pack("{s:b, s:s, s:s, s:I, s:s, s:o}", "ok", 1,
-			 "node_id", n->node_id, "role", role_name(n->role),
+			 "node_id", n->node_id,
+			 "role", n->role == JV_ROLE_CLIENT ? "client" : "server",
 			 "uptime_ms", (json_int_t)(now - n->started_ms),
 			 "policy_version", jv_endpoint_policy(n->ep)->version,
 			 "sessions", by);
 }
 
-json_t *jv_ctl_reply_sessions(const struct jv_ctl_node *n, uint64_t now)
+static json_t *do_sessions(struct jv_ctl_node *n, json_t *args, uint64_t now)
 {
 	json_t *arr = json_array();
 	struct jv_session_info si;
 	uint32_t cur = 0;
 
+	(void)args;
 	while (jv_endpoint_session_next(n->ep, &cur, now, &si)) {
 		char hex[33];
 
@@ -55,11 +75,12 @@ json_t *jv_ctl_reply_sessions(const struct jv_ctl_node *n, uint64_t now)
 	return json_pack("{s:b, s:o}", "ok", 1, "sessions", arr);
 }
 
-json_t *jv_ctl_reply_transports(const struct jv_ctl_node *n, uint64_t now)
+static json_t *do_transports(struct jv_ctl_node *n, json_t *args, uint64_t now)
 {
 	json_t *arr = json_array();
 	struct jv_transport_info ti;
 
+	(void)args;
 	for (uint32_t i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++)
 		json_array_append_new(arr, json_pack(
 			"{s:s, s:s, s:s, s:f, s:I, s:o}", "id", ti.id,
@@ -120,15 +141,61 @@ static void put(struct text *t, const char *fmt, ...)
 	}
 }
 
-static void counter(struct text *t, const char *node, const char *name,
-		    const char *help, uint64_t v)
+/* The HELP and TYPE lines of one metric. */
+static void head(struct text *t, const char *name, const char *type,
+		 const char *help)
 {
-	put(t, "# HELP jvpn_%s %s\n# TYPE jvpn_%s counter\n"
-	       "jvpn_%s{node=\"%s\"} %llu\n", name, help, name, name, node,
-	    (unsigned long long)v);
+	put(t, "# HELP jvpn_%s %s\n# TYPE jvpn_%s %s\n", name, help, name,
+	    type);
 }
 
-json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now)
+/* The endpoint's counters, each one sample labelled with the node. */
+static const struct {
+	const char *name, *help;
+	size_t off;                      /* in struct jv_endpoint_stats */
+} counters[] = {
+#define C(name, field, help) { name, help, offsetof(struct jv_endpoint_stats, field) }
+	C("rx_packets_total", rx_packets, "Datagrams received."),
+	C("tx_packets_total", tx_packets, "Datagrams sent."),
+	C("rx_dropped_total", rx_dropped,
+	  "Datagrams dropped (malformed, unauthentic, replayed)."),
+	C("inner_delivered_total", inner_delivered,
+	  "Inner packets delivered to the TUN device."),
+	C("inner_sent_total", inner_sent, "Inner packets sent."),
+	C("handshakes_total", handshakes_ok, "Handshakes completed."),
+	C("reattach_ok_total", reattach_ok, "Reattach requests accepted."),
+	C("reattach_denied_total", reattach_denied, "Reattach requests denied."),
+	C("security_events_total", security_events,
+	  "Replays, forged proofs and other security findings."),
+	C("security_events_suppressed_total", security_suppressed,
+	  "Security findings the audit log's rate limit left out."),
+	C("rx_auth_failed_total", rx_auth_failed,
+	  "A session's packets that did not authenticate (forged, or keys "
+	  "out of step)."),
+	C("inner_source_rejected_total", inner_source_rejected,
+	  "Inner packets whose source lies outside the peer's prefixes."),
+#undef C
+};
+
+/* Per transport gauges; values in the order of transport_values(). */
+static const struct {
+	const char *name, *help, *fmt;
+} tgauges[] = {
+	{ "transport_up", "Whether a transport is usable (active or standby).",
+	  "%.0f" },
+	{ "transport_loss_ratio", "Probe loss over the loss window.", "%.4f" },
+	{ "transport_rtt_ms", "Smoothed round-trip time.", "%.0f" },
+};
+
+static double transport_value(const struct jv_transport_info *ti, size_t g)
+{
+	const double v[] = { strcmp(ti->state, "dead") != 0, ti->loss_ratio,
+			     ti->rtt_ms };
+
+	return v[g];
+}
+
+static json_t *do_metrics(struct jv_ctl_node *n, json_t *args, uint64_t now)
 {
 	struct text t = { malloc(4096), 0, 4096 };
 	struct jv_endpoint_stats st;
@@ -138,77 +205,43 @@ json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now)
 	uint32_t cur = 0;
 	json_t *r;
 
+	(void)args;
 	if (!t.buf)
 		return NULL;
 	t.buf[0] = '\0';
 	label(node, sizeof(node), n->node_id);
 	jv_endpoint_stats(n->ep, &st);
-	put(&t, "# HELP jvpn_up Whether the daemon is running.\n"
-		"# TYPE jvpn_up gauge\njvpn_up{node=\"%s\"} 1\n", node);
-	put(&t, "# HELP jvpn_uptime_seconds Seconds since the daemon started.\n"
-		"# TYPE jvpn_uptime_seconds gauge\n"
-		"jvpn_uptime_seconds{node=\"%s\"} %.3f\n", node,
+	head(&t, "up", "gauge", "Whether the daemon is running.");
+	put(&t, "jvpn_up{node=\"%s\"} 1\n", node);
+	head(&t, "uptime_seconds", "gauge", "Seconds since the daemon started.");
+	put(&t, "jvpn_uptime_seconds{node=\"%s\"} %.3f\n", node,
 	    (double)(now - n->started_ms) / 1000.0);
-	put(&t, "# HELP jvpn_sessions Sessions by state.\n"
-		"# TYPE jvpn_sessions gauge\n");
+	head(&t, "sessions", "gauge", "Sessions by state.");
 	for (int s = 0; s < JV_STATE__COUNT; s++)
 		put(&t, "jvpn_sessions{node=\"%s\",state=\"%s\"} %llu\n", node,
 		    jv_state_name((enum jv_state)s),
 		    (unsigned long long)st.sessions_by_state[s]);
-	counter(&t, node, "rx_packets_total", "Datagrams received.",
-		st.rx_packets);
-	counter(&t, node, "tx_packets_total", "Datagrams sent.", st.tx_packets);
-	counter(&t, node, "rx_dropped_total",
-		"Datagrams dropped (malformed, unauthentic, replayed).",
-		st.rx_dropped);
-	counter(&t, node, "inner_delivered_total",
-		"Inner packets delivered to the TUN device.", st.inner_delivered);
-	counter(&t, node, "inner_sent_total", "Inner packets sent.",
-		st.inner_sent);
-	counter(&t, node, "handshakes_total", "Handshakes completed.",
-		st.handshakes_ok);
-	counter(&t, node, "reattach_ok_total", "Reattach requests accepted.",
-		st.reattach_ok);
-	counter(&t, node, "reattach_denied_total", "Reattach requests denied.",
-		st.reattach_denied);
-	counter(&t, node, "security_events_total",
-		"Replays, forged proofs and other security findings.",
-		st.security_events);
-	counter(&t, node, "security_events_suppressed_total",
-		"Security findings the audit log's rate limit left out.",
-		st.security_suppressed);
-	counter(&t, node, "rx_auth_failed_total",
-		"A session's packets that did not authenticate (forged, or "
-		"keys out of step).", st.rx_auth_failed);
-	counter(&t, node, "inner_source_rejected_total",
-		"Inner packets whose source lies outside the peer's prefixes.",
-		st.inner_source_rejected);
-	if (jv_endpoint_transport(n->ep, 0, now, &ti)) {
-		put(&t, "# HELP jvpn_transport_up Whether a transport is usable "
-			"(active or standby).\n# TYPE jvpn_transport_up gauge\n");
+	for (size_t c = 0; c < sizeof(counters) / sizeof(counters[0]); c++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&st + counters[c].off, sizeof(v));
+		head(&t, counters[c].name, "counter", counters[c].help);
+		put(&t, "jvpn_%s{node=\"%s\"} %llu\n", counters[c].name, node,
+		    (unsigned long long)v);
+	}
+	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&
+			   g < sizeof(tgauges) / sizeof(tgauges[0]); g++) {
+		head(&t, tgauges[g].name, "gauge", tgauges[g].help);
 		for (uint32_t i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++) {
 			label(id, sizeof(id), ti.id);
-			put(&t, "jvpn_transport_up{node=\"%s\",transport=\"%s\"} "
-				"%d\n", node, id, strcmp(ti.state, "dead") != 0);
-		}
-		put(&t, "# HELP jvpn_transport_loss_ratio Probe loss over the "
-			"loss window.\n# TYPE jvpn_transport_loss_ratio gauge\n");
-		for (uint32_t i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++) {
-			label(id, sizeof(id), ti.id);
-			put(&t, "jvpn_transport_loss_ratio{node=\"%s\",transport="
-				"\"%s\"} %.4f\n", node, id, ti.loss_ratio);
-		}
-		put(&t, "# HELP jvpn_transport_rtt_ms Smoothed round-trip time.\n"
-			"# TYPE jvpn_transport_rtt_ms gauge\n");
-		for (uint32_t i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++) {
-			label(id, sizeof(id), ti.id);
-			put(&t, "jvpn_transport_rtt_ms{node=\"%s\",transport="
-				"\"%s\"} %u\n", node, id, ti.rtt_ms);
+			put(&t, "jvpn_%s{node=\"%s\",transport=\"%s\"} ",
+			    tgauges[g].name, node, id);
+			put(&t, tgauges[g].fmt, transport_value(&ti, g));
+			put(&t, "\n");
 		}
 	}
-	put(&t, "# HELP jvpn_session_switches_last_minute Transport switches "
-		"in the last 60 s.\n# TYPE jvpn_session_switches_last_minute "
-		"gauge\n");
+	head(&t, "session_switches_last_minute", "gauge",
+	     "Transport switches in the last 60 s.");
 	while (jv_endpoint_session_next(n->ep, &cur, now, &si)) {
 		char hex[33];
 
@@ -219,6 +252,282 @@ json_t *jv_ctl_reply_metrics(const struct jv_ctl_node *n, uint64_t now)
 	r = json_pack("{s:b, s:s}", "ok", 1, "text", t.buf);
 	free(t.buf);
 	return r;
+}
+
+/* By the full id or the 8-hex prefix that timeline and metrics print. */
+static json_t *do_terminate(struct jv_ctl_node *n, json_t *args, uint64_t now)
+{
+	const char *arg = json_string_value(json_array_get(args, 0));
+	char hex[33];
+	uint8_t id[16];
+	int found;
+
+	if (jv_ctl_session_prefix(arg, hex) < 0)
+		return reply_error("terminate: not a session id (32 hex "
+				   "digits, or the first 8 or more)");
+	found = jv_ctl_find_session(n->ep, hex, now, id);
+	if (found > 1)
+		return reply_error("terminate: %s matches %d live sessions; "
+				   "give more of the id", hex, found);
+	if (found == 0 || jv_endpoint_terminate(n->ep, id,
+						JV_R_OPERATOR_TERMINATED, now) != 0)
+		return reply_error("terminate: no live session %s", hex);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *do_policy_reload(struct jv_ctl_node *n, json_t *args,
+				uint64_t now)
+{
+	const char *path = json_string_value(json_array_get(args, 0));
+	struct jv_policy p;
+	struct jv_error err;
+	char msg[800];
+
+	if (jv_policy_load(path, &p, &err) != 0) {
+		jv_error_format(&err, msg, sizeof(msg));
+		jv_endpoint_policy_rejected(n->ep, msg, now);
+		return reply_error("%s", msg);
+	}
+	jv_endpoint_set_policy(n->ep, &p, now);
+	return json_pack("{s:b, s:s}", "ok", 1, "policy_version", p.version);
+}
+
+/* ---- renderers: reply -> text for people ---- */
+
+static void print_value(FILE *f, json_t *v, int width, bool right)
+{
+	char tmp[64];
+	const char *s = tmp;
+
+	if (json_is_string(v))
+		s = json_string_value(v);
+	else if (json_is_integer(v))
+		snprintf(tmp, sizeof(tmp), "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(tmp, sizeof(tmp), "%.4f", json_real_value(v));
+	else if (json_is_true(v) || json_is_false(v))
+		s = json_is_true(v) ? "true" : "false";
+	else
+		s = "-";
+	fprintf(f, right ? "%*s  " : "%-*s  ", width, s);
+}
+
+#define MAX_COLS 16
+
+/* An aligned table of the reply's array c->rows, columns c->cols. */
+static void render_rows(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
+{
+	json_t *rows = json_object_get(r, c->rows), *row;
+	int width[MAX_COLS] = { 0 }, ncols = 0;
+	size_t i;
+
+	while (ncols < MAX_COLS && c->cols[ncols])
+		ncols++;
+	for (int k = 0; k < ncols; k++)
+		width[k] = (int)strlen(c->cols[k]);
+	json_array_foreach(rows, i, row)
+		for (int k = 0; k < ncols; k++) {
+			char tmp[64];
+			json_t *v = json_object_get(row, c->cols[k]);
+			int w = json_is_string(v) ? (int)strlen(json_string_value(v))
+				: json_is_real(v) ? 6
+				: json_is_integer(v)
+					? snprintf(tmp, sizeof(tmp), "%lld",
+						   (long long)json_integer_value(v))
+					: 5;
+
+			if (w > width[k])
+				width[k] = w;
+		}
+	for (int k = 0; k < ncols; k++)
+		fprintf(f, "%-*s  ", width[k], c->cols[k]);
+	fprintf(f, "\n");
+	json_array_foreach(rows, i, row) {
+		for (int k = 0; k < ncols; k++) {
+			json_t *v = json_object_get(row, c->cols[k]);
+
+			print_value(f, v, width[k], json_is_number(v));
+		}
+		fprintf(f, "\n");
+	}
+}
+
+/* "key value" lines; an object's members indented below its key. */
+static void render_status(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
+{
+	const char *k;
+	json_t *v;
+
+	(void)c;
+	json_object_foreach(r, k, v) {
+		if (strcmp(k, "ok") == 0)
+			continue;
+		if (json_is_object(v)) {
+			const char *k2;
+			json_t *v2;
+
+			fprintf(f, "%s:\n", k);
+			json_object_foreach(v, k2, v2)
+				fprintf(f, "  %-12s %lld\n", k2,
+					(long long)json_integer_value(v2));
+			continue;
+		}
+		fprintf(f, "%-16s ", k);
+		print_value(f, v, 0, false);
+		fprintf(f, "\n");
+	}
+}
+
+static void render_text(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
+{
+	(void)c;
+	fputs(json_string_value(json_object_get(r, "text")) ?: "", f);
+}
+
+static void render_ok(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
+{
+	(void)c, (void)r;
+	fprintf(f, "ok\n");
+}
+
+/* ---- the table ---- */
+
+static const char *const session_cols[] = {
+	"session_id", "peer", "state", "state_version", "transport",
+	"session_age_ms", "transportless_age_ms", "switches_last_min",
+	"bytes_in", "bytes_out", NULL,
+};
+static const char *const transport_cols[] = {
+	"id", "proto", "state", "loss_ratio", "rtt_ms", "last_rx_age_ms", NULL,
+};
+
+static const struct jv_ctl_cmd cmds[] = {
+	{ "status", 0, 0, JV_CTL_ARG_NONE,
+	  "node, role, uptime, policy version, sessions by state",
+	  do_status, render_status, NULL, NULL },
+	{ "sessions", 0, 0, JV_CTL_ARG_NONE,
+	  "every session: id, peer, state, transport, ages, switches, bytes",
+	  do_sessions, render_rows, "sessions", session_cols },
+	{ "transports", 0, 0, JV_CTL_ARG_NONE,
+	  "the client's transports: state, loss, RTT, last receive",
+	  do_transports, render_rows, "transports", transport_cols },
+	{ "terminate", 1, 1, JV_CTL_ARG_SESSION_ID,
+	  "end a session (operator_terminated); the peer is told;\n"
+	  "the id in full or its first 8+ hex digits",
+	  do_terminate, render_ok, NULL, NULL },
+	{ "policy-reload", 1, 1, JV_CTL_ARG_FILE,
+	  "validate a policy file and apply it atomically",
+	  do_policy_reload, render_ok, NULL, NULL },
+	{ "metrics", 0, 0, JV_CTL_ARG_NONE,
+	  "counters and gauges in Prometheus text format",
+	  do_metrics, render_text, NULL, NULL },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+static const char *const arg_names[] = {
+	[JV_CTL_ARG_NONE] = "",
+	[JV_CTL_ARG_SESSION_ID] = "SESSION_ID",
+	[JV_CTL_ARG_FILE] = "FILE",
+};
+
+const struct jv_ctl_cmd *jv_ctl_cmd_find(const char *name)
+{
+	for (size_t i = 0; name && i < NCMDS; i++)
+		if (strcmp(name, cmds[i].name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+void jv_ctl_cmd_usage(FILE *f)
+{
+	for (size_t i = 0; i < NCMDS; i++) {
+		char syn[64];
+		const char *h = cmds[i].help;
+
+		snprintf(syn, sizeof(syn), "%s%s%s", cmds[i].name,
+			 cmds[i].arg ? " " : "", arg_names[cmds[i].arg]);
+		for (;;) {
+			int n = (int)strcspn(h, "\n");
+
+			fprintf(f, "  %-24s %.*s\n", syn, n, h);
+			if (!h[n])
+				break;
+			h += n + 1;
+			syn[0] = '\0';
+		}
+	}
+}
+
+json_t *jv_ctl_dispatch(struct jv_ctl_node *n, const char *cmd, json_t *args,
+			uint64_t now)
+{
+	const struct jv_ctl_cmd *c = jv_ctl_cmd_find(cmd);
+	size_t nargs = json_array_size(args);
+
+	char msg[128];
+
+	if (!c)
+		return reply_error("unknown command '%s'", cmd ? cmd : "");
+	if (jv_ctl_check_nargs(c, nargs, msg, sizeof(msg)) != 0)
+		return reply_error("%s", msg);
+	return c->handle(n, args, now);
+}
+
+int jv_ctl_check_nargs(const struct jv_ctl_cmd *c, size_t nargs, char *msg,
+		       size_t cap)
+{
+	if (nargs >= c->min_args && nargs <= c->max_args)
+		return 0;
+	if (c->arg)
+		snprintf(msg, cap, "%s: takes %s", c->name, arg_names[c->arg]);
+	else
+		snprintf(msg, cap, "%s: takes no arguments", c->name);
+	return JV_ERR_INVAL;
+}
+
+int jv_ctl_arg_prepare(const struct jv_ctl_cmd *c, const char *in,
+		       char *out, size_t cap, struct jv_error *err)
+{
+	char buf[PATH_MAX > 33 ? PATH_MAX : 33];
+
+	switch (c->arg) {
+	case JV_CTL_ARG_SESSION_ID:
+		if (jv_ctl_session_prefix(in, buf) < 0)
+			return jv_error_set(err, JV_ERR_INVAL, c->name, 0,
+					    "not a session id (32 hex digits "
+					    "as `ctl sessions` prints, or the "
+					    "first 8 or more as timeline and "
+					    "metrics print)");
+		break;
+	case JV_CTL_ARG_FILE:
+		if (!realpath(in, buf))
+			return jv_error_set(err, JV_ERR_INVAL, in, 0, "%s",
+					    strerror(errno));
+		break;
+	default:
+		snprintf(buf, sizeof(buf), "%s", in);
+	}
+	if (strlen(buf) >= cap)
+		return jv_error_set(err, JV_ERR_INVAL, in, 0, "too long");
+	memcpy(out, buf, strlen(buf) + 1);
+	return 0;
+}
+
+char *jv_ctl_request(const char *cmd, char *const *args, int nargs)
+{
+	json_t *req = json_pack("{s:s, s:[]}", "cmd", cmd, "args");
+	char *line, *withnl = NULL;
+
+	for (int i = 0; req && i < nargs; i++)
+		json_array_append_new(json_object_get(req, "args"),
+				      json_string(args[i]));
+	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (line && (withnl = malloc(strlen(line) + 2)))
+		sprintf(withnl, "%s\n", line);
+	free(line);
+	return withnl;
 }
 
 int jv_ctl_session_prefix(const char *s, char out[33])

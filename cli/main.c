@@ -10,16 +10,22 @@
 #define JV_VERSION "0.1.0"
 #endif
 
+static void version_help(FILE *f)
+{
+	fprintf(f, "Prints the version.\n");
+}
+
+static const struct jv_cmd_spec version_spec = {
+	"version", "usage: jvpn version\n", version_help, 0, 0,
+};
+
 static int cmd_version(int argc, char **argv)
 {
-	if (jv_wants_help(argc, argv)) {
-		printf("usage: jvpn version\n\nPrints the version.\n");
-		return 0;
-	}
-	if (argc != 1) {
-		fprintf(stderr, "usage: jvpn version\n");
-		return 2;
-	}
+	int first, rc;
+
+	if ((rc = jv_args_parse(&version_spec, NULL, argc, argv, &first)) !=
+	    JV_ARGS_RUN)
+		return rc;
 	printf("jvpn %s\n", JV_VERSION);
 	return 0;
 }

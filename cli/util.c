@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/policy.h"
+
 int jv_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct jv_error *err)
 {
@@ -65,6 +67,23 @@ out:
 	*buf = b;
 	*len = n;
 	return JV_OK;
+}
+
+int jv_policy_load(const char *path, struct jv_policy *p,
+		   struct jv_error *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	jv_policy_defaults(p);
+	rc = jv_read_file(path, JV_FILE_MAX, &buf, &len, err);
+	if (rc == 0)
+		rc = jv_policy_parse(p, buf, len, path, true, err);
+	if (rc == 0)
+		rc = jv_policy_validate(p, path, err);
+	free(buf);
+	return rc;
 }
 
 void jv_print_error(const struct jv_error *err)

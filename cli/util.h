@@ -14,6 +14,12 @@
 int jv_read_file(const char *path, size_t max, char **buf, size_t *len,
 		 struct jv_error *err);
 
+struct jv_policy;
+/* Reads, parses and validates the policy file at path into p (defaults
+ * for what it leaves out). 0, or JV_ERR_* with err saying FILE:LINE. */
+int jv_policy_load(const char *path, struct jv_policy *p,
+		   struct jv_error *err);
+
 /* Prints "jvpn: FILE:LINE: msg" to stderr. */
 void jv_print_error(const struct jv_error *err);
 

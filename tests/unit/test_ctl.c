@@ -1,5 +1,6 @@
-/* The control socket (a real Unix socket driven by the real loop) and the
- * replies built from real endpoints. */
+/* The control commands (one table: handlers on real endpoints, renderers,
+ * usage) and the control socket (a real Unix socket driven by the real
+ * loop). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,7 @@
 #include "core/audit.h"
 #include "io/ctl.h"
 #include "io/loop.h"
+#include "tests/unit/world.h"
 
 static void nop_send(void *c, const struct jv_path *p, const uint8_t *b,
 		     size_t l)
@@ -70,6 +72,33 @@ static struct jv_endpoint *endpoint(enum jv_role role)
 	return ep;
 }
 
+/* One request through the table, as the daemon makes it. */
+static json_t *call_args(struct jv_ctl_node *n, const char *cmd,
+			 const char *arg, uint64_t now)
+{
+	json_t *args = arg ? json_pack("[s]", arg) : json_array();
+	json_t *r = jv_ctl_dispatch(n, cmd, args, now);
+
+	json_decref(args);
+	assert_non_null(r);
+	return r;
+}
+
+static json_t *call(struct jv_ctl_node *n, const char *cmd, uint64_t now)
+{
+	return call_args(n, cmd, NULL, now);
+}
+
+static void assert_refused(json_t *r, const char *why)
+{
+	const char *e = json_string_value(json_object_get(r, "error"));
+
+	assert_true(json_is_false(json_object_get(r, "ok")));
+	if (!e || !strstr(e, why))
+		fail_msg("error \"%s\", want \"%s\"", e ? e : "(none)", why);
+	json_decref(r);
+}
+
 static void test_replies(void **state)
 {
 	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
@@ -78,7 +107,7 @@ static void test_replies(void **state)
 	const char *text;
 
 	(void)state;
-	r = jv_ctl_reply_status(&n, 5000);
+	r = call(&n, "status", 5000);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_string_equal(json_string_value(json_object_get(r, "role")),
 			    "client");
@@ -89,7 +118,7 @@ static void test_replies(void **state)
 		json_object_get(r, "sessions"), "BIRTH")), 1);
 	json_decref(r);
 
-	r = jv_ctl_reply_sessions(&n, 5000);
+	r = call(&n, "sessions", 5000);
 	assert_int_equal(json_array_size(json_object_get(r, "sessions")), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(r, "sessions"), 0), "state")), "BIRTH");
@@ -97,13 +126,13 @@ static void test_replies(void **state)
 		json_object_get(r, "sessions"), 0), "session_id"))), 32);
 	json_decref(r);
 
-	r = jv_ctl_reply_transports(&n, 5000);
+	r = call(&n, "transports", 5000);
 	assert_int_equal(json_array_size(json_object_get(r, "transports")), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 		json_object_get(r, "transports"), 1), "proto")), "tcp");
 	json_decref(r);
 
-	r = jv_ctl_reply_metrics(&n, 5000);
+	r = call(&n, "metrics", 5000);
 	text = json_string_value(json_object_get(r, "text"));
 	assert_non_null(text);
 	/* the node label escapes its quote */
@@ -185,6 +214,249 @@ static void test_find_session(void **state)
 		 hex + 1);
 	assert_int_equal(jv_ctl_find_session(ep, other, 1000, id), 0);
 	jv_endpoint_free(ep);
+}
+
+/* Unknown commands and wrong argument counts are refused by the table,
+ * before any handler runs. */
+static void test_dispatch_refuses(void **state)
+{
+	struct jv_endpoint *ep = endpoint(JV_ROLE_SERVER);
+	struct jv_ctl_node n = { ep, "gw", JV_ROLE_SERVER, 0 };
+	json_t *two = json_pack("[s, s]", "a", "b");
+
+	(void)state;
+	assert_refused(call(&n, "nope", 10), "unknown command 'nope'");
+	assert_refused(call_args(&n, "status", "x", 10),
+		       "status: takes no arguments");
+	assert_refused(call(&n, "terminate", 10), "terminate: takes SESSION_ID");
+	assert_refused(jv_ctl_dispatch(&n, "policy-reload", two, 10),
+		       "policy-reload: takes FILE");
+	assert_refused(call(&n, "policy-reload", 10), "policy-reload: takes FILE");
+	json_decref(two);
+	jv_endpoint_free(ep);
+}
+
+static struct jv_ctl_node server_node(struct world *w)
+{
+	return (struct jv_ctl_node){ w->s.ep, "gw-1", JV_ROLE_SERVER, 0 };
+}
+
+/* terminate on a gateway with an attached client: by the short id, the
+ * session ends operator_terminated and the client is told. */
+static void test_terminate(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node n = server_node(w);
+	struct jv_session_info si = server_session(w);
+	char hex[33], other[33];
+	json_t *r;
+
+	(void)state;
+	jv_hex16(si.session_id, hex);
+	assert_refused(call_args(&n, "terminate", "xyz", w->now),
+		       "terminate: not a session id");
+	snprintf(other, sizeof(other), "%c%.7s", hex[0] == '0' ? '1' : '0',
+		 hex + 1);
+	r = call_args(&n, "terminate", other, w->now);
+	assert_refused(r, "terminate: no live session ");
+	w->s.nevents = w->c.nevents = 0;
+	hex[8] = '\0';
+	for (char *p = hex; *p; p++)       /* operators may type capitals */
+		*p = (char)(*p >= 'a' ? *p - 'a' + 'A' : *p);
+	r = call_args(&n, "terminate", hex, w->now);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(json_object_size(r), 1);
+	json_decref(r);
+	assert_true(has_event(&w->s, "\"reason_code\":\"operator_terminated\""));
+	r = call(&n, "status", w->now);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r,
+				"sessions"), "ATTACHED")), 0);
+	json_decref(r);
+	pump(w);
+	assert_true(has_event(&w->c, "\"reason_code\":\"peer_terminated\""));
+	/* a second time: no live session by that id */
+	assert_refused(call_args(&n, "terminate", hex, w->now),
+		       "no live session");
+	free_world(w);
+}
+
+static void testdata(char *out, size_t cap, const char *name)
+{
+	const char *d = getenv("JV_TESTDATA");
+
+	snprintf(out, cap, "%s/policy/%s", d ? d : "tests/data", name);
+}
+
+/* policy-reload applies a valid file (PolicyLoaded) and refuses a bad one
+ * with the loader's FILE:LINE message (PolicyRejected), the old policy
+ * still in force. */
+static void test_policy_reload(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node n = server_node(w);
+	char path[512];
+	json_t *r;
+
+	(void)state;
+	w->s.nevents = 0;
+	testdata(path, sizeof(path), "tuned.yaml");
+	r = call_args(&n, "policy-reload", path, w->now);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_string_equal(json_string_value(json_object_get(r,
+				"policy_version")), "1.2");
+	json_decref(r);
+	assert_string_equal(jv_endpoint_policy(w->s.ep)->version, "1.2");
+	assert_true(has_event(&w->s, "\"event_type\":\"PolicyLoaded\""));
+
+	w->s.nevents = 0;
+	testdata(path, sizeof(path), "cross-field.yaml");
+	r = call_args(&n, "policy-reload", path, w->now);
+	assert_refused(r, "cross-field.yaml:");
+	assert_true(has_event(&w->s, "\"event_type\":\"PolicyRejected\""));
+	assert_string_equal(jv_endpoint_policy(w->s.ep)->version, "1.2");
+
+	w->s.nevents = 0;
+	assert_refused(call_args(&n, "policy-reload", "/nonexistent/p.yaml",
+				 w->now), "/nonexistent/p.yaml: cannot open");
+	assert_true(has_event(&w->s, "\"event_type\":\"PolicyRejected\""));
+	free_world(w);
+}
+
+/* What `jvpn ctl` prints for each reply: byte for byte what it printed
+ * before the table (tests/net grep these). */
+static char *render(const char *cmd, const char *reply)
+{
+	const struct jv_ctl_cmd *c = jv_ctl_cmd_find(cmd);
+	json_t *r = json_loads(reply, 0, NULL);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(c);
+	assert_non_null(r);
+	c->render(f, c, r);
+	fclose(f);
+	json_decref(r);
+	return buf;
+}
+
+static void test_render(void **state)
+{
+	static const struct {
+		const char *cmd, *reply, *text;
+	} rows[] = {
+		{ "status",
+		  "{\"ok\": true, \"node_id\": \"gw-1\", \"role\": \"server\", "
+		  "\"uptime_ms\": 1234, \"policy_version\": \"1.0\", \"sessions\": "
+		  "{\"BIRTH\": 0, \"ATTACHED\": 1, \"TERMINATED\": 12}}",
+		  "node_id          gw-1  \n"
+		  "role             server  \n"
+		  "uptime_ms        1234  \n"
+		  "policy_version   1.0  \n"
+		  "sessions:\n"
+		  "  BIRTH        0\n"
+		  "  ATTACHED     1\n"
+		  "  TERMINATED   12\n" },
+		{ "sessions",
+		  "{\"ok\": true, \"sessions\": [{\"session_id\": "
+		  "\"00112233445566778899aabbccddeeff\", \"peer\": \"laptop\", "
+		  "\"state\": \"ATTACHED\", \"state_version\": 3, \"transport\": "
+		  "\"udp-a\", \"session_age_ms\": 123456, \"transportless_age_ms\": "
+		  "0, \"switches_last_min\": 1, \"bytes_in\": 1000, \"bytes_out\": "
+		  "20000000, \"key_epoch\": 0}, {\"session_id\": "
+		  "\"ffeeddccbbaa99887766554433221100\", \"peer\": "
+		  "\"phone-with-long-name\", \"state\": \"DEGRADED\", "
+		  "\"state_version\": 12, \"transport\": null, \"session_age_ms\": "
+		  "5, \"transportless_age_ms\": 4, \"switches_last_min\": 0, "
+		  "\"bytes_in\": 0, \"bytes_out\": 0, \"key_epoch\": 2}]}",
+		  "session_id                        peer                  state     state_version  transport  session_age_ms  transportless_age_ms  switches_last_min  bytes_in  bytes_out  \n"
+		  "00112233445566778899aabbccddeeff  laptop                ATTACHED              3  udp-a              123456                     0                  1      1000   20000000  \n"
+		  "ffeeddccbbaa99887766554433221100  phone-with-long-name  DEGRADED             12  -                       5                     4                  0         0          0  \n" },
+		{ "transports",
+		  "{\"ok\": true, \"transports\": [{\"id\": \"udp-a\", \"proto\": "
+		  "\"udp\", \"state\": \"active\", \"loss_ratio\": 0.0, \"rtt_ms\": "
+		  "12, \"last_rx_age_ms\": 40}, {\"id\": \"tcp-backup-b\", "
+		  "\"proto\": \"tcp\", \"state\": \"dead\", \"loss_ratio\": 1.0, "
+		  "\"rtt_ms\": 0, \"last_rx_age_ms\": null}]}",
+		  "id            proto  state   loss_ratio  rtt_ms  last_rx_age_ms  \n"
+		  "udp-a         udp    active      0.0000      12              40  \n"
+		  "tcp-backup-b  tcp    dead        1.0000       0  -               \n" },
+		{ "transports", "{\"ok\": true, \"transports\": []}",
+		  "id  proto  state  loss_ratio  rtt_ms  last_rx_age_ms  \n" },
+		{ "metrics",
+		  "{\"ok\": true, \"text\": \"# HELP jvpn_up x\\njvpn_up{node=\\\"a\\\"} 1\\n\"}",
+		  "# HELP jvpn_up x\njvpn_up{node=\"a\"} 1\n" },
+		{ "terminate", "{\"ok\": true}", "ok\n" },
+		{ "policy-reload", "{\"ok\": true, \"policy_version\": \"2\"}",
+		  "ok\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *got = render(rows[i].cmd, rows[i].reply);
+
+		if (strcmp(got, rows[i].text) != 0)
+			fail_msg("%s:\n%s\nwant:\n%s", rows[i].cmd, got,
+				 rows[i].text);
+		free(got);
+	}
+}
+
+/* The usage lists every command of the table, its argument and help. */
+static void test_usage(void **state)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	jv_ctl_cmd_usage(f);
+	fclose(f);
+	assert_string_equal(buf,
+		"  status                   node, role, uptime, policy version, sessions by state\n"
+		"  sessions                 every session: id, peer, state, transport, ages, switches, bytes\n"
+		"  transports               the client's transports: state, loss, RTT, last receive\n"
+		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told;\n"
+		"                           the id in full or its first 8+ hex digits\n"
+		"  policy-reload FILE       validate a policy file and apply it atomically\n"
+		"  metrics                  counters and gauges in Prometheus text format\n");
+	free(buf);
+}
+
+/* The ctl side: arguments checked and made absolute, the request line. */
+static void test_request(void **state)
+{
+	const struct jv_ctl_cmd *term = jv_ctl_cmd_find("terminate");
+	const struct jv_ctl_cmd *reload = jv_ctl_cmd_find("policy-reload");
+	char out[4096], cwd[4096], *args[1] = { out }, *line;
+	struct jv_error err;
+
+	(void)state;
+	assert_null(jv_ctl_cmd_find("nope"));
+	assert_null(jv_ctl_cmd_find(NULL));
+	assert_int_equal(jv_ctl_arg_prepare(term, "0123ABCD", out, sizeof(out),
+					    &err), 0);
+	assert_string_equal(out, "0123abcd");
+	assert_int_equal(jv_ctl_arg_prepare(term, "0123", out, sizeof(out),
+					    &err), JV_ERR_INVAL);
+	assert_string_equal(err.file, "terminate");
+	assert_non_null(strstr(err.msg, "not a session id"));
+	/* the daemon runs in another directory: paths go absolute */
+	assert_int_equal(jv_ctl_arg_prepare(reload, ".", out, sizeof(out),
+					    &err), 0);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_string_equal(out, cwd);
+	assert_int_equal(jv_ctl_arg_prepare(reload, "/nonexistent/x", out,
+					    sizeof(out), &err), JV_ERR_INVAL);
+	assert_string_equal(err.file, "/nonexistent/x");
+
+	snprintf(out, sizeof(out), "a\"b");
+	line = jv_ctl_request("policy-reload", args, 1);
+	assert_string_equal(line, "{\"cmd\":\"policy-reload\",\"args\":[\"a\\\"b\"]}\n");
+	free(line);
+	line = jv_ctl_request("status", NULL, 0);
+	assert_string_equal(line, "{\"cmd\":\"status\",\"args\":[]}\n");
+	free(line);
 }
 
 /* ---- the socket ---- */
@@ -453,12 +725,64 @@ static void test_request_budget(void **state)
 	jv_loop_free(l);
 }
 
+static json_t *dispatch_handler(void *ctx, const char *cmd, json_t *args)
+{
+	return jv_ctl_dispatch(ctx, cmd, args, 5000);
+}
+
+/* The whole chain: the request `jvpn ctl` builds, the socket, the table on
+ * a gateway with an attached client, the reply rendered for people. */
+static void test_socket_dispatch(void **state)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node n = server_node(w);
+	struct jv_session_info si = server_session(w);
+	struct jv_loop *l;
+	struct jv_ctl *ctl;
+	struct jv_error err;
+	char path[108], out[8192], hex[33], *line, *text;
+
+	(void)state;
+	jv_hex16(si.session_id, hex);
+	snprintf(path, sizeof(path), "/tmp/jvctl-disp.%d.sock", (int)getpid());
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(jv_ctl_open(&ctl, l, path, dispatch_handler, &n, &err),
+			 0);
+	line = jv_ctl_request("sessions", NULL, 0);
+	talk(l, path, line, 1, out, sizeof(out));
+	free(line);
+	text = render("sessions", out);
+	assert_non_null(strstr(text, hex));
+	assert_non_null(strstr(text, " ATTACHED "));
+	free(text);
+	line = jv_ctl_request("status", NULL, 0);
+	talk(l, path, line, 1, out, sizeof(out));
+	free(line);
+	text = render("status", out);
+	assert_non_null(strstr(text, "role             server  \n"));
+	assert_non_null(strstr(text, "  ATTACHED     1\n"));
+	free(text);
+	talk(l, path, "{\"cmd\":\"bogus\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":false,\"error\":\"unknown command 'bogus'\"}\n");
+	jv_ctl_close(ctl);
+	jv_loop_free(l);
+	free_world(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replies),
 		cmocka_unit_test(test_session_id_arg),
 		cmocka_unit_test(test_find_session),
+		cmocka_unit_test(test_dispatch_refuses),
+		cmocka_unit_test(test_terminate),
+		cmocka_unit_test(test_policy_reload),
+		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_request),
+		cmocka_unit_test(test_socket_dispatch),
 		cmocka_unit_test(test_socket),
 		cmocka_unit_test(test_socket_taken),
 		cmocka_unit_test(test_socket_stale),

@@ -1,0 +1,348 @@
+/* The client driver: one socket per candidate transport (UDP, or TCP
+ * reconnected after a delay), each optionally bound to a device whose
+ * link state the rtnetlink monitor reports to the engine. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "cli/drv.h"
+#include "cli/util.h"
+#include "io/link.h"
+
+#define TCP_RETRY_MS 1000       /* reconnect delay */
+
+struct ctransport {             /* one candidate */
+	struct daemon *d;
+	uint32_t index;
+	const struct jv_transport_io_cfg *cfg;
+	struct jv_udp *udp;
+	struct jv_tcp_conn *tcp;
+	uint64_t retry_at;          /* TCP reconnect, UINT64_MAX: none */
+	bool connected;             /* TCP: told up to the engine */
+	bool link_up;               /* bind_device state */
+	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
+};
+
+struct client {
+	struct ctransport tr[JV_MAX_TRANSPORTS];
+	uint32_t ntr;               /* opened so far */
+	struct jv_linkmon *lm;
+};
+
+static struct client *client_of(struct daemon *d)
+{
+	return d->priv;
+}
+
+static void tcp_down(struct ctransport *t, uint64_t now)
+{
+	struct daemon *d = t->d;
+
+	if (t->tcp->fd >= 0)
+		jv_loop_del(d->loop, t->tcp->fd);
+	jv_tcp_close(t->tcp);
+	if (t->connected)
+		jv_endpoint_transport_down(d->ep, t->index, JV_R_TRANSPORT_DEAD,
+					   now);
+	t->connected = false;
+	t->retry_at = now + TCP_RETRY_MS;
+}
+
+/* Said, because a gateway answering from another of its addresses looks
+ * from here like a dead path; rate-limited, because anyone can send. */
+static void stray_udp(struct ctransport *t, const struct sockaddr *from,
+		      uint64_t now)
+{
+	uint64_t n = jv_udp_stray_note(&t->stray, now);
+	char got[80], want[80];
+
+	if (!n)
+		return;
+	jv_sockaddr_format(from, got, sizeof(got));
+	jv_sockaddr_format((const struct sockaddr *)&t->cfg->remote.ss, want,
+			   sizeof(want));
+	fprintf(stderr, "jvpn: %s: dropped %llu datagram%s from %s (expected "
+		"%s)\n", t->cfg->id, (unsigned long long)n, n == 1 ? "" : "s",
+		got, want);
+}
+
+static void on_udp_rx(void *ctx, const struct sockaddr *from,
+		      socklen_t from_len, const struct jv_udp_local *local,
+		      uint8_t *buf, size_t len)
+{
+	struct ctransport *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_UDP, .local = (uint16_t)t->index };
+	uint64_t now = jv_mono_ms();
+
+	(void)local;
+	/* only the server answers on this socket */
+	if (from_len != t->cfg->remote.len ||
+	    memcmp(from, &t->cfg->remote.ss, from_len) != 0) {
+		stray_udp(t, from, now);
+		return;
+	}
+	jv_endpoint_recv(t->d->ep, &p, buf, len, now);
+}
+
+static void on_udp(void *ctx, uint32_t events)
+{
+	struct ctransport *t = ctx;
+
+	(void)events;
+	jv_daemon_udp_read(t->d, t->udp, on_udp_rx, t);
+}
+
+static void on_tcp_rx(void *ctx, uint8_t *buf, size_t len)
+{
+	struct ctransport *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_TCP, .local = (uint16_t)t->index };
+
+	jv_endpoint_recv(t->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_tcp(void *ctx, uint32_t events)
+{
+	struct ctransport *t = ctx;
+	uint64_t now = jv_mono_ms();
+	int rc = 0;
+
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) {
+		bool was = t->tcp->connecting;
+
+		rc = jv_tcp_on_writable(t->tcp);
+		if (rc == 0 && was && !t->tcp->connecting) {
+			t->connected = true;
+			jv_endpoint_transport_up(t->d->ep, t->index, now);
+		}
+	}
+	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP)))
+		rc = jv_tcp_read(t->tcp, on_tcp_rx, t);
+	if (rc < 0)
+		tcp_down(t, now);
+	else
+		jv_daemon_tcp_interest(t->d, t->tcp);
+	jv_daemon_settle(t->d);
+}
+
+static void tcp_connect(struct ctransport *t)
+{
+	const struct jv_transport_io_cfg *c = t->cfg;
+	struct jv_error err;
+
+	t->retry_at = UINT64_MAX;
+	if (jv_tcp_connect(t->tcp, (const struct sockaddr *)&c->remote.ss,
+			   c->remote.len,
+			   (const struct sockaddr *)&c->bind_address.ss,
+			   c->bind_address.len, c->bind_device, &err) != 0 ||
+	    jv_loop_add(t->d->loop, t->tcp->fd, EPOLLIN | EPOLLOUT, on_tcp,
+			t) != 0) {
+		jv_tcp_close(t->tcp);
+		t->retry_at = jv_mono_ms() + TCP_RETRY_MS;
+	}
+}
+
+static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
+{
+	struct ctransport *t = &client_of(d)->tr[i];
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+
+	t->d = d;
+	t->index = i;
+	t->cfg = c;
+	t->retry_at = UINT64_MAX;
+	t->link_up = true;
+	if (c->proto == JV_PROTO_TCP) {
+		t->tcp = malloc(sizeof(*t->tcp));
+		if (!t->tcp)
+			return JV_ERR_NOMEM;
+		jv_tcp_init(t->tcp);
+		tcp_connect(t);
+		return 0;
+	}
+	t->udp = malloc(sizeof(*t->udp));
+	if (!t->udp)
+		return JV_ERR_NOMEM;
+	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
+			(const struct sockaddr *)&c->bind_address.ss,
+			c->bind_address.len, c->bind_device, err) != 0) {
+		if (c->bind_device[0] && if_nametoindex(c->bind_device) == 0) {
+			jv_error_set(err, JV_ERR_INVAL, "", 0,
+				     "no such device \"%s\"", c->bind_device);
+			jv_config_blame(&d->cfg, c->line_bind_device, err,
+					"transports[%u].bind_device", i);
+		} else if (c->bind_address.len) {
+			jv_config_blame(&d->cfg, c->line_bind_address, err,
+					"transports[%u].bind_address", i);
+		} else {
+			jv_config_blame(&d->cfg, c->line, err, "transports[%u]",
+					i);
+		}
+		return JV_ERR_INVAL;
+	}
+	return jv_loop_add(d->loop, t->udp->fd, EPOLLIN, on_udp, t);
+}
+
+/* ---- link state ---- */
+
+static void on_link(void *ctx, const char *ifname, bool up)
+{
+	struct daemon *d = ctx;
+	struct client *c = client_of(d);
+	uint64_t now = jv_mono_ms();
+
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		struct ctransport *t = &c->tr[i];
+
+		if (strcmp(t->cfg->bind_device, ifname) != 0 || t->link_up == up)
+			continue;
+		t->link_up = up;
+		if (up)
+			jv_endpoint_transport_up(d->ep, i, now);
+		else
+			jv_endpoint_transport_down(d->ep, i, JV_R_LINK_DOWN, now);
+	}
+}
+
+static void resync_links(struct daemon *d)
+{
+	struct client *c = client_of(d);
+
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (c->tr[i].cfg->bind_device[0])
+			on_link(d, c->tr[i].cfg->bind_device,
+				jv_link_state(c->tr[i].cfg->bind_device) == 1);
+}
+
+static void on_linkmon(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+
+	(void)events;
+	/* an overrun lost messages: ask the kernel for the current state */
+	if (jv_linkmon_read(client_of(d)->lm, on_link, d) == JV_ERR_FULL)
+		resync_links(d);
+	jv_daemon_settle(d);
+}
+
+/* ---- the driver ---- */
+
+static int client_open(struct daemon *d, struct jv_error *err)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!(d->priv = c))
+		return JV_ERR_NOMEM;
+	for (; c->ntr < d->cfg.ntransports; c->ntr++)
+		if ((rc = open_transport(d, c->ntr, err)) != 0) {
+			c->ntr++;           /* closed with the rest */
+			return rc;
+		}
+	if ((rc = jv_linkmon_open(&c->lm, err)) != 0) {
+		jv_config_blame(&d->cfg, 0, err, NULL);
+		return rc;
+	}
+	if ((rc = jv_loop_add(d->loop, jv_linkmon_fd(c->lm), EPOLLIN,
+			      on_linkmon, d)) != 0)
+		return jv_error_set(err, rc, d->cfg.file, 0,
+				    "cannot set up the event loop");
+	return 0;
+}
+
+static void client_start(struct daemon *d, uint64_t now)
+{
+	struct client *c = client_of(d);
+
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (c->tr[i].tcp && !c->tr[i].connected)
+			jv_endpoint_transport_down(d->ep, i, JV_R_TRANSPORT_DEAD,
+						   now);
+	resync_links(d);
+	jv_endpoint_start(d->ep, now);
+}
+
+static void client_send(struct daemon *d, const struct jv_path *path,
+			const uint8_t *buf, size_t len)
+{
+	struct client *c = client_of(d);
+	struct ctransport *t;
+
+	if (path->local >= c->ntr)
+		return;
+	t = &c->tr[path->local];
+	if (t->udp) {
+		jv_udp_send(t->udp, (const struct sockaddr *)&t->cfg->remote.ss,
+			    t->cfg->remote.len, NULL, buf, len);
+	} else if (t->connected) {
+		jv_tcp_send(t->tcp, buf, len);
+		jv_daemon_tcp_interest(d, t->tcp);
+	}
+}
+
+static uint64_t client_settle(struct daemon *d)
+{
+	struct client *c = client_of(d);
+	uint64_t at = UINT64_MAX;
+
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		if (c->tr[i].udp)
+			jv_udp_flush(c->tr[i].udp);
+		if (c->tr[i].retry_at < at)
+			at = c->tr[i].retry_at;
+	}
+	/* without reconnect the client lives as long as its session */
+	if (!d->cfg.reconnect &&
+	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED)
+		jv_daemon_stop(d);
+	return at;
+}
+
+static void client_tick(struct daemon *d, uint64_t now)
+{
+	struct client *c = client_of(d);
+
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (c->tr[i].tcp && c->tr[i].retry_at <= now)
+			tcp_connect(&c->tr[i]);
+}
+
+static void client_flush(struct daemon *d)
+{
+	struct client *c = client_of(d);
+
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (c->tr[i].tcp && c->tr[i].tcp->fd >= 0)
+			jv_tcp_on_writable(c->tr[i].tcp);
+}
+
+static void client_close(struct daemon *d)
+{
+	struct client *c = client_of(d);
+
+	if (!c)
+		return;
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		jv_daemon_udp_free(c->tr[i].udp);
+		if (c->tr[i].tcp) {
+			jv_tcp_close(c->tr[i].tcp);
+			free(c->tr[i].tcp);
+		}
+	}
+	if (c->lm)
+		jv_linkmon_close(c->lm);
+	free(c);
+	d->priv = NULL;
+}
+
+const struct jv_drv jv_drv_client = {
+	.name = "client",
+	.open = client_open,
+	.start = client_start,
+	.send = client_send,
+	.settle = client_settle,
+	.tick = client_tick,
+	.flush = client_flush,
+	.close = client_close,
+};

@@ -1,0 +1,506 @@
+/* The server driver: the gateway's listeners. UDP datagrams answered
+ * from the address they came to (the sticky source), accepted TCP
+ * connections admitted through the gate of io/tcp.h, one established
+ * connection per session. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "cli/drv.h"
+
+/* Pre-handshake connections are bounded by the gate in io/tcp.h;
+ * established ones, one per session, by max_sessions up to TCP_EST_CAP
+ * (each holds about 20 KiB of buffers; sessions beyond it use UDP), and
+ * closed after transport_lost_ttl_ms without a datagram: by then the
+ * session they served is gone. */
+#define TCP_EST_CAP 4096
+/* How often the idle limits are checked: a limit is kept within this. */
+#define TCP_SWEEP_MS 500
+/* Accepts per listener per loop turn: well below JV_TCP_PRE_MAX, so a
+ * connection just accepted is read before a burst can push it out. */
+#define TCP_ACCEPT_BATCH 16
+/* Descriptors besides the loop's: stdio, audit log, epoll, an accept in
+ * flight, and whatever libraries open. */
+#define FD_SPARE 32
+#define LOCAL6_MAX 32           /* IPv6 addresses answered from */
+
+struct server;
+
+struct listener {               /* one listen entry */
+	struct server *s;
+	uint16_t index;
+	const struct jv_listen_cfg *cfg;
+	struct jv_udp *udp;
+	int tcp_fd;
+	/* the IPv6 addresses UDP datagrams arrived at, in order of first
+	 * sight; never reordered, so an index names one address for good */
+	struct in6_addr local6[LOCAL6_MAX];
+	uint32_t nlocal6;
+	bool local6_full_told;
+};
+
+struct tconn {                  /* one accepted TCP transport */
+	struct server *s;
+	uint32_t slot, gen;
+	uint16_t listener;
+	struct jv_tcp_conn *c;      /* NULL: no connection in this slot */
+	bool reading, doomed;       /* dropped while being read: later */
+};
+
+struct server {
+	struct daemon *d;
+	struct listener ls[JV_CFG_MAX_LISTEN];
+	uint32_t nls;               /* opened so far */
+	struct tconn *conns;        /* gate.nslots */
+	struct jv_tcp_gate gate;
+	uint64_t tcp_sweep_at;      /* 0: no connection to watch */
+};
+
+static struct server *server_of(struct daemon *d)
+{
+	return d->priv;
+}
+
+/*
+ * A server UDP path holds the client's address and the server address it
+ * wrote to, so that replies leave from there (a gateway with several
+ * addresses otherwise answers from the kernel's choice, which the client
+ * drops). IPv4: the sockaddr_in, then the local address (20 bytes).
+ * IPv6: the sockaddr_in6 with sin6_flowinfo (always 0 from recvmsg)
+ * replaced by the local address's index in the listener's table, 1-based
+ * (28 bytes). Local unknown: zeros. The same client writing to the same
+ * server address always gives the same bytes; another server address is
+ * another path.
+ */
+/* 1-based index of an IPv6 address in l's table, added on first sight;
+ * 0 when unknown or the table is full (the kernel picks the source). */
+static uint32_t local6_index(struct listener *l,
+			     const struct jv_udp_local *local)
+{
+	if (local->family != AF_INET6)
+		return 0;
+	for (uint32_t i = 0; i < l->nlocal6; i++)
+		if (IN6_ARE_ADDR_EQUAL(&l->local6[i], &local->addr.v6))
+			return i + 1;
+	if (l->nlocal6 == LOCAL6_MAX) {
+		if (!l->local6_full_told)
+			fprintf(stderr, "jvpn: %s: over %d local IPv6 "
+				"addresses; replies to the rest leave from "
+				"the kernel's choice\n", l->cfg->id, LOCAL6_MAX);
+		l->local6_full_told = true;
+		return 0;
+	}
+	l->local6[l->nlocal6++] = local->addr.v6;
+	return l->nlocal6;
+}
+
+static void udp_path_encode(struct listener *l, const struct sockaddr *from,
+			    socklen_t from_len,
+			    const struct jv_udp_local *local, struct jv_path *p)
+{
+	p->proto = JV_PROTO_UDP;
+	p->local = l->index;
+	if (from->sa_family == AF_INET &&
+	    from_len == sizeof(struct sockaddr_in)) {
+		struct in_addr a = { 0 };
+
+		if (local->family == AF_INET)
+			a = local->addr.v4;
+		memcpy(p->addr, from, from_len);
+		memcpy(p->addr + from_len, &a, sizeof(a));
+		p->len = (uint8_t)(from_len + sizeof(a));
+	} else if (from->sa_family == AF_INET6 &&
+		   from_len == sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 a;
+
+		memcpy(&a, from, sizeof(a));
+		a.sin6_flowinfo = local6_index(l, local);
+		memcpy(p->addr, &a, sizeof(a));
+		p->len = sizeof(a);
+	} else {
+		p->len = 0;
+	}
+}
+
+/* The inverse: the client's address and the source to answer from.
+ * Returns false for bytes no listener wrote. */
+static bool udp_path_decode(const struct listener *l, const struct jv_path *p,
+			    struct sockaddr_storage *to, socklen_t *to_len,
+			    struct jv_udp_local *from)
+{
+	memset(to, 0, sizeof(*to));
+	memset(from, 0, sizeof(*from));
+	if (p->len == sizeof(struct sockaddr_in) + sizeof(struct in_addr)) {
+		*to_len = sizeof(struct sockaddr_in);
+		memcpy(to, p->addr, *to_len);
+		memcpy(&from->addr.v4, p->addr + *to_len, sizeof(from->addr.v4));
+		if (from->addr.v4.s_addr != htonl(INADDR_ANY))
+			from->family = AF_INET;
+		return to->ss_family == AF_INET;
+	}
+	if (p->len == sizeof(struct sockaddr_in6)) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
+		uint32_t idx;
+
+		*to_len = sizeof(*a);
+		memcpy(a, p->addr, sizeof(*a));
+		idx = a->sin6_flowinfo;
+		a->sin6_flowinfo = 0;
+		if (idx && idx <= l->nlocal6) {
+			from->family = AF_INET6;
+			from->addr.v6 = l->local6[idx - 1];
+		}
+		return a->sin6_family == AF_INET6;
+	}
+	return false;
+}
+
+static void conn_drop(struct tconn *t)
+{
+	if (!t->c)
+		return;
+	if (t->reading) {
+		t->doomed = true;
+		return;
+	}
+	jv_loop_del(t->s->d->loop, t->c->fd);
+	jv_tcp_close(t->c);
+	free(t->c);
+	t->c = NULL;
+	jv_tcp_gate_release(&t->s->gate, t->slot);
+}
+
+static void conn_established(struct server *s, uint32_t slot)
+{
+	uint32_t lru;
+
+	if (s->gate.slot[slot].state != JV_TCP_SLOT_PRE)
+		return;
+	/* all established slots taken: the least recently active goes */
+	lru = jv_tcp_gate_promote(&s->gate, slot, jv_mono_ms());
+	if (lru != JV_TCP_NONE)
+		conn_drop(&s->conns[lru]);
+}
+
+static void on_udp_rx(void *ctx, const struct sockaddr *from,
+			     socklen_t from_len,
+			     const struct jv_udp_local *local, uint8_t *buf,
+			     size_t len)
+{
+	struct listener *l = ctx;
+	struct jv_path p;
+
+	udp_path_encode(l, from, from_len, local, &p);
+	if (!p.len)
+		return;
+	jv_endpoint_recv(l->s->d->ep, &p, buf, len, jv_mono_ms());
+}
+
+static void on_udp(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+
+	(void)events;
+	jv_daemon_udp_read(l->s->d, l->udp, on_udp_rx, l);
+}
+
+static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
+{
+	struct tconn *t = ctx;
+	struct jv_path p = { .proto = JV_PROTO_TCP, .local = t->listener,
+			     .len = 8 };
+	uint64_t now = jv_mono_ms();
+
+	memcpy(p.addr, &t->slot, 4);
+	memcpy(p.addr + 4, &t->gen, 4);
+	jv_tcp_gate_seen(&t->s->gate, t->slot, now);
+	jv_endpoint_recv(t->s->d->ep, &p, buf, len, now);
+}
+
+static void on_conn(void *ctx, uint32_t events)
+{
+	struct tconn *t = ctx;
+	struct daemon *d = t->s->d;
+	int rc = 0;
+
+	if (events & EPOLLOUT)
+		rc = jv_tcp_on_writable(t->c);
+	if (rc == 0 && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+		t->reading = true;
+		rc = jv_tcp_read(t->c, on_conn_rx, t);
+		t->reading = false;
+	}
+	if (rc < 0 || t->doomed) {
+		/* the session stays: its client will reattach elsewhere */
+		t->doomed = false;
+		conn_drop(t);
+	} else {
+		jv_daemon_tcp_interest(d, t->c);
+	}
+	jv_daemon_settle(d);
+}
+
+/* Closes the connections past their idle limits (io/tcp.h gate). */
+static void tcp_sweep(struct server *s, uint64_t now)
+{
+	uint64_t idle = jv_endpoint_policy(s->d->ep)->transport_lost_ttl_ms;
+	bool live = false;
+
+	for (uint32_t i = 0; i < s->gate.nslots; i++) {
+		if (!s->conns[i].c)
+			continue;
+		if (jv_tcp_gate_expired(&s->gate, i, now, idle))
+			conn_drop(&s->conns[i]);
+		else
+			live = true;
+	}
+	s->tcp_sweep_at = live ? now + TCP_SWEEP_MS : 0;
+}
+
+static void on_accept(void *ctx, uint32_t events)
+{
+	struct listener *l = ctx;
+	struct server *s = l->s;
+	struct daemon *d = s->d;
+
+	(void)events;
+	for (int n = 0; n < TCP_ACCEPT_BATCH; n++) {
+		struct sockaddr_storage peer;
+		socklen_t plen;
+		struct tconn *t;
+		uint64_t now = jv_mono_ms();
+		bool evict;
+		int fd = jv_tcp_accept(l->tcp_fd, &peer, &plen);
+
+		if (fd < 0)
+			break;
+		/* always admitted; at the bound an older pre-handshake
+		 * connection makes room */
+		t = &s->conns[jv_tcp_gate_admit(&s->gate,
+						(struct sockaddr *)&peer, now,
+						&evict)];
+		if (evict && t->c) {
+			jv_loop_del(d->loop, t->c->fd);
+			jv_tcp_close(t->c);
+		}
+		if (!t->c && !(t->c = malloc(sizeof(*t->c)))) {
+			close(fd);
+			jv_tcp_gate_release(&s->gate, t->slot);
+			continue;
+		}
+		jv_tcp_adopt(t->c, fd);
+		t->gen++;
+		t->listener = l->index;
+		if (jv_loop_add(d->loop, fd, EPOLLIN, on_conn, t) != 0) {
+			conn_drop(t);
+			continue;
+		}
+		if (!s->tcp_sweep_at)
+			s->tcp_sweep_at = now + TCP_SWEEP_MS;
+	}
+	jv_daemon_settle(d);
+}
+
+/* Bound to every address: replies must name the one each request
+ * came to. A socket bound to one address answers from it anyway. */
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return false;
+}
+
+static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
+{
+	struct server *s = server_of(d);
+	struct listener *l = &s->ls[i];
+	const struct jv_listen_cfg *c = &d->cfg.listen[i];
+
+	l->s = s;
+	l->index = (uint16_t)i;
+	l->cfg = c;
+	l->tcp_fd = -1;
+	if (c->proto == JV_PROTO_TCP) {
+		l->tcp_fd = jv_tcp_listen((const struct sockaddr *)&c->addr.ss,
+					  c->addr.len, err);
+		if (l->tcp_fd < 0) {
+			jv_config_blame(&d->cfg, c->line_address, err,
+					"listen[%u].address", i);
+			return JV_ERR_INVAL;
+		}
+		return jv_loop_add(d->loop, l->tcp_fd, EPOLLIN, on_accept, l);
+	}
+	l->udp = malloc(sizeof(*l->udp));
+	if (!l->udp)
+		return JV_ERR_NOMEM;
+	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
+			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
+			err) != 0 ||
+	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0)) {
+		jv_config_blame(&d->cfg, c->line_address, err,
+				"listen[%u].address", i);
+		return JV_ERR_INVAL;
+	}
+	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
+}
+
+/* Sizes the server's TCP connection table and the loop for the configured
+ * max_sessions, within the descriptors the process may open. */
+static int setup_tcp_server(struct daemon *d, struct jv_error *err)
+{
+	struct server *s = server_of(d);
+	uint32_t est = d->cfg.max_sessions < TCP_EST_CAP ? d->cfg.max_sessions
+							 : TCP_EST_CAP;
+	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE;
+	struct rlimit rl;
+	int rc;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est) {
+		rlim_t want = (rlim_t)fixed + JV_TCP_PRE_MAX + est;
+
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+		/* what cannot be opened is not promised: fewer TCP sessions */
+		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + 1)
+			return jv_error_set(err, JV_ERR_INVAL, "", 0,
+					    "too few file descriptors allowed "
+					    "(ulimit -n %llu)",
+					    (unsigned long long)rl.rlim_cur);
+		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est)
+			est = (uint32_t)(rl.rlim_cur - fixed - JV_TCP_PRE_MAX);
+	}
+	rc = jv_tcp_gate_init(&s->gate, JV_TCP_PRE_MAX, JV_TCP_PRE_PER_SOURCE,
+			      est);
+	if (rc != 0)
+		return rc;
+	s->conns = calloc(s->gate.nslots, sizeof(*s->conns));
+	if (!s->conns)
+		return JV_ERR_NOMEM;
+	for (uint32_t i = 0; i < s->gate.nslots; i++) {
+		s->conns[i].s = s;
+		s->conns[i].slot = i;
+	}
+	/* every owner has its own bound (the gate, JV_CTL_MAX_CLIENTS): a
+	 * loop sized for their sum never turns one away for another */
+	if (jv_loop_reserve(d->loop, fixed - FD_SPARE + s->gate.nslots) != 0)
+		return JV_ERR_NOMEM;
+	return 0;
+}
+
+/* ---- the driver ---- */
+
+static int server_open(struct daemon *d, struct jv_error *err)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!(d->priv = s))
+		return JV_ERR_NOMEM;
+	s->d = d;
+	if ((rc = setup_tcp_server(d, err)) != 0)
+		return rc;
+	for (; s->nls < d->cfg.nlisten; s->nls++)
+		if ((rc = open_listener(d, s->nls, err)) != 0) {
+			s->nls++;           /* closed with the rest */
+			return rc;
+		}
+	return 0;
+}
+
+static void server_send(struct daemon *d, const struct jv_path *path,
+			const uint8_t *buf, size_t len)
+{
+	struct server *s = server_of(d);
+
+	if (path->proto == JV_PROTO_UDP) {
+		struct sockaddr_storage to;
+		struct jv_udp_local from;
+		socklen_t to_len;
+
+		if (path->local >= s->nls || !s->ls[path->local].udp ||
+		    !udp_path_decode(&s->ls[path->local], path, &to, &to_len,
+				     &from))
+			return;
+		jv_udp_send(s->ls[path->local].udp, (struct sockaddr *)&to,
+			    to_len, &from, buf, len);
+	} else {
+		uint32_t slot, gen;
+
+		memcpy(&slot, path->addr, 4);
+		memcpy(&gen, path->addr + 4, 4);
+		if (slot < s->gate.nslots && s->conns[slot].c &&
+		    s->conns[slot].gen == gen) {
+			/* the engine answers only what authenticated */
+			conn_established(s, slot);
+			jv_tcp_send(s->conns[slot].c, buf, len);
+			jv_daemon_tcp_interest(d, s->conns[slot].c);
+		}
+	}
+}
+
+static uint64_t server_settle(struct daemon *d)
+{
+	struct server *s = server_of(d);
+
+	for (uint32_t i = 0; i < s->nls; i++)
+		if (s->ls[i].udp)
+			jv_udp_flush(s->ls[i].udp);
+	return s->tcp_sweep_at ? s->tcp_sweep_at : UINT64_MAX;
+}
+
+static void server_tick(struct daemon *d, uint64_t now)
+{
+	struct server *s = server_of(d);
+
+	if (s->tcp_sweep_at && now >= s->tcp_sweep_at)
+		tcp_sweep(s, now);
+}
+
+static void server_flush(struct daemon *d)
+{
+	struct server *s = server_of(d);
+
+	for (uint32_t i = 0; s->conns && i < s->gate.nslots; i++)
+		if (s->conns[i].c)
+			jv_tcp_on_writable(s->conns[i].c);
+}
+
+static void server_close(struct daemon *d)
+{
+	struct server *s = server_of(d);
+
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < s->nls; i++) {
+		jv_daemon_udp_free(s->ls[i].udp);
+		if (s->ls[i].tcp_fd >= 0)
+			close(s->ls[i].tcp_fd);
+	}
+	for (uint32_t i = 0; s->conns && i < s->gate.nslots; i++)
+		conn_drop(&s->conns[i]);
+	free(s->conns);
+	jv_tcp_gate_free(&s->gate);
+	free(s);
+	d->priv = NULL;
+}
+
+const struct jv_drv jv_drv_server = {
+	.name = "server",
+	.open = server_open,
+	.start = NULL,
+	.send = server_send,
+	.settle = server_settle,
+	.tick = server_tick,
+	.flush = server_flush,
+	.close = server_close,
+};
