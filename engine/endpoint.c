@@ -153,6 +153,8 @@ void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
 	char detail[64];
 
 	ep->policy = *p;
+	if (is_client(ep))
+		jv_client_policy_changed(ep, now);
 	memcpy(ep->audit.policy_version, p->version,
 	       sizeof(ep->audit.policy_version));
 	snprintf(detail, sizeof(detail), "policy %s in force", p->version);

@@ -7,6 +7,7 @@
 #include "core/limiter.h"
 #include "core/table.h"
 #include "engine/endpoint.h"
+#include "engine/timers.h"
 #include "proto/keys.h"
 #include "proto/noise.h"
 
@@ -77,9 +78,32 @@ struct jv_ctransport {
 	int state;                   /* TR_* */
 	bool link_up;
 	uint32_t flaps;
-	uint64_t next_probe_ms;
 	uint64_t dead_since_ms;
 };
+
+/* The client's timers (engine/timers.h); client.c alone arms them. */
+enum jv_ctimer {
+	CT_RECONNECT,                /* no live session: start the next */
+	CT_HS_RETRY,                 /* BIRTH: send HS_INIT again */
+	CT_HS_GIVEUP,                /* BIRTH: handshake_failed */
+	CT_LIFETIME,                 /* session_lifetime_exceeded */
+	CT_TRANSPORT_TTL,            /* transport_ttl_exceeded */
+	CT_REKEY,                    /* time to rotate the send key */
+	CT_HEARTBEAT,                /* held while no transport takes them */
+	CT_VOLATILE,                 /* volatile_to_degraded_ms passed */
+	CT_RECOVERY,                 /* recovery_window_expired */
+	CT_REATTACH_TX,              /* send the reattach request again */
+	CT_COOLDOWN,                 /* the switch cooldown ends */
+	CT_RATE_WINDOW,              /* the sliding minute has room again */
+	CT_PROBE,                    /* + t: probe transport t (held when
+					not probed) */
+	CT_PROBE_TIMEOUT = CT_PROBE + JV_MAX_TRANSPORTS, /* + t: a probe of
+							    t is lost */
+	CT_RX_SILENCE = CT_PROBE_TIMEOUT + JV_MAX_TRANSPORTS, /* + t: t has
+						been silent heartbeat_volatile_ms */
+	CT__COUNT = CT_RX_SILENCE + JV_MAX_TRANSPORTS
+};
+_Static_assert(CT__COUNT <= JV_TIMERS_MAX, "client timers fit");
 
 struct jv_client {
 	struct jv_ctransport tr[JV_MAX_TRANSPORTS];
@@ -94,16 +118,10 @@ struct jv_client {
 	struct jv_noise hs[JV_HS_KEEP];
 	uint32_t hs_newest;
 	int hs_transport;
-	uint64_t hs_next_ms;
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
-	/* timers */
-	uint64_t next_heartbeat_ms;
+	struct jv_timers timers;     /* indexed by enum jv_ctimer */
 	uint32_t hb_seq;
-	uint64_t recovery_deadline_ms;
-	uint64_t next_reattach_tx_ms;
 	uint64_t first_req_counter;  /* of the current reattach attempt */
-	uint64_t reconnect_at_ms;
-	uint64_t last_tick_ms;       /* the last time timers were looked at */
 	enum jv_reason volatile_cause;
 	int last_denial;             /* last TransportSwitchDenied reason */
 	struct jv_limiter limiter;
@@ -257,6 +275,8 @@ void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now);
 int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
 			uint64_t now);
 void jv_client_free(struct jv_endpoint *ep);
+/* The policy changed: timers that count from it are armed again. */
+void jv_client_policy_changed(struct jv_endpoint *ep, uint64_t now);
 
 /* server.c */
 int jv_server_init(struct jv_endpoint *ep, uint64_t now);
