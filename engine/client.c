@@ -57,10 +57,12 @@ static void keepalives_changed(struct jv_endpoint *ep);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
 static void probes_changed(struct jv_endpoint *ep, int t);
 
-static bool transition(struct jv_endpoint *ep, enum jv_state to,
-		       enum jv_reason why, const char *transport, uint64_t now)
+/* One fsm step of the client's session (the table picks the state); the
+ * timers follow the state. */
+static bool step(struct jv_endpoint *ep, enum jv_reason event,
+		 const char *transport, uint64_t now)
 {
-	if (!jv_session_transition(ep, &ep->u.c.s, to, why, transport, now))
+	if (!jv_session_step(ep, &ep->u.c.s, event, transport, now))
 		return false;
 	state_changed(ep, now);
 	return true;
@@ -219,7 +221,7 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	uint8_t k1[32], k2[32];
 	int t = path->local;
 
-	if (!c->live || s->state != JV_STATE_BIRTH ||
+	if (!c->live || !jv_session_takes(s, JV_R_HANDSHAKE_OK) ||
 	    jv_get_le32(buf + 8) != s->local_index || t >= (int)c->ntr)
 		goto drop;
 	if (hs_read_reply(ep, buf, len, k1, k2) != 0) {
@@ -244,7 +246,7 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	for (uint32_t i = 0; i < c->ntr; i++)
 		jv_timer_arm(&c->timers, CT_PROBE + i,
 			     now + ep->policy.probe_interval_ms / 2);
-	transition(ep, JV_STATE_ATTACHED, JV_R_HANDSHAKE_OK, tname(c, t), now);
+	step(ep, JV_R_HANDSHAKE_OK, tname(c, t), now);
 	return;
 drop:
 	ep->stats.rx_dropped++;
@@ -396,13 +398,13 @@ static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_json *w;
-	int was = c->candidate;
 
-	c->candidate = t;
-	if (!transition(ep, JV_STATE_RECOVERING, why, NULL, now)) {
-		c->candidate = was;
+	if (!jv_session_takes(&c->s, why)) {
+		step(ep, why, NULL, now);   /* logs the refusal */
 		return;
 	}
+	c->candidate = t;
+	step(ep, why, NULL, now);
 	jv_limiter_record(&c->limiter, now);
 	c->first_req_counter = c->s.keys.tx_counter;
 	c->last_denial = 0;
@@ -455,13 +457,15 @@ static int try_switch(struct jv_endpoint *ep, uint64_t now)
 	return 0;
 }
 
-static void enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
+static bool enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
 			   uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	int t = c->active;
 	struct jv_ctransport *tr = &c->tr[t];
 
+	if (!jv_session_takes(&c->s, cause))
+		return false;
 	if (is_death(cause)) {
 		jv_ev_transport_dead(ep, &c->s, tname(c, t), cause,
 				     jv_health_rx_age(&tr->health, now), now);
@@ -472,7 +476,7 @@ static void enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
 	c->last_active = t;
 	c->active = -1;
 	c->volatile_cause = cause;
-	transition(ep, JV_STATE_VOLATILE, cause, NULL, now);
+	return step(ep, cause, NULL, now);
 }
 
 static void evaluate(struct jv_endpoint *ep, uint64_t now)
@@ -487,7 +491,8 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		why = unfit(ep, c->active, now);
 		if (why == JV_R_NONE)
 			return;
-		enter_volatile(ep, why, now);
+		if (!enter_volatile(ep, why, now))
+			return;
 		/* decide at once */
 		/* fall through */
 	case JV_STATE_VOLATILE:
@@ -502,26 +507,21 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		if (r == 0)
 			return;
 		if (r == JV_R_SWITCH_RATE_LIMITED || r == JV_R_COOLDOWN_ACTIVE) {
-			transition(ep, JV_STATE_DEGRADED, (enum jv_reason)r,
-				   NULL, now);
+			step(ep, (enum jv_reason)r, NULL, now);
 		} else if (r == JV_R_POLICY_DENIED) {
 			emit_denied(ep, -1, r, now);
-			transition(ep, JV_STATE_DEGRADED, JV_R_POLICY_DENIED,
-				   NULL, now);
+			step(ep, JV_R_POLICY_DENIED, NULL, now);
 		} else if (is_death(c->volatile_cause) ||
 			   c->tr[c->last_active].state == TR_DEAD) {
-			transition(ep, JV_STATE_DEGRADED,
-				   JV_R_NO_VIABLE_TRANSPORT, NULL, now);
+			step(ep, JV_R_NO_VIABLE_TRANSPORT, NULL, now);
 		} else if (jv_timer_due(&c->timers, CT_VOLATILE, now)) {
-			transition(ep, JV_STATE_DEGRADED,
-				   JV_R_VOLATILE_PERSISTED, NULL, now);
+			step(ep, JV_R_VOLATILE_PERSISTED, NULL, now);
 		}
 		return;
 	case JV_STATE_RECOVERING:
 		if (jv_timer_due(&c->timers, CT_RECOVERY, now)) {
-			c->candidate = -1;
-			transition(ep, JV_STATE_DEGRADED,
-				   JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now);
+			if (step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
+				c->candidate = -1;
 			return;
 		}
 		if (jv_timer_due(&c->timers, CT_REATTACH_TX, now))
@@ -547,7 +547,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 
 	/* the server's epoch may be more than one ahead: ACKs of earlier
 	 * attempts were lost, and it counted those attachments */
-	if (s->state != JV_STATE_RECOVERING || t != c->candidate ||
+	if (!jv_session_takes(s, JV_R_REATTACH_SUCCESS) || t != c->candidate ||
 	    m->u.ack.req_counter < c->first_req_counter ||
 	    m->u.ack.attach_epoch <= s->attach_epoch)
 		return;
@@ -587,8 +587,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	jv_health_reset_probes(&c->tr[t].health);
 	probes_changed(ep, t);
 	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
-	transition(ep, JV_STATE_ATTACHED, JV_R_REATTACH_SUCCESS, tname(c, t),
-		   now);
+	step(ep, JV_R_REATTACH_SUCCESS, tname(c, t), now);
 }
 
 /* The server asks us to show we are on the path our request came from:
@@ -649,14 +648,13 @@ static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
 				     ? (enum jv_reason)m->u.deny.reason
 				     : JV_R_POLICY_DENIED;
 
-	if (s->state != JV_STATE_RECOVERING ||
+	if (!jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED) ||
 	    m->u.deny.req_counter < c->first_req_counter)
 		return;
 	jv_ev_reattach_result(ep, s, false, why, tname(c, c->candidate), now);
 	c->candidate = -1;
 	s->reattach_failures++;
-	transition(ep, JV_STATE_DEGRADED, JV_R_REATTACH_VALIDATION_FAILED, NULL,
-		   now);
+	step(ep, JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
 	if (final_denial(m->u.deny.reason))
 		terminate(ep, JV_R_PEER_TERMINATED, now);
 	else if (s->reattach_failures > ep->policy.max_reattach_failures)

@@ -189,11 +189,15 @@ struct jv_endpoint {
 /* session.c */
 void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 		     const uint8_t id[16], uint64_t now);
-/* Applies a transition if the table allows it (SessionStateChange) or
- * emits TransitionRejected; returns true if applied. */
-bool jv_session_transition(struct jv_endpoint *ep, struct jv_session *s,
-			   enum jv_state to, enum jv_reason why,
-			   const char *transport, uint64_t now);
+/* Whether the fsm table takes event in the session's state (pure: ask
+ * before any side effect of the step). */
+bool jv_session_takes(const struct jv_session *s, enum jv_reason event);
+/* One step of the state machine: the table decides the next state for
+ * event (a reason code) and it is applied (SessionStateChange), or the
+ * step is refused, nothing changes and TransitionRejected is logged.
+ * Returns true if applied. transport: the active one, for ATTACHED. */
+bool jv_session_step(struct jv_endpoint *ep, struct jv_session *s,
+		     enum jv_reason event, const char *transport, uint64_t now);
 /* →TERMINATED, SessionTerminated; wipes keys. Caller tells the peer first. */
 void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
 			  enum jv_reason why, const char *transport,

@@ -194,17 +194,15 @@ static void session_timers(struct jv_endpoint *ep, struct jv_session *s,
 		return;
 	}
 	jv_session_maybe_rekey(ep, s, now);
-	if (s->state == JV_STATE_ATTACHED &&
+	if (jv_session_takes(s, JV_R_HEARTBEAT_TIMEOUT) &&
 	    now - s->last_rx_bound_ms > p->heartbeat_volatile_ms) {
 		jv_ev_transport_dead(ep, s, s->tid.id, JV_R_HEARTBEAT_TIMEOUT,
 				     now - s->last_rx_bound_ms, now);
-		jv_session_transition(ep, s, JV_STATE_VOLATILE,
-				      JV_R_HEARTBEAT_TIMEOUT, NULL, now);
+		jv_session_step(ep, s, JV_R_HEARTBEAT_TIMEOUT, NULL, now);
 	}
-	if (s->state == JV_STATE_VOLATILE &&
+	if (jv_session_takes(s, JV_R_VOLATILE_PERSISTED) &&
 	    now - s->state_since_ms >= p->volatile_to_degraded_ms)
-		jv_session_transition(ep, s, JV_STATE_DEGRADED,
-				      JV_R_VOLATILE_PERSISTED, NULL, now);
+		jv_session_step(ep, s, JV_R_VOLATILE_PERSISTED, NULL, now);
 	reschedule(ep, s);
 }
 
@@ -424,8 +422,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 		}
 		jv_json_str(w, "transport_id", s->tid.id);
 		jv_ev_end(ep);
-		jv_session_transition(ep, s, JV_STATE_ATTACHED,
-				      JV_R_HANDSHAKE_OK, s->tid.id, now);
+		jv_session_step(ep, s, JV_R_HANDSHAKE_OK, s->tid.id, now);
 		ep->stats.handshakes_ok++;
 	}
 	jv_send_raw(ep, path, out, 12 + n);
@@ -480,15 +477,16 @@ static bool begin_attempt(struct jv_endpoint *ep, struct jv_session *s,
 		    jv_path_eq(path, &s->path);
 	struct jv_json *w;
 
+	enum jv_reason why = same_tid ? JV_R_HEALTH_RECOVERED
+				      : JV_R_SWITCH_INITIATED;
+
+	/* the client left its binding: ATTACHED -> VOLATILE -> RECOVERING,
+	 * as far as the session is not there yet */
 	if (!same) {
-		if (s->state == JV_STATE_ATTACHED)
-			jv_session_transition(ep, s, JV_STATE_VOLATILE,
-					      JV_R_PEER_PATH_CHANGE, NULL, now);
-		if (s->state != JV_STATE_RECOVERING)
-			jv_session_transition(ep, s, JV_STATE_RECOVERING,
-					      same_tid ? JV_R_HEALTH_RECOVERED
-						       : JV_R_SWITCH_INITIATED,
-					      NULL, now);
+		if (jv_session_takes(s, JV_R_PEER_PATH_CHANGE))
+			jv_session_step(ep, s, JV_R_PEER_PATH_CHANGE, NULL, now);
+		if (jv_session_takes(s, why))
+			jv_session_step(ep, s, why, NULL, now);
 	}
 	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
 	jv_json_str(w, "candidate_transport", cand);
@@ -512,6 +510,11 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	bool same = begin_attempt(ep, s, path, cand, now);
 	struct jv_json *w;
 
+	if (!same && !jv_session_takes(s, JV_R_REATTACH_SUCCESS)) {
+		/* nothing moves: the refusal is logged */
+		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, NULL, now);
+		return;
+	}
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
 	if (!same_tid) {
 		jv_session_count_switch(s, now);
@@ -534,8 +537,7 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	s->has_acc = true;
 	memset(&s->pend, 0, sizeof(s->pend));
 	if (!same)
-		jv_session_transition(ep, s, JV_STATE_ATTACHED,
-				      JV_R_REATTACH_SUCCESS, s->tid.id, now);
+		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, s->tid.id, now);
 	send_ack(ep, s, path, req_counter);
 }
 
@@ -677,10 +679,9 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	if (deny != JV_R_NONE) {
 		begin_attempt(ep, s, path, cand, now);
 		jv_ev_reattach_result(ep, s, false, deny, cand, now);
-		if (s->state == JV_STATE_RECOVERING)
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_REATTACH_VALIDATION_FAILED,
-					      NULL, now);
+		if (jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED))
+			jv_session_step(ep, s, JV_R_REATTACH_VALIDATION_FAILED,
+					NULL, now);
 		d.u.deny.req_counter = hdr_counter;
 		d.u.deny.reason = (uint8_t)deny;
 		jv_send_ctrl(ep, s, path, &d);
