@@ -52,6 +52,7 @@ static bool allowed_proto(const struct jv_endpoint *ep, uint8_t proto)
 /* Timer hooks (section "timers" below): named after what happened. */
 static void session_started(struct jv_endpoint *ep, uint64_t now);
 static void session_ended(struct jv_endpoint *ep, uint64_t now);
+static void client_policy_changed(struct jv_endpoint *ep, uint64_t now);
 static void state_changed(struct jv_endpoint *ep, uint64_t now);
 static void keepalives_changed(struct jv_endpoint *ep);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
@@ -617,18 +618,8 @@ static bool inner_source_ok(const struct jv_endpoint *ep, const uint8_t *pkt,
 
 	if (cfg->nserver_allowed == 0)
 		return true;
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return false;
-	src = (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 |
-	      (uint32_t)pkt[14] << 8 | pkt[15];
-	for (uint32_t i = 0; i < cfg->nserver_allowed; i++) {
-		uint8_t pfx = cfg->server_allowed[i].prefix;
-		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
-
-		if ((src & mask) == (cfg->server_allowed[i].addr & mask))
-			return true;
-	}
-	return false;
+	return jv_ipv4_addr(pkt, len, 12, &src) &&
+	       jv_ipv4_in(cfg->server_allowed, cfg->nserver_allowed, src);
 }
 
 static bool final_denial(uint8_t reason)
@@ -747,23 +738,6 @@ drop:
 	ep->stats.rx_dropped++;
 }
 
-void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now)
-{
-	ep->stats.rx_packets++;
-	switch (jv_wire_type(buf, len)) {
-	case JV_MSG_HS_RESP:
-		on_hs_resp(ep, path, buf, len, now);
-		break;
-	case JV_MSG_DATA:
-	case JV_MSG_CONTROL:
-		on_sealed(ep, path, buf, len, now);
-		break;
-	default:
-		ep->stats.rx_dropped++;
-	}
-}
-
 /* ---- send ---- */
 
 /* Where best-effort traffic goes when no transport is authoritative. */
@@ -786,8 +760,8 @@ static int tx_transport(const struct jv_endpoint *ep, uint64_t now)
 	return best >= 0 ? best : c->last_active;
 }
 
-int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now)
+static int client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			     size_t len, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_session *s = &c->s;
@@ -962,7 +936,7 @@ static void session_ended(struct jv_endpoint *ep, uint64_t now)
 			     now + ep->policy.heartbeat_volatile_ms);
 }
 
-void jv_client_policy_changed(struct jv_endpoint *ep, uint64_t now)
+static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	const struct jv_policy *p = &ep->policy;
@@ -1061,7 +1035,7 @@ static void probe_due(struct jv_endpoint *ep, int t, uint64_t now)
 				    : p->heartbeat_interval_ms));
 }
 
-void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
+static void client_tick(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_timers *tm = &c->timers;
@@ -1109,15 +1083,15 @@ void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
 	evaluate(ep, now);
 }
 
-uint64_t jv_client_deadline(const struct jv_endpoint *ep)
+static uint64_t client_deadline(const struct jv_endpoint *ep)
 {
 	return jv_timers_next(&ep->u.c.timers, CT__COUNT);
 }
 
 /* ---- driver facts ---- */
 
-void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
-			      enum jv_reason why, uint64_t now)
+static void client_transport_down(struct jv_endpoint *ep, uint32_t t,
+				  enum jv_reason why, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1138,7 +1112,8 @@ void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
 		evaluate(ep, now);
 }
 
-void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now)
+static void client_transport_up(struct jv_endpoint *ep, uint32_t t,
+				uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1152,11 +1127,14 @@ void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now)
 	keepalives_changed(ep);
 }
 
-int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
-			uint64_t now)
+static int client_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			    enum jv_reason why, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
+	if (session_id && c->live &&
+	    sodium_memcmp(session_id, c->s.id, 16) != 0)
+		return JV_ERR_NOTFOUND;
 	c->stop = true;
 	if (!c->live)
 		return JV_ERR_NOTFOUND;
@@ -1171,7 +1149,7 @@ int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
 	return 0;
 }
 
-int jv_client_init(struct jv_endpoint *ep, uint64_t now)
+static int client_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1191,7 +1169,7 @@ int jv_client_init(struct jv_endpoint *ep, uint64_t now)
 	return 0;
 }
 
-void jv_client_start(struct jv_endpoint *ep, uint64_t now)
+static void client_start(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1199,10 +1177,26 @@ void jv_client_start(struct jv_endpoint *ep, uint64_t now)
 		new_session(ep, now);
 }
 
-void jv_client_free(struct jv_endpoint *ep)
+static void client_free(struct jv_endpoint *ep)
 {
 	struct jv_client *c = &ep->u.c;
 
 	hs_wipe_all(c);
 	jv_keys_wipe(&c->s.keys);
 }
+
+const struct jv_half jv_client_half = {
+	.init = client_init,
+	.free = client_free,
+	.start = client_start,
+	.handshake_type = JV_MSG_HS_RESP,
+	.recv_handshake = on_hs_resp,
+	.recv_sealed = on_sealed,
+	.send_inner = client_send_inner,
+	.tick = client_tick,
+	.deadline = client_deadline,
+	.transport_down = client_transport_down,
+	.transport_up = client_transport_up,
+	.terminate = client_terminate,
+	.policy_changed = client_policy_changed,
+};

@@ -169,6 +169,7 @@ struct jv_server {
 };
 
 struct jv_endpoint {
+	const struct jv_half *half;
 	struct jv_endpoint_cfg cfg;
 	struct jv_policy policy;
 	struct jv_audit audit;
@@ -263,35 +264,41 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
 /* Asks the driver to lock (on) or unlock memory that holds keys. */
 void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
+/* Reads the IPv4 address at off (12: source, 16: destination) of an inner
+ * packet; false if it is not IPv4. */
+bool jv_ipv4_addr(const uint8_t *pkt, size_t len, size_t off, uint32_t *ip);
+/* Whether ip lies in one of the n prefixes. */
+bool jv_ipv4_in(const struct jv_prefix4 *set, uint32_t n, uint32_t ip);
 
-/* client.c */
-int jv_client_init(struct jv_endpoint *ep, uint64_t now);
-void jv_client_start(struct jv_endpoint *ep, uint64_t now);
-void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now);
-int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now);
-void jv_client_tick(struct jv_endpoint *ep, uint64_t now);
-uint64_t jv_client_deadline(const struct jv_endpoint *ep);
-void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
-			      enum jv_reason why, uint64_t now);
-void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now);
-int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
-			uint64_t now);
-void jv_client_free(struct jv_endpoint *ep);
-/* The policy changed: timers that count from it are armed again. */
-void jv_client_policy_changed(struct jv_endpoint *ep, uint64_t now);
+/* The client or the server half of an endpoint: endpoint.c dispatches
+ * every entry point through it. NULL where a half has nothing to do. */
+struct jv_half {
+	int (*init)(struct jv_endpoint *ep, uint64_t now);
+	void (*free)(struct jv_endpoint *ep);
+	void (*start)(struct jv_endpoint *ep, uint64_t now);
+	/* the handshake message this half takes (HS_RESP or HS_INIT) */
+	uint8_t handshake_type;
+	void (*recv_handshake)(struct jv_endpoint *ep,
+			       const struct jv_path *path, const uint8_t *buf,
+			       size_t len, uint64_t now);
+	/* DATA and CONTROL: sealed under a session's keys */
+	void (*recv_sealed)(struct jv_endpoint *ep, const struct jv_path *path,
+			    const uint8_t *buf, size_t len, uint64_t now);
+	int (*send_inner)(struct jv_endpoint *ep, const uint8_t *pkt,
+			  size_t len, uint64_t now);
+	void (*tick)(struct jv_endpoint *ep, uint64_t now);
+	uint64_t (*deadline)(const struct jv_endpoint *ep);
+	void (*transport_down)(struct jv_endpoint *ep, uint32_t t,
+			       enum jv_reason why, uint64_t now);
+	void (*transport_up)(struct jv_endpoint *ep, uint32_t t, uint64_t now);
+	/* session_id NULL: all */
+	int (*terminate)(struct jv_endpoint *ep, const uint8_t *session_id,
+			 enum jv_reason why, uint64_t now);
+	/* the policy changed: timers that count from it are armed again */
+	void (*policy_changed)(struct jv_endpoint *ep, uint64_t now);
+};
 
-/* server.c */
-int jv_server_init(struct jv_endpoint *ep, uint64_t now);
-void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now);
-int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now);
-void jv_server_tick(struct jv_endpoint *ep, uint64_t now);
-uint64_t jv_server_deadline(const struct jv_endpoint *ep);
-int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
-			enum jv_reason why, uint64_t now);
-void jv_server_free(struct jv_endpoint *ep);
+extern const struct jv_half jv_client_half;   /* client.c */
+extern const struct jv_half jv_server_half;   /* server.c */
 
 #endif

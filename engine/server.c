@@ -206,7 +206,7 @@ static void session_timers(struct jv_endpoint *ep, struct jv_session *s,
 	reschedule(ep, s);
 }
 
-void jv_server_tick(struct jv_endpoint *ep, uint64_t now)
+static void server_tick(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s;
@@ -219,7 +219,7 @@ void jv_server_tick(struct jv_endpoint *ep, uint64_t now)
 			sodium_memzero(&sv->tomb[i], sizeof(sv->tomb[i]));
 }
 
-uint64_t jv_server_deadline(const struct jv_endpoint *ep)
+static uint64_t server_deadline(const struct jv_endpoint *ep)
 {
 	const struct jv_server *sv = &ep->u.s;
 	uint64_t d = jv_table_next_deadline(sv->table);
@@ -710,24 +710,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 
 static bool ip_allowed(const struct jv_peer_cfg *peer, uint32_t ip)
 {
-	for (uint32_t i = 0; i < peer->nallowed; i++) {
-		uint8_t pfx = peer->allowed[i].prefix;
-		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
-
-		if ((ip & mask) == (peer->allowed[i].addr & mask))
-			return true;
-	}
-	return false;
-}
-
-static bool ipv4_addr(const uint8_t *pkt, size_t len, size_t off,
-		      uint32_t *ip)
-{
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return false;
-	*ip = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
-	      (uint32_t)pkt[off + 2] << 8 | pkt[off + 3];
-	return true;
+	return jv_ipv4_in(peer->allowed, peer->nallowed, ip);
 }
 
 static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
@@ -806,7 +789,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		s->last_rx_bound_ms = now;
 	if (h.type == JV_MSG_DATA) {
 		/* inner IPv6 is not carried yet: dropped, not reported */
-		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src))
+		if (!jv_ipv4_addr(ep->plain, (size_t)n, 12, &src))
 			goto drop;
 		if (!ip_allowed(&sv->peers[s->peer], src)) {
 			jv_inner_source_rejected(ep, s, s->tid.id, now);
@@ -854,25 +837,8 @@ drop:
 	ep->stats.rx_dropped++;
 }
 
-void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now)
-{
-	ep->stats.rx_packets++;
-	switch (jv_wire_type(buf, len)) {
-	case JV_MSG_HS_INIT:
-		on_hs_init(ep, path, buf, len, now);
-		break;
-	case JV_MSG_DATA:
-	case JV_MSG_CONTROL:
-		on_sealed(ep, path, buf, len, now);
-		break;
-	default:
-		ep->stats.rx_dropped++;
-	}
-}
-
-int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now)
+static int server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			     size_t len, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s = NULL;
@@ -880,7 +846,7 @@ int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	int n;
 
 	(void)now;
-	if (len > JV_INNER_MAX || !ipv4_addr(pkt, len, 16, &dst))
+	if (len > JV_INNER_MAX || !jv_ipv4_addr(pkt, len, 16, &dst))
 		return JV_ERR_INVAL;
 	for (uint32_t i = 0; i < sv->npeers && !s; i++)
 		if (sv->peer_session[i] && ip_allowed(&sv->peers[i], dst))
@@ -897,8 +863,8 @@ int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	return 0;
 }
 
-int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
-			enum jv_reason why, uint64_t now)
+static int server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			    enum jv_reason why, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s;
@@ -919,7 +885,7 @@ int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return found ? 0 : JV_ERR_NOTFOUND;
 }
 
-int jv_server_init(struct jv_endpoint *ep, uint64_t now)
+static int server_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
@@ -956,7 +922,7 @@ int jv_server_init(struct jv_endpoint *ep, uint64_t now)
 	return rc;
 }
 
-void jv_server_free(struct jv_endpoint *ep)
+static void server_free(struct jv_endpoint *ep)
 {
 	struct jv_server *sv = S(ep);
 
@@ -978,3 +944,15 @@ void jv_server_free(struct jv_endpoint *ep)
 	free(sv->pool);
 	free(sv->free_list);
 }
+
+const struct jv_half jv_server_half = {
+	.init = server_init,
+	.free = server_free,
+	.handshake_type = JV_MSG_HS_INIT,
+	.recv_handshake = on_hs_init,
+	.recv_sealed = on_sealed,
+	.send_inner = server_send_inner,
+	.tick = server_tick,
+	.deadline = server_deadline,
+	.terminate = server_terminate,
+};

@@ -69,6 +69,18 @@ static uint64_t step_until(struct world *w, uint64_t until, const char *needle)
 
 /* ---- the limiter's wake-up ---- */
 
+/* At `at`, transport t's link goes down and comes back at once: the
+ * client switches to the other one (it built a record meanwhile). */
+static void link_flap_switches(struct world *w, uint32_t t, uint64_t at)
+{
+	step_until(w, at, NULL);
+	jv_endpoint_transport_down(w->c.ep, t, JV_R_LINK_DOWN, w->now);
+	pump(w);
+	pump(w);
+	assert_int_equal(take_event(w, "\"TransportSwitch\""), at);
+	jv_endpoint_transport_up(w->c.ep, t, w->now);
+}
+
 /*
  * Two switches a minute are allowed. The client switches at 3007 and 8007;
  * a third switch at 14007 is denied (switch_rate_limited) and the session
@@ -88,21 +100,8 @@ static void limiter_wakes_when_the_oldest_switch_leaves(void **state)
 	p.transport_lost_ttl_ms = 120000;
 	w = attached_world(&p);
 
-	step_until(w, 3007, NULL);          /* transport 1 builds a record */
-	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
-	pump(w);
-	pump(w);
-	at = take_event(w, "\"TransportSwitch\"");
-	assert_int_equal(at, 3007);         /* switch 1: udp-a -> udp-b */
-	jv_endpoint_transport_up(w->c.ep, 0, w->now);
-
-	step_until(w, 8007, NULL);
-	jv_endpoint_transport_down(w->c.ep, 1, JV_R_LINK_DOWN, w->now);
-	pump(w);
-	pump(w);
-	at = take_event(w, "\"TransportSwitch\"");
-	assert_int_equal(at, 8007);         /* switch 2: udp-b -> udp-a */
-	jv_endpoint_transport_up(w->c.ep, 1, w->now);
+	link_flap_switches(w, 0, 3007);     /* switch 1: udp-a -> udp-b */
+	link_flap_switches(w, 1, 8007);     /* switch 2: udp-b -> udp-a */
 
 	step_until(w, 14007, NULL);
 	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
