@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/err.h"
+
 static const char *const state_names[JV_STATE__COUNT] = {
 	[JV_STATE_BIRTH] = "BIRTH",
 	[JV_STATE_ATTACHED] = "ATTACHED",
@@ -61,10 +63,13 @@ static const char *const reason_names[JV_R__COUNT] = {
 
 #define ANY_LIVE 0xff /* from-wildcard: any state but TERMINATED */
 
-/* CONTRACT section 1, row for row. */
+/* CONTRACT section 1, row for row: in `from`, each event of the row moves
+ * the session to `to`. An event may appear in several rows, from different
+ * states (switch_initiated from VOLATILE and from DEGRADED; the terminal
+ * reasons from any live state), never twice for one state. */
 static const struct {
 	uint8_t from, to;
-	uint8_t reasons[8];
+	uint8_t events[8];
 } table[] = {
 	{ JV_STATE_BIRTH, JV_STATE_ATTACHED, { JV_R_HANDSHAKE_OK } },
 	{ JV_STATE_BIRTH, JV_STATE_TERMINATED, { JV_R_HANDSHAKE_FAILED } },
@@ -118,20 +123,28 @@ int jv_state_from_name(const char *name)
 	return -1;
 }
 
-bool jv_fsm_allowed(enum jv_state from, enum jv_state to, enum jv_reason r)
+int jv_fsm_next(enum jv_state from, enum jv_reason event,
+		enum jv_state *next)
 {
-	if (r == JV_R_NONE || (unsigned)from >= JV_STATE__COUNT ||
-	    (unsigned)to >= JV_STATE__COUNT)
-		return false;
+	if (event == JV_R_NONE || (unsigned)from >= JV_STATE__COUNT ||
+	    (unsigned)event >= JV_R__COUNT)
+		return JV_ERR_STATE;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-		if (table[i].to != to)
-			continue;
 		if (table[i].from == ANY_LIVE ? from == JV_STATE_TERMINATED
 					      : table[i].from != from)
 			continue;
-		for (size_t j = 0; j < sizeof(table[i].reasons); j++)
-			if (table[i].reasons[j] == r)
-				return true;
+		for (size_t j = 0; j < sizeof(table[i].events); j++)
+			if (table[i].events[j] == event) {
+				*next = (enum jv_state)table[i].to;
+				return 0;
+			}
 	}
-	return false;
+	return JV_ERR_STATE;
+}
+
+bool jv_fsm_allowed(enum jv_state from, enum jv_state to, enum jv_reason r)
+{
+	enum jv_state next;
+
+	return jv_fsm_next(from, r, &next) == 0 && next == to;
 }

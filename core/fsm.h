@@ -77,7 +77,15 @@ const char *jv_state_name(enum jv_state s);
 int jv_reason_from_name(const char *name);
 int jv_state_from_name(const char *name);
 
-/* True if (from, to, reason) is a row of the transition table. */
+/* The state machine decides: a session in `from` on `event` (a reason code
+ * of the transition table, e.g. JV_R_LINK_DOWN) moves to *next. Returns 0,
+ * or JV_ERR_STATE when the table has no row for (from, event): a refusal,
+ * *next untouched. Pure: callers ask before any side effect. */
+int jv_fsm_next(enum jv_state from, enum jv_reason event,
+		enum jv_state *next);
+
+/* True if (from, to, reason) is a row of the transition table, i.e.
+ * jv_fsm_next(from, reason) gives to (for `jvpn audit verify`). */
 bool jv_fsm_allowed(enum jv_state from, enum jv_state to, enum jv_reason r);
 
 #endif

@@ -52,3 +52,28 @@ void jv_limiter_record(struct jv_limiter *l, uint64_t now)
 	l->last_ms = now;
 	l->has_last = 1;
 }
+
+uint64_t jv_limiter_cooldown_end(const struct jv_limiter *l,
+				 const struct jv_policy *p)
+{
+	return l->has_last ? l->last_ms + p->switch_cooldown_ms : 0;
+}
+
+uint64_t jv_limiter_window_free_at(const struct jv_limiter *l,
+				   const struct jv_policy *p, uint64_t now)
+{
+	uint32_t n = jv_limiter_count(l, now), skip;
+
+	if (n < p->max_switches_per_min)
+		return UINT64_MAX;
+	/* the ring runs oldest (at[head]) to newest: once the first
+	 * n - max + 1 switches of the minute have left it, it has room */
+	skip = n - p->max_switches_per_min;
+	for (uint32_t i = 0; i < l->count; i++) {
+		uint64_t t = l->at[(l->head + i) % JV_LIMITER_MAX];
+
+		if (t <= now && now - t < MINUTE_MS && skip-- == 0)
+			return t + MINUTE_MS;
+	}
+	return UINT64_MAX;   /* not reached: n counted these */
+}

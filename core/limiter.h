@@ -25,5 +25,13 @@ int jv_limiter_check(const struct jv_limiter *l, const struct jv_policy *p,
 void jv_limiter_record(struct jv_limiter *l, uint64_t now);
 /* Switches within (now - 60000, now]. */
 uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now);
+/* When the cooldown after the last switch ends (0 if there was none). */
+uint64_t jv_limiter_cooldown_end(const struct jv_limiter *l,
+				 const struct jv_policy *p);
+/* When the sliding minute stops holding max_switches_per_min switches, so
+ * that the rate no longer denies a switch (assuming none is recorded
+ * meanwhile); UINT64_MAX if it does not hold that many at now. */
+uint64_t jv_limiter_window_free_at(const struct jv_limiter *l,
+				   const struct jv_policy *p, uint64_t now);
 
 #endif

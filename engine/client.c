@@ -49,6 +49,41 @@ static bool allowed_proto(const struct jv_endpoint *ep, uint8_t proto)
 	return (ep->policy.allowed_protocols & proto) != 0;
 }
 
+/* Timer hooks (section "timers" below): named after what happened. */
+static void session_started(struct jv_endpoint *ep, uint64_t now);
+static void session_ended(struct jv_endpoint *ep, uint64_t now);
+static void client_policy_changed(struct jv_endpoint *ep, uint64_t now);
+static void state_changed(struct jv_endpoint *ep, uint64_t now);
+static void keepalives_changed(struct jv_endpoint *ep);
+static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
+static void probes_changed(struct jv_endpoint *ep, int t);
+
+/* One fsm step of the client's session (the table picks the state); the
+ * timers follow the state. */
+static bool step(struct jv_endpoint *ep, enum jv_reason event,
+		 const char *transport, uint64_t now)
+{
+	if (!jv_session_step(ep, &ep->u.c.s, event, transport, now))
+		return false;
+	state_changed(ep, now);
+	return true;
+}
+
+static void set_tr_state(struct jv_endpoint *ep, int t, int state)
+{
+	ep->u.c.tr[t].state = state;
+	keepalives_changed(ep);
+}
+
+static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_ctransport *tr = &ep->u.c.tr[t];
+
+	tr->dead_since_ms = now;
+	tr->flaps++;
+	set_tr_state(ep, t, TR_DEAD);
+}
+
 /* ---- sessions and the handshake ---- */
 
 static void hs_send(struct jv_endpoint *ep, uint64_t now)
@@ -89,7 +124,8 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 		jv_send_raw(ep, &path, out, JV_HS_INIT_HDR_LEN + n);
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(body, sizeof(body));
-	c->hs_next_ms = now + ep->policy.heartbeat_volatile_ms;
+	jv_timer_arm(&c->timers, CT_HS_RETRY,
+		     now + ep->policy.heartbeat_volatile_ms);
 }
 
 static int first_usable_transport(const struct jv_endpoint *ep, int after)
@@ -127,6 +163,7 @@ static void new_session(struct jv_endpoint *ep, uint64_t now)
 		c->tr[i].state = TR_STANDBY;
 	}
 	jv_limiter_init(&c->limiter);
+	session_started(ep, now);
 
 	w = jv_ev_begin(ep, now, "SessionCreated", &c->s);
 	if (had_prev) {
@@ -189,7 +226,7 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	uint8_t k1[32], k2[32];
 	int t = path->local;
 
-	if (!c->live || s->state != JV_STATE_BIRTH ||
+	if (!c->live || !jv_session_takes(s, JV_R_HANDSHAKE_OK) ||
 	    jv_hs_hdr_decode(&hh, buf, len) != 0 ||
 	    hh.receiver_index != s->local_index || t >= (int)c->ntr)
 		goto drop;
@@ -206,12 +243,16 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	c->active = c->last_active = t;
 	c->tr[t].state = TR_ACTIVE;
 	jv_health_on_rx(&c->tr[t].health, now);
+	heard_on(ep, t, now);
 	ep->stats.handshakes_ok++;
-	jv_session_transition(ep, s, JV_STATE_ATTACHED, JV_R_HANDSHAKE_OK,
-			      tname(c, t), now);
-	c->next_heartbeat_ms = now;
+	jv_timer_cancel(&c->timers, CT_HS_RETRY);
+	jv_timer_cancel(&c->timers, CT_HS_GIVEUP);
+	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, s));
+	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
 	for (uint32_t i = 0; i < c->ntr; i++)
-		c->tr[i].next_probe_ms = now + ep->policy.probe_interval_ms / 2;
+		jv_timer_arm(&c->timers, CT_PROBE + i,
+			     now + ep->policy.probe_interval_ms / 2);
+	step(ep, JV_R_HANDSHAKE_OK, tname(c, t), now);
 	return;
 drop:
 	ep->stats.rx_dropped++;
@@ -238,10 +279,7 @@ static void terminate(struct jv_endpoint *ep, enum jv_reason why, uint64_t now)
 	hs_wipe_all(c);
 	c->live = false;
 	c->active = -1;
-	if (ep->cfg.reconnect && !c->stop)
-		c->reconnect_at_ms = now + ep->policy.heartbeat_volatile_ms;
-	else
-		c->reconnect_at_ms = NEVER;
+	session_ended(ep, now);
 }
 
 /* ---- health facts into decisions ---- */
@@ -357,7 +395,8 @@ static void send_reattach(struct jv_endpoint *ep, uint64_t now)
 	jv_wire_tid_set(&m.u.req.tid, c->tr[c->candidate].cfg.proto,
 			tname(c, c->candidate));
 	jv_send_ctrl(ep, s, &p, &m);
-	c->next_reattach_tx_ms = now + ep->policy.heartbeat_interval_ms;
+	jv_timer_arm(&c->timers, CT_REATTACH_TX,
+		     now + ep->policy.heartbeat_interval_ms);
 }
 
 static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
@@ -366,18 +405,19 @@ static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
 	struct jv_client *c = &ep->u.c;
 	struct jv_json *w;
 
-	if (!jv_session_transition(ep, &c->s, JV_STATE_RECOVERING, why, NULL,
-				   now))
+	if (!jv_session_takes(&c->s, why)) {
+		step(ep, why, NULL, now);   /* logs the refusal */
 		return;
-	jv_limiter_record(&c->limiter, now);
+	}
 	c->candidate = t;
-	c->recovery_deadline_ms = now + ep->policy.recovery_window_ms;
+	step(ep, why, NULL, now);
+	jv_limiter_record(&c->limiter, now);
 	c->first_req_counter = c->s.keys.tx_counter;
 	c->last_denial = 0;
 	w = jv_ev_begin(ep, now, "ReattachAttempt", &c->s);
 	jv_json_str(w, "candidate_transport", tname(c, t));
 	jv_json_u64(w, "recovery_deadline_ms",
-		    c->recovery_deadline_ms + (uint64_t)ep->cfg.ts_offset_ms);
+		    c->timers.at[CT_RECOVERY] + (uint64_t)ep->cfg.ts_offset_ms);
 	jv_ev_end(ep);
 	send_reattach(ep, now);
 }
@@ -423,26 +463,26 @@ static int try_switch(struct jv_endpoint *ep, uint64_t now)
 	return 0;
 }
 
-static void enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
+static bool enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
 			   uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	int t = c->active;
 	struct jv_ctransport *tr = &c->tr[t];
 
+	if (!jv_session_takes(&c->s, cause))
+		return false;
 	if (is_death(cause)) {
 		jv_ev_transport_dead(ep, &c->s, tname(c, t), cause,
 				     jv_health_rx_age(&tr->health, now), now);
-		tr->state = TR_DEAD;
-		tr->dead_since_ms = now;
-		tr->flaps++;
+		mark_dead(ep, t, now);
 	} else {
-		tr->state = TR_STANDBY;
+		set_tr_state(ep, t, TR_STANDBY);
 	}
 	c->last_active = t;
 	c->active = -1;
 	c->volatile_cause = cause;
-	jv_session_transition(ep, &c->s, JV_STATE_VOLATILE, cause, NULL, now);
+	return step(ep, cause, NULL, now);
 }
 
 static void evaluate(struct jv_endpoint *ep, uint64_t now)
@@ -457,7 +497,8 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		why = unfit(ep, c->active, now);
 		if (why == JV_R_NONE)
 			return;
-		enter_volatile(ep, why, now);
+		if (!enter_volatile(ep, why, now))
+			return;
 		/* decide at once */
 		/* fall through */
 	case JV_STATE_VOLATILE:
@@ -472,31 +513,24 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		if (r == 0)
 			return;
 		if (r == JV_R_SWITCH_RATE_LIMITED || r == JV_R_COOLDOWN_ACTIVE) {
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      (enum jv_reason)r, NULL, now);
+			step(ep, (enum jv_reason)r, NULL, now);
 		} else if (r == JV_R_POLICY_DENIED) {
 			emit_denied(ep, -1, r, now);
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_POLICY_DENIED, NULL, now);
+			step(ep, JV_R_POLICY_DENIED, NULL, now);
 		} else if (is_death(c->volatile_cause) ||
 			   c->tr[c->last_active].state == TR_DEAD) {
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_NO_VIABLE_TRANSPORT, NULL, now);
-		} else if (now - s->state_since_ms >=
-			   ep->policy.volatile_to_degraded_ms) {
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_VOLATILE_PERSISTED, NULL, now);
+			step(ep, JV_R_NO_VIABLE_TRANSPORT, NULL, now);
+		} else if (jv_timer_due(&c->timers, CT_VOLATILE, now)) {
+			step(ep, JV_R_VOLATILE_PERSISTED, NULL, now);
 		}
 		return;
 	case JV_STATE_RECOVERING:
-		if (now >= c->recovery_deadline_ms) {
-			c->candidate = -1;
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_RECOVERY_WINDOW_EXPIRED, NULL,
-					      now);
+		if (jv_timer_due(&c->timers, CT_RECOVERY, now)) {
+			if (step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
+				c->candidate = -1;
 			return;
 		}
-		if (now >= c->next_reattach_tx_ms)
+		if (jv_timer_due(&c->timers, CT_REATTACH_TX, now))
 			send_reattach(ep, now);
 		return;
 	case JV_STATE_DEGRADED:
@@ -519,7 +553,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 
 	/* the server's epoch may be more than one ahead: ACKs of earlier
 	 * attempts were lost, and it counted those attachments */
-	if (s->state != JV_STATE_RECOVERING || t != c->candidate ||
+	if (!jv_session_takes(s, JV_R_REATTACH_SUCCESS) || t != c->candidate ||
 	    m->u.ack.req_counter < c->first_req_counter ||
 	    m->u.ack.attach_epoch <= s->attach_epoch)
 		return;
@@ -557,9 +591,9 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	c->active = c->last_active = t;
 	c->candidate = -1;
 	jv_health_reset_probes(&c->tr[t].health);
-	jv_session_transition(ep, s, JV_STATE_ATTACHED, JV_R_REATTACH_SUCCESS,
-			      tname(c, t), now);
-	c->next_heartbeat_ms = now;
+	probes_changed(ep, t);
+	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
+	step(ep, JV_R_REATTACH_SUCCESS, tname(c, t), now);
 }
 
 /* The server asks us to show we are on the path our request came from:
@@ -589,18 +623,8 @@ static bool inner_source_ok(const struct jv_endpoint *ep, const uint8_t *pkt,
 
 	if (cfg->nserver_allowed == 0)
 		return true;
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return false;
-	src = (uint32_t)pkt[12] << 24 | (uint32_t)pkt[13] << 16 |
-	      (uint32_t)pkt[14] << 8 | pkt[15];
-	for (uint32_t i = 0; i < cfg->nserver_allowed; i++) {
-		uint8_t pfx = cfg->server_allowed[i].prefix;
-		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
-
-		if ((src & mask) == (cfg->server_allowed[i].addr & mask))
-			return true;
-	}
-	return false;
+	return jv_ipv4_addr(pkt, len, 12, &src) &&
+	       jv_ipv4_in(cfg->server_allowed, cfg->nserver_allowed, src);
 }
 
 static bool final_denial(enum jv_reason reason)
@@ -620,14 +644,13 @@ static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
 
 	jv_reason_from_wire(m->u.deny.reason, &why);
 
-	if (s->state != JV_STATE_RECOVERING ||
+	if (!jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED) ||
 	    m->u.deny.req_counter < c->first_req_counter)
 		return;
 	jv_ev_reattach_result(ep, s, false, why, tname(c, c->candidate), now);
 	c->candidate = -1;
 	s->reattach_failures++;
-	jv_session_transition(ep, s, JV_STATE_DEGRADED,
-			      JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
+	step(ep, JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
 	if (final_denial(why))
 		terminate(ep, JV_R_PEER_TERMINATED, now);
 	else if (s->reattach_failures > ep->policy.max_reattach_failures)
@@ -664,9 +687,10 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		 * it now; flapping is bounded by the switch limiter and shows
 		 * in its flap count, which ranking weighs */
 		jv_health_forget_losses(&c->tr[t].health);
-		c->tr[t].state = TR_STANDBY;
+		set_tr_state(ep, t, TR_STANDBY);
 	}
 	jv_health_on_rx(&c->tr[t].health, now);
+	heard_on(ep, t, now);
 	if (h.type == JV_MSG_DATA) {
 		if (!inner_source_ok(ep, ep->plain, (size_t)n)) {
 			if (n >= 20 && (ep->plain[0] >> 4) == 4)
@@ -685,6 +709,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	switch (m.type) {
 	case JV_CTRL_HEARTBEAT_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
+		probes_changed(ep, t);
 		/* the server no longer holds our binding (it saw silence we
 		 * did not): reattach on the same transport */
 		if ((m.u.hb.flags & JV_HB_REATTACH_NEEDED) &&
@@ -693,6 +718,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		break;
 	case JV_CTRL_PROBE_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
+		probes_changed(ep, t);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		on_reattach_ack(ep, &m, t, now);
@@ -717,23 +743,6 @@ drop:
 	ep->stats.rx_dropped++;
 }
 
-void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now)
-{
-	ep->stats.rx_packets++;
-	switch (jv_wire_type(buf, len)) {
-	case JV_MSG_HS_RESP:
-		on_hs_resp(ep, path, buf, len, now);
-		break;
-	case JV_MSG_DATA:
-	case JV_MSG_CONTROL:
-		on_sealed(ep, path, buf, len, now);
-		break;
-	default:
-		ep->stats.rx_dropped++;
-	}
-}
-
 /* ---- send ---- */
 
 /* Where best-effort traffic goes when no transport is authoritative. */
@@ -756,8 +765,8 @@ static int tx_transport(const struct jv_endpoint *ep, uint64_t now)
 	return best >= 0 ? best : c->last_active;
 }
 
-int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now)
+static int client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			     size_t len, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	struct jv_session *s = &c->s;
@@ -792,6 +801,7 @@ static void send_hb(struct jv_endpoint *ep, int t, uint8_t type, uint64_t now)
 
 	m.u.hb.seq = ++c->hb_seq;
 	jv_health_on_sent(&c->tr[t].health, m.u.hb.seq, now);
+	probes_changed(ep, t);
 	jv_send_ctrl(ep, &c->s, &p, &m);
 }
 
@@ -818,190 +828,318 @@ static bool probed(const struct jv_client *c, int t, int hb)
 	return !(c->s.state == JV_STATE_RECOVERING && t == c->candidate);
 }
 
-void jv_client_tick(struct jv_endpoint *ep, uint64_t now)
+/* The hooks that arm and cancel the timers (enum jv_ctimer). */
+
+/* Timers that count from the session's state: the transport TTL from the
+ * moment it left ATTACHED, volatile_to_degraded_ms, the recovery window,
+ * and the limiter's wake-ups while a switch may be denied. */
+static void arm_state_timers(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
-	struct jv_session *s = &c->s;
+	const struct jv_session *s = &c->s;
 	const struct jv_policy *p = &ep->policy;
-	enum jv_reason ttl;
-	int hb;
+	struct jv_timers *tm = &c->timers;
+	uint64_t v;
 
-	c->last_tick_ms = now;
+	if (s->state == JV_STATE_ATTACHED || s->state == JV_STATE_BIRTH)
+		jv_timer_cancel(tm, CT_TRANSPORT_TTL);
+	else
+		jv_timer_arm(tm, CT_TRANSPORT_TTL,
+			     s->left_attached_ms + p->transport_lost_ttl_ms + 1);
+	if (s->state == JV_STATE_VOLATILE)
+		jv_timer_arm(tm, CT_VOLATILE,
+			     s->state_since_ms + p->volatile_to_degraded_ms);
+	else
+		jv_timer_cancel(tm, CT_VOLATILE);
+	if (s->state != JV_STATE_RECOVERING) {
+		jv_timer_cancel(tm, CT_RECOVERY);
+		jv_timer_cancel(tm, CT_REATTACH_TX);
+	}
+	jv_timer_cancel(tm, CT_COOLDOWN);
+	jv_timer_cancel(tm, CT_RATE_WINDOW);
+	if (s->state == JV_STATE_VOLATILE || s->state == JV_STATE_DEGRADED) {
+		/* only ahead of now: a switch is tried at once anyway */
+		v = jv_limiter_cooldown_end(&c->limiter, p);
+		if (v > now)
+			jv_timer_arm(tm, CT_COOLDOWN, v);
+		v = jv_limiter_window_free_at(&c->limiter, p, now);
+		if (v != NEVER && v > now)
+			jv_timer_arm(tm, CT_RATE_WINDOW, v);
+	}
+}
+
+/* Every transition of a live session. */
+static void state_changed(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (c->s.state == JV_STATE_RECOVERING)
+		jv_timer_arm(&c->timers, CT_RECOVERY,
+			     now + ep->policy.recovery_window_ms);
+	arm_state_timers(ep, now);
+	keepalives_changed(ep);
+}
+
+/* Which transport takes heartbeats and which take probes changed (state,
+ * active, candidate, a transport's state or link): their schedules pause
+ * or resume. */
+static void keepalives_changed(struct jv_endpoint *ep)
+{
+	struct jv_client *c = &ep->u.c;
+	int hb = hb_transport(c);
+
+	jv_timer_hold(&c->timers, CT_HEARTBEAT, hb < 0);
+	for (uint32_t i = 0; i < c->ntr; i++)
+		jv_timer_hold(&c->timers, CT_PROBE + i, !probed(c, (int)i, hb));
+}
+
+/* An authenticated packet arrived on t: it falls silent
+ * heartbeat_volatile_ms from now. */
+static void heard_on(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	jv_timer_arm(&ep->u.c.timers, CT_RX_SILENCE + (unsigned)t,
+		     now + ep->policy.heartbeat_volatile_ms + 1);
+}
+
+/* A probe of t was sent, answered or given up: the oldest one still
+ * pending is lost at its timeout. */
+static void probes_changed(struct jv_endpoint *ep, int t)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_ctransport *tr = &c->tr[t];
+	uint64_t to = probe_timeout(ep, tr), d = NEVER;
+
+	for (int k = 0; k < JV_HEALTH_SLOTS; k++)
+		if (tr->health.probes[k].status == 1 &&
+		    tr->health.probes[k].sent_ms + to < d)
+			d = tr->health.probes[k].sent_ms + to;
+	jv_timer_arm(&c->timers, CT_PROBE_TIMEOUT + (unsigned)t, d);
+}
+
+static void session_started(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+
+	jv_timers_init(&c->timers);
+	jv_timer_arm(&c->timers, CT_LIFETIME,
+		     c->s.created_ms + p->max_lifetime_ms + 1);
+	jv_timer_arm(&c->timers, CT_HS_GIVEUP,
+		     c->s.created_ms + p->transport_lost_ttl_ms + 1);
+	keepalives_changed(ep);
+	(void)now;
+}
+
+/* The session is over: nothing is due but the next one, if any. */
+static void session_ended(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	jv_timers_init(&c->timers);
+	if (ep->cfg.reconnect && !c->stop)
+		jv_timer_arm(&c->timers, CT_RECONNECT,
+			     now + ep->policy.heartbeat_volatile_ms);
+}
+
+static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+
+	if (!c->live)
+		return;
+	jv_timer_arm(&c->timers, CT_LIFETIME,
+		     c->s.created_ms + p->max_lifetime_ms + 1);
+	if (c->s.state == JV_STATE_BIRTH) {
+		jv_timer_arm(&c->timers, CT_HS_GIVEUP,
+			     c->s.created_ms + p->transport_lost_ttl_ms + 1);
+		return;
+	}
+	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, &c->s));
+	arm_state_timers(ep, now);
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		const struct jv_health *h = &c->tr[i].health;
+
+		if (h->has_rx)
+			heard_on(ep, (int)i, h->last_rx_ms);
+		probes_changed(ep, (int)i);
+	}
+}
+
+/* What the expired timers mean, in the order the session must see it. */
+
+static void handshake_failed(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	jv_session_terminate(ep, &c->s, JV_R_HANDSHAKE_FAILED, NULL, now);
+	c->live = false;
+	session_ended(ep, now);
+}
+
+static void handshake_retry(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	c->hs_transport = first_usable_transport(ep, c->hs_transport);
+	hs_send(ep, now);
+}
+
+static void rekey_due(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	jv_session_maybe_rekey(ep, &c->s, now);
+	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, &c->s));
+}
+
+static void probe_lost(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_ctransport *tr = &ep->u.c.tr[t];
+
+	jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
+	probes_changed(ep, t);
+}
+
+/* A standby that stopped answering is dead like an active one: when it
+ * answers again it starts a fresh history. */
+static void standbys_checked(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		struct jv_ctransport *tr = &c->tr[i];
+
+		if (tr->state == TR_STANDBY && (int)i != c->active &&
+		    (tr->health.consecutive_drops >=
+			     ep->policy.max_consecutive_drops ||
+		     !recently_heard(ep, tr, now)))
+			mark_dead(ep, (int)i, now);
+	}
+}
+
+static void heartbeat_due(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	send_hb(ep, hb_transport(c), JV_CTRL_HEARTBEAT, now);
+	jv_timer_arm(&c->timers, CT_HEARTBEAT,
+		     now + ep->policy.heartbeat_interval_ms);
+}
+
+static void probe_due(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+
+	send_hb(ep, t, JV_CTRL_PROBE, now);
+	/* probe faster while no transport is authoritative */
+	jv_timer_arm(&c->timers, CT_PROBE + (unsigned)t,
+		     now + (c->s.state == JV_STATE_ATTACHED
+				    ? p->probe_interval_ms
+				    : p->heartbeat_interval_ms));
+}
+
+static void client_tick(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_timers *tm = &c->timers;
+
 	if (!c->live) {
-		if (now >= c->reconnect_at_ms)
+		if (jv_timer_due(tm, CT_RECONNECT, now))
 			new_session(ep, now);
 		return;
 	}
-	ttl = jv_session_ttl_due(ep, s, now);
-	if (ttl != JV_R_NONE) {
-		terminate(ep, ttl, now);
+	if (jv_timer_due(tm, CT_LIFETIME, now)) {
+		terminate(ep, JV_R_SESSION_LIFETIME_EXCEEDED, now);
 		return;
 	}
-	if (s->state == JV_STATE_BIRTH) {
-		if (now - s->created_ms > p->transport_lost_ttl_ms) {
-			jv_session_terminate(ep, s, JV_R_HANDSHAKE_FAILED, NULL,
-					     now);
-			c->live = false;
-			c->reconnect_at_ms = ep->cfg.reconnect && !c->stop
-				? now + p->heartbeat_volatile_ms : NEVER;
-		} else if (now >= c->hs_next_ms) {
-			c->hs_transport = first_usable_transport(ep,
-							 c->hs_transport);
-			hs_send(ep, now);
-		}
+	if (jv_timer_due(tm, CT_TRANSPORT_TTL, now)) {
+		terminate(ep, JV_R_TRANSPORT_TTL_EXCEEDED, now);
 		return;
 	}
-	jv_session_maybe_rekey(ep, s, now);
+	if (c->s.state == JV_STATE_BIRTH) {
+		if (jv_timer_due(tm, CT_HS_GIVEUP, now))
+			handshake_failed(ep, now);
+		else if (jv_timer_due(tm, CT_HS_RETRY, now))
+			handshake_retry(ep, now);
+		return;
+	}
+	if (jv_timer_due(tm, CT_REKEY, now))
+		rekey_due(ep, now);
 	for (uint32_t i = 0; i < c->ntr; i++) {
-		struct jv_ctransport *tr = &c->tr[i];
-
-		jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
-		/* a standby that stopped answering is dead like an active
-		 * one: when it answers again it starts a fresh history */
-		if (tr->state == TR_STANDBY && (int)i != c->active &&
-		    (tr->health.consecutive_drops >= p->max_consecutive_drops ||
-		     !recently_heard(ep, tr, now))) {
-			tr->state = TR_DEAD;
-			tr->dead_since_ms = now;
-			tr->flaps++;
-		}
+		if (jv_timer_due(tm, CT_PROBE_TIMEOUT + i, now))
+			probe_lost(ep, (int)i, now);
+		/* silence is a fact the checks below read */
+		if (jv_timer_due(tm, CT_RX_SILENCE + i, now))
+			jv_timer_cancel(tm, CT_RX_SILENCE + i);
 	}
-	hb = hb_transport(c);
-	if (hb >= 0 && now >= c->next_heartbeat_ms) {
-		send_hb(ep, hb, JV_CTRL_HEARTBEAT, now);
-		c->next_heartbeat_ms = now + p->heartbeat_interval_ms;
-	}
-	for (uint32_t i = 0; i < c->ntr; i++) {
-		struct jv_ctransport *tr = &c->tr[i];
-
-		if (!probed(c, (int)i, hb) || now < tr->next_probe_ms)
-			continue;
-		send_hb(ep, (int)i, JV_CTRL_PROBE, now);
-		/* probe faster while no transport is authoritative */
-		tr->next_probe_ms = now + (s->state == JV_STATE_ATTACHED
-						   ? p->probe_interval_ms
-						   : p->heartbeat_interval_ms);
-	}
+	standbys_checked(ep, now);
+	if (jv_timer_due(tm, CT_HEARTBEAT, now))
+		heartbeat_due(ep, now);
+	for (uint32_t i = 0; i < c->ntr; i++)
+		if (jv_timer_due(tm, CT_PROBE + i, now))
+			probe_due(ep, (int)i, now);
+	/* the limiter may allow a switch now: evaluate() asks it */
+	if (jv_timer_due(tm, CT_COOLDOWN, now))
+		jv_timer_cancel(tm, CT_COOLDOWN);
+	if (jv_timer_due(tm, CT_RATE_WINDOW, now))
+		jv_timer_cancel(tm, CT_RATE_WINDOW);
 	evaluate(ep, now);
 }
 
-static void dmin(uint64_t *d, uint64_t v)
+static uint64_t client_deadline(const struct jv_endpoint *ep)
 {
-	if (v < *d)
-		*d = v;
-}
-
-static void dmin_after(uint64_t *d, uint64_t v, uint64_t after)
-{
-	if (v > after)
-		dmin(d, v);
-}
-
-uint64_t jv_client_deadline(const struct jv_endpoint *ep)
-{
-	const struct jv_client *c = &ep->u.c;
-	const struct jv_session *s = &c->s;
-	const struct jv_policy *p = &ep->policy;
-	uint64_t d = NEVER;
-	int hb;
-
-	if (!c->live)
-		return c->reconnect_at_ms;
-	dmin(&d, jv_session_ttl_deadline(ep, s));
-	if (s->state == JV_STATE_BIRTH) {
-		dmin(&d, c->hs_next_ms);
-		dmin(&d, s->created_ms + p->transport_lost_ttl_ms + 1);
-		return d;
-	}
-	dmin(&d, jv_session_rekey_deadline(ep, s));
-	hb = hb_transport(c);
-	if (hb >= 0)
-		dmin(&d, c->next_heartbeat_ms);
-	for (uint32_t i = 0; i < c->ntr; i++) {
-		const struct jv_ctransport *tr = &c->tr[i];
-		uint64_t to = probe_timeout(ep, tr);
-
-		if (probed(c, (int)i, hb))
-			dmin(&d, tr->next_probe_ms);
-		/* facts that only age: a time already looked at by a tick
-		 * changes nothing more, so it is not a deadline again */
-		for (int k = 0; k < JV_HEALTH_SLOTS; k++)
-			if (tr->health.probes[k].status == 1)
-				dmin_after(&d, tr->health.probes[k].sent_ms + to,
-					   c->last_tick_ms);
-		if (tr->health.has_rx)
-			dmin_after(&d, tr->health.last_rx_ms +
-					       p->heartbeat_volatile_ms + 1,
-				   c->last_tick_ms);
-	}
-	switch (s->state) {
-	case JV_STATE_VOLATILE:
-		dmin(&d, s->state_since_ms + p->volatile_to_degraded_ms);
-		/* fall through */
-	case JV_STATE_DEGRADED:
-		/* when a denied switch may be allowed again */
-		if (c->limiter.has_last)
-			dmin_after(&d, c->limiter.last_ms + p->switch_cooldown_ms,
-				   c->last_tick_ms);
-		if (c->limiter.count) {
-			/* the oldest switch leaving the 60 s window */
-			uint32_t cap = JV_LIMITER_MAX;
-			uint32_t oldest = (c->limiter.head + cap -
-					   c->limiter.count) % cap;
-			dmin_after(&d, c->limiter.at[oldest] + 60000,
-				   c->last_tick_ms);
-		}
-		break;
-	case JV_STATE_RECOVERING:
-		dmin(&d, c->recovery_deadline_ms);
-		dmin(&d, c->next_reattach_tx_ms);
-		break;
-	default:
-		break;
-	}
-	return d;
+	return jv_timers_next(&ep->u.c.timers, CT__COUNT);
 }
 
 /* ---- driver facts ---- */
 
-void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
-			      enum jv_reason why, uint64_t now)
+static void client_transport_down(struct jv_endpoint *ep, uint32_t t,
+				  enum jv_reason why, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
 	if (t >= c->ntr)
 		return;
-	if (why == JV_R_LINK_DOWN)
+	if (why == JV_R_LINK_DOWN) {
 		c->tr[t].link_up = false;
+		keepalives_changed(ep);
+	}
 	if (c->live && c->s.state == JV_STATE_ATTACHED && (int)t == c->active) {
 		enter_volatile(ep, why, now);
 		evaluate(ep, now);
 		return;
 	}
-	if (c->tr[t].state != TR_DEAD) {
-		c->tr[t].state = TR_DEAD;
-		c->tr[t].dead_since_ms = now;
-		c->tr[t].flaps++;
-	}
+	if (c->tr[t].state != TR_DEAD)
+		mark_dead(ep, (int)t, now);
 	if (c->live)
 		evaluate(ep, now);
 }
 
-void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now)
+static void client_transport_up(struct jv_endpoint *ep, uint32_t t,
+				uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
 	if (t >= c->ntr)
 		return;
 	c->tr[t].link_up = true;
-	c->tr[t].next_probe_ms = now;
+	/* probe it at once (a session in BIRTH schedules its probes when
+	 * the handshake completes) */
+	if (c->live && c->s.state != JV_STATE_BIRTH)
+		jv_timer_arm(&c->timers, CT_PROBE + t, now);
+	keepalives_changed(ep);
 }
 
-int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
-			uint64_t now)
+static int client_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			    enum jv_reason why, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
+	if (session_id && c->live &&
+	    sodium_memcmp(session_id, c->s.id, 16) != 0)
+		return JV_ERR_NOTFOUND;
 	c->stop = true;
 	if (!c->live)
 		return JV_ERR_NOTFOUND;
@@ -1009,13 +1147,14 @@ int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
 		/* nothing to tell: the server has no keys for us yet */
 		jv_session_terminate(ep, &c->s, why, NULL, now);
 		c->live = false;
+		session_ended(ep, now);
 		return 0;
 	}
 	terminate(ep, why, now);
 	return 0;
 }
 
-int jv_client_init(struct jv_endpoint *ep, uint64_t now)
+static int client_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1030,12 +1169,12 @@ int jv_client_init(struct jv_endpoint *ep, uint64_t now)
 		jv_health_init(&c->tr[i].health);
 	}
 	c->active = c->last_active = c->candidate = -1;
-	c->reconnect_at_ms = NEVER;
+	jv_timers_init(&c->timers);
 	c->s.state = JV_STATE_TERMINATED;
 	return 0;
 }
 
-void jv_client_start(struct jv_endpoint *ep, uint64_t now)
+static void client_start(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
@@ -1043,10 +1182,26 @@ void jv_client_start(struct jv_endpoint *ep, uint64_t now)
 		new_session(ep, now);
 }
 
-void jv_client_free(struct jv_endpoint *ep)
+static void client_free(struct jv_endpoint *ep)
 {
 	struct jv_client *c = &ep->u.c;
 
 	hs_wipe_all(c);
 	jv_keys_wipe(&c->s.keys);
 }
+
+const struct jv_half jv_client_half = {
+	.init = client_init,
+	.free = client_free,
+	.start = client_start,
+	.handshake_type = JV_MSG_HS_RESP,
+	.recv_handshake = on_hs_resp,
+	.recv_sealed = on_sealed,
+	.send_inner = client_send_inner,
+	.tick = client_tick,
+	.deadline = client_deadline,
+	.transport_down = client_transport_down,
+	.transport_up = client_transport_up,
+	.terminate = client_terminate,
+	.policy_changed = client_policy_changed,
+};

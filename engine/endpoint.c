@@ -29,6 +29,7 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 		return JV_ERR_NOMEM;
 	ep->cfg = *cfg;
 	ep->cfg.peers = NULL;      /* copied by the server half */
+	ep->half = is_client(ep) ? &jv_client_half : &jv_server_half;
 	jv_lock(ep, ep, sizeof(*ep), true);
 	ep->policy = cfg->policy;
 	ep->started_ms = now;
@@ -40,13 +41,9 @@ int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 	/* one endpoint per daemon start: its events form one run */
 	cfg->ops.random(cfg->ctx, run_id, sizeof(run_id));
 	jv_audit_start_run(&ep->audit, run_id, now);
-	if (is_client(ep)) {
-		rc = jv_client_init(ep, now);
-	} else {
-		ep->cfg.peers = cfg->peers;
-		rc = jv_server_init(ep, now);
-		ep->cfg.peers = NULL;
-	}
+	ep->cfg.peers = cfg->peers;
+	rc = ep->half->init(ep, now);
+	ep->cfg.peers = NULL;
 	if (rc != 0) {
 		jv_endpoint_free(ep);
 		return rc;
@@ -62,10 +59,7 @@ void jv_endpoint_free(struct jv_endpoint *ep)
 
 	if (!ep)
 		return;
-	if (is_client(ep))
-		jv_client_free(ep);
-	else
-		jv_server_free(ep);
+	ep->half->free(ep);
 	/* the ops live in ep: unlock through a copy */
 	lock = ep->cfg.ops.lock;
 	ctx = ep->cfg.ctx;
@@ -77,64 +71,59 @@ void jv_endpoint_free(struct jv_endpoint *ep)
 
 void jv_endpoint_start(struct jv_endpoint *ep, uint64_t now)
 {
-	if (is_client(ep))
-		jv_client_start(ep, now);
+	if (ep->half->start)
+		ep->half->start(ep, now);
 }
 
 void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
 		      const uint8_t *buf, size_t len, uint64_t now)
 {
-	if (is_client(ep))
-		jv_client_recv(ep, path, buf, len, now);
+	int type = jv_wire_type(buf, len);
+
+	ep->stats.rx_packets++;
+	if (type == JV_MSG_DATA || type == JV_MSG_CONTROL)
+		ep->half->recv_sealed(ep, path, buf, len, now);
+	else if (type >= 0 && type == ep->half->handshake_type)
+		ep->half->recv_handshake(ep, path, buf, len, now);
 	else
-		jv_server_recv(ep, path, buf, len, now);
+		ep->stats.rx_dropped++;
 	sodium_memzero(ep->plain, sizeof(ep->plain));
 }
 
 int jv_endpoint_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 			   size_t len, uint64_t now)
 {
-	return is_client(ep) ? jv_client_send_inner(ep, pkt, len, now)
-			     : jv_server_send_inner(ep, pkt, len, now);
+	return ep->half->send_inner(ep, pkt, len, now);
 }
 
 void jv_endpoint_tick(struct jv_endpoint *ep, uint64_t now)
 {
-	if (is_client(ep))
-		jv_client_tick(ep, now);
-	else
-		jv_server_tick(ep, now);
+	ep->half->tick(ep, now);
 }
 
 uint64_t jv_endpoint_deadline(const struct jv_endpoint *ep)
 {
-	return is_client(ep) ? jv_client_deadline(ep) : jv_server_deadline(ep);
+	return ep->half->deadline(ep);
 }
 
 void jv_endpoint_transport_down(struct jv_endpoint *ep, uint32_t transport,
 				enum jv_reason reason, uint64_t now)
 {
-	if (is_client(ep))
-		jv_client_transport_down(ep, transport, reason, now);
+	if (ep->half->transport_down)
+		ep->half->transport_down(ep, transport, reason, now);
 }
 
 void jv_endpoint_transport_up(struct jv_endpoint *ep, uint32_t transport,
 			      uint64_t now)
 {
-	if (is_client(ep))
-		jv_client_transport_up(ep, transport, now);
+	if (ep->half->transport_up)
+		ep->half->transport_up(ep, transport, now);
 }
 
 int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 			  enum jv_reason reason, uint64_t now)
 {
-	if (is_client(ep)) {
-		if (session_id && ep->u.c.live &&
-		    sodium_memcmp(session_id, ep->u.c.s.id, 16) != 0)
-			return JV_ERR_NOTFOUND;
-		return jv_client_terminate(ep, reason, now);
-	}
-	return jv_server_terminate(ep, session_id, reason, now);
+	return ep->half->terminate(ep, session_id, reason, now);
 }
 
 static void policy_event(struct jv_endpoint *ep, const char *type,
@@ -153,6 +142,8 @@ void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
 	char detail[64];
 
 	ep->policy = *p;
+	if (ep->half->policy_changed)
+		ep->half->policy_changed(ep, now);
 	memcpy(ep->audit.policy_version, p->version,
 	       sizeof(ep->audit.policy_version));
 	snprintf(detail, sizeof(detail), "policy %s in force", p->version);

@@ -33,12 +33,18 @@ struct jv_transport_cfg {
 	uint8_t proto;
 };
 
+/* An IPv4 prefix, host order. */
+struct jv_prefix4 {
+	uint32_t addr;
+	uint8_t prefix;
+};
+
 #define JV_PEER_MAX_IPS 16
 struct jv_peer_cfg {
 	char name[64];
 	uint8_t public_key[32];
 	uint32_t nallowed;
-	struct { uint32_t addr; uint8_t prefix; } allowed[JV_PEER_MAX_IPS]; /* IPv4, host order */
+	struct jv_prefix4 allowed[JV_PEER_MAX_IPS];
 };
 
 struct jv_endpoint_ops {
@@ -71,7 +77,7 @@ struct jv_endpoint_cfg {
 	bool reconnect;                     /* on_terminated: reconnect */
 	/* inner sources accepted from the server (IPv4, host order): the
 	 * tunnel subnet and the routes; none configured accepts any */
-	struct { uint32_t addr; uint8_t prefix; } server_allowed[JV_PEER_MAX_IPS];
+	struct jv_prefix4 server_allowed[JV_PEER_MAX_IPS];
 	uint32_t nserver_allowed;
 	/* server */
 	const struct jv_peer_cfg *peers;

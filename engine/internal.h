@@ -7,6 +7,7 @@
 #include "core/limiter.h"
 #include "core/table.h"
 #include "engine/endpoint.h"
+#include "engine/timers.h"
 #include "proto/keys.h"
 #include "proto/noise.h"
 
@@ -77,9 +78,32 @@ struct jv_ctransport {
 	int state;                   /* TR_* */
 	bool link_up;
 	uint32_t flaps;
-	uint64_t next_probe_ms;
 	uint64_t dead_since_ms;
 };
+
+/* The client's timers (engine/timers.h); client.c alone arms them. */
+enum jv_ctimer {
+	CT_RECONNECT,                /* no live session: start the next */
+	CT_HS_RETRY,                 /* BIRTH: send HS_INIT again */
+	CT_HS_GIVEUP,                /* BIRTH: handshake_failed */
+	CT_LIFETIME,                 /* session_lifetime_exceeded */
+	CT_TRANSPORT_TTL,            /* transport_ttl_exceeded */
+	CT_REKEY,                    /* time to rotate the send key */
+	CT_HEARTBEAT,                /* held while no transport takes them */
+	CT_VOLATILE,                 /* volatile_to_degraded_ms passed */
+	CT_RECOVERY,                 /* recovery_window_expired */
+	CT_REATTACH_TX,              /* send the reattach request again */
+	CT_COOLDOWN,                 /* the switch cooldown ends */
+	CT_RATE_WINDOW,              /* the sliding minute has room again */
+	CT_PROBE,                    /* + t: probe transport t (held when
+					not probed) */
+	CT_PROBE_TIMEOUT = CT_PROBE + JV_MAX_TRANSPORTS, /* + t: a probe of
+							    t is lost */
+	CT_RX_SILENCE = CT_PROBE_TIMEOUT + JV_MAX_TRANSPORTS, /* + t: t has
+						been silent heartbeat_volatile_ms */
+	CT__COUNT = CT_RX_SILENCE + JV_MAX_TRANSPORTS
+};
+_Static_assert(CT__COUNT <= JV_TIMERS_MAX, "client timers fit");
 
 struct jv_client {
 	struct jv_ctransport tr[JV_MAX_TRANSPORTS];
@@ -94,16 +118,10 @@ struct jv_client {
 	struct jv_noise hs[JV_HS_KEEP];
 	uint32_t hs_newest;
 	int hs_transport;
-	uint64_t hs_next_ms;
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
-	/* timers */
-	uint64_t next_heartbeat_ms;
+	struct jv_timers timers;     /* indexed by enum jv_ctimer */
 	uint32_t hb_seq;
-	uint64_t recovery_deadline_ms;
-	uint64_t next_reattach_tx_ms;
 	uint64_t first_req_counter;  /* of the current reattach attempt */
-	uint64_t reconnect_at_ms;
-	uint64_t last_tick_ms;       /* the last time timers were looked at */
 	enum jv_reason volatile_cause;
 	int last_denial;             /* last TransportSwitchDenied reason */
 	struct jv_limiter limiter;
@@ -151,6 +169,7 @@ struct jv_server {
 };
 
 struct jv_endpoint {
+	const struct jv_half *half;
 	struct jv_endpoint_cfg cfg;
 	struct jv_policy policy;
 	struct jv_audit audit;
@@ -171,11 +190,15 @@ struct jv_endpoint {
 /* session.c */
 void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 		     const uint8_t id[16], uint64_t now);
-/* Applies a transition if the table allows it (SessionStateChange) or
- * emits TransitionRejected; returns true if applied. */
-bool jv_session_transition(struct jv_endpoint *ep, struct jv_session *s,
-			   enum jv_state to, enum jv_reason why,
-			   const char *transport, uint64_t now);
+/* Whether the fsm table takes event in the session's state (pure: ask
+ * before any side effect of the step). */
+bool jv_session_takes(const struct jv_session *s, enum jv_reason event);
+/* One step of the state machine: the table decides the next state for
+ * event (a reason code) and it is applied (SessionStateChange), or the
+ * step is refused, nothing changes and TransitionRejected is logged.
+ * Returns true if applied. transport: the active one, for ATTACHED. */
+bool jv_session_step(struct jv_endpoint *ep, struct jv_session *s,
+		     enum jv_reason event, const char *transport, uint64_t now);
 /* →TERMINATED, SessionTerminated; wipes keys. Caller tells the peer first. */
 void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
 			  enum jv_reason why, const char *transport,
@@ -241,33 +264,41 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
 /* Asks the driver to lock (on) or unlock memory that holds keys. */
 void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
+/* Reads the IPv4 address at off (12: source, 16: destination) of an inner
+ * packet; false if it is not IPv4. */
+bool jv_ipv4_addr(const uint8_t *pkt, size_t len, size_t off, uint32_t *ip);
+/* Whether ip lies in one of the n prefixes. */
+bool jv_ipv4_in(const struct jv_prefix4 *set, uint32_t n, uint32_t ip);
 
-/* client.c */
-int jv_client_init(struct jv_endpoint *ep, uint64_t now);
-void jv_client_start(struct jv_endpoint *ep, uint64_t now);
-void jv_client_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now);
-int jv_client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now);
-void jv_client_tick(struct jv_endpoint *ep, uint64_t now);
-uint64_t jv_client_deadline(const struct jv_endpoint *ep);
-void jv_client_transport_down(struct jv_endpoint *ep, uint32_t t,
-			      enum jv_reason why, uint64_t now);
-void jv_client_transport_up(struct jv_endpoint *ep, uint32_t t, uint64_t now);
-int jv_client_terminate(struct jv_endpoint *ep, enum jv_reason why,
-			uint64_t now);
-void jv_client_free(struct jv_endpoint *ep);
+/* The client or the server half of an endpoint: endpoint.c dispatches
+ * every entry point through it. NULL where a half has nothing to do. */
+struct jv_half {
+	int (*init)(struct jv_endpoint *ep, uint64_t now);
+	void (*free)(struct jv_endpoint *ep);
+	void (*start)(struct jv_endpoint *ep, uint64_t now);
+	/* the handshake message this half takes (HS_RESP or HS_INIT) */
+	uint8_t handshake_type;
+	void (*recv_handshake)(struct jv_endpoint *ep,
+			       const struct jv_path *path, const uint8_t *buf,
+			       size_t len, uint64_t now);
+	/* DATA and CONTROL: sealed under a session's keys */
+	void (*recv_sealed)(struct jv_endpoint *ep, const struct jv_path *path,
+			    const uint8_t *buf, size_t len, uint64_t now);
+	int (*send_inner)(struct jv_endpoint *ep, const uint8_t *pkt,
+			  size_t len, uint64_t now);
+	void (*tick)(struct jv_endpoint *ep, uint64_t now);
+	uint64_t (*deadline)(const struct jv_endpoint *ep);
+	void (*transport_down)(struct jv_endpoint *ep, uint32_t t,
+			       enum jv_reason why, uint64_t now);
+	void (*transport_up)(struct jv_endpoint *ep, uint32_t t, uint64_t now);
+	/* session_id NULL: all */
+	int (*terminate)(struct jv_endpoint *ep, const uint8_t *session_id,
+			 enum jv_reason why, uint64_t now);
+	/* the policy changed: timers that count from it are armed again */
+	void (*policy_changed)(struct jv_endpoint *ep, uint64_t now);
+};
 
-/* server.c */
-int jv_server_init(struct jv_endpoint *ep, uint64_t now);
-void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now);
-int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now);
-void jv_server_tick(struct jv_endpoint *ep, uint64_t now);
-uint64_t jv_server_deadline(const struct jv_endpoint *ep);
-int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
-			enum jv_reason why, uint64_t now);
-void jv_server_free(struct jv_endpoint *ep);
+extern const struct jv_half jv_client_half;   /* client.c */
+extern const struct jv_half jv_server_half;   /* server.c */
 
 #endif

@@ -194,21 +194,19 @@ static void session_timers(struct jv_endpoint *ep, struct jv_session *s,
 		return;
 	}
 	jv_session_maybe_rekey(ep, s, now);
-	if (s->state == JV_STATE_ATTACHED &&
+	if (jv_session_takes(s, JV_R_HEARTBEAT_TIMEOUT) &&
 	    now - s->last_rx_bound_ms > p->heartbeat_volatile_ms) {
 		jv_ev_transport_dead(ep, s, s->tid.id, JV_R_HEARTBEAT_TIMEOUT,
 				     now - s->last_rx_bound_ms, now);
-		jv_session_transition(ep, s, JV_STATE_VOLATILE,
-				      JV_R_HEARTBEAT_TIMEOUT, NULL, now);
+		jv_session_step(ep, s, JV_R_HEARTBEAT_TIMEOUT, NULL, now);
 	}
-	if (s->state == JV_STATE_VOLATILE &&
+	if (jv_session_takes(s, JV_R_VOLATILE_PERSISTED) &&
 	    now - s->state_since_ms >= p->volatile_to_degraded_ms)
-		jv_session_transition(ep, s, JV_STATE_DEGRADED,
-				      JV_R_VOLATILE_PERSISTED, NULL, now);
+		jv_session_step(ep, s, JV_R_VOLATILE_PERSISTED, NULL, now);
 	reschedule(ep, s);
 }
 
-void jv_server_tick(struct jv_endpoint *ep, uint64_t now)
+static void server_tick(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s;
@@ -221,7 +219,7 @@ void jv_server_tick(struct jv_endpoint *ep, uint64_t now)
 			sodium_memzero(&sv->tomb[i], sizeof(sv->tomb[i]));
 }
 
-uint64_t jv_server_deadline(const struct jv_endpoint *ep)
+static uint64_t server_deadline(const struct jv_endpoint *ep)
 {
 	const struct jv_server *sv = &ep->u.s;
 	uint64_t d = jv_table_next_deadline(sv->table);
@@ -431,8 +429,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 		}
 		jv_json_str(w, "transport_id", s->tid.id);
 		jv_ev_end(ep);
-		jv_session_transition(ep, s, JV_STATE_ATTACHED,
-				      JV_R_HANDSHAKE_OK, s->tid.id, now);
+		jv_session_step(ep, s, JV_R_HANDSHAKE_OK, s->tid.id, now);
 		ep->stats.handshakes_ok++;
 	}
 	jv_send_raw(ep, path, out, JV_HS_RESP_HDR_LEN + n);
@@ -487,15 +484,16 @@ static bool begin_attempt(struct jv_endpoint *ep, struct jv_session *s,
 		    jv_path_eq(path, &s->path);
 	struct jv_json *w;
 
+	enum jv_reason why = same_tid ? JV_R_HEALTH_RECOVERED
+				      : JV_R_SWITCH_INITIATED;
+
+	/* the client left its binding: ATTACHED -> VOLATILE -> RECOVERING,
+	 * as far as the session is not there yet */
 	if (!same) {
-		if (s->state == JV_STATE_ATTACHED)
-			jv_session_transition(ep, s, JV_STATE_VOLATILE,
-					      JV_R_PEER_PATH_CHANGE, NULL, now);
-		if (s->state != JV_STATE_RECOVERING)
-			jv_session_transition(ep, s, JV_STATE_RECOVERING,
-					      same_tid ? JV_R_HEALTH_RECOVERED
-						       : JV_R_SWITCH_INITIATED,
-					      NULL, now);
+		if (jv_session_takes(s, JV_R_PEER_PATH_CHANGE))
+			jv_session_step(ep, s, JV_R_PEER_PATH_CHANGE, NULL, now);
+		if (jv_session_takes(s, why))
+			jv_session_step(ep, s, why, NULL, now);
 	}
 	w = jv_ev_begin(ep, now, "ReattachAttempt", s);
 	jv_json_str(w, "candidate_transport", cand);
@@ -519,6 +517,11 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	bool same = begin_attempt(ep, s, path, cand, now);
 	struct jv_json *w;
 
+	if (!same && !jv_session_takes(s, JV_R_REATTACH_SUCCESS)) {
+		/* nothing moves: the refusal is logged */
+		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, NULL, now);
+		return;
+	}
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
 	if (!same_tid) {
 		jv_session_count_switch(s, now);
@@ -541,8 +544,7 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	s->has_acc = true;
 	memset(&s->pend, 0, sizeof(s->pend));
 	if (!same)
-		jv_session_transition(ep, s, JV_STATE_ATTACHED,
-				      JV_R_REATTACH_SUCCESS, s->tid.id, now);
+		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, s->tid.id, now);
 	send_ack(ep, s, path, req_counter);
 }
 
@@ -695,10 +697,9 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	if (deny != JV_R_NONE) {
 		begin_attempt(ep, s, path, cand, now);
 		jv_ev_reattach_result(ep, s, false, deny, cand, now);
-		if (s->state == JV_STATE_RECOVERING)
-			jv_session_transition(ep, s, JV_STATE_DEGRADED,
-					      JV_R_REATTACH_VALIDATION_FAILED,
-					      NULL, now);
+		if (jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED))
+			jv_session_step(ep, s, JV_R_REATTACH_VALIDATION_FAILED,
+					NULL, now);
 		d.u.deny.req_counter = hdr_counter;
 		d.u.deny.reason = jv_reason_to_wire(deny);
 		jv_send_ctrl(ep, s, path, &d);
@@ -727,24 +728,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 
 static bool ip_allowed(const struct jv_peer_cfg *peer, uint32_t ip)
 {
-	for (uint32_t i = 0; i < peer->nallowed; i++) {
-		uint8_t pfx = peer->allowed[i].prefix;
-		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
-
-		if ((ip & mask) == (peer->allowed[i].addr & mask))
-			return true;
-	}
-	return false;
-}
-
-static bool ipv4_addr(const uint8_t *pkt, size_t len, size_t off,
-		      uint32_t *ip)
-{
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return false;
-	*ip = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
-	      (uint32_t)pkt[off + 2] << 8 | pkt[off + 3];
-	return true;
+	return jv_ipv4_in(peer->allowed, peer->nallowed, ip);
 }
 
 static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
@@ -824,7 +808,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		s->last_rx_bound_ms = now;
 	if (h.type == JV_MSG_DATA) {
 		/* inner IPv6 is not carried yet: dropped, not reported */
-		if (!ipv4_addr(ep->plain, (size_t)n, 12, &src))
+		if (!jv_ipv4_addr(ep->plain, (size_t)n, 12, &src))
 			goto drop;
 		if (!ip_allowed(&sv->peers[s->peer], src)) {
 			jv_inner_source_rejected(ep, s, s->tid.id, now);
@@ -872,25 +856,8 @@ drop:
 	ep->stats.rx_dropped++;
 }
 
-void jv_server_recv(struct jv_endpoint *ep, const struct jv_path *path,
-		    const uint8_t *buf, size_t len, uint64_t now)
-{
-	ep->stats.rx_packets++;
-	switch (jv_wire_type(buf, len)) {
-	case JV_MSG_HS_INIT:
-		on_hs_init(ep, path, buf, len, now);
-		break;
-	case JV_MSG_DATA:
-	case JV_MSG_CONTROL:
-		on_sealed(ep, path, buf, len, now);
-		break;
-	default:
-		ep->stats.rx_dropped++;
-	}
-}
-
-int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
-			 size_t len, uint64_t now)
+static int server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
+			     size_t len, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s = NULL;
@@ -898,7 +865,7 @@ int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	int n;
 
 	(void)now;
-	if (len > JV_INNER_MAX || !ipv4_addr(pkt, len, 16, &dst))
+	if (len > JV_INNER_MAX || !jv_ipv4_addr(pkt, len, 16, &dst))
 		return JV_ERR_INVAL;
 	for (uint32_t i = 0; i < sv->npeers && !s; i++)
 		if (sv->peer_session[i] && ip_allowed(&sv->peers[i], dst))
@@ -915,8 +882,8 @@ int jv_server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	return 0;
 }
 
-int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
-			enum jv_reason why, uint64_t now)
+static int server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
+			    enum jv_reason why, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s;
@@ -937,7 +904,7 @@ int jv_server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return found ? 0 : JV_ERR_NOTFOUND;
 }
 
-int jv_server_init(struct jv_endpoint *ep, uint64_t now)
+static int server_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
@@ -974,7 +941,7 @@ int jv_server_init(struct jv_endpoint *ep, uint64_t now)
 	return rc;
 }
 
-void jv_server_free(struct jv_endpoint *ep)
+static void server_free(struct jv_endpoint *ep)
 {
 	struct jv_server *sv = S(ep);
 
@@ -996,3 +963,15 @@ void jv_server_free(struct jv_endpoint *ep)
 	free(sv->pool);
 	free(sv->free_list);
 }
+
+const struct jv_half jv_server_half = {
+	.init = server_init,
+	.free = server_free,
+	.handshake_type = JV_MSG_HS_INIT,
+	.recv_handshake = on_hs_init,
+	.recv_sealed = on_sealed,
+	.send_inner = server_send_inner,
+	.tick = server_tick,
+	.deadline = server_deadline,
+	.terminate = server_terminate,
+};

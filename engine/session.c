@@ -1,7 +1,6 @@
 /* What both ends do with a session: transitions through the one fsm table,
  * the events that go with them, TTLs, rekey, and sealing control messages. */
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "engine/internal.h"
@@ -31,6 +30,27 @@ bool jv_path_eq(const struct jv_path *a, const struct jv_path *b)
 {
 	return a->proto == b->proto && a->local == b->local &&
 	       a->len == b->len && memcmp(a->addr, b->addr, a->len) == 0;
+}
+
+bool jv_ipv4_addr(const uint8_t *pkt, size_t len, size_t off, uint32_t *ip)
+{
+	if (len < 20 || (pkt[0] >> 4) != 4)
+		return false;
+	*ip = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
+	      (uint32_t)pkt[off + 2] << 8 | pkt[off + 3];
+	return true;
+}
+
+bool jv_ipv4_in(const struct jv_prefix4 *set, uint32_t n, uint32_t ip)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t pfx = set[i].prefix;
+		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
+
+		if ((ip & mask) == (set[i].addr & mask))
+			return true;
+	}
+	return false;
 }
 
 void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
@@ -66,30 +86,38 @@ static void json_tid(struct jv_json *w, const char *key, const char *tid)
 		jv_json_null(w, key);
 }
 
-bool jv_session_transition(struct jv_endpoint *ep, struct jv_session *s,
-			   enum jv_state to, enum jv_reason why,
-			   const char *transport, uint64_t now)
+bool jv_session_takes(const struct jv_session *s, enum jv_reason event)
 {
+	enum jv_state next;
+
+	return jv_fsm_next(s->state, event, &next) == 0;
+}
+
+static void reject(struct jv_endpoint *ep, const struct jv_session *s,
+		   enum jv_reason event, uint64_t now)
+{
+	struct jv_json *w = jv_ev_begin(ep, now, "TransitionRejected", s);
+
+	jv_json_str(w, "previous_state", jv_state_name(s->state));
+	jv_json_str(w, "attempted_event", jv_reason_name(event));
+	jv_json_str(w, "reason_code", jv_reason_name(JV_R_INVALID_TRANSITION));
+	jv_ev_end(ep);
+}
+
+bool jv_session_step(struct jv_endpoint *ep, struct jv_session *s,
+		     enum jv_reason event, const char *transport, uint64_t now)
+{
+	enum jv_state to;
 	struct jv_json *w;
 
-	if (!jv_fsm_allowed(s->state, to, why)) {
-		char attempted[96];
-
-		w = jv_ev_begin(ep, now, "TransitionRejected", s);
-		snprintf(attempted, sizeof(attempted), "%s->%s:%s",
-			 jv_state_name(s->state), jv_state_name(to),
-			 jv_reason_name(why));
-		jv_json_str(w, "previous_state", jv_state_name(s->state));
-		jv_json_str(w, "attempted_event", attempted);
-		jv_json_str(w, "reason_code",
-			    jv_reason_name(JV_R_INVALID_TRANSITION));
-		jv_ev_end(ep);
+	if (jv_fsm_next(s->state, event, &to) != 0) {
+		reject(ep, s, event, now);
 		return false;
 	}
 	w = jv_ev_begin(ep, now, "SessionStateChange", s);
 	jv_json_str(w, "previous_state", jv_state_name(s->state));
 	jv_json_str(w, "new_state", jv_state_name(to));
-	jv_json_str(w, "reason_code", jv_reason_name(why));
+	jv_json_str(w, "reason_code", jv_reason_name(event));
 	jv_json_u64(w, "state_version", s->state_version + 1);
 	json_tid(w, "transport_id", to == JV_STATE_ATTACHED ? transport : NULL);
 	jv_ev_end(ep);
@@ -117,11 +145,16 @@ void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
 	uint64_t tl = jv_session_transportless_age(s, now);
 	struct jv_json *w;
 
+	enum jv_state to;
+
 	if (s->state == JV_STATE_TERMINATED)
 		return;
-	if (!jv_session_transition(ep, s, JV_STATE_TERMINATED, why, transport,
-				   now))
+	/* only an event that ends the session may end it */
+	if (jv_fsm_next(s->state, why, &to) != 0 || to != JV_STATE_TERMINATED) {
+		reject(ep, s, why, now);
 		return;
+	}
+	jv_session_step(ep, s, why, transport, now);
 	w = jv_ev_begin(ep, now, "SessionTerminated", s);
 	jv_json_str(w, "reason_code", jv_reason_name(why));
 	jv_json_u64(w, "session_age_ms", now - s->created_ms);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <string.h>
 
+#include "core/err.h"
 #include "core/fsm.h"
 
 struct row {
@@ -109,6 +110,85 @@ static void test_names(void **state)
 				    JV_R_NONE));
 }
 
+/* jv_fsm_next against the contract: for every (state, event), the one
+ * target the contract's rows give, or a refusal when none does. An event
+ * never has two targets from one state. */
+static void test_next_cube(void **state)
+{
+	int steps = 0;
+
+	(void)state;
+	for (int f = 0; f < JV_STATE__COUNT; f++)
+		for (int r = 0; r < JV_R__COUNT; r++) {
+			int want = -1, n = 0;
+			enum jv_state next = JV_STATE__COUNT;
+			int rc;
+
+			for (int t = 0; t < JV_STATE__COUNT; t++)
+				if (naive(f, t, r)) {
+					want = t;
+					n++;
+				}
+			assert_true(n <= 1);
+			rc = jv_fsm_next(f, r, &next);
+			if (want < 0) {
+				if (rc != JV_ERR_STATE)
+					fail_msg("%s on %s: expected a refusal",
+						 jv_state_name(f),
+						 jv_reason_name(r));
+				assert_int_equal(next, JV_STATE__COUNT);
+				continue;
+			}
+			if (rc != 0 || (int)next != want)
+				fail_msg("%s on %s: got %d %s, want %s",
+					 jv_state_name(f), jv_reason_name(r), rc,
+					 jv_state_name(next),
+					 jv_state_name(want));
+			steps++;
+		}
+	assert_int_equal(steps, 21 + 25);
+}
+
+/* The rows the issue names: one event, several targets by state. */
+static void test_next_examples(void **state)
+{
+	enum jv_state n;
+
+	(void)state;
+	assert_int_equal(jv_fsm_next(JV_STATE_VOLATILE, JV_R_SWITCH_INITIATED,
+				     &n), 0);
+	assert_int_equal(n, JV_STATE_RECOVERING);
+	assert_int_equal(jv_fsm_next(JV_STATE_DEGRADED, JV_R_SWITCH_INITIATED,
+				     &n), 0);
+	assert_int_equal(n, JV_STATE_RECOVERING);
+	assert_int_equal(jv_fsm_next(JV_STATE_ATTACHED, JV_R_SWITCH_INITIATED,
+				     &n), JV_ERR_STATE);
+	assert_int_equal(jv_fsm_next(JV_STATE_ATTACHED, JV_R_LINK_DOWN, &n), 0);
+	assert_int_equal(n, JV_STATE_VOLATILE);
+	assert_int_equal(jv_fsm_next(JV_STATE_VOLATILE, JV_R_LINK_DOWN, &n),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_fsm_next(JV_STATE_RECOVERING,
+				     JV_R_RECOVERY_WINDOW_EXPIRED, &n), 0);
+	assert_int_equal(n, JV_STATE_DEGRADED);
+	for (int f = JV_STATE_BIRTH; f < JV_STATE_TERMINATED; f++) {
+		assert_int_equal(jv_fsm_next(f, JV_R_OPERATOR_TERMINATED, &n),
+				 0);
+		assert_int_equal(n, JV_STATE_TERMINATED);
+	}
+	assert_int_equal(jv_fsm_next(JV_STATE_TERMINATED,
+				     JV_R_OPERATOR_TERMINATED, &n),
+			 JV_ERR_STATE);
+	/* not events: a denial reason, none, out of range */
+	assert_int_equal(jv_fsm_next(JV_STATE_VOLATILE, JV_R_BAD_PROOF, &n),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_fsm_next(JV_STATE_BIRTH, JV_R_NONE, &n),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_fsm_next(JV_STATE__COUNT, JV_R_HANDSHAKE_OK, &n),
+			 JV_ERR_STATE);
+	assert_int_equal(jv_fsm_next(JV_STATE_BIRTH, JV_R__COUNT, &n),
+			 JV_ERR_STATE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -116,6 +196,8 @@ int main(void)
 		cmocka_unit_test(test_terminated_absorbing),
 		cmocka_unit_test(test_attached_only_two_ways),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_next_cube),
+		cmocka_unit_test(test_next_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

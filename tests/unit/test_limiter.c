@@ -232,6 +232,39 @@ static void test_differential(void **state)
 		differential(seed * 7919);
 }
 
+/* The wake-up a rate-limited client needs: when the minute has room. The
+ * ring's oldest entry is at[head]; after it wraps, head is not 0. */
+static void test_window_free_at(void **state)
+{
+	struct jv_limiter l;
+	struct jv_policy p;
+
+	(void)state;
+	contract_policy(&p);
+	p.max_switches_per_min = 2;
+	jv_limiter_init(&l);
+	assert_int_equal(jv_limiter_window_free_at(&l, &p, 0), UINT64_MAX);
+	jv_limiter_record(&l, 3000);
+	assert_int_equal(jv_limiter_window_free_at(&l, &p, 3000), UINT64_MAX);
+	jv_limiter_record(&l, 8000);
+	assert_int_equal(jv_limiter_window_free_at(&l, &p, 9000), 63000);
+	assert_int_equal(jv_limiter_check(&l, &p, 62999),
+			 JV_R_SWITCH_RATE_LIMITED);
+	assert_int_equal(jv_limiter_check(&l, &p, 63000), 0);
+	/* a lower limit than the minute holds: more must leave first */
+	p.max_switches_per_min = 1;
+	assert_int_equal(jv_limiter_window_free_at(&l, &p, 9000), 68000);
+	/* wrapped ring (head is not 0): 70 switches, only the last one in
+	 * the minute */
+	jv_limiter_init(&l);
+	for (uint64_t i = 0; i < 70; i++)
+		jv_limiter_record(&l, 1000 + i * 100000);
+	p.max_switches_per_min = 1;
+	assert_int_equal(jv_limiter_window_free_at(&l, &p, 6901000 + 10),
+			 6901000 + 60000);
+	assert_int_equal(jv_limiter_cooldown_end(&l, &p), 6901000 + 1500);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_early_clock_and_future),
 		cmocka_unit_test(test_ring_wraps),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_window_free_at),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
