@@ -1,17 +1,13 @@
 /* Audit events: JSON escaping, numbers, overflow, and the emitter's common
  * fields, exact order and gapless seq. Every expectation is an exact
  * string: a reordered field or a changed escape must fail. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/audit.h"
+#include "tests/unit/unit.h"
 
 /* One string value through the writer. */
 static void write_one(const char *in, size_t n, char *buf, size_t cap)
@@ -23,7 +19,7 @@ static void write_one(const char *in, size_t n, char *buf, size_t cap)
 	assert_true(jv_json_end(&w) > 0);
 }
 
-static void test_escape_quotes_backslash_utf8(void **state)
+JV_TEST(test_escape_quotes_backslash_utf8)
 {
 	static const char in[] = "a\"b\\c/\x7f\xc3\xa9\xf0\x9f\x98\x80";
 	char buf[128];
@@ -35,7 +31,7 @@ static void test_escape_quotes_backslash_utf8(void **state)
 }
 
 /* Every control character, each with its one RFC 8259 form. */
-static void test_every_control_char(void **state)
+JV_TEST(test_every_control_char)
 {
 	static const char *const want[0x20] = {
 		"\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004",
@@ -60,7 +56,7 @@ static void test_every_control_char(void **state)
 }
 
 /* A parser reads back exactly the bytes written, NUL included. */
-static void test_escape_round_trip(void **state)
+JV_TEST(test_escape_round_trip)
 {
 	char in[256], buf[2048];
 	json_t *j;
@@ -76,7 +72,7 @@ static void test_escape_round_trip(void **state)
 	json_decref(j);
 }
 
-static void test_numbers(void **state)
+JV_TEST(test_numbers)
 {
 	char buf[320];
 	struct jv_json w;
@@ -96,7 +92,7 @@ static void test_numbers(void **state)
 			    "\"e\":9223372036854775807,\"f\":1000000007}");
 }
 
-static void test_doubles_bools_null(void **state)
+JV_TEST(test_doubles_bools_null)
 {
 	char buf[320];
 	struct jv_json w;
@@ -125,7 +121,7 @@ static void test_doubles_bools_null(void **state)
 			    "\"m\":100000000000000000000.0000}");
 }
 
-static void test_empty_object(void **state)
+JV_TEST(test_empty_object)
 {
 	char buf[3];
 	struct jv_json w;
@@ -138,7 +134,7 @@ static void test_empty_object(void **state)
 	assert_int_equal(jv_json_end(&w), -1);
 }
 
-static void test_overflow_sticky(void **state)
+JV_TEST(test_overflow_sticky)
 {
 	char buf[16];
 	struct jv_json w;
@@ -168,7 +164,7 @@ static void test_overflow_sticky(void **state)
 	assert_string_equal(buf, "{\"k\":\"a\\u0001\"}");
 }
 
-static void test_hex16(void **state)
+JV_TEST(test_hex16)
 {
 	static const uint8_t id[16] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd,
 					0xef, 0xff, 0x10, 0x20, 0x30, 0x40,
@@ -204,7 +200,7 @@ static const uint8_t SID[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
 				 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
 				 0xcc, 0xdd, 0xee, 0xff };
 
-static void test_emitter_field_order(void **state)
+JV_TEST(test_emitter_field_order)
 {
 	static struct jv_audit a;
 	static struct sink s;
@@ -235,7 +231,7 @@ static void test_emitter_field_order(void **state)
 			    "\"policy_version\":\"2.3\"}");
 }
 
-static void test_ts_offset(void **state)
+JV_TEST(test_ts_offset)
 {
 	static struct jv_audit a;
 	static struct sink s;
@@ -268,7 +264,7 @@ static size_t detail_for(size_t len)
 	return len - (sizeof(head) - 1);
 }
 
-static void test_truncated_keeps_seq(void **state)
+JV_TEST(test_truncated_keeps_seq)
 {
 	static struct jv_audit a;
 	static struct sink s;
@@ -317,7 +313,7 @@ static void test_truncated_keeps_seq(void **state)
 
 /* The worst-case common fields (every byte escaped) still fit, so the
  * truncated fallback is always emitted. */
-static void test_truncated_worst_case(void **state)
+JV_TEST(test_truncated_worst_case)
 {
 	static struct jv_audit a;
 	static struct sink s;
@@ -350,7 +346,7 @@ static void test_truncated_worst_case(void **state)
 /* A started run: run_id and run_start_ms right after seq on every event
  * (the truncated fallback included); run_start_ms is edge time like
  * ts_ms; a new run starts seq at 1 again. */
-static void test_run_fields(void **state)
+JV_TEST(test_run_fields)
 {
 	static const uint8_t RUN[JV_RUN_ID_LEN] = { 0x01, 0x23, 0x45, 0x67,
 						    0x89, 0xab, 0xcd, 0xef };
@@ -399,25 +395,4 @@ static void test_run_fields(void **state)
 			    "\"event_type\":\"PolicyLoaded\","
 			    "\"node_id\":\"gw-1\",\"role\":\"server\","
 			    "\"policy_version\":\"1.0\"}");
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape_quotes_backslash_utf8),
-		cmocka_unit_test(test_every_control_char),
-		cmocka_unit_test(test_escape_round_trip),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_doubles_bools_null),
-		cmocka_unit_test(test_empty_object),
-		cmocka_unit_test(test_overflow_sticky),
-		cmocka_unit_test(test_hex16),
-		cmocka_unit_test(test_emitter_field_order),
-		cmocka_unit_test(test_ts_offset),
-		cmocka_unit_test(test_truncated_keeps_seq),
-		cmocka_unit_test(test_truncated_worst_case),
-		cmocka_unit_test(test_run_fields),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

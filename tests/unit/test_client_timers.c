@@ -1,16 +1,12 @@
 /* The client's timers: the deadline it reports is never later than the
  * first thing it does when ticked, and a tick at that deadline always has
  * something due. Fake clock, 1 ms steps, the world.h harness. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
 /* ---- stepping on a 1 ms clock, ticking each end at its deadline ---- */
 
@@ -88,7 +84,7 @@ static void link_flap_switches(struct world *w, uint32_t t, uint64_t at)
  * from then on the switch is allowed, so the client must be ticked then and
  * reattach at 63007, not at whatever timer happens to come next.
  */
-static void limiter_wakes_when_the_oldest_switch_leaves(void **state)
+JV_TEST(limiter_wakes_when_the_oldest_switch_leaves)
 {
 	struct jv_policy p;
 	struct world *w;
@@ -370,7 +366,7 @@ static void prop_run(uint64_t seed, struct prop_stats *st)
 	free_world(w);
 }
 
-static void deadline_never_late_never_early(void **state)
+JV_TEST(deadline_never_late_never_early)
 {
 	struct prop_stats st = { 0 };
 
@@ -393,7 +389,7 @@ static void deadline_never_late_never_early(void **state)
  * acts between its timers, e.g. seed 5: DEGRADED -> RECOVERING at 5857
  * while its deadline was 5892. Skipped until a loss-window timer exists.
  */
-static void loss_window_aging_is_not_a_timer(void **state)
+JV_TEST(loss_window_aging_is_not_a_timer)
 {
 	struct prop_stats st = { 0 };
 
@@ -403,15 +399,4 @@ static void loss_window_aging_is_not_a_timer(void **state)
 	prop_probe_ms = 170;
 	for (uint64_t seed = 1; seed <= PROP_SEEDS; seed++)
 		prop_run(seed, &st);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(limiter_wakes_when_the_oldest_switch_leaves),
-		cmocka_unit_test(deadline_never_late_never_early),
-		cmocka_unit_test(loss_window_aging_is_not_a_timer),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,6 @@
 /* Daemon configuration: the fixtures in tests/data/config parse to the
  * values they hold, the examples parse but for their key files, and every
  * kind of mistake is refused with its code, file, line and message. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -17,6 +12,7 @@
 
 #include "cli/config.h"
 #include "cli/util.h"
+#include "tests/unit/unit.h"
 
 /* the keys in tests/data/config */
 #define GW_KEY "YOlK0Fg0LhKyg18+q2Fh544qP3IpkGyZrqxDIAAdXXY="
@@ -132,7 +128,7 @@ static void key_of(const char *b64, uint8_t key[32])
 	assert_int_equal(jv_key_from_base64(b64, key), 0);
 }
 
-static void test_server(void **state)
+JV_TEST(test_server)
 {
 	struct jv_endpoint_cfg ec;
 	struct jv_error err;
@@ -209,7 +205,7 @@ static void test_server(void **state)
 	assert_memory_equal(cfg.psk, zero, 32);
 }
 
-static void test_client(void **state)
+JV_TEST(test_client)
 {
 	struct jv_endpoint_cfg ec;
 	struct jv_error err;
@@ -283,7 +279,7 @@ static void edit(char *out, size_t cap, const char *base, const char *from,
 
 /* Optional keys left out take their defaults; no policy means the
  * defaults of CONTRACT section 3. */
-static void test_defaults(void **state)
+JV_TEST(test_defaults)
 {
 	char a[4096], b[4096];
 	struct jv_policy def;
@@ -330,7 +326,7 @@ static void test_defaults(void **state)
 /* jv_config_parse reads the buffer and nothing else: inline keys are
  * decoded, named files only resolved, so a parser fed from memory (a
  * fuzzer) never touches the disk. */
-static void test_parse_buffer(void **state)
+JV_TEST(test_parse_buffer)
 {
 	char a[4096], b[4096];
 	struct jv_error err;
@@ -383,7 +379,7 @@ static void test_parse_buffer(void **state)
 
 /* jv_config_load reads the file and takes relative paths from its
  * directory, whatever the working directory. */
-static void test_load(void **state)
+JV_TEST(test_load)
 {
 	char path[512];
 	struct jv_error err;
@@ -404,7 +400,7 @@ static void test_load(void **state)
 
 /* The shipped examples are complete but for the key files they name,
  * which live beside them on a real machine and are never shipped. */
-static void test_examples(void **state)
+JV_TEST(test_examples)
 {
 	static const struct { const char *name, *key_line; int line; } ex[] = {
 		{ "server", "private_key_file: gw-1.key", 5 },
@@ -762,7 +758,7 @@ static bool check_mistake(const struct mistake *m)
 	return false;
 }
 
-static void test_mistakes(void **state)
+JV_TEST(test_mistakes)
 {
 	int failed = 0;
 
@@ -774,7 +770,7 @@ static void test_mistakes(void **state)
 }
 
 /* Lists are bounded: one entry past the bound is refused. */
-static void test_too_many(void **state)
+JV_TEST(test_too_many)
 {
 	char list[4096] = "", text[8192];
 	struct jv_error err;
@@ -806,7 +802,7 @@ static void test_too_many(void **state)
 }
 
 /* Not a configuration at all. */
-static void test_not_a_config(void **state)
+JV_TEST(test_not_a_config)
 {
 	struct jv_error err;
 
@@ -827,7 +823,7 @@ static void test_not_a_config(void **state)
 /* A value that fails only when the daemon uses it (a device that does not
  * exist, a port in use, a missing directory) is reported at the line of
  * the key that asked for it, never at an empty place. */
-static void test_blame(void **state)
+JV_TEST(test_blame)
 {
 	struct jv_error err;
 	char file[300], line[1024], want[1024];
@@ -881,7 +877,7 @@ static void test_blame(void **state)
  * tokens are wiped), key files too long, not regular or swapped for a
  * FIFO (which must not hang the daemon). Under ASan every wipe runs on
  * live memory; the wiped copies themselves are freed and out of sight. */
-static void test_secret_paths(void **state)
+JV_TEST(test_secret_paths)
 {
 	char path[512], text[4200], big[2048], line[1024];
 	uint8_t key[32], zero[32] = { 0 };
@@ -929,21 +925,4 @@ static void test_secret_paths(void **state)
 	assert_memory_equal(cfg.private_key, zero, 32);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_server),
-		cmocka_unit_test(test_client),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_parse_buffer),
-		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_examples),
-		cmocka_unit_test(test_mistakes),
-		cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_not_a_config),
-		cmocka_unit_test(test_blame),
-		cmocka_unit_test(test_secret_paths),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+JV_TEST_GROUP(setup, teardown);

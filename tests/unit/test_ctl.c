@@ -1,11 +1,6 @@
 /* The control commands (one table: handlers on real endpoints, renderers,
  * usage) and the control socket (a real Unix socket driven by the real
  * loop). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,6 +16,7 @@
 #include "io/ctl.h"
 #include "io/loop.h"
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
 static void nop_send(void *c, const struct jv_path *p, const uint8_t *b,
 		     size_t l)
@@ -99,7 +95,7 @@ static void assert_refused(json_t *r, const char *why)
 	json_decref(r);
 }
 
-static void test_replies(void **state)
+JV_TEST(test_replies)
 {
 	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
 	struct jv_ctl_node n = { ep, "n\"1", JV_ROLE_CLIENT, 0 };
@@ -156,7 +152,7 @@ static void test_replies(void **state)
 
 /* ctl terminate takes the full id or the 8-hex prefix timeline and
  * metrics print; anything else is bad input. */
-static void test_session_id_arg(void **state)
+JV_TEST(test_session_id_arg)
 {
 	static const struct {
 		const char *arg;
@@ -191,7 +187,7 @@ static void test_session_id_arg(void **state)
 	assert_int_equal(jv_ctl_session_prefix(NULL, out), JV_ERR_INVAL);
 }
 
-static void test_find_session(void **state)
+JV_TEST(test_find_session)
 {
 	struct jv_endpoint *ep = endpoint(JV_ROLE_CLIENT);
 	struct jv_session_info si;
@@ -218,7 +214,7 @@ static void test_find_session(void **state)
 
 /* Unknown commands and wrong argument counts are refused by the table,
  * before any handler runs. */
-static void test_dispatch_refuses(void **state)
+JV_TEST(test_dispatch_refuses)
 {
 	struct jv_endpoint *ep = endpoint(JV_ROLE_SERVER);
 	struct jv_ctl_node n = { ep, "gw", JV_ROLE_SERVER, 0 };
@@ -243,7 +239,7 @@ static struct jv_ctl_node server_node(struct world *w)
 
 /* terminate on a gateway with an attached client: by the short id, the
  * session ends operator_terminated and the client is told. */
-static void test_terminate(void **state)
+JV_TEST(test_terminate)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_ctl_node n = server_node(w);
@@ -290,7 +286,7 @@ static void testdata(char *out, size_t cap, const char *name)
 /* policy-reload applies a valid file (PolicyLoaded) and refuses a bad one
  * with the loader's FILE:LINE message (PolicyRejected), the old policy
  * still in force. */
-static void test_policy_reload(void **state)
+JV_TEST(test_policy_reload)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_ctl_node n = server_node(w);
@@ -340,7 +336,7 @@ static char *render(const char *cmd, const char *reply)
 	return buf;
 }
 
-static void test_render(void **state)
+JV_TEST(test_render)
 {
 	static const struct {
 		const char *cmd, *reply, *text;
@@ -403,7 +399,7 @@ static void test_render(void **state)
 }
 
 /* The usage lists every command of the table, its argument and help. */
-static void test_usage(void **state)
+JV_TEST(test_usage)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -424,7 +420,7 @@ static void test_usage(void **state)
 }
 
 /* The ctl side: arguments checked and made absolute, the request line. */
-static void test_request(void **state)
+JV_TEST(test_request)
 {
 	const struct jv_ctl_cmd *term = jv_ctl_cmd_find("terminate");
 	const struct jv_ctl_cmd *reload = jv_ctl_cmd_find("policy-reload");
@@ -532,7 +528,7 @@ static void talk(struct jv_loop *l, const char *path, const char *text,
 	snprintf(out, cap, "%s", c.buf);
 }
 
-static void test_socket(void **state)
+JV_TEST(test_socket)
 {
 	struct jv_loop *l;
 	struct jv_ctl *ctl;
@@ -582,7 +578,7 @@ static void test_socket(void **state)
 
 /* A second daemon given the same control_socket must not take it over:
  * when it exited, the first could no longer be reached. */
-static void test_socket_taken(void **state)
+JV_TEST(test_socket_taken)
 {
 	struct jv_loop *l;
 	struct jv_ctl *a, *b = (struct jv_ctl *)1;
@@ -611,7 +607,7 @@ static void test_socket_taken(void **state)
 
 /* A socket file nobody listens on (its daemon died) is replaced; a file
  * that is not a socket is never removed. */
-static void test_socket_stale(void **state)
+JV_TEST(test_socket_stale)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct jv_loop *l;
@@ -650,7 +646,7 @@ static void test_socket_stale(void **state)
 
 /* A daemon that exits removes its socket file only if the file is still
  * the one it bound: not one another daemon put there since. */
-static void test_socket_close_own_only(void **state)
+JV_TEST(test_socket_close_own_only)
 {
 	struct jv_loop *l;
 	struct jv_ctl *a, *b;
@@ -683,7 +679,7 @@ static void on_turn(void *ctx, uint32_t events)
 
 /* A client pipelining many requests gets every answer, in order, but a
  * bounded number per loop round: the rest of the loop is served between. */
-static void test_request_budget(void **state)
+JV_TEST(test_request_budget)
 {
 	struct jv_loop *l;
 	struct jv_ctl *ctl;
@@ -732,7 +728,7 @@ static json_t *dispatch_handler(void *ctx, const char *cmd, json_t *args)
 
 /* The whole chain: the request `jvpn ctl` builds, the socket, the table on
  * a gateway with an attached client, the reply rendered for people. */
-static void test_socket_dispatch(void **state)
+JV_TEST(test_socket_dispatch)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_ctl_node n = server_node(w);
@@ -768,29 +764,4 @@ static void test_socket_dispatch(void **state)
 	jv_ctl_close(ctl);
 	jv_loop_free(l);
 	free_world(w);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_replies),
-		cmocka_unit_test(test_session_id_arg),
-		cmocka_unit_test(test_find_session),
-		cmocka_unit_test(test_dispatch_refuses),
-		cmocka_unit_test(test_terminate),
-		cmocka_unit_test(test_policy_reload),
-		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_usage),
-		cmocka_unit_test(test_request),
-		cmocka_unit_test(test_socket_dispatch),
-		cmocka_unit_test(test_socket),
-		cmocka_unit_test(test_socket_taken),
-		cmocka_unit_test(test_socket_stale),
-		cmocka_unit_test(test_socket_close_own_only),
-		cmocka_unit_test(test_request_budget),
-	};
-
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,6 @@
 /* The engine driven directly on a fake clock: handshake, data, the
  * security checks on hostile datagrams, and malformed input of every type
  * and length. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -15,10 +10,11 @@
 #include "engine/endpoint.h"
 
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
 /* A switch shows in the server's session info, and leaves it after a
  * minute. */
-static void test_switch_counted_on_server(void **state)
+JV_TEST(test_switch_counted_on_server)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_session_info si;
@@ -39,7 +35,7 @@ static void test_switch_counted_on_server(void **state)
 	free_world(w);
 }
 
-static void test_handshake(void **state)
+JV_TEST(test_handshake)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_session_info ci, si;
@@ -57,7 +53,7 @@ static void test_handshake(void **state)
 	free_world(w);
 }
 
-static void test_events_are_json_with_gapless_seq(void **state)
+JV_TEST(test_events_are_json_with_gapless_seq)
 {
 	struct world *w = attached_world(NULL);
 	struct node *nodes[2] = { &w->c, &w->s };
@@ -77,7 +73,7 @@ static void test_events_are_json_with_gapless_seq(void **state)
 	free_world(w);
 }
 
-static void test_data_both_ways(void **state)
+JV_TEST(test_data_both_ways)
 {
 	struct world *w = attached_world(NULL);
 	uint8_t pkt[40];
@@ -107,7 +103,7 @@ static void test_data_both_ways(void **state)
 
 /* Inner packets from the server must come from the prefixes behind it:
  * anything else is dropped, counted and reported, on both ends. */
-static void test_inner_source_filtered(void **state)
+JV_TEST(test_inner_source_filtered)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_endpoint_stats st;
@@ -139,7 +135,7 @@ static void test_inner_source_filtered(void **state)
 
 /* A flood of forged packets against one session cannot hide the events
  * of another, and what the budget hides is counted. */
-static void test_security_budget_per_session(void **state)
+JV_TEST(test_security_budget_per_session)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_endpoint_stats st;
@@ -184,7 +180,7 @@ static void test_security_budget_per_session(void **state)
 
 /* A terminated session's tombstone answers the client once, not every
  * replayed copy from every spoofed source, and only a few a second. */
-static void test_tombstone_answers_fresh_only(void **state)
+JV_TEST(test_tombstone_answers_fresh_only)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_session_info si = server_session(w);
@@ -228,7 +224,7 @@ static void count_lock(void *ctx, void *ptr, size_t len, bool on)
 	locked += on ? 1 : -1;
 }
 
-static void test_key_memory_locked(void **state)
+JV_TEST(test_key_memory_locked)
 {
 	struct jv_endpoint_cfg sc;
 	struct jv_endpoint *ep;
@@ -255,7 +251,7 @@ static void test_key_memory_locked(void **state)
 	assert_int_equal(locked, 0);
 }
 
-static void test_replayed_handshake(void **state)
+JV_TEST(test_replayed_handshake)
 {
 	struct world *w = make_world(NULL);
 	struct dgram init;
@@ -275,7 +271,7 @@ static void test_replayed_handshake(void **state)
 	free_world(w);
 }
 
-static void test_unknown_peer(void **state)
+JV_TEST(test_unknown_peer)
 {
 	struct world *w = make_world(NULL);
 	uint8_t other[32];
@@ -312,7 +308,7 @@ static void test_unknown_peer(void **state)
 
 /* Every datagram type, truncated at every length and with every single
  * byte flipped: dropped without a crash or a state change. */
-static void test_malformed(void **state)
+JV_TEST(test_malformed)
 {
 	struct world *w = make_world(NULL);
 	struct dgram init, resp, data, ctrl;
@@ -367,7 +363,7 @@ static void test_malformed(void **state)
 	free_world(w);
 }
 
-static void test_forged_reattach_changes_nothing(void **state)
+JV_TEST(test_forged_reattach_changes_nothing)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_session_info before = server_session(w), after;
@@ -393,7 +389,7 @@ static void test_forged_reattach_changes_nothing(void **state)
 	free_world(w);
 }
 
-static void test_deadline_progresses(void **state)
+JV_TEST(test_deadline_progresses)
 {
 	struct world *w = attached_world(NULL);
 
@@ -415,7 +411,7 @@ static void test_deadline_progresses(void **state)
 	free_world(w);
 }
 
-static void test_operator_terminate(void **state)
+JV_TEST(test_operator_terminate)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_session_info si = server_session(w);
@@ -436,27 +432,4 @@ static void test_operator_terminate(void **state)
 	assert_true(has_event(&w->s, "\"event_type\":\"SessionTerminated\",\"node_id\"") ||
 		    has_event(&w->s, "SessionTerminated"));
 	free_world(w);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_handshake),
-		cmocka_unit_test(test_events_are_json_with_gapless_seq),
-		cmocka_unit_test(test_data_both_ways),
-		cmocka_unit_test(test_inner_source_filtered),
-		cmocka_unit_test(test_security_budget_per_session),
-		cmocka_unit_test(test_tombstone_answers_fresh_only),
-		cmocka_unit_test(test_key_memory_locked),
-		cmocka_unit_test(test_replayed_handshake),
-		cmocka_unit_test(test_unknown_peer),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_forged_reattach_changes_nothing),
-		cmocka_unit_test(test_deadline_progresses),
-		cmocka_unit_test(test_operator_terminate),
-		cmocka_unit_test(test_switch_counted_on_server),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

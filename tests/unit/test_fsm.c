@@ -1,14 +1,10 @@
 /* The transition table against CONTRACT section 1, written out again here
  * by hand: every (from, to, reason) in the cube is checked. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/fsm.h"
+#include "tests/unit/unit.h"
 
 struct row {
 	const char *from, *to, *reasons;
@@ -52,7 +48,7 @@ static bool naive(int from, int to, int r)
 	return false;
 }
 
-static void test_cube(void **state)
+JV_TEST(test_cube)
 {
 	int allowed = 0;
 
@@ -71,7 +67,7 @@ static void test_cube(void **state)
 	assert_int_equal(allowed, 21 + 25);
 }
 
-static void test_terminated_absorbing(void **state)
+JV_TEST(test_terminated_absorbing)
 {
 	(void)state;
 	for (int t = 0; t < JV_STATE__COUNT; t++)
@@ -79,7 +75,7 @@ static void test_terminated_absorbing(void **state)
 			assert_false(jv_fsm_allowed(JV_STATE_TERMINATED, t, r));
 }
 
-static void test_attached_only_two_ways(void **state)
+JV_TEST(test_attached_only_two_ways)
 {
 	(void)state;
 	for (int f = 0; f < JV_STATE__COUNT; f++)
@@ -91,7 +87,7 @@ static void test_attached_only_two_ways(void **state)
 					     r == JV_R_REATTACH_SUCCESS));
 }
 
-static void test_names(void **state)
+JV_TEST(test_names)
 {
 	(void)state;
 	for (int s = 0; s < JV_STATE__COUNT; s++)
@@ -113,7 +109,7 @@ static void test_names(void **state)
 /* jv_fsm_next against the contract: for every (state, event), the one
  * target the contract's rows give, or a refusal when none does. An event
  * never has two targets from one state. */
-static void test_next_cube(void **state)
+JV_TEST(test_next_cube)
 {
 	int steps = 0;
 
@@ -150,7 +146,7 @@ static void test_next_cube(void **state)
 }
 
 /* The rows the issue names: one event, several targets by state. */
-static void test_next_examples(void **state)
+JV_TEST(test_next_examples)
 {
 	enum jv_state n;
 
@@ -187,17 +183,4 @@ static void test_next_examples(void **state)
 			 JV_ERR_STATE);
 	assert_int_equal(jv_fsm_next(JV_STATE_BIRTH, JV_R__COUNT, &n),
 			 JV_ERR_STATE);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cube),
-		cmocka_unit_test(test_terminated_absorbing),
-		cmocka_unit_test(test_attached_only_two_ways),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_next_cube),
-		cmocka_unit_test(test_next_examples),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,15 +1,11 @@
 /* The initiator's handshake state survives whatever fails to authenticate:
  * a forged HS_RESP from a spoofed source, and a genuine reply that arrives
  * after the HS_INIT it answers has been sent again. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
 static const struct jv_path cpath = { .proto = JV_PROTO_UDP, .local = 0 };
 
@@ -23,7 +19,7 @@ static void forge_resp(const struct dgram *init, uint8_t *buf, uint8_t seed)
 	memcpy(buf + 8, init->buf + 4, 4);
 }
 
-static void test_forged_resp_first(void **state)
+JV_TEST(test_forged_resp_first)
 {
 	struct world *w = make_world(NULL);
 	struct dgram init, resp;
@@ -66,7 +62,7 @@ static bool forge_every_reply(struct world *w, bool c2s, struct dgram *d)
 	return true;
 }
 
-static void test_forgery_for_every_init(void **state)
+JV_TEST(test_forgery_for_every_init)
 {
 	struct world *w = make_world(NULL);
 
@@ -104,7 +100,7 @@ static struct world *slow_reply(struct dgram *resp1, struct dgram *init2)
 
 /* The second HS_INIT reached the server, which redid the keys; the reply
  * to the first arrives first. */
-static void test_late_genuine_reply(void **state)
+JV_TEST(test_late_genuine_reply)
 {
 	struct dgram init2, resp1, resp2;
 	struct world *w = slow_reply(&resp1, &init2);
@@ -130,7 +126,7 @@ static void test_late_genuine_reply(void **state)
 }
 
 /* The same, with the second HS_INIT lost on the way. */
-static void test_late_reply_second_init_lost(void **state)
+JV_TEST(test_late_reply_second_init_lost)
 {
 	struct dgram init2, resp1;
 	struct world *w = slow_reply(&resp1, &init2);
@@ -140,17 +136,4 @@ static void test_late_reply_second_init_lost(void **state)
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
 	data_both_ways(w, 1);
 	free_world(w);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_forged_resp_first),
-		cmocka_unit_test(test_forgery_for_every_init),
-		cmocka_unit_test(test_late_genuine_reply),
-		cmocka_unit_test(test_late_reply_second_init_lost),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,17 +1,13 @@
 /* Transport health: exact loss ratios and window edges, drops and late
  * acks, RTT smoothing and p95, receive age, the full probe ring, and a
  * differential run against a naive list of every probe sent. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "core/health.h"
 #include "tests/unit/rng.h"
+#include "tests/unit/unit.h"
 
-static void test_fresh(void **state)
+JV_TEST(test_fresh)
 {
 	struct jv_health h;
 	uint32_t n = 99;
@@ -41,7 +37,7 @@ static void ten_probes(struct jv_health *h)
 							  (s - 1) * 100 + 50), 50);
 }
 
-static void test_loss_exact(void **state)
+JV_TEST(test_loss_exact)
 {
 	struct jv_health h;
 	uint32_t n;
@@ -76,7 +72,7 @@ static void test_loss_exact(void **state)
 	assert_int_equal(n, 1);
 }
 
-static void test_expire_edge(void **state)
+JV_TEST(test_expire_edge)
 {
 	struct jv_health h;
 
@@ -92,7 +88,7 @@ static void test_expire_edge(void **state)
 	assert_int_equal(jv_health_expire(&h, 100, 1000), 0);
 }
 
-static void test_drops_and_late_ack(void **state)
+JV_TEST(test_drops_and_late_ack)
 {
 	struct jv_health h;
 	uint32_t n;
@@ -131,7 +127,7 @@ static void ack_after(struct jv_health *h, uint32_t seq, uint64_t t,
 	assert_int_equal(jv_health_on_ack(h, seq, t + rtt), rtt);
 }
 
-static void test_srtt(void **state)
+JV_TEST(test_srtt)
 {
 	struct jv_health h;
 
@@ -163,7 +159,7 @@ static void test_srtt(void **state)
 	assert_int_equal(jv_health_on_ack(&h, 3, 400), 0);
 }
 
-static void test_p95(void **state)
+JV_TEST(test_p95)
 {
 	/* 1..20 in a scrambled order: ceil(0.95 * 20) = 19th smallest */
 	static const uint32_t twenty[] = { 7, 20, 3, 14, 1, 19, 9, 12, 5, 16,
@@ -199,7 +195,7 @@ static void test_p95(void **state)
 	assert_int_equal(jv_health_rtt_p95(&h), 5000);
 }
 
-static void test_rx_age(void **state)
+JV_TEST(test_rx_age)
 {
 	struct jv_health h;
 
@@ -214,7 +210,7 @@ static void test_rx_age(void **state)
 	assert_true(jv_health_rx_age(&h, 5) == 5);
 }
 
-static void test_ring_full(void **state)
+JV_TEST(test_ring_full)
 {
 	struct jv_health h;
 	uint32_t n;
@@ -270,7 +266,7 @@ static void test_ring_full(void **state)
 					  1), 1);
 }
 
-static void test_reset_probes(void **state)
+JV_TEST(test_reset_probes)
 {
 	struct jv_health h;
 	uint32_t n;
@@ -295,7 +291,7 @@ static void test_reset_probes(void **state)
 	assert_int_equal(jv_health_rtt_p95(&h), 30);
 }
 
-static void test_forget_losses(void **state)
+JV_TEST(test_forget_losses)
 {
 	struct jv_health h;
 	uint32_t n;
@@ -429,28 +425,10 @@ static void differential(uint64_t seed)
 		assert_true(evicted > 20);
 }
 
-static void test_differential(void **state)
+JV_TEST(test_differential)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 10; seed++)
 		differential(seed);
 	differential(UINT32_MAX - 500);   /* seq wraps during the run */
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fresh),
-		cmocka_unit_test(test_loss_exact),
-		cmocka_unit_test(test_expire_edge),
-		cmocka_unit_test(test_drops_and_late_ack),
-		cmocka_unit_test(test_srtt),
-		cmocka_unit_test(test_p95),
-		cmocka_unit_test(test_rx_age),
-		cmocka_unit_test(test_ring_full),
-		cmocka_unit_test(test_reset_probes),
-		cmocka_unit_test(test_forget_losses),
-		cmocka_unit_test(test_differential),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

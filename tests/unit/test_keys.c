@@ -1,15 +1,11 @@
 /* Session keys: seal/open both ways, tamper, replay after authentication,
  * the rekey ratchet with its grace window, and wiping. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "proto/keys.h"
+#include "tests/unit/unit.h"
 
 struct pair {
 	struct jv_keys i, r;
@@ -35,7 +31,7 @@ static int deliver(struct jv_keys *to, const uint8_t *pkt, int len,
 			    1000, adv);
 }
 
-static void test_directions(void **state)
+JV_TEST(test_directions)
 {
 	struct pair p;
 	uint8_t pkt[JV_WIRE_MAX], out[JV_WIRE_MAX];
@@ -69,7 +65,7 @@ static void test_directions(void **state)
 	assert_int_equal(deliver(&p.i, pkt, n, out, 0, &adv), JV_ERR_AUTH);
 }
 
-static void test_tamper(void **state)
+JV_TEST(test_tamper)
 {
 	struct pair p;
 	uint8_t pkt[JV_WIRE_MAX], bad[JV_WIRE_MAX], out[JV_WIRE_MAX];
@@ -95,7 +91,7 @@ static void test_tamper(void **state)
 	assert_int_equal(deliver(&p.r, pkt, n, out, 0, &adv), 7);
 }
 
-static void test_counters_and_reorder(void **state)
+JV_TEST(test_counters_and_reorder)
 {
 	struct pair p;
 	uint8_t pkt[3][JV_WIRE_MAX], out[JV_WIRE_MAX];
@@ -115,7 +111,7 @@ static void test_counters_and_reorder(void **state)
 			 JV_ERR_REPLAY);
 }
 
-static void test_rekey(void **state)
+JV_TEST(test_rekey)
 {
 	struct pair p;
 	uint8_t old_pkt[JV_WIRE_MAX], pkt[JV_WIRE_MAX], out[JV_WIRE_MAX];
@@ -173,7 +169,7 @@ static void test_rekey(void **state)
 
 /* An idle sender keeps rotating: any authentic control message brings the
  * receiver to its epoch, however far, so data opens again at once. */
-static void test_rekey_follows_control(void **state)
+JV_TEST(test_rekey_follows_control)
 {
 	struct pair p;
 	uint8_t pkt[JV_WIRE_MAX], out[JV_WIRE_MAX];
@@ -206,7 +202,7 @@ static void test_rekey_follows_control(void **state)
 	assert_int_equal(p.r.rx_epoch, 300);
 }
 
-static void test_wipe(void **state)
+JV_TEST(test_wipe)
 {
 	struct pair p;
 	uint8_t zero[sizeof(struct jv_keys)];
@@ -218,7 +214,7 @@ static void test_wipe(void **state)
 	assert_memory_equal(&p.i, zero, sizeof(zero));
 }
 
-static void test_short(void **state)
+JV_TEST(test_short)
 {
 	struct pair p;
 	uint8_t pkt[64], big[JV_INNER_MAX + 1];
@@ -230,20 +226,4 @@ static void test_short(void **state)
 	assert_int_equal(jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, big,
 				      sizeof(big), pkt, sizeof(pkt)),
 			 JV_ERR_SHORT);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_directions),
-		cmocka_unit_test(test_tamper),
-		cmocka_unit_test(test_counters_and_reorder),
-		cmocka_unit_test(test_rekey),
-		cmocka_unit_test(test_rekey_follows_control),
-		cmocka_unit_test(test_wipe),
-		cmocka_unit_test(test_short),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,16 +1,12 @@
 /* The switch limiter: cooldown and sliding-minute edges to the millisecond,
  * and a differential run against a naive list of every switch ever made. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "core/fsm.h"
 #include "core/limiter.h"
 #include "core/policy.h"
 #include "tests/unit/rng.h"
+#include "tests/unit/unit.h"
 
 /* CONTRACT section 3 defaults, by hand (policy.c is not ours to call). */
 static void contract_policy(struct jv_policy *p)
@@ -20,7 +16,7 @@ static void contract_policy(struct jv_policy *p)
 	p->switch_cooldown_ms = 1500;
 }
 
-static void test_fresh(void **state)
+JV_TEST(test_fresh)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -33,7 +29,7 @@ static void test_fresh(void **state)
 	assert_int_equal(jv_limiter_count(&l, 0), 0);
 }
 
-static void test_cooldown_edges(void **state)
+JV_TEST(test_cooldown_edges)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -60,7 +56,7 @@ static void fill8(struct jv_limiter *l)
 		jv_limiter_record(l, t);
 }
 
-static void test_rate_edges(void **state)
+JV_TEST(test_rate_edges)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -92,7 +88,7 @@ static void test_rate_edges(void **state)
 	assert_int_equal(jv_limiter_check(&l, &p, 70500), 0);
 }
 
-static void test_cooldown_first(void **state)
+JV_TEST(test_cooldown_first)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -107,7 +103,7 @@ static void test_cooldown_first(void **state)
 			 JV_R_SWITCH_RATE_LIMITED);
 }
 
-static void test_early_clock_and_future(void **state)
+JV_TEST(test_early_clock_and_future)
 {
 	struct jv_limiter l;
 
@@ -123,7 +119,7 @@ static void test_early_clock_and_future(void **state)
 	assert_int_equal(jv_limiter_count(&l, 5000), 2);
 }
 
-static void test_ring_wraps(void **state)
+JV_TEST(test_ring_wraps)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -225,7 +221,7 @@ static void differential(uint64_t seed)
 		assert_true(verdicts[1] > 0);
 }
 
-static void test_differential(void **state)
+JV_TEST(test_differential)
 {
 	(void)state;
 	for (uint64_t seed = 1; seed <= 40; seed++)
@@ -234,7 +230,7 @@ static void test_differential(void **state)
 
 /* The wake-up a rate-limited client needs: when the minute has room. The
  * ring's oldest entry is at[head]; after it wraps, head is not 0. */
-static void test_window_free_at(void **state)
+JV_TEST(test_window_free_at)
 {
 	struct jv_limiter l;
 	struct jv_policy p;
@@ -263,19 +259,4 @@ static void test_window_free_at(void **state)
 	assert_int_equal(jv_limiter_window_free_at(&l, &p, 6901000 + 10),
 			 6901000 + 60000);
 	assert_int_equal(jv_limiter_cooldown_end(&l, &p), 6901000 + 1500);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fresh),
-		cmocka_unit_test(test_cooldown_edges),
-		cmocka_unit_test(test_rate_edges),
-		cmocka_unit_test(test_cooldown_first),
-		cmocka_unit_test(test_early_clock_and_future),
-		cmocka_unit_test(test_ring_wraps),
-		cmocka_unit_test(test_differential),
-		cmocka_unit_test(test_window_free_at),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,6 @@
 /* The event loop's watch table and the TCP transport's per-call read
  * budget on real descriptors, and the server's admission gate for TCP
  * connections (issue #7, findings 3 and 4). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +12,7 @@
 
 #include "io/loop.h"
 #include "io/tcp.h"
+#include "tests/unit/unit.h"
 
 static void on_timeout(void *ctx)
 {
@@ -51,7 +47,7 @@ static void on_hit(void *ctx, uint32_t events)
 
 /* The table is not a fixed 64: a server with many TCP transports and the
  * control socket's clients all fit, and every one is served. */
-static void test_many_descriptors(void **state)
+JV_TEST(test_many_descriptors)
 {
 	struct jv_loop *l;
 	struct hit *h = calloc(MANY, sizeof(*h));
@@ -133,7 +129,7 @@ static void on_a(void *ctx, uint32_t events)
 	assert_int_equal(jv_loop_add(p->l, p->c[0], EPOLLIN, on_c, p), 0);
 }
 
-static void test_removed_in_round(void **state)
+JV_TEST(test_removed_in_round)
 {
 	struct pair p = { 0 };
 
@@ -187,7 +183,7 @@ static void on_frame(void *ctx, uint8_t *buf, size_t len)
 /* One connection streaming frames cannot keep one call reading: each call
  * returns after its budget, the rest waits for the next loop turn
  * (level-triggered epoll reports the socket again), nothing is lost. */
-static void test_tcp_read_budget(void **state)
+JV_TEST(test_tcp_read_budget)
 {
 	struct jv_tcp_conn *c = malloc(sizeof(*c));
 	struct frames f = { 0 };
@@ -305,7 +301,7 @@ static void check_invariants(const struct jv_tcp_gate *g)
 }
 
 /* One source at its bound evicts its own oldest, never another's. */
-static void test_gate_per_source(void **state)
+JV_TEST(test_gate_per_source)
 {
 	struct jv_tcp_gate g;
 	uint32_t a[3], b;
@@ -336,7 +332,7 @@ static void test_gate_per_source(void **state)
 /* All slots taken: the oldest connection of the source holding the most
  * goes, so an honest client with one connection outlasts a flood from a
  * few addresses however long it goes on. */
-static void test_gate_flood_evicts_itself(void **state)
+JV_TEST(test_gate_flood_evicts_itself)
 {
 	static const char *const flood[] = { "198.51.100.1", "198.51.100.2",
 					     "198.51.100.3" };
@@ -376,7 +372,7 @@ static void test_gate_flood_evicts_itself(void **state)
 }
 
 /* Established connections: est_max, then the least recently active goes. */
-static void test_gate_established(void **state)
+JV_TEST(test_gate_established)
 {
 	struct jv_tcp_gate g;
 	uint32_t a, b, c;
@@ -406,7 +402,7 @@ static void test_gate_established(void **state)
 
 /* Pre-handshake: JV_TCP_PRE_TTL_MS from accept, whatever arrives;
  * established: idle time since the last datagram. */
-static void test_gate_expiry(void **state)
+JV_TEST(test_gate_expiry)
 {
 	struct jv_tcp_gate g;
 	uint32_t p, e;
@@ -432,7 +428,7 @@ static void test_gate_expiry(void **state)
 }
 
 /* Random admits, answers, closes: the bounds and bookkeeping hold. */
-static void test_gate_random(void **state)
+JV_TEST(test_gate_random)
 {
 	struct jv_tcp_gate g;
 	uint64_t seed = 0x9e3779b97f4a7c15ull, t = 0;
@@ -464,20 +460,4 @@ static void test_gate_random(void **state)
 		check_invariants(&g);
 	}
 	jv_tcp_gate_free(&g);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_many_descriptors),
-		cmocka_unit_test(test_removed_in_round),
-		cmocka_unit_test(test_tcp_read_budget),
-		cmocka_unit_test(test_gate_per_source),
-		cmocka_unit_test(test_gate_flood_evicts_itself),
-		cmocka_unit_test(test_gate_established),
-		cmocka_unit_test(test_gate_expiry),
-		cmocka_unit_test(test_gate_random),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

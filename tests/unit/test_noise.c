@@ -1,10 +1,5 @@
 /* Noise IK and IKpsk2 against the published cacophony vectors, byte for
  * byte, plus tampering, truncation and a second, naive HMAC computation. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -13,6 +8,7 @@
 
 #include "core/err.h"
 #include "proto/noise.h"
+#include "tests/unit/unit.h"
 
 struct blob {
 	uint8_t b[512];
@@ -181,7 +177,7 @@ static int lookup_ss(void *ctx, const uint8_t rs[32], uint8_t ss[32])
 }
 
 /* The responder with a cached static-static DH produces the same bytes. */
-static void test_vector_cached_ss(void **state)
+JV_TEST(test_vector_cached_ss)
 {
 	const struct vector *t = &vecs[0];
 	struct jv_noise ini, res;
@@ -218,7 +214,7 @@ static void test_vector_cached_ss(void **state)
 			 JV_ERR_AUTH);
 }
 
-static void test_vector_ik(void **state)
+JV_TEST(test_vector_ik)
 {
 	(void)state;
 	assert_string_equal(vecs[0].name, "Noise_IK_25519_ChaChaPoly_BLAKE2b");
@@ -226,7 +222,7 @@ static void test_vector_ik(void **state)
 	run_vector(&vecs[0]);
 }
 
-static void test_vector_ikpsk2(void **state)
+JV_TEST(test_vector_ikpsk2)
 {
 	(void)state;
 	assert_string_equal(vecs[1].name,
@@ -252,7 +248,7 @@ static size_t make_msg1(struct jv_noise *res, uint8_t *out, const uint8_t *psk)
 	return n;
 }
 
-static void test_tampered_msg1(void **state)
+JV_TEST(test_tampered_msg1)
 {
 	uint8_t msg[600], pt[600];
 	struct jv_noise res;
@@ -268,7 +264,7 @@ static void test_tampered_msg1(void **state)
 	}
 }
 
-static void test_truncated(void **state)
+JV_TEST(test_truncated)
 {
 	const struct vector *t = &vecs[0];
 	uint8_t msg[600], m2[600], pt[600];
@@ -305,7 +301,7 @@ static void test_truncated(void **state)
 	}
 }
 
-static void test_wrong_responder_key(void **state)
+JV_TEST(test_wrong_responder_key)
 {
 	const struct vector *t = &vecs[0];
 	uint8_t msg[600], pt[600], other[32];
@@ -322,7 +318,7 @@ static void test_wrong_responder_key(void **state)
 			 JV_ERR_AUTH);
 }
 
-static void test_wrong_psk(void **state)
+JV_TEST(test_wrong_psk)
 {
 	const struct vector *t = &vecs[1];
 	uint8_t msg[600], m2[600], pt[600], bad[32];
@@ -346,7 +342,7 @@ static void test_wrong_psk(void **state)
 			 JV_ERR_AUTH);
 }
 
-static void test_small_buffers_and_order(void **state)
+JV_TEST(test_small_buffers_and_order)
 {
 	const struct vector *t = &vecs[0];
 	uint8_t msg[600], pt[600];
@@ -404,7 +400,7 @@ static void assert_wiped(const struct jv_noise *hs)
 	assert_memory_equal(hs, &zero, sizeof(zero));
 }
 
-static void test_tampered_msg2(void **state)
+JV_TEST(test_tampered_msg2)
 {
 	uint8_t m2[600], pt[600];
 	struct jv_noise ini, res;
@@ -426,7 +422,7 @@ static void test_tampered_msg2(void **state)
 }
 
 /* Each message once, in order; nothing after a failure or a split. */
-static void test_order(void **state)
+JV_TEST(test_order)
 {
 	const struct vector *t = &vecs[0];
 	uint8_t m1[600], m2[600], pt[600], k1[32], k2[32], h[64];
@@ -478,7 +474,7 @@ static void test_order(void **state)
 }
 
 /* All-zero public keys make the DH output zero: refused, not mixed. */
-static void test_low_order(void **state)
+JV_TEST(test_low_order)
 {
 	const struct vector *t = &vecs[0];
 	static const uint8_t zero[32];
@@ -503,7 +499,7 @@ static void test_low_order(void **state)
 }
 
 /* Too small a buffer on message 2 fails before any state change. */
-static void test_small_buffers_msg2(void **state)
+JV_TEST(test_small_buffers_msg2)
 {
 	const struct vector *t = &vecs[0];
 	uint8_t m1[600], m2[600], pt[600];
@@ -552,7 +548,7 @@ static void naive_hmac(uint8_t out[64], const uint8_t key[64],
 	crypto_generichash(out, 64, buf, 128 + 64, NULL, 0);
 }
 
-static void test_hkdf_independent(void **state)
+JV_TEST(test_hkdf_independent)
 {
 	uint8_t ck[64], ikm[40], o1[64], o2[64], o3[64], tk[64], e[65];
 	uint8_t x1[64], x2[64], x3[64];
@@ -578,7 +574,7 @@ static void test_hkdf_independent(void **state)
 	assert_memory_not_equal(o1, o2, 64);
 }
 
-static void test_aead_short(void **state)
+JV_TEST(test_aead_short)
 {
 	uint8_t k[32] = { 1 }, out[16] = { 0 };
 
@@ -587,24 +583,4 @@ static void test_aead_short(void **state)
 			 JV_ERR_SHORT);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vector_ik),
-		cmocka_unit_test(test_vector_ikpsk2),
-		cmocka_unit_test(test_vector_cached_ss),
-		cmocka_unit_test(test_tampered_msg1),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_wrong_responder_key),
-		cmocka_unit_test(test_wrong_psk),
-		cmocka_unit_test(test_small_buffers_and_order),
-		cmocka_unit_test(test_tampered_msg2),
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_low_order),
-		cmocka_unit_test(test_small_buffers_msg2),
-		cmocka_unit_test(test_hkdf_independent),
-		cmocka_unit_test(test_aead_short),
-	};
-
-	return cmocka_run_group_tests(tests, load, NULL);
-}
+JV_TEST_GROUP(load, NULL);

@@ -1,10 +1,5 @@
 /* Policy schema (CONTRACT section 3) and the YAML helpers under it: every
  * kind of mistake is refused with its code, exact message and line. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,6 +8,7 @@
 
 #include "core/policy.h"
 #include "core/yamlx.h"
+#include "tests/unit/unit.h"
 
 #define FILE_NAME "t.yaml"
 
@@ -145,7 +141,7 @@ static void expect_error(const char *text, bool require_all, int code,
 	assert_policy_eq(&p, &before);
 }
 
-static void test_defaults(void **state)
+JV_TEST(test_defaults)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -183,7 +179,7 @@ static void test_defaults(void **state)
 
 /* valid.yaml holds the contract's values: parsed over a policy where every
  * value differs, it must give back exactly the defaults. */
-static void test_valid_file(void **state)
+JV_TEST(test_valid_file)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -196,7 +192,7 @@ static void test_valid_file(void **state)
 	assert_int_equal(jv_policy_validate(&p, "valid.yaml", &err), 0);
 }
 
-static void test_tuned_file(void **state)
+JV_TEST(test_tuned_file)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -209,7 +205,7 @@ static void test_tuned_file(void **state)
 	assert_int_equal(jv_policy_validate(&p, "tuned.yaml", &err), 0);
 }
 
-static void test_minimal_file(void **state)
+JV_TEST(test_minimal_file)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -228,7 +224,7 @@ static void test_minimal_file(void **state)
 	assert_int_equal(jv_policy_validate(&p, "minimal.yaml", &err), 0);
 }
 
-static void test_unknown_key(void **state)
+JV_TEST(test_unknown_key)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -247,7 +243,7 @@ static void test_unknown_key(void **state)
 		     "session.heartbeat_interval_ms: unknown key (did you mean volatility.heartbeat_interval_ms?)");
 }
 
-static void test_unknown_section(void **state)
+JV_TEST(test_unknown_section)
 {
 	(void)state;
 	expect_error("version: \"1.0\"\nsecurty:\n  rekey_after_ms: 5000\n",
@@ -261,7 +257,7 @@ static void test_unknown_section(void **state)
 		     "a?[2Jb: unknown key");
 }
 
-static void test_duplicate_key(void **state)
+JV_TEST(test_duplicate_key)
 {
 	(void)state;
 	expect_error("session:\n  max_lifetime_ms: 5000\n  max_lifetime_ms: 6000\n",
@@ -298,7 +294,7 @@ static void build_without(char *buf, size_t cap, int drop)
 			strncat(buf, minimal_lines[i], cap - strlen(buf) - 1);
 }
 
-static void test_missing_required(void **state)
+JV_TEST(test_missing_required)
 {
 	/* all seven keys the contract marks required; the error points at the
 	 * section the key belongs in (the document's first line for the
@@ -400,7 +396,7 @@ static void refuse_value(const struct bound *b, const char *v)
 	expect_error(text, false, JV_ERR_RANGE, 2, msg);
 }
 
-static void test_integer_bounds(void **state)
+JV_TEST(test_integer_bounds)
 {
 	char v[32];
 
@@ -423,7 +419,7 @@ static void test_integer_bounds(void **state)
 	refuse_value(&bounds[8], "4294967297");
 }
 
-static void test_double_bounds(void **state)
+JV_TEST(test_double_bounds)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -455,7 +451,7 @@ static void test_double_bounds(void **state)
 	assert_true(p.switch_improvement_factor == 10.0);
 }
 
-static void test_replay_window_multiple(void **state)
+JV_TEST(test_replay_window_multiple)
 {
 	(void)state;
 	expect_error("security:\n  replay_window_size: 100\n", false,
@@ -466,7 +462,7 @@ static void test_replay_window_multiple(void **state)
 		     "security.replay_window_size: value 2047 is not a multiple of 64");
 }
 
-static void test_negative_number(void **state)
+JV_TEST(test_negative_number)
 {
 	(void)state;
 	expect_error("session:\n  max_lifetime_ms: -5000\n", false,
@@ -474,7 +470,7 @@ static void test_negative_number(void **state)
 		     "session.max_lifetime_ms: value -5000 out of range (allowed 1000..604800000)");
 }
 
-static void test_wrong_types(void **state)
+JV_TEST(test_wrong_types)
 {
 	(void)state;
 	expect_error("session:\n  max_lifetime_ms: 1.5\n", false, JV_ERR_INVAL,
@@ -504,7 +500,7 @@ static void test_wrong_types(void **state)
 		     "transport.enforce_hysteresis: expected true or false, got a mapping");
 }
 
-static void test_bad_bool(void **state)
+JV_TEST(test_bad_bool)
 {
 	(void)state;
 	expect_error("observability:\n  emit_switch_metrics: yes\n", false,
@@ -518,7 +514,7 @@ static void test_bad_bool(void **state)
 		     "observability.emit_switch_metrics: expected true or false, got 'True'");
 }
 
-static void test_protocols(void **state)
+JV_TEST(test_protocols)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -551,7 +547,7 @@ static void test_protocols(void **state)
 	assert_int_equal(p.allowed_protocols, JV_PROTO_UDP | JV_PROTO_TCP);
 }
 
-static void test_version(void **state)
+JV_TEST(test_version)
 {
 	static const char *const bad[] = {
 		"1", "\"1\"", "1.x", "v1.0", "1.", ".1", "1.2.3", "\"\"",
@@ -585,7 +581,7 @@ static void test_version(void **state)
 	assert_string_equal(p.version, "1234567890123.4");
 }
 
-static void test_syntax_error(void **state)
+JV_TEST(test_syntax_error)
 {
 	struct jv_policy p, before;
 	struct jv_error err;
@@ -612,7 +608,7 @@ static void test_syntax_error(void **state)
 		     "YAML syntax error: did not find expected <document start>");
 }
 
-static void test_empty_file(void **state)
+JV_TEST(test_empty_file)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -633,7 +629,7 @@ static void test_empty_file(void **state)
 	assert_policy_eq(&p, &want);
 }
 
-static void test_top_level_not_mapping(void **state)
+JV_TEST(test_top_level_not_mapping)
 {
 	(void)state;
 	expect_error("- version\n- session\n", false, JV_ERR_INVAL, 1,
@@ -644,7 +640,7 @@ static void test_top_level_not_mapping(void **state)
 		     "keys must be plain names, got a list");
 }
 
-static void test_section_not_mapping(void **state)
+JV_TEST(test_section_not_mapping)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -660,7 +656,7 @@ static void test_section_not_mapping(void **state)
 				   false, &err), 0);
 }
 
-static void test_cross_field(void **state)
+JV_TEST(test_cross_field)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -721,7 +717,7 @@ static void test_cross_field(void **state)
 }
 
 /* A policy built in code gets the same bounds as one read from a file. */
-static void test_validate_bounds(void **state)
+JV_TEST(test_validate_bounds)
 {
 	struct jv_policy p;
 	struct jv_error err;
@@ -748,7 +744,7 @@ static void test_validate_bounds(void **state)
 	assert_string_equal(err.msg, "version: invalid value \"x\"");
 }
 
-static void test_overrides(void **state)
+JV_TEST(test_overrides)
 {
 	struct jv_policy p, want;
 	struct jv_error err;
@@ -764,7 +760,7 @@ static void test_overrides(void **state)
 }
 
 /* The first keys are fine, a later one is not: nothing may leak through. */
-static void test_unchanged_on_error(void **state)
+JV_TEST(test_unchanged_on_error)
 {
 	(void)state;
 	expect_error("version: \"1.1\"\nsession: {max_lifetime_ms: 9999}\nswitching:\n  switch_cooldown_ms: 7\n  max_switches_per_min: 65\n",
@@ -775,7 +771,7 @@ static void test_unchanged_on_error(void **state)
 		     "session.transport_lost_ttl_ms: required key missing");
 }
 
-static void test_parse_node(void **state)
+JV_TEST(test_parse_node)
 {
 	const char *text = "name: scenario\n"
 			   "policy:\n"
@@ -846,7 +842,7 @@ static void round_trip(const struct jv_policy *in)
 	assert_policy_eq(&out, in);
 }
 
-static void test_format(void **state)
+JV_TEST(test_format)
 {
 	static const char want[] =
 		"version: \"1.0\"\n"
@@ -894,7 +890,7 @@ static void test_format(void **state)
 			 (int)strlen(want));
 }
 
-static void test_format_round_trip(void **state)
+JV_TEST(test_format_round_trip)
 {
 	struct jv_policy p;
 	char buf[4096];
@@ -928,7 +924,7 @@ static yaml_node_t *load_value(yaml_document_t *doc, const char *text)
 	return jv_yaml_get(doc, yaml_document_get_root_node(doc), "v");
 }
 
-static void test_yaml_u64(void **state)
+JV_TEST(test_yaml_u64)
 {
 	static const struct { const char *text; int rc; uint64_t v; } rows[] = {
 		{ "v: 0", 0, 0 },
@@ -962,7 +958,7 @@ static void test_yaml_u64(void **state)
 	}
 }
 
-static void test_yaml_double_bool(void **state)
+JV_TEST(test_yaml_double_bool)
 {
 	static const struct { const char *text; int rc; double v; } rows[] = {
 		{ "v: 0.25", 0, 0.25 },
@@ -1008,7 +1004,7 @@ static void test_yaml_double_bool(void **state)
 	yaml_document_delete(&doc);
 }
 
-static void test_yaml_get_line_str(void **state)
+JV_TEST(test_yaml_get_line_str)
 {
 	const char *text = "a: 1\n\nb:\n  - x\n\"c\\0d\": 2\nlist: [1]\n";
 	yaml_document_t doc;
@@ -1048,7 +1044,7 @@ static void test_yaml_get_line_str(void **state)
 }
 
 /* libyaml slows down quadratically with nesting: 64 levels and no more. */
-static void test_yaml_depth(void **state)
+JV_TEST(test_yaml_depth)
 {
 	static char text[1 << 20];
 	yaml_document_t doc;
@@ -1069,43 +1065,4 @@ static void test_yaml_depth(void **state)
 			 JV_ERR_INVAL);
 	assert_int_equal(err.line, 2);
 	assert_string_equal(err.msg, "nested deeper than 64 levels");
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_valid_file),
-		cmocka_unit_test(test_tuned_file),
-		cmocka_unit_test(test_minimal_file),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_unknown_section),
-		cmocka_unit_test(test_duplicate_key),
-		cmocka_unit_test(test_missing_required),
-		cmocka_unit_test(test_integer_bounds),
-		cmocka_unit_test(test_double_bounds),
-		cmocka_unit_test(test_replay_window_multiple),
-		cmocka_unit_test(test_negative_number),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_bad_bool),
-		cmocka_unit_test(test_protocols),
-		cmocka_unit_test(test_version),
-		cmocka_unit_test(test_syntax_error),
-		cmocka_unit_test(test_empty_file),
-		cmocka_unit_test(test_top_level_not_mapping),
-		cmocka_unit_test(test_section_not_mapping),
-		cmocka_unit_test(test_cross_field),
-		cmocka_unit_test(test_validate_bounds),
-		cmocka_unit_test(test_overrides),
-		cmocka_unit_test(test_unchanged_on_error),
-		cmocka_unit_test(test_parse_node),
-		cmocka_unit_test(test_format),
-		cmocka_unit_test(test_format_round_trip),
-		cmocka_unit_test(test_yaml_u64),
-		cmocka_unit_test(test_yaml_double_bool),
-		cmocka_unit_test(test_yaml_get_line_str),
-		cmocka_unit_test(test_yaml_depth),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

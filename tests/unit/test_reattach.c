@@ -1,15 +1,11 @@
 /* Reattach: a lost ACK never costs the session, a relayed copy of the
  * client's request never moves its binding, and only the session's own
  * fresh attempts count as failures. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
 #define ATTACKER 9
 
@@ -87,7 +83,7 @@ static void assert_alive(struct world *w, const uint8_t id[16],
 
 /* The ACK of a switch to udp-b is lost, then udp-b dies and udp-a comes
  * back: the client's retry there still carries the old attach epoch. */
-static void test_lost_ack_then_candidate_dies(void **state)
+JV_TEST(test_lost_ack_then_candidate_dies)
 {
 	struct world *w = ready_world();
 	uint8_t id[16];
@@ -125,20 +121,20 @@ static void relay_ahead(uint8_t proto)
 	free_world(w);
 }
 
-static void test_relay_same_protocol(void **state)
+JV_TEST(test_relay_same_protocol)
 {
 	(void)state;
 	relay_ahead(JV_PROTO_UDP);
 }
 
-static void test_relay_other_protocol(void **state)
+JV_TEST(test_relay_other_protocol)
 {
 	(void)state;
 	relay_ahead(JV_PROTO_TCP);
 }
 
 /* Only the relayed copy arrives: nothing about the session changes. */
-static void test_relay_alone_moves_nothing(void **state)
+JV_TEST(test_relay_alone_moves_nothing)
 {
 	struct world *w = ready_world();
 	struct jv_session_info before = server_session(w), after;
@@ -167,7 +163,7 @@ static void test_relay_alone_moves_nothing(void **state)
 
 /* A copy of an accepted request is answered again wherever it arrives,
  * and moves nothing. */
-static void test_accepted_request_answered_again(void **state)
+JV_TEST(test_accepted_request_answered_again)
 {
 	struct world *w = ready_world();
 	struct jv_session_info si;
@@ -194,18 +190,4 @@ static void test_accepted_request_answered_again(void **state)
 	assert_string_equal(server_session(w).transport, "udp-b");
 	assert_int_equal(server_sends_to(w), 1);
 	free_world(w);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lost_ack_then_candidate_dies),
-		cmocka_unit_test(test_relay_same_protocol),
-		cmocka_unit_test(test_relay_other_protocol),
-		cmocka_unit_test(test_relay_alone_moves_nothing),
-		cmocka_unit_test(test_accepted_request_answered_again),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,17 +1,13 @@
 /* Keys rotate on a timer whether or not data flows; both directions must
  * stay decryptable however long a session idles, and a data packet that no
  * longer opens must show, not vanish. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "tests/unit/world.h"
+#include "tests/unit/unit.h"
 
-static void test_idle_fast_rekey(void **state)
+JV_TEST(test_idle_fast_rekey)
 {
 	struct jv_policy p;
 	struct world *w;
@@ -28,7 +24,7 @@ static void test_idle_fast_rekey(void **state)
 	free_world(w);
 }
 
-static void test_idle_default_rekey(void **state)
+JV_TEST(test_idle_default_rekey)
 {
 	struct world *w = attached_world(NULL);
 
@@ -39,7 +35,7 @@ static void test_idle_default_rekey(void **state)
 }
 
 /* Data flowing one way only: the other direction keeps up too. */
-static void test_one_way_traffic(void **state)
+JV_TEST(test_one_way_traffic)
 {
 	struct jv_policy p;
 	struct world *w;
@@ -65,7 +61,7 @@ static void test_one_way_traffic(void **state)
 
 /* A data packet that does not open for a live session is counted and
  * reported (rate-limited), so a key mismatch is visible. */
-static void test_undecryptable_data_shows(void **state)
+JV_TEST(test_undecryptable_data_shows)
 {
 	struct world *w = attached_world(NULL);
 	struct jv_endpoint_stats st;
@@ -82,17 +78,4 @@ static void test_undecryptable_data_shows(void **state)
 	assert_true(st.rx_auth_failed == 1);
 	assert_true(has_event(&w->s, "\"reason_code\":\"bad_data_key\""));
 	free_world(w);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idle_fast_rekey),
-		cmocka_unit_test(test_idle_default_rekey),
-		cmocka_unit_test(test_one_way_traffic),
-		cmocka_unit_test(test_undecryptable_data_shows),
-	};
-	if (sodium_init() < 0)
-		return 1;
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,17 +2,13 @@
  * (counter, verdict) walked in order, for several window sizes, and a
  * differential run against a naive model (every counter ever accepted plus
  * the window rule). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/replay.h"
 #include "tests/unit/rng.h"
+#include "tests/unit/unit.h"
 
 static const uint32_t sizes[] = { 64, 128, 2048 };
 
@@ -44,7 +40,7 @@ static void walk(struct jv_replay *r, const struct row *rows, size_t n,
 	} while (0)
 
 /* The window holds W counters: [top - W, top), top = highest + 1. */
-static void test_table(void **state)
+JV_TEST(test_table)
 {
 	struct jv_replay r;
 
@@ -114,7 +110,7 @@ static void test_table(void **state)
 
 /* WireGuard's loops, with our window of W counters (WireGuard's holds
  * W + 1, so its edge rows move by one). */
-static void test_fill_window(void **state)
+JV_TEST(test_fill_window)
 {
 	struct jv_replay r;
 
@@ -158,7 +154,7 @@ static void test_fill_window(void **state)
 
 /* A long in-order run: the ring wraps many times, and every counter of
  * the window is rejected afterwards. */
-static void test_long_run(void **state)
+JV_TEST(test_long_run)
 {
 	struct jv_replay r;
 
@@ -176,7 +172,7 @@ static void test_long_run(void **state)
 	}
 }
 
-static void test_init_clamps(void **state)
+JV_TEST(test_init_clamps)
 {
 	struct jv_replay r;
 
@@ -282,7 +278,7 @@ static void differential(uint32_t w, uint64_t seed, uint64_t start, int steps)
 	free(m.seen);
 }
 
-static void test_differential(void **state)
+JV_TEST(test_differential)
 {
 	(void)state;
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -292,16 +288,4 @@ static void test_differential(void **state)
 	}
 	differential(192, 7, 0, 4000);   /* a ring of 4 blocks, not 2^n */
 	differential(960, 8, 0, 4000);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table),
-		cmocka_unit_test(test_fill_window),
-		cmocka_unit_test(test_long_run),
-		cmocka_unit_test(test_init_clamps),
-		cmocka_unit_test(test_differential),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

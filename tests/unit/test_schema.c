@@ -1,11 +1,6 @@
 /* The schema-row engine (core/schema.c) on a small table of every type,
  * and the sim scenario parser on it: duplicate keys, stray keys, the
  * common wording of its messages. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +9,7 @@
 #include "core/schema.h"
 #include "core/yamlx.h"
 #include "sim/sim.h"
+#include "tests/unit/unit.h"
 
 struct item {
 	char name[8];
@@ -146,7 +142,7 @@ static void expect(const char *text, unsigned role, int code, int line,
 	assert_string_equal(err.file, "t.yaml");
 }
 
-static void test_defaults(void **state)
+JV_TEST(test_defaults)
 {
 	(void)state;
 	memset(&toy, 0, sizeof(toy));
@@ -161,7 +157,7 @@ static void test_defaults(void **state)
 	assert_int_equal(toy.server_only, 3);
 }
 
-static void test_every_type(void **state)
+JV_TEST(test_every_type)
 {
 	const char *text =
 		"big: 18446744073709551615\n"
@@ -198,7 +194,7 @@ static void test_every_type(void **state)
 	assert_int_equal(toy.server_only, 9);
 }
 
-static void test_messages(void **state)
+JV_TEST(test_messages)
 {
 	static const struct {
 		const char *text;
@@ -275,7 +271,7 @@ static void test_messages(void **state)
 	assert_int_equal(toy.big, 7);
 }
 
-static void test_unique_keys(void **state)
+JV_TEST(test_unique_keys)
 {
 	const char *text = "a: 1\nb: 2\na: 3\n";
 	struct jv_sctx c = { .file = "u.yaml", .err = &err };
@@ -319,7 +315,7 @@ static int parse_scenario(const char *text, struct jv_scenario *sc)
 	return jv_scenario_parse(sc, text, strlen(text), "s.yaml", &err);
 }
 
-static void test_scenario(void **state)
+JV_TEST(test_scenario)
 {
 	static struct jv_scenario sc;
 
@@ -347,7 +343,7 @@ static void test_scenario(void **state)
 	assert_int_equal(sc.same_session, -1);
 }
 
-static void test_scenario_mistakes(void **state)
+JV_TEST(test_scenario_mistakes)
 {
 	static const struct { const char *from, *to; int line; const char *msg; } m[] = {
 		{ "seed: 1\n", "seed: 1\nseed: 2\n", 3,
@@ -400,18 +396,4 @@ static void test_scenario_mistakes(void **state)
 		failed++;
 	}
 	assert_int_equal(failed, 0);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_type),
-		cmocka_unit_test(test_messages),
-		cmocka_unit_test(test_unique_keys),
-		cmocka_unit_test(test_scenario),
-		cmocka_unit_test(test_scenario_mistakes),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

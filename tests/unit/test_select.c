@@ -1,11 +1,6 @@
 /* Candidate selection: each ranking key, the id tie-break, hysteresis at
  * its exact edge, the candidate cap, the two denial reasons, and a
  * differential run against a naive filter-sort-compare version. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +8,7 @@
 #include "core/policy.h"
 #include "core/select.h"
 #include "tests/unit/rng.h"
+#include "tests/unit/unit.h"
 
 #define UDP JV_PROTO_UDP
 #define TCP JV_PROTO_TCP
@@ -46,7 +42,7 @@ static int sel(const struct jv_candidate *c, size_t n, int current,
 	return r;
 }
 
-static void test_rank_keys(void **state)
+JV_TEST(test_rank_keys)
 {
 	struct jv_policy p = pol();
 	/* loss first, whatever the rtt */
@@ -93,7 +89,7 @@ static void test_rank_keys(void **state)
 	assert_int_equal(jv_select(loss, N(loss), -1, -1, &p, NULL), 1);
 }
 
-static void test_filters(void **state)
+JV_TEST(test_filters)
 {
 	struct jv_policy p = pol();
 	const struct jv_candidate c[] = {
@@ -109,7 +105,7 @@ static void test_filters(void **state)
 	assert_int_equal(sel(c, 0, -1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
 }
 
-static void test_exclude(void **state)
+JV_TEST(test_exclude)
 {
 	struct jv_policy p = pol();
 	const struct jv_candidate c[] = {
@@ -126,7 +122,7 @@ static void test_exclude(void **state)
 	assert_int_equal(sel(c, N(c), 7, 9, &p, 0), 0);
 }
 
-static void test_hysteresis(void **state)
+JV_TEST(test_hysteresis)
 {
 	struct jv_policy p = pol();
 	struct jv_candidate c[] = {
@@ -185,7 +181,7 @@ static void test_hysteresis(void **state)
 	assert_int_equal(sel(c, 2, 0, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
 }
 
-static void test_candidate_cap(void **state)
+JV_TEST(test_candidate_cap)
 {
 	struct jv_policy p = pol();
 	struct jv_candidate c[] = {
@@ -223,7 +219,7 @@ static void test_candidate_cap(void **state)
 	assert_int_equal(sel(c, 4, -1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
 }
 
-static void test_denials(void **state)
+JV_TEST(test_denials)
 {
 	struct jv_policy p = pol();
 	struct jv_candidate c[] = {
@@ -318,7 +314,7 @@ static int naive(const struct jv_candidate *c, int n, int cur, int excl,
 	return pool[0].i;
 }
 
-static void test_differential(void **state)
+JV_TEST(test_differential)
 {
 	static const char *const ids[] = { "a", "b", "c", "d", "e", "f" };
 	static const double losses[] = { 0.0, 0.0, 0.05, 0.1, 0.2, 0.5 };
@@ -361,18 +357,4 @@ static void test_differential(void **state)
 		held += got < 0 && gw == JV_R_NO_VALID_CANDIDATE && cur >= 0;
 	}
 	assert_true(chosen > 1000 && denied > 100 && held > 100);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rank_keys),
-		cmocka_unit_test(test_filters),
-		cmocka_unit_test(test_exclude),
-		cmocka_unit_test(test_hysteresis),
-		cmocka_unit_test(test_candidate_cap),
-		cmocka_unit_test(test_denials),
-		cmocka_unit_test(test_differential),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

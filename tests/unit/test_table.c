@@ -1,16 +1,12 @@
 /* Session table: lookups by index and id, bounded capacity, and the timer
  * wheel, checked directly and against a plain reference model. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/err.h"
 #include "core/table.h"
+#include "tests/unit/unit.h"
 
 #define DAY 86400000ull
 
@@ -67,7 +63,7 @@ static void fill(struct jv_table *t, uint32_t n, uint32_t *idx)
 	}
 }
 
-static void test_bounds(void **state)
+JV_TEST(test_bounds)
 {
 	struct jv_table *t = (struct jv_table *)&tag[0];
 
@@ -85,7 +81,7 @@ static void test_bounds(void **state)
 }
 
 /* The largest table fills exactly to its capacity. */
-static void test_max_capacity(void **state)
+JV_TEST(test_max_capacity)
 {
 	const uint32_t cap = 1u << 20;
 	struct jv_table *t = table(cap);
@@ -113,7 +109,7 @@ static void test_max_capacity(void **state)
 	jv_table_free(t);
 }
 
-static void test_insert_lookup_remove(void **state)
+JV_TEST(test_insert_lookup_remove)
 {
 	struct jv_table *t = table(100);
 	uint32_t idx[100];
@@ -153,7 +149,7 @@ static void test_insert_lookup_remove(void **state)
 	jv_table_free(t);
 }
 
-static void test_stale_index(void **state)
+JV_TEST(test_stale_index)
 {
 	struct jv_table *t = table(1);
 	uint32_t a, b;
@@ -179,7 +175,7 @@ static void test_stale_index(void **state)
 }
 
 /* Indices from slots past a non-power-of-two capacity name nothing. */
-static void test_index_outside_capacity(void **state)
+JV_TEST(test_index_outside_capacity)
 {
 	struct jv_table *t = table(5);
 	uint32_t idx[5];
@@ -197,7 +193,7 @@ static void test_index_outside_capacity(void **state)
 }
 
 /* Index 0 means "none": it must not name free slot 0 either. */
-static void test_index_zero_on_free_slot(void **state)
+JV_TEST(test_index_zero_on_free_slot)
 {
 	struct jv_table *t = table(4);
 	uint32_t idx[2];
@@ -216,7 +212,7 @@ static void test_index_zero_on_free_slot(void **state)
 	jv_table_free(t);
 }
 
-static void test_index_never_zero(void **state)
+JV_TEST(test_index_never_zero)
 {
 	/* 4 key draws, then index draws: 0 and 0 must be redrawn */
 	static const uint32_t v[] = { 1, 2, 3, 4, 0, 0, 0x700 };
@@ -253,7 +249,7 @@ static void test_index_never_zero(void **state)
 	jv_table_free(t);
 }
 
-static void test_full(void **state)
+JV_TEST(test_full)
 {
 	struct jv_table *t = table(3);
 	uint32_t idx[4];
@@ -273,7 +269,7 @@ static void test_full(void **state)
 	jv_table_free(t);
 }
 
-static void test_iterate(void **state)
+JV_TEST(test_iterate)
 {
 	struct jv_table *t = table(50);
 	uint32_t idx[50], cur = 0, seen = 0, last = 0;
@@ -317,7 +313,7 @@ static void prefix_id(uint8_t id[16], uint32_t i, uint32_t n)
 
 /* 65536 ids equal in 14 of 16 bytes, then equal in all but the first two:
  * SipHash must spread both, and probing must tell them apart. */
-static void test_shared_prefix(void **state)
+JV_TEST(test_shared_prefix)
 {
 	const uint32_t n = 1u << 16;
 	struct jv_table *t = table(2 * n);
@@ -348,7 +344,7 @@ static void test_shared_prefix(void **state)
 	jv_table_free(t);
 }
 
-static void test_timer_exact(void **state)
+JV_TEST(test_timer_exact)
 {
 	struct jv_table *t = table(8);
 	uint32_t a, b, got;
@@ -393,7 +389,7 @@ static void test_timer_exact(void **state)
 	jv_table_free(t);
 }
 
-static void test_timer_past_and_same_ms(void **state)
+JV_TEST(test_timer_past_and_same_ms)
 {
 	struct jv_table *t = table(8);
 	uint32_t a, b, got;
@@ -428,7 +424,7 @@ static void test_timer_past_and_same_ms(void **state)
 }
 
 /* now earlier than a previous call: nothing not yet due comes out. */
-static void test_timer_backwards(void **state)
+JV_TEST(test_timer_backwards)
 {
 	struct jv_table *t = table(8);
 	uint32_t a, got;
@@ -450,7 +446,7 @@ static void test_timer_backwards(void **state)
 }
 
 /* An entry not due on its bucket's turn must not hold time still. */
-static void test_timer_not_due_moves_on(void **state)
+JV_TEST(test_timer_not_due_moves_on)
 {
 	struct jv_table *t = table(8);
 	uint32_t a, got;
@@ -474,7 +470,7 @@ static void test_timer_not_due_moves_on(void **state)
 	jv_table_free(t);
 }
 
-static void test_timer_far_and_jumps(void **state)
+JV_TEST(test_timer_far_and_jumps)
 {
 	struct jv_table *t = table(64);
 	uint32_t idx[64], got;
@@ -505,7 +501,7 @@ static void test_timer_far_and_jumps(void **state)
 
 /* Days pass between calls: due entries in every bucket come out, the
  * rest stay, and a first call far from 0 works too. */
-static void test_timer_day_jump(void **state)
+JV_TEST(test_timer_day_jump)
 {
 	struct jv_table *t = table(4096);
 	static uint32_t idx[4096];
@@ -537,7 +533,7 @@ static void test_timer_day_jump(void **state)
 
 /* A jump of days interrupted after one pop: the entries left are as due
  * as before, to next_deadline and to a caller whose clock reads behind. */
-static void test_timer_jump_interrupted(void **state)
+JV_TEST(test_timer_jump_interrupted)
 {
 	static const uint64_t at[4] = { 100, 200, 300, 20 * DAY };
 	struct jv_table *t = table(8);
@@ -579,7 +575,7 @@ static void test_timer_jump_interrupted(void **state)
  * away (4096 ms, the smallest wheel), changed between pops: removing the
  * entry the walk would look at next, relinking into the bucket, and a new
  * deadline for the very ms being walked. */
-static void test_timer_bucket_changes_between_pops(void **state)
+JV_TEST(test_timer_bucket_changes_between_pops)
 {
 	struct jv_table *t = table(16);
 	uint32_t idx[6], got;
@@ -615,7 +611,7 @@ static void test_timer_bucket_changes_between_pops(void **state)
 
 /* Once the last overdue entry is gone, the answer is exact again rather
  * than the old overdue time, which would wake the caller for nothing. */
-static void test_timer_overdue_gone(void **state)
+JV_TEST(test_timer_overdue_gone)
 {
 	struct jv_table *t = table(8);
 	uint32_t idx[2], got;
@@ -635,7 +631,7 @@ static void test_timer_overdue_gone(void **state)
 }
 
 /* The caller may remove or reschedule entries between pops. */
-static void test_timer_changes_while_expiring(void **state)
+JV_TEST(test_timer_changes_while_expiring)
 {
 	struct jv_table *t = table(8);
 	uint32_t idx[3], got;
@@ -677,7 +673,7 @@ static void run_order(uint32_t *out, int n)
 	jv_table_free(t);
 }
 
-static void test_timer_order_deterministic(void **state)
+JV_TEST(test_timer_order_deterministic)
 {
 	static uint32_t a[255], b[255];
 
@@ -921,7 +917,7 @@ static void differential(uint32_t cap, uint32_t tcap, int ops, uint64_t r)
 /* Tiny tables wrap their probe chains around the hash array's end and hit
  * full often; the large one spreads timers over many buckets; the last
  * has room for 128Ki sessions and so a wheel of more than 4096 buckets. */
-static void test_differential(void **state)
+JV_TEST(test_differential)
 {
 	(void)state;
 	differential(300, 300, 200000, 7);
@@ -929,34 +925,4 @@ static void test_differential(void **state)
 	differential(2, 2, 20000, 13);
 	differential(1, 1, 5000, 17);
 	differential(300, 1u << 17, 100000, 19);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bounds),
-		cmocka_unit_test(test_max_capacity),
-		cmocka_unit_test(test_insert_lookup_remove),
-		cmocka_unit_test(test_stale_index),
-		cmocka_unit_test(test_index_outside_capacity),
-		cmocka_unit_test(test_index_zero_on_free_slot),
-		cmocka_unit_test(test_index_never_zero),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_iterate),
-		cmocka_unit_test(test_shared_prefix),
-		cmocka_unit_test(test_timer_exact),
-		cmocka_unit_test(test_timer_past_and_same_ms),
-		cmocka_unit_test(test_timer_backwards),
-		cmocka_unit_test(test_timer_not_due_moves_on),
-		cmocka_unit_test(test_timer_far_and_jumps),
-		cmocka_unit_test(test_timer_day_jump),
-		cmocka_unit_test(test_timer_changes_while_expiring),
-		cmocka_unit_test(test_timer_jump_interrupted),
-		cmocka_unit_test(test_timer_bucket_changes_between_pops),
-		cmocka_unit_test(test_timer_overdue_gone),
-		cmocka_unit_test(test_timer_order_deterministic),
-		cmocka_unit_test(test_differential),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,11 +3,6 @@
  * kernel answers, and link changes are reported as they happen. Tests
  * run in order on one device: configure, carry, reject, monitor (which
  * removes it), errors. Every wait has a deadline. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
@@ -23,6 +18,7 @@
 
 #include "io/link.h"
 #include "io/tun.h"
+#include "tests/unit/unit.h"
 
 #define ADDR 0x0a630001u	/* 10.99.0.1 */
 
@@ -116,7 +112,7 @@ static void check_configured(void)
 	assert_int_equal(jv_link_state(name), 1);
 }
 
-static void test_configure(void **state)
+JV_TEST(test_configure)
 {
 	struct jv_error err;
 
@@ -168,7 +164,7 @@ static bool is_reply(const uint8_t *in, ssize_t n, const uint8_t *req,
 
 /* An ICMP echo from 10.99.0.2 written into the device: the kernel answers
  * through it. */
-static void test_carries_packets(void **state)
+JV_TEST(test_carries_packets)
 {
 	uint8_t pkt[36] = {
 		0x45, 0, 0, 36, 0x12, 0x34, 0, 0, 64, 1, 0, 0,
@@ -199,7 +195,7 @@ static void test_carries_packets(void **state)
 }
 
 /* The kernel refuses; the message names the device and says why. */
-static void test_configure_rejected(void **state)
+JV_TEST(test_configure_rejected)
 {
 	struct jv_error err;
 
@@ -261,7 +257,7 @@ static void set_up(bool up)
 	assert_int_equal(ifreq_ioctl(SIOCSIFFLAGS, &ifr, false), 0);
 }
 
-static void test_link_monitor(void **state)
+JV_TEST(test_link_monitor)
 {
 	struct jv_linkmon *m;
 	struct jv_error err;
@@ -286,7 +282,7 @@ static void test_link_monitor(void **state)
 	jv_linkmon_close(m);
 }
 
-static void test_errors(void **state)
+JV_TEST(test_errors)
 {
 	struct jv_error err;
 	int fd = 0;
@@ -306,22 +302,13 @@ static void test_errors(void **state)
 	assert_int_equal(jv_link_state("jvtest-twenty-chars0"), -1);
 }
 
-int main(void)
+/* a namespace of our own: nothing on the host is touched */
+static const char *own_namespace(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_configure),
-		cmocka_unit_test(test_carries_packets),
-		cmocka_unit_test(test_configure_rejected),
-		cmocka_unit_test(test_link_monitor),
-		cmocka_unit_test(test_errors),
-	};
-
-	/* a namespace of our own: nothing on the host is touched */
 	if (geteuid() != 0 || unshare(CLONE_NEWNET) != 0 ||
-	    access("/dev/net/tun", R_OK | W_OK) != 0) {
-		fprintf(stderr, "skipped: needs root, network namespaces and "
-			"/dev/net/tun\n");
-		return 77;
-	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	    access("/dev/net/tun", R_OK | W_OK) != 0)
+		return "needs root, network namespaces and /dev/net/tun";
+	return NULL;
 }
+
+JV_TEST_GROUP_SKIP(setup, teardown, own_namespace);

@@ -3,11 +3,6 @@
  * multihomed gateway of issue #7 finding 6: 127.0.0.2 plays the gateway's
  * second address, 127.0.0.1 the one the kernel would pick); the stray
  * datagram report is rate-limited. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,6 +14,7 @@
 #include <unistd.h>
 
 #include "io/udp.h"
+#include "tests/unit/unit.h"
 
 struct got {
 	int n;
@@ -112,7 +108,7 @@ static void reply_source(int fd, struct sockaddr_in *src, const char *want)
 	assert_string_equal(inet_ntoa(src->sin_addr), want);
 }
 
-static void test_v4_answers_from_arrival_address(void **state)
+JV_TEST(test_v4_answers_from_arrival_address)
 {
 	struct jv_udp *u = gateway(AF_INET, 1);
 	struct sockaddr_in to = v4("127.0.0.2", bound_port(u->fd)), src;
@@ -156,7 +152,7 @@ static void test_v4_answers_from_arrival_address(void **state)
 	gateway_free(u);
 }
 
-static void test_v4_untracked(void **state)
+JV_TEST(test_v4_untracked)
 {
 	struct jv_udp *u = gateway(AF_INET, 0);
 	struct sockaddr_in to = v4("127.0.0.2", bound_port(u->fd));
@@ -175,7 +171,7 @@ static void test_v4_untracked(void **state)
 
 /* A source the host does not hold: the send fails, the datagram counts as
  * dropped, the next one still goes. */
-static void test_v4_foreign_source(void **state)
+JV_TEST(test_v4_foreign_source)
 {
 	struct jv_udp *u = gateway(AF_INET, 1);
 	struct sockaddr_in to;
@@ -197,7 +193,7 @@ static void test_v4_foreign_source(void **state)
 	gateway_free(u);
 }
 
-static void test_v6_answers_from_arrival_address(void **state)
+JV_TEST(test_v6_answers_from_arrival_address)
 {
 	struct sockaddr_in6 me = { .sin6_family = AF_INET6,
 				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
@@ -245,7 +241,7 @@ static void test_v6_answers_from_arrival_address(void **state)
 /* (now, what jv_udp_stray_note reports) in order: the first drop at once,
  * then at most one report per JV_UDP_STRAY_REPORT_MS, carrying the count
  * of the drops kept quiet since. */
-static void test_stray_report(void **state)
+JV_TEST(test_stray_report)
 {
 	static const struct { uint64_t now, report; } rows[] = {
 		{ 5000, 1 },
@@ -269,17 +265,4 @@ static void test_stray_report(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(jv_udp_stray_note(&s, 0), 1);
 	assert_int_equal(jv_udp_stray_note(&s, 1), 0);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_v4_answers_from_arrival_address),
-		cmocka_unit_test(test_v4_untracked),
-		cmocka_unit_test(test_v4_foreign_source),
-		cmocka_unit_test(test_v6_answers_from_arrival_address),
-		cmocka_unit_test(test_stray_report),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

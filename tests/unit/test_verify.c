@@ -1,17 +1,13 @@
 /* jvpn audit verify: a valid multi-node, multi-session stream and real
  * engine output pass; each rule, broken once, fails at the right line with
  * a message naming what broke. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/verify.h"
+#include "tests/unit/unit.h"
 
 #define SID_A "0123456789abcdef0123456789abcdef"
 #define SID_B "fedcba9876543210fedcba9876543210"
@@ -171,7 +167,7 @@ static void expect_fail(struct stream *s, int line, const char *needle)
 			 needle, got, msg);
 }
 
-static void test_valid(void **state)
+JV_TEST(test_valid)
 {
 	struct stream s;
 	struct jv_verify *v = jv_verify_new(8);
@@ -204,7 +200,7 @@ static void edit(struct stream *s, int i, const char *a, const char *b)
 	strcpy(s->line[i - 1], tmp);
 }
 
-static void test_seq_gap(void **state)
+JV_TEST(test_seq_gap)
 {
 	struct stream s;
 
@@ -214,7 +210,7 @@ static void test_seq_gap(void **state)
 	expect_fail(&s, 4, "seq 3, expected 2");
 }
 
-static void test_seq_duplicate(void **state)
+JV_TEST(test_seq_duplicate)
 {
 	struct stream s;
 
@@ -224,7 +220,7 @@ static void test_seq_duplicate(void **state)
 	expect_fail(&s, 5, "seq 2, expected 3");
 }
 
-static void test_seq_not_from_one(void **state)
+JV_TEST(test_seq_not_from_one)
 {
 	struct stream s;
 
@@ -234,7 +230,7 @@ static void test_seq_not_from_one(void **state)
 	expect_fail(&s, 1, "expected 1");
 }
 
-static void test_bad_transition(void **state)
+JV_TEST(test_bad_transition)
 {
 	struct stream s;
 
@@ -246,7 +242,7 @@ static void test_bad_transition(void **state)
 	expect_fail(&s, 7, "not a transition of the table");
 }
 
-static void test_wrong_previous_state(void **state)
+JV_TEST(test_wrong_previous_state)
 {
 	struct stream s;
 
@@ -257,7 +253,7 @@ static void test_wrong_previous_state(void **state)
 	expect_fail(&s, 7, "previous_state DEGRADED but the session is VOLATILE");
 }
 
-static void test_version_skip(void **state)
+JV_TEST(test_version_skip)
 {
 	struct stream s;
 
@@ -267,7 +263,7 @@ static void test_version_skip(void **state)
 	expect_fail(&s, 7, "state_version 4, expected 3");
 }
 
-static void test_event_after_terminated(void **state)
+JV_TEST(test_event_after_terminated)
 {
 	struct stream s;
 
@@ -278,7 +274,7 @@ static void test_event_after_terminated(void **state)
 	expect_fail(&s, s.n, "after SessionTerminated");
 }
 
-static void test_other_event_between(void **state)
+JV_TEST(test_other_event_between)
 {
 	struct stream s;
 
@@ -296,7 +292,7 @@ static void test_other_event_between(void **state)
 	expect_fail(&s, s.n - 1, "after the session was TERMINATED");
 }
 
-static void test_terminated_without_event(void **state)
+JV_TEST(test_terminated_without_event)
 {
 	struct stream s;
 
@@ -306,7 +302,7 @@ static void test_terminated_without_event(void **state)
 	expect_fail(&s, s.n, "no SessionTerminated event follows");
 }
 
-static void test_terminated_reason_mismatch(void **state)
+JV_TEST(test_terminated_reason_mismatch)
 {
 	struct stream s;
 
@@ -325,7 +321,7 @@ static void test_terminated_reason_mismatch(void **state)
 	expect_fail(&s, s.n, "'heartbeat_timeout' is not a termination reason");
 }
 
-static void test_attached_without_success(void **state)
+JV_TEST(test_attached_without_success)
 {
 	struct stream s;
 
@@ -349,7 +345,7 @@ static void test_attached_without_success(void **state)
 	expect_fail(&s, 15, "without a ReattachResult SUCCESS");
 }
 
-static void test_attached_after_denied(void **state)
+JV_TEST(test_attached_after_denied)
 {
 	struct stream s;
 
@@ -370,7 +366,7 @@ static void switches(struct stream *s, int n, uint64_t step)
 		   "\"previous_transport\":\"udp-a\",\"new_transport\":\"udp-b\"");
 }
 
-static void test_switch_rate(void **state)
+JV_TEST(test_switch_rate)
 {
 	struct stream s;
 	char msg[512];
@@ -390,7 +386,7 @@ static void test_switch_rate(void **state)
 /* The policy default, 8: nine switches in 56 s fail at the ninth; the
  * same nine over 61 s pass; the edge is (ts - 60000, ts], as the engine's
  * limiter counts. */
-static void test_switch_rate_default(void **state)
+JV_TEST(test_switch_rate_default)
 {
 	struct stream s;
 	char msg[512];
@@ -424,7 +420,7 @@ static void test_switch_rate_default(void **state)
 	assert_int_equal(run(&s, 0, NULL, 0), 2);
 }
 
-static void test_unknown_reason(void **state)
+JV_TEST(test_unknown_reason)
 {
 	struct stream s;
 
@@ -434,7 +430,7 @@ static void test_unknown_reason(void **state)
 	expect_fail(&s, 5, "unknown reason_code 'cosmic_rays'");
 }
 
-static void test_unknown_event_type(void **state)
+JV_TEST(test_unknown_event_type)
 {
 	struct stream s;
 
@@ -444,7 +440,7 @@ static void test_unknown_event_type(void **state)
 	expect_fail(&s, 8, "unknown event_type");
 }
 
-static void test_bad_session_id(void **state)
+JV_TEST(test_bad_session_id)
 {
 	struct stream s;
 
@@ -457,7 +453,7 @@ static void test_bad_session_id(void **state)
 	expect_fail(&s, 3, "32 lowercase hex");
 }
 
-static void test_not_json(void **state)
+JV_TEST(test_not_json)
 {
 	struct stream s;
 
@@ -470,7 +466,7 @@ static void test_not_json(void **state)
 	expect_fail(&s, 10, "not a JSON object");
 }
 
-static void test_missing_fields(void **state)
+JV_TEST(test_missing_fields)
 {
 	static const char *const fields[][2] = {
 		{ "\"ts_ms\":10,", "ts_ms" },
@@ -492,7 +488,7 @@ static void test_missing_fields(void **state)
 	}
 }
 
-static void test_time_backwards(void **state)
+JV_TEST(test_time_backwards)
 {
 	struct stream s;
 
@@ -502,7 +498,7 @@ static void test_time_backwards(void **state)
 	expect_fail(&s, 6, "goes back in time");
 }
 
-static void test_state_change_without_session(void **state)
+JV_TEST(test_state_change_without_session)
 {
 	struct stream s;
 
@@ -513,7 +509,7 @@ static void test_state_change_without_session(void **state)
 		    "session_id missing");
 }
 
-static void test_terminated_before_change(void **state)
+JV_TEST(test_terminated_before_change)
 {
 	struct stream s;
 
@@ -526,7 +522,7 @@ static void test_terminated_before_change(void **state)
 		    "(the session is ATTACHED)");
 }
 
-static void test_terminated_twice(void **state)
+JV_TEST(test_terminated_twice)
 {
 	struct stream s;
 
@@ -538,7 +534,7 @@ static void test_terminated_twice(void **state)
 	expect_fail(&s, s.n, "event after SessionTerminated");
 }
 
-static void test_terminated_state_is_absorbing(void **state)
+JV_TEST(test_terminated_state_is_absorbing)
 {
 	struct stream s;
 
@@ -578,7 +574,7 @@ static void recovery(struct stream *s, const char *const *res, int nres)
 	change(s, 0, 200, SID_A, "RECOVERING", "ATTACHED", "reattach_success", 4);
 }
 
-static void test_reattach_latest_result_counts(void **state)
+JV_TEST(test_reattach_latest_result_counts)
 {
 	static const char *const ok[] = { "DENIED", "SUCCESS" };
 	static const char *const denied[] = { "SUCCESS", "DENIED" };
@@ -598,7 +594,7 @@ static void test_reattach_latest_result_counts(void **state)
 }
 
 /* A SUCCESS of an earlier recovery does not validate a later one. */
-static void test_reattach_result_is_per_recovery(void **state)
+JV_TEST(test_reattach_result_is_per_recovery)
 {
 	static const char *const ok[] = { "SUCCESS" };
 	struct stream s;
@@ -614,7 +610,7 @@ static void test_reattach_result_is_per_recovery(void **state)
 	expect_fail(&s, s.n, "without a ReattachResult SUCCESS");
 }
 
-static void test_attached_only_by_handshake_from_birth(void **state)
+JV_TEST(test_attached_only_by_handshake_from_birth)
 {
 	struct stream s;
 
@@ -625,7 +621,7 @@ static void test_attached_only_by_handshake_from_birth(void **state)
 		    "transition of the table");
 }
 
-static void test_reason_none_is_unknown(void **state)
+JV_TEST(test_reason_none_is_unknown)
 {
 	struct stream s;
 
@@ -635,7 +631,7 @@ static void test_reason_none_is_unknown(void **state)
 	expect_fail(&s, 5, "unknown reason_code 'none'");
 }
 
-static void test_wrong_types(void **state)
+JV_TEST(test_wrong_types)
 {
 	static const char *const cases[][3] = {
 		{ "\"ts_ms\":10,", "\"ts_ms\":\"10\",", "ts_ms" },
@@ -669,7 +665,7 @@ static void test_wrong_types(void **state)
 	}
 }
 
-static void test_node_id_too_long(void **state)
+JV_TEST(test_node_id_too_long)
 {
 	struct stream s;
 	char id[80];
@@ -730,7 +726,7 @@ static int feed(struct jv_verify *v, const struct fixture *f, int skip,
 	return 0;
 }
 
-static void test_engine_output_passes(void **state)
+JV_TEST(test_engine_output_passes)
 {
 	static const char *const names[] = {
 		"sim-flapping.jsonl", "sim-repeated-denials.jsonl",
@@ -813,7 +809,7 @@ static void each_line_dropped(const char *name, bool runs)
 	}
 }
 
-static void test_engine_output_each_line_dropped(void **state)
+JV_TEST(test_engine_output_each_line_dropped)
 {
 	(void)state;
 	each_line_dropped("sim-repeated-denials.jsonl", true);
@@ -822,7 +818,7 @@ static void test_engine_output_each_line_dropped(void **state)
 
 /* Two daemons' logs given as two files: one checker over both, and a
  * violation names the file it is in. */
-static void test_two_files(void **state)
+JV_TEST(test_two_files)
 {
 	static struct fixture cl, sv;
 	struct jv_verify_counts c;
@@ -932,7 +928,7 @@ static void server_restarts(struct stream *s, const char *run, uint64_t at)
 /* A restart appends a run starting at seq 1 to the same file: no false
  * "seq 1, expected 13"; session B of the old run (ATTACHED, never
  * terminated) is not flagged. */
-static void test_restart_appended(void **state)
+JV_TEST(test_restart_appended)
 {
 	struct stream s;
 	int one[] = { 1 };
@@ -953,7 +949,7 @@ static void test_restart_appended(void **state)
 }
 
 /* A new run that does not open the file must start at seq 1. */
-static void test_new_run_mid_file_from_one(void **state)
+JV_TEST(test_new_run_mid_file_from_one)
 {
 	struct stream s;
 	int one[] = { 1 };
@@ -970,7 +966,7 @@ static void test_new_run_mid_file_from_one(void **state)
 /* A rotated file begins mid-run: each node's first event may be above
  * seq 1, and sessions seen from the middle of their life take their
  * state from their first change. A gap after that is still caught. */
-static void test_file_begins_mid_run(void **state)
+JV_TEST(test_file_begins_mid_run)
 {
 	struct stream s;
 
@@ -994,7 +990,7 @@ static void test_file_begins_mid_run(void **state)
 }
 
 /* A session first seen mid-life is checked from its first change on. */
-static void test_mid_run_still_checks_transitions(void **state)
+JV_TEST(test_mid_run_still_checks_transitions)
 {
 	struct stream s;
 	int from5[] = { 5 }, from14[] = { 14 };
@@ -1023,7 +1019,7 @@ static void test_mid_run_still_checks_transitions(void **state)
 }
 
 /* audit.jsonl.1 then audit.jsonl: one run across the two files. */
-static void test_run_files_joined(void **state)
+JV_TEST(test_run_files_joined)
 {
 	struct stream s;
 	int two[] = { 1, 10 }, three[] = { 3, 10, 20 };
@@ -1067,7 +1063,7 @@ static void test_run_files_joined(void **state)
 }
 
 /* Once a node's new run has begun, its old run is over. */
-static void test_old_run_after_new(void **state)
+JV_TEST(test_old_run_after_new)
 {
 	struct stream s;
 	int one[] = { 1 };
@@ -1085,7 +1081,7 @@ static void test_old_run_after_new(void **state)
 		     "run 00000000000000a1 of node gw-1 ended");
 }
 
-static void test_run_fields(void **state)
+JV_TEST(test_run_fields)
 {
 	struct stream s;
 	int one[] = { 1 };
@@ -1113,53 +1109,4 @@ static void test_run_fields(void **state)
 	   "\"reason_code\":\"policy_valid\",\"detail\":\"\"");
 	expect_files(&s, 0, one, 1, 25, "audit.jsonl",
 		     "ts_ms 80000 is before run_start_ms 90000");
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_seq_gap),
-		cmocka_unit_test(test_seq_duplicate),
-		cmocka_unit_test(test_seq_not_from_one),
-		cmocka_unit_test(test_bad_transition),
-		cmocka_unit_test(test_wrong_previous_state),
-		cmocka_unit_test(test_version_skip),
-		cmocka_unit_test(test_event_after_terminated),
-		cmocka_unit_test(test_other_event_between),
-		cmocka_unit_test(test_terminated_without_event),
-		cmocka_unit_test(test_terminated_reason_mismatch),
-		cmocka_unit_test(test_attached_without_success),
-		cmocka_unit_test(test_attached_after_denied),
-		cmocka_unit_test(test_switch_rate),
-		cmocka_unit_test(test_unknown_reason),
-		cmocka_unit_test(test_unknown_event_type),
-		cmocka_unit_test(test_bad_session_id),
-		cmocka_unit_test(test_not_json),
-		cmocka_unit_test(test_missing_fields),
-		cmocka_unit_test(test_time_backwards),
-		cmocka_unit_test(test_switch_rate_default),
-		cmocka_unit_test(test_state_change_without_session),
-		cmocka_unit_test(test_terminated_before_change),
-		cmocka_unit_test(test_terminated_twice),
-		cmocka_unit_test(test_terminated_state_is_absorbing),
-		cmocka_unit_test(test_reattach_latest_result_counts),
-		cmocka_unit_test(test_reattach_result_is_per_recovery),
-		cmocka_unit_test(test_attached_only_by_handshake_from_birth),
-		cmocka_unit_test(test_reason_none_is_unknown),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_node_id_too_long),
-		cmocka_unit_test(test_engine_output_passes),
-		cmocka_unit_test(test_engine_output_each_line_dropped),
-		cmocka_unit_test(test_two_files),
-		cmocka_unit_test(test_restart_appended),
-		cmocka_unit_test(test_new_run_mid_file_from_one),
-		cmocka_unit_test(test_file_begins_mid_run),
-		cmocka_unit_test(test_mid_run_still_checks_transitions),
-		cmocka_unit_test(test_run_files_joined),
-		cmocka_unit_test(test_old_run_after_new),
-		cmocka_unit_test(test_run_fields),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }

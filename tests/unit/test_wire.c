@@ -11,8 +11,9 @@
 #include "core/err.h"
 #include "core/policy.h"
 #include "proto/wire.h"
+#include "tests/unit/unit.h"
 
-static void test_sizes(void **state)
+JV_TEST(test_sizes)
 {
 	(void)state;
 	assert_int_equal(JV_HS_INIT_PAYLOAD, 74);
@@ -21,7 +22,7 @@ static void test_sizes(void **state)
 	assert_int_equal(JV_HDR_LEN, 16);
 }
 
-static void test_wire_type(void **state)
+JV_TEST(test_wire_type)
 {
 	uint8_t buf[JV_WIRE_MAX + 1];
 
@@ -46,7 +47,7 @@ static void test_wire_type(void **state)
 	assert_int_equal(jv_wire_type(buf, 100), 0);
 }
 
-static void test_hdr(void **state)
+JV_TEST(test_hdr)
 {
 	struct jv_hdr h = { JV_MSG_CONTROL, JV_CTRL_PROBE, 0, 0xdeadbeef,
 			    0x0102030405060708ull }, d;
@@ -77,7 +78,7 @@ static void test_hdr(void **state)
 	assert_int_equal(jv_hdr_decode(&d, buf, 32), JV_ERR_INVAL);
 }
 
-static void test_tid(void **state)
+JV_TEST(test_tid)
 {
 	struct jv_wire_tid t;
 	char long_id[JV_TID_MAX + 2];
@@ -99,7 +100,7 @@ static void test_tid(void **state)
 			 JV_ERR_INVAL);
 }
 
-static void test_hs_payload(void **state)
+JV_TEST(test_hs_payload)
 {
 	struct jv_hs_init_payload p, d;
 	uint8_t buf[JV_HS_INIT_PAYLOAD];
@@ -147,7 +148,7 @@ static void roundtrip(const struct jv_ctrl *c, size_t want_len)
 	assert_int_equal(jv_ctrl_encode(c, buf, (size_t)n - 1), JV_ERR_SHORT);
 }
 
-static void test_ctrl(void **state)
+JV_TEST(test_ctrl)
 {
 	struct jv_ctrl c, d;
 	uint8_t buf[JV_CTRL_MAX_BODY];
@@ -206,7 +207,7 @@ static void test_ctrl(void **state)
 	assert_int_equal(jv_ctrl_decode(&d, 99, buf, 4), JV_ERR_INVAL);
 }
 
-static void test_hs_hdr(void **state)
+JV_TEST(test_hs_hdr)
 {
 	static const uint8_t init_hdr[] = { 1, 0, 0, 0, 0x78, 0x56, 0x34, 0x12 };
 	static const uint8_t resp_hdr[] = { 2, 0, 0, 0, 0xef, 0xbe, 0xad, 0xde,
@@ -329,7 +330,7 @@ static const struct {
 	{ JV_R_INNER_SOURCE_NOT_ALLOWED, 44 },
 };
 
-static void test_reason_codes(void **state)
+JV_TEST(test_reason_codes)
 {
 	size_t n = sizeof(reason_codes) / sizeof(reason_codes[0]);
 	bool seen[256] = { false };
@@ -377,7 +378,7 @@ static void test_reason_codes(void **state)
 	assert_int_equal(jv_reason_to_wire(JV_R__COUNT), JV_WR_NONE);
 }
 
-static void test_proto_bytes(void **state)
+JV_TEST(test_proto_bytes)
 {
 	struct jv_hs_init_payload p;
 	uint8_t buf[JV_HS_INIT_PAYLOAD];
@@ -393,7 +394,7 @@ static void test_proto_bytes(void **state)
 	assert_memory_equal(buf + 42, "tcp-443", 7);
 }
 
-static void test_tcp_framing(void **state)
+JV_TEST(test_tcp_framing)
 {
 	uint8_t b[2];
 
@@ -410,21 +411,4 @@ static void test_tcp_framing(void **state)
 	b[0] = 0xff;
 	b[1] = 0xfe;
 	assert_int_equal(jv_get_be16(b), 0xfffe);
-}
-
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_wire_type),
-		cmocka_unit_test(test_hdr),
-		cmocka_unit_test(test_tid),
-		cmocka_unit_test(test_hs_payload),
-		cmocka_unit_test(test_ctrl),
-		cmocka_unit_test(test_hs_hdr),
-		cmocka_unit_test(test_reason_codes),
-		cmocka_unit_test(test_proto_bytes),
-		cmocka_unit_test(test_tcp_framing),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
 }
