@@ -247,12 +247,13 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	ep->stats.handshakes_ok++;
 	jv_timer_cancel(&c->timers, CT_HS_RETRY);
 	jv_timer_cancel(&c->timers, CT_HS_GIVEUP);
-	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, s));
 	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
 	for (uint32_t i = 0; i < c->ntr; i++)
 		jv_timer_arm(&c->timers, CT_PROBE + i,
 			     now + ep->policy.probe_interval_ms / 2);
 	step(ep, JV_R_HANDSHAKE_OK, tname(c, t), now);
+	/* after the step: a session in BIRTH has no rekey deadline */
+	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, s));
 	return;
 drop:
 	ep->stats.rx_dropped++;

@@ -79,3 +79,25 @@ JV_TEST(test_undecryptable_data_shows)
 	assert_true(has_event(&w->s, "\"reason_code\":\"bad_data_key\""));
 	free_world(w);
 }
+
+/* Both ends rotate on their own timer, idle or not. */
+JV_TEST(test_both_ends_rotate)
+{
+	struct jv_policy p;
+	struct world *w;
+	int c = 0, s = 0;
+
+	(void)state;
+	jv_policy_defaults(&p);
+	p.rekey_after_ms = 1000;
+	w = attached_world(&p);
+	while (w->now < 4500) {
+		w->c.nevents = w->s.nevents = 0;
+		run_until_keep(w, w->now + 50);
+		c += count_events(&w->c, "\"event_type\":\"KeyRotated\"");
+		s += count_events(&w->s, "\"event_type\":\"KeyRotated\"");
+	}
+	assert_int_equal(c, 4);
+	assert_int_equal(s, 4);
+	free_world(w);
+}
