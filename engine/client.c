@@ -527,8 +527,12 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		return;
 	case JV_STATE_RECOVERING:
 		if (jv_timer_due(&c->timers, CT_RECOVERY, now)) {
-			if (step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
-				c->candidate = -1;
+			if (!step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
+				return;
+			c->candidate = -1;
+			/* DEGRADED now: decide at once, not at whatever timer
+			 * comes next */
+			try_switch(ep, now);
 			return;
 		}
 		if (jv_timer_due(&c->timers, CT_REATTACH_TX, now))

@@ -402,3 +402,54 @@ JV_TEST(loss_window_aging_is_a_timer)
 		prop_run(seed, &pol, &st);
 	prop_report(&st);
 }
+
+/* A policy of its own for each seed: intervals, windows and limits drawn
+ * so that neither interval need divide a loss window nor each other. Seed
+ * 56 (one switch a minute) found recovery_window_expired leaving DEGRADED's
+ * switch decision to whatever timer came next (63846, deadline 63870).
+ * Runs of 700 seeds pass; 64 keep the suite quick. */
+#define RANDOM_POLICY_SEEDS 64
+
+static uint64_t between(uint64_t *rng, uint64_t lo, uint64_t hi)
+{
+	*rng = *rng * 6364136223846793005ull + 1442695040888963407ull;
+	return lo + (*rng >> 33) % (hi - lo + 1);
+}
+
+static void random_policy(struct jv_policy *p, uint64_t seed)
+{
+	uint64_t r = seed ^ 0x5851f42d4c957f2dull;
+	struct jv_error err;
+
+	jv_policy_defaults(p);
+	p->heartbeat_interval_ms = between(&r, 20, 400);
+	p->heartbeat_volatile_ms =
+		between(&r, p->heartbeat_interval_ms + 1,
+			4 * p->heartbeat_interval_ms);
+	p->loss_window_ms = between(&r, p->heartbeat_interval_ms, 3000);
+	if (p->loss_window_ms < 100)
+		p->loss_window_ms = 100;
+	p->loss_volatile_threshold = (double)between(&r, 5, 60) / 100;
+	p->probe_interval_ms = between(&r, 20, 900);
+	p->max_consecutive_drops = (uint32_t)between(&r, 1, 5);
+	p->volatile_to_degraded_ms = between(&r, 50, 2000);
+	p->max_switches_per_min = (uint32_t)between(&r, 1, 8);
+	p->switch_cooldown_ms = between(&r, 0, 1000);
+	p->recovery_window_ms = between(&r, 100, 2000);
+	p->transport_lost_ttl_ms = 70000;
+	p->rekey_after_ms = between(&r, 1000, 10000);
+	assert_int_equal(jv_policy_validate(p, "random", &err), 0);
+}
+
+JV_TEST(deadline_exact_under_random_policies)
+{
+	struct prop_stats st = { 0 };
+	struct jv_policy pol;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= RANDOM_POLICY_SEEDS; seed++) {
+		random_policy(&pol, seed);
+		prop_run(seed, &pol, &st);
+	}
+	prop_report(&st);
+}
