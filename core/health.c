@@ -130,6 +130,25 @@ double jv_health_loss(const struct jv_health *h, uint64_t now,
 	return settled ? (double)lost / settled : 0.0;
 }
 
+uint64_t jv_health_loss_ages_at(const struct jv_health *h, uint64_t now,
+				uint64_t window_ms)
+{
+	uint64_t at = UINT64_MAX;
+
+	for (int i = 0; i < JV_HEALTH_SLOTS; i++) {
+		const struct jv_health_probe *pr = &h->probes[i];
+
+		if (pr->status != ACKED && pr->status != LOST)
+			continue;
+		/* the samples jv_health_loss counts at now */
+		if (pr->sent_ms > now || now - pr->sent_ms >= window_ms)
+			continue;
+		if (pr->sent_ms + window_ms < at)
+			at = pr->sent_ms + window_ms;
+	}
+	return at;
+}
+
 uint32_t jv_health_rtt_p95(const struct jv_health *h)
 {
 	uint32_t v[JV_HEALTH_RTT_SAMPLES];

@@ -41,6 +41,13 @@ int jv_health_expire(struct jv_health *h, uint64_t now, uint64_t timeout_ms);
  * (acked or lost). *samples gets their count; 0.0 when none. */
 double jv_health_loss(const struct jv_health *h, uint64_t now,
 		      uint64_t window_ms, uint32_t *samples);
+/* When jv_health_loss over window_ms next gives another result by ageing
+ * alone: the earliest time after now at which a settled probe sent in
+ * (now - window_ms, now] leaves the window (sent_ms + window_ms), or
+ * UINT64_MAX if none is in it. Probes settling or being sent change the
+ * result too; those are facts the caller sees happen. */
+uint64_t jv_health_loss_ages_at(const struct jv_health *h, uint64_t now,
+				uint64_t window_ms);
 /* 95th percentile of the RTT samples remembered; 0 when none. */
 uint32_t jv_health_rtt_p95(const struct jv_health *h);
 /* now - last_rx_ms, or UINT64_MAX if nothing was ever received. */

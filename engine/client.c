@@ -54,9 +54,9 @@ static void session_started(struct jv_endpoint *ep, uint64_t now);
 static void session_ended(struct jv_endpoint *ep, uint64_t now);
 static void client_policy_changed(struct jv_endpoint *ep, uint64_t now);
 static void state_changed(struct jv_endpoint *ep, uint64_t now);
-static void keepalives_changed(struct jv_endpoint *ep);
+static void keepalives_changed(struct jv_endpoint *ep, uint64_t now);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
-static void probes_changed(struct jv_endpoint *ep, int t);
+static void probes_changed(struct jv_endpoint *ep, int t, uint64_t now);
 
 /* One fsm step of the client's session (the table picks the state); the
  * timers follow the state. */
@@ -69,10 +69,11 @@ static bool step(struct jv_endpoint *ep, enum jv_reason event,
 	return true;
 }
 
-static void set_tr_state(struct jv_endpoint *ep, int t, int state)
+static void set_tr_state(struct jv_endpoint *ep, int t, int state,
+			 uint64_t now)
 {
 	ep->u.c.tr[t].state = state;
-	keepalives_changed(ep);
+	keepalives_changed(ep, now);
 }
 
 static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
@@ -81,7 +82,7 @@ static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
 
 	tr->dead_since_ms = now;
 	tr->flaps++;
-	set_tr_state(ep, t, TR_DEAD);
+	set_tr_state(ep, t, TR_DEAD, now);
 }
 
 /* ---- sessions and the handshake ---- */
@@ -478,7 +479,7 @@ static bool enter_volatile(struct jv_endpoint *ep, enum jv_reason cause,
 				     jv_health_rx_age(&tr->health, now), now);
 		mark_dead(ep, t, now);
 	} else {
-		set_tr_state(ep, t, TR_STANDBY);
+		set_tr_state(ep, t, TR_STANDBY, now);
 	}
 	c->last_active = t;
 	c->active = -1;
@@ -527,8 +528,12 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		return;
 	case JV_STATE_RECOVERING:
 		if (jv_timer_due(&c->timers, CT_RECOVERY, now)) {
-			if (step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
-				c->candidate = -1;
+			if (!step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
+				return;
+			c->candidate = -1;
+			/* DEGRADED now: decide at once, not at whatever timer
+			 * comes next */
+			try_switch(ep, now);
 			return;
 		}
 		if (jv_timer_due(&c->timers, CT_REATTACH_TX, now))
@@ -592,7 +597,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	c->active = c->last_active = t;
 	c->candidate = -1;
 	jv_health_reset_probes(&c->tr[t].health);
-	probes_changed(ep, t);
+	probes_changed(ep, t, now);
 	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
 	step(ep, JV_R_REATTACH_SUCCESS, tname(c, t), now);
 }
@@ -688,7 +693,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		 * it now; flapping is bounded by the switch limiter and shows
 		 * in its flap count, which ranking weighs */
 		jv_health_forget_losses(&c->tr[t].health);
-		set_tr_state(ep, t, TR_STANDBY);
+		set_tr_state(ep, t, TR_STANDBY, now);
 	}
 	jv_health_on_rx(&c->tr[t].health, now);
 	heard_on(ep, t, now);
@@ -710,7 +715,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	switch (m.type) {
 	case JV_CTRL_HEARTBEAT_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
-		probes_changed(ep, t);
+		probes_changed(ep, t, now);
 		/* the server no longer holds our binding (it saw silence we
 		 * did not): reattach on the same transport */
 		if ((m.u.hb.flags & JV_HB_REATTACH_NEEDED) &&
@@ -719,7 +724,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		break;
 	case JV_CTRL_PROBE_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
-		probes_changed(ep, t);
+		probes_changed(ep, t, now);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		on_reattach_ack(ep, &m, t, now);
@@ -802,7 +807,7 @@ static void send_hb(struct jv_endpoint *ep, int t, uint8_t type, uint64_t now)
 
 	m.u.hb.seq = ++c->hb_seq;
 	jv_health_on_sent(&c->tr[t].health, m.u.hb.seq, now);
-	probes_changed(ep, t);
+	probes_changed(ep, t, now);
 	jv_send_ctrl(ep, &c->s, &p, &m);
 }
 
@@ -869,6 +874,34 @@ static void arm_state_timers(struct jv_endpoint *ep, uint64_t now)
 	}
 }
 
+/* The loss ratios the decisions read change when a settled sample ages
+ * out of its window, and no fact reports that: t is woken then. Read are
+ * the active window of the transport that is (unfit) or was (recovered)
+ * active, and while a switch is sought the standby window of every
+ * transport (fill_candidates). A transport down or dead is judged on
+ * that, not on its losses. */
+static void arm_loss_age(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_ctransport *tr = &c->tr[t];
+	enum jv_state st = c->s.state;
+	uint64_t d = NEVER, v;
+
+	if (tr->link_up && tr->state != TR_DEAD) {
+		if ((st == JV_STATE_ATTACHED && t == c->active) ||
+		    (st == JV_STATE_VOLATILE && t == c->last_active))
+			d = jv_health_loss_ages_at(&tr->health, now,
+						   loss_window(ep, 0));
+		if (st == JV_STATE_VOLATILE || st == JV_STATE_DEGRADED) {
+			v = jv_health_loss_ages_at(&tr->health, now,
+						   loss_window(ep, 1));
+			if (v < d)
+				d = v;
+		}
+	}
+	jv_timer_arm(&c->timers, CT_LOSS_AGE + (unsigned)t, d);
+}
+
 /* Every transition of a live session. */
 static void state_changed(struct jv_endpoint *ep, uint64_t now)
 {
@@ -878,20 +911,22 @@ static void state_changed(struct jv_endpoint *ep, uint64_t now)
 		jv_timer_arm(&c->timers, CT_RECOVERY,
 			     now + ep->policy.recovery_window_ms);
 	arm_state_timers(ep, now);
-	keepalives_changed(ep);
+	keepalives_changed(ep, now);
 }
 
 /* Which transport takes heartbeats and which take probes changed (state,
  * active, candidate, a transport's state or link): their schedules pause
- * or resume. */
-static void keepalives_changed(struct jv_endpoint *ep)
+ * or resume, and the loss windows the decisions read are others. */
+static void keepalives_changed(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	int hb = hb_transport(c);
 
 	jv_timer_hold(&c->timers, CT_HEARTBEAT, hb < 0);
-	for (uint32_t i = 0; i < c->ntr; i++)
+	for (uint32_t i = 0; i < c->ntr; i++) {
 		jv_timer_hold(&c->timers, CT_PROBE + i, !probed(c, (int)i, hb));
+		arm_loss_age(ep, (int)i, now);
+	}
 }
 
 /* An authenticated packet arrived on t: it falls silent
@@ -902,9 +937,9 @@ static void heard_on(struct jv_endpoint *ep, int t, uint64_t now)
 		     now + ep->policy.heartbeat_volatile_ms + 1);
 }
 
-/* A probe of t was sent, answered or given up: the oldest one still
- * pending is lost at its timeout. */
-static void probes_changed(struct jv_endpoint *ep, int t)
+/* A probe of t was sent, answered, given up or forgotten: the oldest one
+ * still pending is lost at its timeout, and the loss windows age anew. */
+static void probes_changed(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 	const struct jv_ctransport *tr = &c->tr[t];
@@ -915,6 +950,7 @@ static void probes_changed(struct jv_endpoint *ep, int t)
 		    tr->health.probes[k].sent_ms + to < d)
 			d = tr->health.probes[k].sent_ms + to;
 	jv_timer_arm(&c->timers, CT_PROBE_TIMEOUT + (unsigned)t, d);
+	arm_loss_age(ep, t, now);
 }
 
 static void session_started(struct jv_endpoint *ep, uint64_t now)
@@ -927,8 +963,7 @@ static void session_started(struct jv_endpoint *ep, uint64_t now)
 		     c->s.created_ms + p->max_lifetime_ms + 1);
 	jv_timer_arm(&c->timers, CT_HS_GIVEUP,
 		     c->s.created_ms + p->transport_lost_ttl_ms + 1);
-	keepalives_changed(ep);
-	(void)now;
+	keepalives_changed(ep, now);
 }
 
 /* The session is over: nothing is due but the next one, if any. */
@@ -963,7 +998,7 @@ static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
 
 		if (h->has_rx)
 			heard_on(ep, (int)i, h->last_rx_ms);
-		probes_changed(ep, (int)i);
+		probes_changed(ep, (int)i, now);
 	}
 }
 
@@ -999,7 +1034,7 @@ static void probe_lost(struct jv_endpoint *ep, int t, uint64_t now)
 	struct jv_ctransport *tr = &ep->u.c.tr[t];
 
 	jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
-	probes_changed(ep, t);
+	probes_changed(ep, t, now);
 }
 
 /* A standby that stopped answering is dead like an active one: when it
@@ -1074,6 +1109,10 @@ static void client_tick(struct jv_endpoint *ep, uint64_t now)
 		/* silence is a fact the checks below read */
 		if (jv_timer_due(tm, CT_RX_SILENCE + i, now))
 			jv_timer_cancel(tm, CT_RX_SILENCE + i);
+		/* so is a sample leaving a loss window: evaluate() below
+		 * reads the ratio without it */
+		if (jv_timer_due(tm, CT_LOSS_AGE + i, now))
+			arm_loss_age(ep, (int)i, now);
 	}
 	standbys_checked(ep, now);
 	if (jv_timer_due(tm, CT_HEARTBEAT, now))
@@ -1105,7 +1144,7 @@ static void client_transport_down(struct jv_endpoint *ep, uint32_t t,
 		return;
 	if (why == JV_R_LINK_DOWN) {
 		c->tr[t].link_up = false;
-		keepalives_changed(ep);
+		keepalives_changed(ep, now);
 	}
 	if (c->live && c->s.state == JV_STATE_ATTACHED && (int)t == c->active) {
 		enter_volatile(ep, why, now);
@@ -1130,7 +1169,7 @@ static void client_transport_up(struct jv_endpoint *ep, uint32_t t,
 	 * the handshake completes) */
 	if (c->live && c->s.state != JV_STATE_BIRTH)
 		jv_timer_arm(&c->timers, CT_PROBE + t, now);
-	keepalives_changed(ep);
+	keepalives_changed(ep, now);
 }
 
 static int client_terminate(struct jv_endpoint *ep, const uint8_t *session_id,

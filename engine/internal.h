@@ -101,7 +101,9 @@ enum jv_ctimer {
 							    t is lost */
 	CT_RX_SILENCE = CT_PROBE_TIMEOUT + JV_MAX_TRANSPORTS, /* + t: t has
 						been silent heartbeat_volatile_ms */
-	CT__COUNT = CT_RX_SILENCE + JV_MAX_TRANSPORTS
+	CT_LOSS_AGE = CT_RX_SILENCE + JV_MAX_TRANSPORTS, /* + t: a sample of
+						t leaves a loss window in use */
+	CT__COUNT = CT_LOSS_AGE + JV_MAX_TRANSPORTS
 };
 _Static_assert(CT__COUNT <= JV_TIMERS_MAX, "client timers fit");
 

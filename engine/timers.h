@@ -13,19 +13,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define JV_TIMERS_MAX 64
+#define JV_TIMERS_MAX 128
 #define JV_TIMER_OFF UINT64_MAX
 
 struct jv_timers {
 	uint64_t at[JV_TIMERS_MAX];  /* JV_TIMER_OFF: not armed */
-	uint64_t held;               /* bit i: timer i is held */
+	uint64_t held[JV_TIMERS_MAX / 64];  /* bit i: timer i is held */
 };
 
 static inline void jv_timers_init(struct jv_timers *t)
 {
 	for (unsigned i = 0; i < JV_TIMERS_MAX; i++)
 		t->at[i] = JV_TIMER_OFF;
-	t->held = 0;
+	for (unsigned i = 0; i < JV_TIMERS_MAX / 64; i++)
+		t->held[i] = 0;
 }
 
 static inline void jv_timer_arm(struct jv_timers *t, unsigned i, uint64_t at)
@@ -41,9 +42,14 @@ static inline void jv_timer_cancel(struct jv_timers *t, unsigned i)
 static inline void jv_timer_hold(struct jv_timers *t, unsigned i, bool held)
 {
 	if (held)
-		t->held |= 1ull << i;
+		t->held[i / 64] |= 1ull << i % 64;
 	else
-		t->held &= ~(1ull << i);
+		t->held[i / 64] &= ~(1ull << i % 64);
+}
+
+static inline bool jv_timer_held(const struct jv_timers *t, unsigned i)
+{
+	return t->held[i / 64] >> i % 64 & 1;
 }
 
 static inline bool jv_timer_armed(const struct jv_timers *t, unsigned i)
@@ -55,7 +61,7 @@ static inline bool jv_timer_armed(const struct jv_timers *t, unsigned i)
 static inline bool jv_timer_due(const struct jv_timers *t, unsigned i,
 				uint64_t now)
 {
-	return !(t->held >> i & 1) && t->at[i] <= now;
+	return !jv_timer_held(t, i) && t->at[i] <= now;
 }
 
 /* The earliest armed timer that is not held among the first n. */
@@ -64,7 +70,7 @@ static inline uint64_t jv_timers_next(const struct jv_timers *t, unsigned n)
 	uint64_t d = JV_TIMER_OFF;
 
 	for (unsigned i = 0; i < n; i++)
-		if (!(t->held >> i & 1) && t->at[i] < d)
+		if (!jv_timer_held(t, i) && t->at[i] < d)
 			d = t->at[i];
 	return d;
 }

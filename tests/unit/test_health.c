@@ -1,6 +1,7 @@
-/* Transport health: exact loss ratios and window edges, drops and late
- * acks, RTT smoothing and p95, receive age, the full probe ring, and a
- * differential run against a naive list of every probe sent. */
+/* Transport health: exact loss ratios and window edges, when they next
+ * change by ageing, drops and late acks, RTT smoothing and p95, receive
+ * age, the full probe ring, and a differential run against a naive list
+ * of every probe sent. */
 #include <string.h>
 
 #include "core/health.h"
@@ -70,6 +71,65 @@ JV_TEST(test_loss_exact)
 	/* all lost */
 	assert_true(jv_health_loss(&h, 1000, 101, &n) == 1.0);   /* seq 10 */
 	assert_int_equal(n, 1);
+}
+
+/* When the ratio next changes by ageing: the send time of the oldest
+ * settled sample in the window plus the window; pending probes, probes
+ * sent after now and samples already out do not count. */
+JV_TEST(test_loss_ages_at)
+{
+	static const struct {
+		uint64_t now, window, at;
+	} rows[] = {
+		/* seq 4, 7, 10 pending: the oldest settled one is seq 1 */
+		{ 1000, 5000, 5000 },
+		{ 999, 1000, 1000 },       /* seq 1 (sent 0) leaves at 1000 */
+		{ 1000, 1000, 1100 },      /* seq 1 is out: seq 2 next */
+		{ 650, 100, UINT64_MAX },  /* seq 7 pending, 8 sent after */
+		{ 0, 1, 1 },               /* sent at now: in, leaves at now+1 */
+		{ 750, 100, 800 },         /* seq 8 (sent 700) */
+		{ 850, 100, 900 },         /* seq 9 (sent 800) */
+		{ 899, 100, 900 },
+		{ 900, 100, UINT64_MAX },  /* seq 9 out, seq 10 pending */
+		{ 900, 0, UINT64_MAX },    /* an empty window */
+	};
+	struct jv_health h;
+	uint32_t n0, n1;
+
+	(void)state;
+	jv_health_init(&h);
+	assert_true(jv_health_loss_ages_at(&h, 1000, 1000) == UINT64_MAX);
+	ten_probes(&h);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		uint64_t at = jv_health_loss_ages_at(&h, rows[i].now,
+						     rows[i].window);
+
+		if (at != rows[i].at)
+			fail_msg("row %zu: now %llu window %llu: want %llu "
+				 "got %llu", i,
+				 (unsigned long long)rows[i].now,
+				 (unsigned long long)rows[i].window,
+				 (unsigned long long)rows[i].at,
+				 (unsigned long long)at);
+	}
+
+	/* settled: the lost ones count like the answered ones */
+	assert_int_equal(jv_health_expire(&h, 2000, 1000), 3);
+	assert_true(jv_health_loss_ages_at(&h, 900, 100) == 1000);
+	assert_true(jv_health_loss_ages_at(&h, 2000, 1900) == 2100);
+	assert_true(jv_health_loss_ages_at(&h, 2000, 1901) == 2001);
+	assert_true(jv_health_loss_ages_at(&h, 2000, 1000) == UINT64_MAX);
+	/* up to that moment the ratio stands; at it, it moves */
+	jv_health_loss(&h, 2000, 1901, &n0);
+	assert_int_equal(n0, 9);
+	jv_health_loss(&h, 2001, 1901, &n1);
+	assert_int_equal(n1, 8);
+	/* forgotten losses leave nothing to age */
+	jv_health_forget_losses(&h);
+	assert_true(jv_health_loss_ages_at(&h, 1000, 101) == UINT64_MAX);
+	assert_true(jv_health_loss_ages_at(&h, 1000, 201) == 1001);
+	jv_health_reset_probes(&h);
+	assert_true(jv_health_loss_ages_at(&h, 1000, 5000) == UINT64_MAX);
 }
 
 JV_TEST(test_expire_edge)
@@ -403,6 +463,7 @@ static void differential(uint64_t seed)
 		default: {                  /* loss over a random window */
 			uint64_t w = (x >> 24) % 5000;
 			uint32_t settled = 0, nl = 0, n;
+			uint64_t ages = UINT64_MAX;
 			double got;
 
 			for (size_t k = first_kept(&m); k < m.n; k++)
@@ -415,6 +476,12 @@ static void differential(uint64_t seed)
 			assert_int_equal(n, settled);
 			assert_true(got == (settled ? (double)nl / settled
 						    : 0.0));
+			for (size_t k = first_kept(&m); k < m.n; k++)
+				if (m.p[k].st != N_PENDING &&
+				    m.p[k].sent + w > now &&
+				    m.p[k].sent + w < ages)
+					ages = m.p[k].sent + w;
+			assert_true(jv_health_loss_ages_at(&h, now, w) == ages);
 			break;
 		}
 		}
