@@ -159,6 +159,7 @@ static int fuzz(uint64_t n, uint64_t from, const char *dir, uint64_t max_fail,
 {
 	struct jv_scenario *sc = malloc(sizeof(*sc));
 	uint64_t failed = 0, by_rule[JV_FZ__COUNT] = { 0 }, ran = 0;
+	struct jv_fuzz_stats st = { 0 };
 	double t0 = now_s();
 
 	if (!sc)
@@ -179,6 +180,14 @@ static int fuzz(uint64_t n, uint64_t from, const char *dir, uint64_t max_fail,
 			failed++;
 			continue;
 		}
+		st.events += v.st.events;
+		st.switches += v.st.switches;
+		st.denials += v.st.denials;
+		st.terms += v.st.terms;
+		st.ttl_terms += v.st.ttl_terms;
+		st.ttl_checked += v.st.ttl_checked;
+		st.attacked_runs += v.st.attacked_runs;
+		st.quiet_runs += v.st.quiet_runs;
 		if (v.rule == JV_FZ_OK)
 			continue;
 		failed++;
@@ -199,6 +208,16 @@ static int fuzz(uint64_t n, uint64_t from, const char *dir, uint64_t max_fail,
 	printf("fuzz: %llu seeds from %llu, %llu failed, %.1f s\n",
 	       (unsigned long long)ran, (unsigned long long)from,
 	       (unsigned long long)failed, now_s() - t0);
+	printf("  %llu events, %llu client switches, %llu denied, %llu "
+	       "terminations (%llu TTL, %llu of them checked against a viable "
+	       "path), %llu runs attacked, %llu with no attack and a path "
+	       "healthy throughout\n",
+	       (unsigned long long)st.events, (unsigned long long)st.switches,
+	       (unsigned long long)st.denials, (unsigned long long)st.terms,
+	       (unsigned long long)st.ttl_terms,
+	       (unsigned long long)st.ttl_checked,
+	       (unsigned long long)st.attacked_runs,
+	       (unsigned long long)st.quiet_runs);
 	for (int r = 1; r < JV_FZ__COUNT; r++)
 		if (by_rule[r])
 			printf("  %s: %llu\n", jv_fuzz_rule_name((enum jv_fuzz_rule)r),

@@ -131,7 +131,10 @@ static void gen_policy(struct g *g, struct jv_scenario *sc)
 	sc->server_policy = *p;
 }
 
-static void gen_fault(struct g *g, struct jv_scenario *sc)
+/* attacker: whether this seed's schedule may hold replays, forgeries and
+ * relays (they switch off the rules about viable paths, so only some
+ * seeds get them) */
+static void gen_fault(struct g *g, struct jv_scenario *sc, bool attacker)
 {
 	static const unsigned weight[] = {
 		20, 15, 8, 8, 10, 6, 2, 5, 5, 4, 6, 4,
@@ -144,9 +147,12 @@ static void gen_fault(struct g *g, struct jv_scenario *sc)
 
 	for (unsigned i = 0; i < sizeof(weight) / sizeof(weight[0]); i++)
 		total += weight[i];
-	pick = (unsigned)rnd(g, 0, total - 1);
-	while (pick >= weight[kind])
-		pick -= weight[kind++];
+	do {
+		pick = (unsigned)rnd(g, 0, total - 1);
+		for (kind = 0; pick >= weight[kind]; kind++)
+			pick -= weight[kind];
+	} while (!attacker && (kind == 7 || kind == 8 || kind == 9 ||
+			       kind == 11));
 	switch (kind) {
 	case 0:         /* a cut, mostly healed later */
 		f = fault(at, JV_SIM_DOWN, path);
@@ -266,6 +272,7 @@ static void sort_faults(struct jv_scenario *sc)
 void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 {
 	struct g g = { seed * 0x2545f4914f6cdd1dull + 0x5eed };
+	bool attacker;
 	unsigned n;
 
 	memset(sc, 0, sizeof(*sc));
@@ -293,8 +300,9 @@ void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 	sc->reconnect = chance(&g, 30);
 	gen_policy(&g, sc);
 	n = (unsigned)rnd(&g, 0, 14);
+	attacker = chance(&g, 35);
 	for (unsigned i = 0; i < n; i++)
-		gen_fault(&g, sc);
+		gen_fault(&g, sc, attacker);
 	sort_faults(sc);
 }
 
@@ -579,6 +587,8 @@ static bool on_terminate(struct chk *c, struct fsess *s, const char *why,
 	struct fsess *o;
 
 	s->term = true;
+	c->v->st.terms++;
+	c->v->st.ttl_terms += !strcmp(why, "transport_ttl_exceeded");
 	if (!strcmp(why, "operator_terminated")) {
 		for (uint32_t i = 0; i < sc->nfaults; i++)
 			if (sc->faults[i].action == JV_SIM_OPERATOR_TERMINATE &&
@@ -653,6 +663,7 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 			    (unsigned long long)p->transport_lost_ttl_ms);
 	if (has_attack(sc) || has_action(sc, JV_SIM_DROP) || lost < m || ts < m)
 		return false;
+	c->v->st.ttl_checked++;
 	/* a limiter that had no switch left may keep it waiting */
 	struct fsess *cl = sess(c, 0, s->sid, false);
 	uint32_t recent = 0;
@@ -676,6 +687,9 @@ static bool check_event(struct chk *c, json_t *e)
 	uint64_t ts = jint(e, "ts_ms");
 	struct fsess *s;
 
+	c->v->st.events++;
+	c->v->st.denials += !strcmp(type, "TransportSwitchDenied");
+	c->v->st.switches += !strcmp(type, "TransportSwitch") && node == 0;
 	if (!*sid)
 		return false;
 	if (node == 0 && !strcmp(type, "SessionCreated")) {
@@ -738,6 +752,9 @@ int jv_fuzz_run(const struct jv_scenario *sc, const struct jv_fuzz_opts *o,
 		jv_sim_result_free(&res);
 		return 0;
 	}
+	v->st.attacked_runs = has_attack(sc);
+	v->st.quiet_runs = !has_attack(sc) &&
+			   viable_path(sc, &sc->client_policy, 0, sc->duration_ms) >= 0;
 	for (size_t i = 0; i < res.nlines; i++) {
 		json_t *e = json_loads(res.lines[i], 0, NULL);
 		bool bad = e && check_event(&c, e);

@@ -52,6 +52,11 @@ struct jv_fuzz_verdict {
 	uint64_t at_ms;
 	char reason[40];         /* the termination's reason_code */
 	uint32_t max;            /* JV_FZ_SWITCH_RATE: the limit */
+	/* how often the rules had something to check */
+	struct jv_fuzz_stats {
+		uint64_t events, switches, denials, terms, ttl_terms,
+			 attacked_runs, quiet_runs, ttl_checked;
+	} st;
 };
 
 /* Draws the scenario of one seed. */
