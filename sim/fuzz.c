@@ -402,8 +402,10 @@ static uint64_t lat_max(const struct jv_policy *p)
 static bool viable_state(const struct jv_scenario *sc, const struct jv_policy *pol,
 			 int p, const struct pstate *s)
 {
-	if ((uint32_t)p >= pol->max_candidate_count ||
-	    !(pol->allowed_protocols & sc->paths[p].proto) || s->flap)
+	if ((uint32_t)p >= sc->client_policy.max_candidate_count ||
+	    !(sc->client_policy.allowed_protocols & sc->paths[p].proto) ||
+	    !(sc->server_policy.allowed_protocols & sc->paths[p].proto) ||
+	    s->flap)
 		return false;
 	for (int d = 0; d < 2; d++)
 		if (!s->up[d] || s->loss[d] > 0 || s->lat[d] > lat_max(pol))
@@ -494,6 +496,12 @@ struct chk {
 	int client_live;                   /* the client's latest session */
 };
 
+/* the policy the node runs (a scenario may give each its own) */
+static const struct jv_policy *pol(const struct chk *c, int node)
+{
+	return node ? &c->sc->server_policy : &c->sc->client_policy;
+}
+
 static struct fsess *sess(struct chk *c, int node, const char *sid, bool make)
 {
 	struct fsess *n;
@@ -555,7 +563,7 @@ static uint64_t jint(json_t *e, const char *k)
 /* At most max switches of one session in any (ts - 60 s, ts]. */
 static bool on_switch(struct chk *c, struct fsess *s, uint64_t ts)
 {
-	uint32_t max = c->sc->client_policy.max_switches_per_min, n = 0;
+	uint32_t max = pol(c, s->node)->max_switches_per_min, n = 0;
 
 	if (s->nsw == s->csw) {
 		size_t ncap = s->csw ? 2 * s->csw : 16;
@@ -583,7 +591,7 @@ static bool on_terminate(struct chk *c, struct fsess *s, const char *why,
 			 uint64_t ts)
 {
 	const struct jv_scenario *sc = c->sc;
-	const struct jv_policy *p = &sc->client_policy;
+	const struct jv_policy *p = pol(c, s->node);
 	struct fsess *o;
 
 	s->term = true;
@@ -630,7 +638,7 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 			  uint64_t ts)
 {
 	const struct jv_scenario *sc = c->sc;
-	const struct jv_policy *p = &sc->client_policy;
+	const struct jv_policy *p = pol(c, s->node);
 	const char *why = jstr(e, "reason_code");
 	uint64_t age = jint(e, "session_age_ms");
 	uint64_t lost = jint(e, "transportless_age_ms");
@@ -766,8 +774,14 @@ int jv_fuzz_run(const struct jv_scenario *sc, const struct jv_fuzz_opts *o,
 	for (size_t i = 0; i < c.ns; i++)
 		free(c.s[i].sw);
 	free(c.s);
+	/* one limit for both nodes: the larger (each is held to its own
+	 * above) */
 	if (v->rule == JV_FZ_OK && o->verify &&
-	    o->verify(res.lines, res.nlines, sc->client_policy.max_switches_per_min,
+	    o->verify(res.lines, res.nlines,
+		      sc->client_policy.max_switches_per_min >
+				      sc->server_policy.max_switches_per_min ?
+			      sc->client_policy.max_switches_per_min :
+			      sc->server_policy.max_switches_per_min,
 		      v->why, sizeof(v->why)) != 0)
 		v->rule = JV_FZ_AUDIT;
 	jv_sim_result_free(&res);
