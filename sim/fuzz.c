@@ -643,6 +643,8 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 	uint64_t age = jint(e, "session_age_ms");
 	uint64_t lost = jint(e, "transportless_age_ms");
 	uint64_t m = settle_ms(p);
+	struct fsess *cl;
+	uint32_t recent = 0;
 	int vp;
 
 	if (!strcmp(why, "session_lifetime_exceeded")) {
@@ -673,9 +675,7 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 		return false;
 	c->v->st.ttl_checked++;
 	/* a limiter that had no switch left may keep it waiting */
-	struct fsess *cl = sess(c, 0, s->sid, false);
-	uint32_t recent = 0;
-
+	cl = sess(c, 0, s->sid, false);
 	for (size_t i = 0; cl && i < cl->nsw; i++)
 		recent += cl->sw[i] + 60000 > (int64_t)(ts - m);
 	if (recent + 1 >= p->max_switches_per_min)
