@@ -432,62 +432,52 @@ JV_TEST(test_tampered_msg2)
 	}
 }
 
-/* test_order's moves: a message written or read by either side, or a
- * split. A message written is kept (m1, m2) for the reads that follow; a
- * write that fails leaves the last one as it was. */
+/* test_order's moves: either side writes or reads message 1 or 2, or
+ * splits. A move is who | what | which message (0 for 1, 1 for 2). A
+ * message written is kept (m[0], m[1]) for the reads that follow; a write
+ * that fails leaves the last one as it was. */
+enum { BY_RES = 8, WRITE = 0, READ = 2, SPLIT = 4 };
+
 enum order_move {
-	INI_WRITE1, INI_READ1, INI_READ2, INI_SPLIT,
-	RES_READ1, RES_WRITE2, RES_SPLIT,
+	INI_WRITE1 = WRITE, INI_READ1 = READ, INI_READ2 = READ | 1,
+	INI_SPLIT = SPLIT, RES_READ1 = BY_RES | READ,
+	RES_WRITE2 = BY_RES | WRITE | 1, RES_SPLIT = BY_RES | SPLIT,
 };
 
 struct order {
 	const struct vector *t;
 	struct jv_noise ini, res;
-	uint8_t m1[600], m2[600];
-	size_t n1, n2;
+	uint8_t m[2][600];
+	size_t n[2];
 };
 
 static int order_move(struct order *o, enum order_move move)
 {
+	static write_msg_fn *const write_msg[2] = { jv_noise_write_msg1,
+						    jv_noise_write_msg2 };
+	static read_msg_fn *const read_msg[2] = { jv_noise_read_msg1,
+						  jv_noise_read_msg2 };
+	bool by_res = move & BY_RES;
+	struct jv_noise *hs = by_res ? &o->res : &o->ini;
+	const uint8_t *e = by_res ? o->t->r_e.b : o->t->i_e.b;
 	uint8_t out[600], k1[32], k2[32], h[64];
 	size_t n, pn;
-	int rc;
+	int i = move & 1, rc;
 
-	switch (move) {
-	case INI_WRITE1:
-		rc = jv_noise_write_msg1(&o->ini, o->t->i_e.b, NULL, 0, out,
-					 sizeof(out), &n);
+	switch (move & (READ | SPLIT)) {
+	case WRITE:
+		rc = write_msg[i](hs, e, NULL, 0, out, sizeof(out), &n);
 		if (rc == 0) {
-			memcpy(o->m1, out, n);
-			o->n1 = n;
+			memcpy(o->m[i], out, n);
+			o->n[i] = n;
 		}
 		return rc;
-	case RES_WRITE2:
-		rc = jv_noise_write_msg2(&o->res, o->t->r_e.b, NULL, 0, out,
-					 sizeof(out), &n);
-		if (rc == 0) {
-			memcpy(o->m2, out, n);
-			o->n2 = n;
-		}
-		return rc;
-	case INI_READ1:
-		return jv_noise_read_msg1(&o->ini, o->m1, o->n1, out,
-					  sizeof(out), &pn);
-	case RES_READ1:
-		return jv_noise_read_msg1(&o->res, o->m1, o->n1, out,
-					  sizeof(out), &pn);
-	case INI_READ2:
-		return jv_noise_read_msg2(&o->ini, o->m2, o->n2, out,
-					  sizeof(out), &pn);
-	case INI_SPLIT:
-		jv_noise_split(&o->ini, k1, k2, h);
-		return 0;
-	case RES_SPLIT:
-		jv_noise_split(&o->res, k1, k2, h);
+	case READ:
+		return read_msg[i](hs, o->m[i], o->n[i], out, sizeof(out), &pn);
+	default:
+		jv_noise_split(hs, k1, k2, h);
 		return 0;
 	}
-	fail_msg("no move %d", (int)move);
-	return -1;
 }
 
 /* Each message once, in order; nothing after a failure or a split. */
@@ -516,7 +506,7 @@ JV_TEST(test_order)
 		{ RES_READ1, JV_ERR_STATE },
 	};
 	/* the reads before any write see 100 bytes */
-	struct order o = { .t = &vecs[0], .n1 = 100, .n2 = 100 };
+	struct order o = { .t = &vecs[0], .n = { 100, 100 } };
 	const struct vector *t = o.t;
 	uint8_t m1[600], m2[600], pt[600];
 	size_t n1, n2, pn;
