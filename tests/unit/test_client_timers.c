@@ -265,20 +265,33 @@ static void random_fault(struct world *w)
  * loss_window_aging_is_not_a_timer for intervals that do not. */
 static uint64_t prop_hb_ms = 100, prop_probe_ms = 200;
 
+/* The rest of the property test's policy, over the defaults, as a policy
+ * file writes it. */
+static const char prop_overrides[] =
+	"session:\n"
+	"  transport_lost_ttl_ms: 70000\n"
+	"volatility:\n"
+	"  heartbeat_volatile_ms: 300\n"
+	"  max_consecutive_drops: 2\n"
+	"  loss_window_ms: 1000\n"
+	"  volatile_to_degraded_ms: 700\n"
+	"switching:\n"
+	"  max_switches_per_min: 4\n"
+	"  switch_cooldown_ms: 150\n"
+	"  recovery_window_ms: 900\n"
+	"security:\n"
+	"  rekey_after_ms: 3000\n";
+
 static void prop_policy(struct jv_policy *p)
 {
+	struct jv_error err;
+
 	jv_policy_defaults(p);
+	if (jv_policy_parse(p, prop_overrides, strlen(prop_overrides),
+			    "prop_overrides", false, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
 	p->heartbeat_interval_ms = prop_hb_ms;
-	p->heartbeat_volatile_ms = 300;
-	p->max_consecutive_drops = 2;
-	p->loss_window_ms = 1000;
-	p->volatile_to_degraded_ms = 700;
 	p->probe_interval_ms = prop_probe_ms;
-	p->max_switches_per_min = 4;
-	p->switch_cooldown_ms = 150;
-	p->recovery_window_ms = 900;
-	p->transport_lost_ttl_ms = 70000;
-	p->rekey_after_ms = 3000;
 }
 
 struct prop_stats {
