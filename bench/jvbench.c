@@ -19,6 +19,7 @@
 #include "cli/util.h"
 #include "engine/internal.h"
 #include "sim/sim.h"
+#include "tests/unit/world.h"
 
 static double now_s(void)
 {
@@ -28,34 +29,22 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- a tiny two-node harness (captures datagrams) ---- */
-
-#define QMAX 8
-
-struct dgram {
-	struct jv_path path;
-	size_t len;
-	uint8_t buf[JV_WIRE_MAX];
-};
-
-struct node {
-	struct jv_endpoint *ep;
-	struct dgram q[QMAX];
-	int nq;
-	uint64_t events, rng;
-};
+/* ---- a tiny two-node harness (captures datagrams) ----
+ * The nodes are the unit tests' (tests/unit/world.h), with ops of its own
+ * that neither assert nor keep the events: only datagrams are captured,
+ * and those past the queue's end dropped. */
 
 static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		    size_t len)
 {
 	struct node *n = ctx;
 
-	if (n->nq == QMAX)
+	if (n->nout == MAXQ)
 		return;
-	n->q[n->nq].path = *path;
-	n->q[n->nq].len = len;
-	memcpy(n->q[n->nq].buf, buf, len);
-	n->nq++;
+	n->out[n->nout].path = *path;
+	n->out[n->nout].len = len;
+	memcpy(n->out[n->nout].buf, buf, len);
+	n->nout++;
 }
 
 static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
@@ -66,7 +55,7 @@ static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
 static void on_event(void *ctx, const char *line, size_t len)
 {
 	(void)line, (void)len;
-	((struct node *)ctx)->events++;
+	((struct node *)ctx)->nevents++;
 }
 
 static void on_random(void *ctx, uint8_t *buf, size_t len)
@@ -133,22 +122,22 @@ static struct jv_path server_side_path(uint16_t t)
 }
 
 /* Delivers queued datagrams both ways until quiet. */
-static void pump(struct node *c, struct node *s, uint64_t now)
+static void pump_nodes(struct node *c, struct node *s, uint64_t now)
 {
-	for (int round = 0; round < 8 && (c->nq || s->nq); round++) {
-		struct dgram q[QMAX];
-		int n = c->nq;
+	for (int round = 0; round < 8 && (c->nout || s->nout); round++) {
+		struct dgram q[MAXQ];
+		int n = c->nout;
 
-		memcpy(q, c->q, sizeof(q[0]) * (size_t)n);
-		c->nq = 0;
+		memcpy(q, c->out, sizeof(q[0]) * (size_t)n);
+		c->nout = 0;
 		for (int i = 0; i < n; i++) {
 			struct jv_path p = server_side_path(q[i].path.local);
 
 			jv_endpoint_recv(s->ep, &p, q[i].buf, q[i].len, now);
 		}
-		n = s->nq;
-		memcpy(q, s->q, sizeof(q[0]) * (size_t)n);
-		s->nq = 0;
+		n = s->nout;
+		memcpy(q, s->out, sizeof(q[0]) * (size_t)n);
+		s->nout = 0;
 		for (int i = 0; i < n; i++) {
 			struct jv_path p = { .proto = JV_PROTO_UDP,
 					     .local = q[i].path.addr[0] };
@@ -222,13 +211,13 @@ static int attach_pair(struct pair *w)
 	if (jv_endpoint_new(&cc, 0, &w->c.ep) || jv_endpoint_new(&sc, 0, &w->s.ep))
 		return -1;
 	jv_endpoint_start(w->c.ep, 0);
-	pump(&w->c, &w->s, 0);
+	pump_nodes(&w->c, &w->s, 0);
 	w->now = 1;
 	if (jv_endpoint_client_state(w->c.ep) != JV_STATE_ATTACHED)
 		return -1;
 	/* one heartbeat confirms the session on the server */
 	jv_endpoint_tick(w->c.ep, 600);
-	pump(&w->c, &w->s, 600);
+	pump_nodes(&w->c, &w->s, 600);
 	w->now = 600;
 	return 0;
 }
@@ -255,10 +244,10 @@ static void make_request(struct pair *w, uint32_t t, uint32_t epoch,
 	m.u.req.timestamp_ms = at - cs->created_ms;
 	m.u.req.attach_epoch = epoch;
 	jv_wire_tid_set(&m.u.req.tid, JV_PROTO_UDP, t ? "udp-b" : "udp-a");
-	w->c.nq = 0;
+	w->c.nout = 0;
 	jv_send_ctrl(w->c.ep, cs, &p, &m);
-	*out = w->c.q[0];
-	w->c.nq = 0;
+	*out = w->c.out[0];
+	w->c.nout = 0;
 	cs->keys.tx_counter++;    /* left for the response */
 }
 
@@ -276,8 +265,8 @@ static bool answer_challenge(struct pair *w, const struct jv_path *sp,
 	bool adv;
 	int n;
 
-	for (int i = 0; i < w->s.nq; i++) {
-		struct dgram *d = &w->s.q[i];
+	for (int i = 0; i < w->s.nout; i++) {
+		struct dgram *d = &w->s.out[i];
 
 		if (d->buf[0] != JV_MSG_CONTROL ||
 		    d->buf[1] != JV_CTRL_PATH_CHALLENGE ||
@@ -288,12 +277,12 @@ static bool answer_challenge(struct pair *w, const struct jv_path *sp,
 		if (n < 0 || jv_ctrl_decode(&ch, h.subtype, plain, (size_t)n))
 			continue;
 		r.u.path = ch.u.path;
-		w->c.nq = 0;
+		w->c.nout = 0;
 		cs->keys.tx_counter = ch.u.path.req_counter + 1;
 		jv_send_ctrl(w->c.ep, cs, &cp, &r);
-		*resp = w->c.q[0];
-		w->c.nq = 0;
-		w->s.nq = 0;
+		*resp = w->c.out[0];
+		w->c.nout = 0;
+		w->s.nout = 0;
 		return true;
 	}
 	return false;
@@ -341,7 +330,7 @@ static struct result bench_reattach(enum reattach_kind kind, uint32_t n,
 	for (uint32_t i = 0; i < n; i++) {
 		struct jv_path p = server_side_path(reqs[i].path.local);
 
-		w.s.nq = 0;
+		w.s.nout = 0;
 		{
 		/* accepted switches are spaced as the policy allows; a
 		 * hostile flood arrives at a million a second */
@@ -405,13 +394,13 @@ static struct result bench_handshake(uint32_t n, double base)
 	/* HS_INITs made up front by real client endpoints (not timed) */
 	for (uint32_t i = 0; i < n; i++) {
 		client_cfg(&cc, cpriv[i % PEERS], spub, &c);
-		c.nq = 0;
+		c.nout = 0;
 		if (jv_endpoint_new(&cc, i + 1, &c.ep) != 0) {
 			fprintf(stderr, "handshake: cannot create a client\n");
 			exit(1);
 		}
 		jv_endpoint_start(c.ep, i + 1);
-		inits[i] = c.q[0];
+		inits[i] = c.out[0];
 		jv_endpoint_free(c.ep);
 	}
 	server_cfg(&sc, spriv, peers, PEERS, 2 * PEERS, &s);
@@ -423,7 +412,7 @@ static struct result bench_handshake(uint32_t n, double base)
 	for (uint32_t i = 0; i < n; i++) {
 		struct jv_path p = server_side_path((uint16_t)(i % PEERS));
 
-		s.nq = 0;
+		s.nout = 0;
 		jv_endpoint_recv(s.ep, &p, inits[i].buf, inits[i].len, n + i);
 	}
 	dt = now_s() - t0;

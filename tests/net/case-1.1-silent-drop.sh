@@ -3,17 +3,10 @@
 # the link stays up. Heartbeats go unanswered, the transport is declared
 # dead, and the session moves to path B with the same session_id.
 . "$(dirname "$0")/lib.sh"
-topology
-write_configs
-start_daemons
-wait_attached
+bring_up
 stream_start 10
 sleep 2
-log "dropping everything on path A (nftables)"
-inc nft add rule inet jvtest out oifname ca0 drop
-inc nft add rule inet jvtest in iifname ca0 drop
-wait_for 10 "has client event_type=TransportSwitch new_transport=udp-b" ||
-	fail "no switch to udp-b"
+cut_path_a 10 drop
 ping_ok 3 || fail "no ping after the switch"
 stream_check 40
 expect_seq client \

@@ -215,8 +215,59 @@ wait_attached() {
 		fail "the session did not come up"
 }
 
+# Both hosts, the configs and the daemons, and a session attached within
+# SECONDS (10).
+bring_up() {
+	topology
+	write_configs
+	start_daemons
+	wait_attached "${1:-10}"
+}
+
 ping_ok() {
 	inc ping -c "${1:-3}" -i 0.2 -W 2 -q 10.77.0.1 > /dev/null
+}
+
+# drop_on DEV [NFT MATCH...]: the client drops what goes out and comes in
+# on DEV (everything, or what the match selects).
+drop_on() {
+	inc nft add rule inet jvtest out oifname "$1" "${@:2}" drop
+	inc nft add rule inet jvtest in iifname "$1" "${@:2}" drop
+}
+
+# cut_path_a SECONDS HOW [PERCENT]: cuts path A and expects the client to
+# switch to udp-b within SECONDS. HOW: down (ip link set down), drop
+# (nftables drops everything, the link stays up) or loss PERCENT (random
+# drops, each way).
+cut_path_a() {
+	case $2 in
+	down)
+		log "cutting path A (link down)"
+		inc ip link set ca0 down ;;
+	drop)
+		log "dropping everything on path A (nftables)"
+		drop_on ca0 ;;
+	loss)
+		log "$3% loss each way on path A"
+		drop_on ca0 numgen random mod 100 '<' "$3" ;;
+	*)
+		fail "cut_path_a: no way to cut '$2'" ;;
+	esac
+	wait_for "$1" "has client event_type=TransportSwitch new_transport=udp-b" ||
+		fail "no switch to udp-b"
+}
+
+# stay_on TRANSPORT SECONDS: the session attached over TRANSPORT, carries
+# ping, and stays there for SECONDS with no transport dead and no switch.
+stay_on() {
+	has client event_type=SessionStateChange new_state=ATTACHED transport_id="$1" ||
+		fail "the session did not attach over $1"
+	ping_ok 3 || fail "no ping through the tunnel"
+	log "staying on $1 for $2 s"
+	sleep "$2"
+	ping_ok 3 || fail "no ping after $2 s"
+	expect_absent client event_type=TransportDead
+	expect_absent client event_type=TransportSwitch
 }
 
 # An inner TCP stream through the tunnel for SECONDS; its result is
@@ -263,6 +314,12 @@ stop_daemons() {
 	if grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$T"/*.log >&2; then
 		fail "sanitizer report"
 	fi
+}
+
+# The client made one handshake only: a switch is not a new session.
+no_new_handshake() {
+	[ "$(python3 "$HERE/events.py" count "$T/client.jsonl" event_type=SessionCreated)" = 1 ] ||
+		fail "a new handshake happened"
 }
 
 # Same session id from start to end on both nodes.

@@ -502,6 +502,16 @@ static void on_timeout(void *ctx)
 	jv_loop_stop(ctx);
 }
 
+/* A new loop that stops when its timer fires. */
+static struct jv_loop *loop_new(void)
+{
+	struct jv_loop *l;
+
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	return l;
+}
+
 static int dial(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -528,6 +538,15 @@ static void talk(struct jv_loop *l, const char *path, const char *text,
 	snprintf(out, cap, "%s", c.buf);
 }
 
+/* The daemon at path answers an echo with no arguments. */
+static void answers_echo(struct jv_loop *l, const char *path)
+{
+	char out[8192];
+
+	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
+	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+}
+
 JV_TEST(test_socket)
 {
 	struct jv_loop *l;
@@ -538,8 +557,7 @@ JV_TEST(test_socket)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/jvctl-test.%d.sock", (int)getpid());
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
+	l = loop_new();
 	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
 
 	talk(l, path, "{\"cmd\":\"echo\",\"args\":[\"a\"]}\n{\"cmd\":\"nope\"}\n", 2,
@@ -568,12 +586,26 @@ JV_TEST(test_socket)
 		close(fds[i]);
 	jv_loop_set_timer(l, jv_mono_ms() + 200);
 	assert_int_equal(jv_loop_run(l), 0);
-	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
-	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	answers_echo(l, path);
 
 	jv_ctl_close(ctl);
 	assert_int_not_equal(access(path, F_OK), 0);   /* unlinked */
 	jv_loop_free(l);
+}
+
+/* A loop and a daemon's control socket a on it, at a path of its own
+ * (/tmp/jvctl-NAME.PID.sock) where no file was left. */
+static struct jv_loop *first_daemon(char path[108], const char *name,
+				    struct jv_ctl **a)
+{
+	struct jv_loop *l;
+	struct jv_error err;
+
+	snprintf(path, 108, "/tmp/jvctl-%s.%d.sock", name, (int)getpid());
+	unlink(path);
+	l = loop_new();
+	assert_int_equal(jv_ctl_open(a, l, path, handler, NULL, &err), 0);
+	return l;
 }
 
 /* A second daemon given the same control_socket must not take it over:
@@ -583,14 +615,10 @@ JV_TEST(test_socket_taken)
 	struct jv_loop *l;
 	struct jv_ctl *a, *b = (struct jv_ctl *)1;
 	struct jv_error err;
-	char path[108], out[8192];
+	char path[108];
 
 	(void)state;
-	snprintf(path, sizeof(path), "/tmp/jvctl-taken.%d.sock", (int)getpid());
-	unlink(path);
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
-	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	l = first_daemon(path, "taken", &a);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err),
 			 JV_ERR_STATE);
@@ -598,8 +626,7 @@ JV_TEST(test_socket_taken)
 	assert_string_equal(err.file, path);
 	assert_non_null(strstr(err.msg, "another daemon answers"));
 	/* the first still answers, and its socket file is still there */
-	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
-	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	answers_echo(l, path);
 	jv_ctl_close(a);
 	assert_int_not_equal(access(path, F_OK), 0);
 	jv_loop_free(l);
@@ -613,7 +640,6 @@ JV_TEST(test_socket_stale)
 	struct jv_loop *l;
 	struct jv_ctl *c;
 	struct jv_error err;
-	char out[8192];
 	int fd;
 	FILE *f;
 
@@ -626,11 +652,9 @@ JV_TEST(test_socket_stale)
 	assert_int_equal(listen(fd, 1), 0);
 	close(fd);                          /* the file stays, no listener */
 	assert_int_equal(access(sa.sun_path, F_OK), 0);
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
+	l = loop_new();
 	assert_int_equal(jv_ctl_open(&c, l, sa.sun_path, handler, NULL, &err), 0);
-	talk(l, sa.sun_path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
-	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	answers_echo(l, sa.sun_path);
 	jv_ctl_close(c);
 
 	f = fopen(sa.sun_path, "w");
@@ -651,20 +675,15 @@ JV_TEST(test_socket_close_own_only)
 	struct jv_loop *l;
 	struct jv_ctl *a, *b;
 	struct jv_error err;
-	char path[108], out[8192];
+	char path[108];
 
 	(void)state;
-	snprintf(path, sizeof(path), "/tmp/jvctl-own.%d.sock", (int)getpid());
-	unlink(path);
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
-	assert_int_equal(jv_ctl_open(&a, l, path, handler, NULL, &err), 0);
+	l = first_daemon(path, "own", &a);
 	assert_int_equal(unlink(path), 0);  /* an operator removed it */
 	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err), 0);
 	jv_ctl_close(a);
 	assert_int_equal(access(path, F_OK), 0);
-	talk(l, path, "{\"cmd\":\"echo\"}\n", 1, out, sizeof(out));
-	assert_string_equal(out, "{\"ok\":true,\"args\":[]}\n");
+	answers_echo(l, path);
 	jv_ctl_close(b);
 	assert_int_not_equal(access(path, F_OK), 0);
 	jv_loop_free(l);
@@ -689,8 +708,7 @@ JV_TEST(test_request_budget)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/tmp/jvctl-budget.%d.sock", (int)getpid());
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
+	l = loop_new();
 	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp),
 			 0);
@@ -741,8 +759,7 @@ JV_TEST(test_socket_dispatch)
 	(void)state;
 	jv_hex16(si.session_id, hex);
 	snprintf(path, sizeof(path), "/tmp/jvctl-disp.%d.sock", (int)getpid());
-	assert_int_equal(jv_loop_new(&l), 0);
-	jv_loop_on_timer(l, on_timeout, l);
+	l = loop_new();
 	assert_int_equal(jv_ctl_open(&ctl, l, path, dispatch_handler, &n, &err),
 			 0);
 	line = jv_ctl_request("sessions", NULL, 0);

@@ -12,6 +12,16 @@
 #include "tests/unit/world.h"
 #include "tests/unit/unit.h"
 
+/* A 40-byte inner packet src -> dst (host order) into pkt, sent by n at
+ * 1 ms and carried across. */
+static void send_across(struct world *w, struct node *n, uint8_t pkt[40],
+			uint32_t src, uint32_t dst)
+{
+	assert_int_equal(jv_endpoint_send_inner(n->ep, ipv4(pkt, src, dst), 40,
+						1), 0);
+	pump(w);
+}
+
 /* A switch shows in the server's session info, and leaves it after a
  * minute. */
 JV_TEST(test_switch_counted_on_server)
@@ -80,23 +90,17 @@ JV_TEST(test_data_both_ways)
 
 	(void)state;
 	w->c.nout = w->s.nout = 0;
-	assert_int_equal(jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0002,
-						0x0a4d0001), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->c, pkt, 0x0a4d0002, 0x0a4d0001);
 	assert_int_equal(w->s.delivered, 1);
 	assert_memory_equal(w->s.last_inner, pkt, 40);
-	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001,
-						0x0a4d0002), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->s, pkt, 0x0a4d0001, 0x0a4d0002);
 	assert_int_equal(w->c.delivered, 1);
 	/* no route on the server for an address outside allowed_ips */
 	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001,
 						0x0a4d0009), 40, 1),
 			 JV_ERR_NOTFOUND);
 	/* a client spoofing another source address is dropped */
-	assert_int_equal(jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0005,
-						0x0a4d0001), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->c, pkt, 0x0a4d0005, 0x0a4d0001);
 	assert_int_equal(w->s.delivered, 1);
 	free_world(w);
 }
@@ -110,22 +114,16 @@ JV_TEST(test_inner_source_filtered)
 	uint8_t pkt[40];
 
 	(void)state;
-	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a090909,
-						0x0a4d0002), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->s, pkt, 0x0a090909, 0x0a4d0002);
 	assert_int_equal(w->c.delivered, 0);
 	jv_endpoint_stats(w->c.ep, &st);
 	assert_true(st.inner_source_rejected == 1);
 	assert_true(has_event(&w->c, "\"event_type\":\"SecurityInnerSourceRejected\""));
 	assert_true(has_event(&w->c, "\"reason_code\":\"inner_source_not_allowed\""));
-	assert_int_equal(jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001,
-						0x0a4d0002), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->s, pkt, 0x0a4d0001, 0x0a4d0002);
 	assert_int_equal(w->c.delivered, 1);
 	/* the server side: a client spoofing another source */
-	assert_int_equal(jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0005,
-						0x0a4d0001), 40, 1), 0);
-	pump(w);
+	send_across(w, &w->c, pkt, 0x0a4d0005, 0x0a4d0001);
 	assert_int_equal(w->s.delivered, 0);
 	jv_endpoint_stats(w->s.ep, &st);
 	assert_true(st.inner_source_rejected == 1);

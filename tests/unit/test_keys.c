@@ -21,6 +21,14 @@ static void make(struct pair *p)
 	jv_keys_init(&p->r, k1, k2, false, 2048);
 }
 
+/* A pair whose initiator has rotated its sending keys k times. */
+static void make_ahead(struct pair *p, int k)
+{
+	make(p);
+	for (int i = 0; i < k; i++)
+		jv_keys_rotate_tx(&p->i);
+}
+
 static int deliver(struct jv_keys *to, const uint8_t *pkt, int len,
 		   uint8_t *out, uint64_t now, bool *adv)
 {
@@ -157,9 +165,7 @@ JV_TEST(test_rekey)
 	assert_int_equal(p.r.rx_epoch, 1);
 	jv_keys_rotate_tx(&p.i);
 	jv_keys_rotate_tx(&p.i);
-	make(&p);
-	jv_keys_rotate_tx(&p.i);
-	jv_keys_rotate_tx(&p.i);
+	make_ahead(&p, 2);
 	n = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, (const uint8_t *)"two", 3,
 			 pkt, sizeof(pkt));
 	assert_int_equal(deliver(&p.r, pkt, n, out, 200, &adv), 3);
@@ -177,9 +183,7 @@ JV_TEST(test_rekey_follows_control)
 	int n;
 
 	(void)state;
-	make(&p);
-	for (int i = 0; i < 300; i++)
-		jv_keys_rotate_tx(&p.i);
+	make_ahead(&p, 300);
 	n = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, (const uint8_t *)"d", 1, pkt,
 			 sizeof(pkt));
 	assert_int_equal(deliver(&p.r, pkt, n, out, 10, &adv), JV_ERR_AUTH);

@@ -87,12 +87,37 @@ static int load(void **state)
 	return 0;
 }
 
+typedef int write_msg_fn(struct jv_noise *hs, const uint8_t e_priv[32],
+			 const uint8_t *payload, size_t payload_len,
+			 uint8_t *out, size_t cap, size_t *out_len);
+typedef int read_msg_fn(struct jv_noise *hs, const uint8_t *in, size_t len,
+			uint8_t *payload, size_t cap, size_t *payload_len);
+
+/* Handshake message i of vector t: written by `from` with the ephemeral
+ * key e, it is the vector's ciphertext byte for byte, and `to` reads the
+ * vector's payload back from it. */
+static void vector_msg(const struct vector *t, size_t i,
+		       write_msg_fn *write_msg, struct jv_noise *from,
+		       const uint8_t *e, read_msg_fn *read_msg,
+		       struct jv_noise *to)
+{
+	uint8_t out[600], pt[600];
+	size_t n, pn;
+
+	assert_int_equal(write_msg(from, e, t->payload[i].b, t->payload[i].n,
+				   out, sizeof(out), &n), 0);
+	assert_int_equal(n, t->cipher[i].n);
+	assert_memory_equal(out, t->cipher[i].b, n);
+	assert_int_equal(read_msg(to, out, n, pt, sizeof(pt), &pn), 0);
+	assert_int_equal(pn, t->payload[i].n);
+	assert_memory_equal(pt, t->payload[i].b, pn);
+}
+
 static void run_vector(const struct vector *t)
 {
 	struct jv_noise ini, res;
 	uint8_t out[600], pt[600], k1i[32], k2i[32], k1r[32], k2r[32];
 	uint8_t hi[64], hr[64];
-	size_t n, pn;
 	const uint8_t *psk = t->has_psk ? t->psk.b : NULL;
 
 	assert_int_equal(jv_noise_init(&ini, true, t->prologue.b, t->prologue.n,
@@ -106,15 +131,8 @@ static void run_vector(const struct vector *t)
 						    t->prologue.n, t->r_s.b, pub,
 						    NULL, psk), 0);
 	}
-	/* message 1 */
-	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, t->payload[0].b,
-					     t->payload[0].n, out, sizeof(out),
-					     &n), 0);
-	assert_int_equal(n, t->cipher[0].n);
-	assert_memory_equal(out, t->cipher[0].b, n);
-	assert_int_equal(jv_noise_read_msg1(&res, out, n, pt, sizeof(pt), &pn), 0);
-	assert_int_equal(pn, t->payload[0].n);
-	assert_memory_equal(pt, t->payload[0].b, pn);
+	vector_msg(t, 0, jv_noise_write_msg1, &ini, t->i_e.b,
+		   jv_noise_read_msg1, &res);
 	/* the responder learned the initiator's static key */
 	{
 		uint8_t pub[32];
@@ -122,15 +140,8 @@ static void run_vector(const struct vector *t)
 		crypto_scalarmult_base(pub, t->i_s.b);
 		assert_memory_equal(jv_noise_remote_static(&res), pub, 32);
 	}
-	/* message 2 */
-	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, t->payload[1].b,
-					     t->payload[1].n, out, sizeof(out),
-					     &n), 0);
-	assert_int_equal(n, t->cipher[1].n);
-	assert_memory_equal(out, t->cipher[1].b, n);
-	assert_int_equal(jv_noise_read_msg2(&ini, out, n, pt, sizeof(pt), &pn), 0);
-	assert_int_equal(pn, t->payload[1].n);
-	assert_memory_equal(pt, t->payload[1].b, pn);
+	vector_msg(t, 1, jv_noise_write_msg2, &res, t->r_e.b,
+		   jv_noise_read_msg2, &ini);
 
 	jv_noise_split(&ini, k1i, k2i, hi);
 	jv_noise_split(&res, k1r, k2r, hr);
@@ -421,55 +432,104 @@ JV_TEST(test_tampered_msg2)
 	}
 }
 
+/* test_order's moves: either side writes or reads message 1 or 2, or
+ * splits. A move is who | what | which message (0 for 1, 1 for 2). A
+ * message written is kept (m[0], m[1]) for the reads that follow; a write
+ * that fails leaves the last one as it was. */
+enum { BY_RES = 8, WRITE = 0, READ = 2, SPLIT = 4 };
+
+enum order_move {
+	INI_WRITE1 = WRITE, INI_READ1 = READ, INI_READ2 = READ | 1,
+	INI_SPLIT = SPLIT, RES_READ1 = BY_RES | READ,
+	RES_WRITE2 = BY_RES | WRITE | 1, RES_SPLIT = BY_RES | SPLIT,
+};
+
+struct order {
+	const struct vector *t;
+	struct jv_noise ini, res;
+	uint8_t m[2][600];
+	size_t n[2];
+};
+
+static int order_move(struct order *o, enum order_move move)
+{
+	static write_msg_fn *const write_msg[2] = { jv_noise_write_msg1,
+						    jv_noise_write_msg2 };
+	static read_msg_fn *const read_msg[2] = { jv_noise_read_msg1,
+						  jv_noise_read_msg2 };
+	bool by_res = move & BY_RES;
+	struct jv_noise *hs = by_res ? &o->res : &o->ini;
+	const uint8_t *e = by_res ? o->t->r_e.b : o->t->i_e.b;
+	uint8_t out[600], k1[32], k2[32], h[64];
+	size_t n, pn;
+	int i = move & 1, rc;
+
+	switch (move & (READ | SPLIT)) {
+	case WRITE:
+		rc = write_msg[i](hs, e, NULL, 0, out, sizeof(out), &n);
+		if (rc == 0) {
+			memcpy(o->m[i], out, n);
+			o->n[i] = n;
+		}
+		return rc;
+	case READ:
+		return read_msg[i](hs, o->m[i], o->n[i], out, sizeof(out), &pn);
+	default:
+		jv_noise_split(hs, k1, k2, h);
+		return 0;
+	}
+}
+
 /* Each message once, in order; nothing after a failure or a split. */
 JV_TEST(test_order)
 {
-	const struct vector *t = &vecs[0];
-	uint8_t m1[600], m2[600], pt[600], k1[32], k2[32], h[64];
-	struct jv_noise ini, res;
+	static const struct {
+		enum order_move move;
+		int want;
+	} moves[] = {
+		/* nothing before message 1 but writing it */
+		{ INI_READ2, JV_ERR_STATE },
+		{ INI_READ1, JV_ERR_STATE },
+		{ RES_WRITE2, JV_ERR_STATE },
+		{ INI_WRITE1, 0 },
+		{ INI_WRITE1, JV_ERR_STATE },
+		{ RES_READ1, 0 },
+		{ RES_READ1, JV_ERR_STATE },
+		{ RES_WRITE2, 0 },
+		{ RES_WRITE2, JV_ERR_STATE },
+		{ INI_READ2, 0 },
+		{ INI_READ2, JV_ERR_STATE },
+		/* a split ends it */
+		{ INI_SPLIT, 0 },
+		{ INI_WRITE1, JV_ERR_STATE },
+		{ RES_SPLIT, 0 },
+		{ RES_READ1, JV_ERR_STATE },
+	};
+	/* the reads before any write see 100 bytes */
+	struct order o = { .t = &vecs[0], .n = { 100, 100 } };
+	const struct vector *t = o.t;
+	uint8_t m1[600], m2[600], pt[600];
 	size_t n1, n2, pn;
 
 	(void)state;
-	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
+	jv_noise_init(&o.ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
 		      t->i_rs.b, NULL);
-	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
-		      NULL);
-	assert_int_equal(jv_noise_read_msg2(&ini, m2, 100, pt, sizeof(pt), &pn),
-			 JV_ERR_STATE);
-	assert_int_equal(jv_noise_read_msg1(&ini, m1, 100, pt, sizeof(pt), &pn),
-			 JV_ERR_STATE);
-	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
-					     sizeof(m2), &n2), JV_ERR_STATE);
-	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1,
-					     sizeof(m1), &n1), 0);
-	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m2,
-					     sizeof(m2), &n2), JV_ERR_STATE);
-	assert_int_equal(jv_noise_read_msg1(&res, m1, n1,
-					    pt, sizeof(pt), &pn), 0);
-	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
-			 JV_ERR_STATE);
-	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
-					     sizeof(m2), &n2), 0);
-	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, pt,
-					     sizeof(pt), &pn), JV_ERR_STATE);
-	assert_int_equal(jv_noise_read_msg2(&ini, m2, n2,
-					    pt, sizeof(pt), &pn), 0);
-	assert_int_equal(jv_noise_read_msg2(&ini, m2, n2, pt, sizeof(pt), &pn),
-			 JV_ERR_STATE);
-	jv_noise_split(&ini, k1, k2, h);
-	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, NULL, 0, m1,
-					     sizeof(m1), &n1), JV_ERR_STATE);
-	jv_noise_split(&res, k1, k2, h);
-	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
-			 JV_ERR_STATE);
+	jv_noise_init(&o.res, false, t->prologue.b, t->prologue.n, t->r_s.b,
+		      NULL, NULL);
+	for (size_t i = 0; i < sizeof(moves) / sizeof(moves[0]); i++) {
+		int rc = order_move(&o, moves[i].move);
+
+		if (rc != moves[i].want)
+			fail_msg("move %zu: %d, want %d", i, rc, moves[i].want);
+	}
 
 	/* a responder whose msg1 failed must not answer it */
-	n1 = make_msg1(&res, m1, NULL);
+	n1 = make_msg1(&o.res, m1, NULL);
 	m1[n1 - 1] ^= 1;
-	assert_int_equal(jv_noise_read_msg1(&res, m1, n1, pt, sizeof(pt), &pn),
+	assert_int_equal(jv_noise_read_msg1(&o.res, m1, n1, pt, sizeof(pt), &pn),
 			 JV_ERR_AUTH);
-	assert_wiped(&res);
-	assert_int_equal(jv_noise_write_msg2(&res, t->r_e.b, NULL, 0, m2,
+	assert_wiped(&o.res);
+	assert_int_equal(jv_noise_write_msg2(&o.res, t->r_e.b, NULL, 0, m2,
 					     sizeof(m2), &n2), JV_ERR_STATE);
 }
 

@@ -34,142 +34,148 @@ static void walk(struct jv_replay *r, const struct row *rows, size_t n,
 	}
 }
 
+/* fn(r, W) for each window size W, r a window of W set up for it. */
+static void each_size(void (*fn)(struct jv_replay *r, uint64_t W))
+{
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct jv_replay r;
+
+		jv_replay_init(&r, sizes[k]);
+		fn(&r, sizes[k]);
+	}
+}
+
 #define ROWS(...) do {                                                 \
 		const struct row rows_[] = { __VA_ARGS__ };            \
-		walk(&r, rows_, sizeof(rows_) / sizeof(rows_[0]), W);  \
+		walk(r, rows_, sizeof(rows_) / sizeof(rows_[0]), W);   \
 	} while (0)
 
 /* The window holds W counters: [top - W, top), top = highest + 1. */
+static void table_rows(struct jv_replay *r, uint64_t W)
+{
+	assert_int_equal(r->bits, W);
+	ROWS({ 0, true },               /* first packet is 0 */
+	     { 1, true },               /* in order */
+	     { 1, false },              /* duplicate */
+	     { 9, true },               /* gap */
+	     { 8, true },               /* out of order in window */
+	     { 7, true },
+	     { 7, false },
+	     { 0, false },              /* old duplicate */
+	     { W + 10, true },          /* top W+11: edge is 11 */
+	     { 11, true },              /* exactly at the edge */
+	     { 10, false },             /* one past it, never seen */
+	     { 11, false },
+	     { W + 9, true },           /* just under top */
+	     { W + 9, false },
+	     { 12, true },
+	     { W + 10, false },         /* the highest, again */
+	     { 2 * W, true },           /* top 2W+1: edge W+1 */
+	     { W + 1, true },
+	     { W, false },
+	     { W + 10, false },         /* still in window, seen */
+	     { W + 11, true },          /* in window, never seen */
+	     { 12 * W, true },          /* jump over several rings */
+	     { 2 * W, false },
+	     { 11 * W + 1, true },      /* edge: block was wiped */
+	     { 11 * W, false },
+	     { 12 * W - 1, true },
+	     { 12 * W + W / 2, true },  /* jump inside one ring */
+	     { 11 * W + W / 2 + 1, true }, /* new edge */
+	     { 11 * W + W / 2, false },
+	     { 12 * W, false },
+	     { 12 * W + 1, true });     /* wiped block, in window */
+
+	/* far jump from a small top to the last usable counter */
+	jv_replay_init(r, (uint32_t)W);
+	ROWS({ 5, true },
+	     { UINT64_MAX - 1, true },
+	     { 5, false },
+	     { UINT64_MAX - W, true },      /* edge */
+	     { UINT64_MAX - W - 1, false }, /* one past */
+	     { UINT64_MAX - 1, false });
+
+	/* near the top of the counter space */
+	jv_replay_init(r, (uint32_t)W);
+	ROWS({ UINT64_MAX - 3, true },  /* first packet, huge */
+	     { UINT64_MAX, false },     /* top would wrap to 0 */
+	     { UINT64_MAX - 1, true },
+	     { UINT64_MAX - 1, false },
+	     { UINT64_MAX, false },
+	     { UINT64_MAX - 3, false },
+	     { UINT64_MAX - 2, true },
+	     { UINT64_MAX - 2, false },
+	     { UINT64_MAX - W, true },
+	     { UINT64_MAX - W - 1, false },
+	     { 0, false },
+	     { UINT64_MAX, false });
+}
+
 JV_TEST(test_table)
 {
-	struct jv_replay r;
-
 	(void)state;
-	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		const uint64_t W = sizes[k];
-
-		jv_replay_init(&r, (uint32_t)W);
-		assert_int_equal(r.bits, W);
-		ROWS({ 0, true },               /* first packet is 0 */
-		     { 1, true },               /* in order */
-		     { 1, false },              /* duplicate */
-		     { 9, true },               /* gap */
-		     { 8, true },               /* out of order in window */
-		     { 7, true },
-		     { 7, false },
-		     { 0, false },              /* old duplicate */
-		     { W + 10, true },          /* top W+11: edge is 11 */
-		     { 11, true },              /* exactly at the edge */
-		     { 10, false },             /* one past it, never seen */
-		     { 11, false },
-		     { W + 9, true },           /* just under top */
-		     { W + 9, false },
-		     { 12, true },
-		     { W + 10, false },         /* the highest, again */
-		     { 2 * W, true },           /* top 2W+1: edge W+1 */
-		     { W + 1, true },
-		     { W, false },
-		     { W + 10, false },         /* still in window, seen */
-		     { W + 11, true },          /* in window, never seen */
-		     { 12 * W, true },          /* jump over several rings */
-		     { 2 * W, false },
-		     { 11 * W + 1, true },      /* edge: block was wiped */
-		     { 11 * W, false },
-		     { 12 * W - 1, true },
-		     { 12 * W + W / 2, true },  /* jump inside one ring */
-		     { 11 * W + W / 2 + 1, true }, /* new edge */
-		     { 11 * W + W / 2, false },
-		     { 12 * W, false },
-		     { 12 * W + 1, true });     /* wiped block, in window */
-
-		/* far jump from a small top to the last usable counter */
-		jv_replay_init(&r, (uint32_t)W);
-		ROWS({ 5, true },
-		     { UINT64_MAX - 1, true },
-		     { 5, false },
-		     { UINT64_MAX - W, true },      /* edge */
-		     { UINT64_MAX - W - 1, false }, /* one past */
-		     { UINT64_MAX - 1, false });
-
-		/* near the top of the counter space */
-		jv_replay_init(&r, (uint32_t)W);
-		ROWS({ UINT64_MAX - 3, true },  /* first packet, huge */
-		     { UINT64_MAX, false },     /* top would wrap to 0 */
-		     { UINT64_MAX - 1, true },
-		     { UINT64_MAX - 1, false },
-		     { UINT64_MAX, false },
-		     { UINT64_MAX - 3, false },
-		     { UINT64_MAX - 2, true },
-		     { UINT64_MAX - 2, false },
-		     { UINT64_MAX - W, true },
-		     { UINT64_MAX - W - 1, false },
-		     { 0, false },
-		     { UINT64_MAX, false });
-	}
+	each_size(table_rows);
 }
 
 /* WireGuard's loops, with our window of W counters (WireGuard's holds
  * W + 1, so its edge rows move by one). */
+static void fill_window(struct jv_replay *r, uint64_t W)
+{
+	for (uint64_t i = 1; i < W; i++)
+		ROWS({ i, true });
+	ROWS({ 0, true }, { 0, false });   /* top W: edge 0 */
+
+	jv_replay_init(r, (uint32_t)W);
+	for (uint64_t i = 1; i <= W; i++)
+		ROWS({ i, true });
+	ROWS({ 0, false });                /* top W+1: edge 1 */
+
+	jv_replay_init(r, (uint32_t)W);
+	for (uint64_t i = 2; i <= W; i++)
+		ROWS({ i, true });
+	ROWS({ 1, true }, { 0, false }, { 1, false });
+
+	/* descending: the whole window filled from the top */
+	jv_replay_init(r, (uint32_t)W);
+	for (uint64_t i = W; i-- > 0;)
+		ROWS({ i, true });
+	for (uint64_t i = 0; i < W; i++)
+		ROWS({ i, false });
+
+	jv_replay_init(r, (uint32_t)W);
+	for (uint64_t i = W + 1; i-- > 1;)
+		ROWS({ i, true });
+	ROWS({ 0, false }, { W + 1, true }, { 1, false }, { 2, false });
+
+	jv_replay_init(r, (uint32_t)W);
+	for (uint64_t i = W; i-- > 1;)
+		ROWS({ i, true });
+	ROWS({ 0, true }, { W, true }, { 0, false });
+}
+
 JV_TEST(test_fill_window)
 {
-	struct jv_replay r;
-
 	(void)state;
-	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		const uint64_t W = sizes[k];
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = 1; i < W; i++)
-			ROWS({ i, true });
-		ROWS({ 0, true }, { 0, false });   /* top W: edge 0 */
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = 1; i <= W; i++)
-			ROWS({ i, true });
-		ROWS({ 0, false });                /* top W+1: edge 1 */
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = 2; i <= W; i++)
-			ROWS({ i, true });
-		ROWS({ 1, true }, { 0, false }, { 1, false });
-
-		/* descending: the whole window filled from the top */
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = W; i-- > 0;)
-			ROWS({ i, true });
-		for (uint64_t i = 0; i < W; i++)
-			ROWS({ i, false });
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = W + 1; i-- > 1;)
-			ROWS({ i, true });
-		ROWS({ 0, false }, { W + 1, true }, { 1, false }, { 2, false });
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = W; i-- > 1;)
-			ROWS({ i, true });
-		ROWS({ 0, true }, { W, true }, { 0, false });
-	}
+	each_size(fill_window);
 }
 
 /* A long in-order run: the ring wraps many times, and every counter of
  * the window is rejected afterwards. */
+static void long_run(struct jv_replay *r, uint64_t W)
+{
+	const uint64_t end = 20 * W + 7;
+
+	for (uint64_t i = 0; i < end; i++)
+		assert_int_equal(jv_replay_update(r, i), 0);
+	for (uint64_t i = 0; i < end; i++)
+		assert_false(jv_replay_check(r, i));
+	assert_int_equal(r->top, end);
+}
+
 JV_TEST(test_long_run)
 {
-	struct jv_replay r;
-
 	(void)state;
-	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		const uint64_t W = sizes[k];
-		const uint64_t end = 20 * W + 7;
-
-		jv_replay_init(&r, (uint32_t)W);
-		for (uint64_t i = 0; i < end; i++)
-			assert_int_equal(jv_replay_update(&r, i), 0);
-		for (uint64_t i = 0; i < end; i++)
-			assert_false(jv_replay_check(&r, i));
-		assert_int_equal(r.top, end);
-	}
+	each_size(long_run);
 }
 
 JV_TEST(test_init_clamps)

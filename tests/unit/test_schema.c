@@ -1,6 +1,7 @@
 /* The schema-row engine (core/schema.c) on a small table of every type,
  * and the sim scenario parser on it: duplicate keys, stray keys, the
  * common wording of its messages. */
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,77 +195,50 @@ JV_TEST(test_every_type)
 	assert_int_equal(toy.server_only, 9);
 }
 
+/* One of two words, as its value; anything else fails the test. */
+static int one_of(const char *v, const char *a, int va, const char *b, int vb)
+{
+	if (v && strcmp(v, a) == 0)
+		return va;
+	if (v && strcmp(v, b) == 0)
+		return vb;
+	fail_msg("'%s': expected %s or %s", v ? v : "(none)", a, b);
+	return -1;
+}
+
+/* The error cases are data, tests/data/schema/toy-errors.json: each a
+ * YAML text, the role parsing it (a or b), and the code (inval or range),
+ * line and message it must fail with. */
 JV_TEST(test_messages)
 {
-	static const struct {
-		const char *text;
-		unsigned role;
-		int code, line;
-		const char *msg;
-	} cases[] = {
-		{ "sec: {deep: {flag: true}}\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.big: required key missing" },
-		{ "big: 1\nsec: {small: 4}\n", R_A, JV_ERR_INVAL, 2,
-		  "toy.sec.deep.flag: required key missing" },
-		{ "big: 1\nbig: 2\n", R_A, JV_ERR_INVAL, 2,
-		  "toy.big: duplicate key (first at line 1)" },
-		{ "sec: {}\nsec: {}\n", R_A, JV_ERR_INVAL, 2,
-		  "toy.sec: duplicate key (first at line 1)" },
-		{ "bigg: 1\n", R_A, JV_ERR_INVAL, 1, "toy.bigg: unknown key" },
-		{ "small: 1\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.small: unknown key (did you mean toy.sec.small?)" },
-		{ "server_only: 1\n", R_B, JV_ERR_INVAL, 1,
-		  "toy.server_only: only for role a" },
-		{ "big: -1\n", R_A, JV_ERR_RANGE, 1,
-		  "toy.big: value -1 out of range (allowed 0..18446744073709551615)" },
-		{ "big: x\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.big: expected an integer, got 'x'" },
-		{ "big: 1\nsec: {small: 3, deep: {flag: true}}\n", R_A, JV_ERR_RANGE, 2,
-		  "toy.sec.small: value 3 is not a multiple of 2" },
-		{ "big: 1\nsec: {small: 102}\n", R_A, JV_ERR_RANGE, 2,
-		  "toy.sec.small: value 102 out of range (allowed 2..100)" },
-		{ "sec: {ratio: 0}\n", R_A, JV_ERR_RANGE, 1,
-		  "toy.sec.ratio: value 0 out of range (allowed 0..1, 0 excluded)" },
-		{ "sec: {deep: {flag: yes}}\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.sec.deep.flag: expected true or false, got 'yes'" },
-		{ "sec: 5\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.sec: expected a mapping, got '5'" },
-		{ "label: abcdefgh\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.label: 8 characters (allowed 1..7)" },
-		{ "label: \"a\\tb\"\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.label: contains a control character" },
-		{ "label: [a]\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.label: expected a single value, got a list" },
-		{ "color: blue\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.color: unknown color 'blue' (allowed red, green)" },
-		{ "hooked: even3\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.hooked: expected evenN with N even, got 'even3'" },
-		{ "items: {a: 1}\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.items: expected a list, got a mapping" },
-		{ "items: [a, b, c, d]\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.items: 4 entries (allowed 0..3)" },
-		{ "items: [a]\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.items[0]: expected a mapping, got 'a'" },
-		{ "items:\n  - {weight: 1}\n", R_A, JV_ERR_INVAL, 2,
-		  "toy.items[0].name: required key missing" },
-		{ "items:\n  - {name: x, name: y}\n", R_A, JV_ERR_INVAL, 2,
-		  "toy.items[0].name: duplicate key (first at line 2)" },
-		{ "items: [{name: x}, {name: first}]\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.items[1].name: 'first' only first" },
-		{ "ports: [1, 0]\n", R_A, JV_ERR_RANGE, 1,
-		  "toy.ports[1]: value 0 out of range (allowed 1..65535)" },
-		{ "ports: []\n", R_A, JV_ERR_INVAL, 1,
-		  "toy.ports: 0 entries (allowed 1..4)" },
-		{ "? [a]\n: 1\n", R_A, JV_ERR_INVAL, 1,
-		  "toy: keys must be plain names, got a list" },
-		{ "\"b\\x1bg\": 1\n", R_A, JV_ERR_INVAL, 1, "toy.b?g: unknown key" },
-		{ "- 1\n", R_A, JV_ERR_INVAL, 1, "toy: expected a mapping, got a list" },
-	};
+	const char *dir = getenv("JV_TESTDATA");
+	char path[512];
+	json_error_t jerr;
+	json_t *cases, *c;
+	size_t i;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		expect(cases[i].text, cases[i].role, cases[i].code,
-		       cases[i].line, cases[i].msg);
+	snprintf(path, sizeof(path), "%s/schema/toy-errors.json",
+		 dir ? dir : "tests/data");
+	cases = json_load_file(path, 0, &jerr);
+	if (!cases)
+		fail_msg("%s: %s (set JV_TESTDATA)", path, jerr.text);
+	assert_int_equal(json_array_size(cases), 30);
+	json_array_foreach(cases, i, c) {
+		const char *text = json_string_value(json_object_get(c, "text"));
+		const char *msg = json_string_value(json_object_get(c, "msg"));
+		const char *role = json_string_value(json_object_get(c, "role"));
+		const char *code = json_string_value(json_object_get(c, "code"));
+		json_t *line = json_object_get(c, "line");
+
+		if (!text || !msg || !json_is_integer(line))
+			fail_msg("%s: case %zu: text, line and msg wanted", path,
+				 i);
+		expect(text, (unsigned)one_of(role, "a", R_A, "b", R_B),
+		       one_of(code, "inval", JV_ERR_INVAL, "range", JV_ERR_RANGE),
+		       (int)json_integer_value(line), msg);
+	}
+	json_decref(cases);
 	/* an override layer needs no required key */
 	assert_int_equal(parse("sec: {small: 6}\n", R_A, true), 0);
 	assert_int_equal(toy.small, 6);

@@ -63,6 +63,31 @@ static void fill(struct jv_table *t, uint32_t n, uint32_t *idx)
 	}
 }
 
+/* A table of capacity cap, full: ids 0..cap-1, users &tag[i]. */
+static struct jv_table *full_table(uint32_t cap, uint32_t *idx)
+{
+	struct jv_table *t = table(cap);
+
+	fill(t, cap, idx);
+	return t;
+}
+
+/* A table of 8 for the timer tests: session a (id 1, user &tag[1]) and,
+ * unless b is NULL, session b (id 2, user &tag[2]). */
+static struct jv_table *table_ab(uint32_t *a, uint32_t *b)
+{
+	struct jv_table *t = table(8);
+	uint8_t id[16];
+
+	make_id(id, 1);
+	jv_table_insert(t, id, &tag[1], a);
+	if (b) {
+		make_id(id, 2);
+		jv_table_insert(t, id, &tag[2], b);
+	}
+	return t;
+}
+
 JV_TEST(test_bounds)
 {
 	struct jv_table *t = (struct jv_table *)&tag[0];
@@ -111,12 +136,11 @@ JV_TEST(test_max_capacity)
 
 JV_TEST(test_insert_lookup_remove)
 {
-	struct jv_table *t = table(100);
 	uint32_t idx[100];
+	struct jv_table *t = full_table(100, idx);
 	uint8_t id[16];
 
 	(void)state;
-	fill(t, 100, idx);
 	assert_int_equal(jv_table_count(t), 100);
 	for (uint32_t i = 0; i < 100; i++) {
 		make_id(id, i);
@@ -177,11 +201,10 @@ JV_TEST(test_stale_index)
 /* Indices from slots past a non-power-of-two capacity name nothing. */
 JV_TEST(test_index_outside_capacity)
 {
-	struct jv_table *t = table(5);
 	uint32_t idx[5];
+	struct jv_table *t = full_table(5, idx);
 
 	(void)state;
-	fill(t, 5, idx);
 	for (uint32_t s = 5; s < 8; s++) {
 		assert_null(jv_table_by_index(t, (idx[0] & ~7u) | s));
 		jv_table_remove(t, (idx[0] & ~7u) | s);
@@ -251,12 +274,11 @@ JV_TEST(test_index_never_zero)
 
 JV_TEST(test_full)
 {
-	struct jv_table *t = table(3);
 	uint32_t idx[4];
+	struct jv_table *t = full_table(3, idx);
 	uint8_t id[16];
 
 	(void)state;
-	fill(t, 3, idx);
 	make_id(id, 3);
 	assert_int_equal(jv_table_insert(t, id, &tag[3], &idx[3]), JV_ERR_FULL);
 	assert_null(jv_table_by_id(t, id));
@@ -271,13 +293,12 @@ JV_TEST(test_full)
 
 JV_TEST(test_iterate)
 {
-	struct jv_table *t = table(50);
 	uint32_t idx[50], cur = 0, seen = 0, last = 0;
+	struct jv_table *t = full_table(50, idx);
 	int count[50] = { 0 };
 	void *u;
 
 	(void)state;
-	fill(t, 50, idx);
 	for (uint32_t i = 0; i < 50; i += 3)
 		jv_table_remove(t, idx[i]);
 	while ((u = jv_table_next(t, &cur))) {
@@ -346,15 +367,10 @@ JV_TEST(test_shared_prefix)
 
 JV_TEST(test_timer_exact)
 {
-	struct jv_table *t = table(8);
 	uint32_t a, b, got;
-	uint8_t id[16];
+	struct jv_table *t = table_ab(&a, &b);
 
 	(void)state;
-	make_id(id, 1);
-	jv_table_insert(t, id, &tag[1], &a);
-	make_id(id, 2);
-	jv_table_insert(t, id, &tag[2], &b);
 	assert_int_equal(jv_table_next_deadline(t), UINT64_MAX);
 	jv_table_set_deadline(t, a, 1000);
 	assert_true(jv_table_next_deadline(t) <= 1000);
@@ -391,15 +407,10 @@ JV_TEST(test_timer_exact)
 
 JV_TEST(test_timer_past_and_same_ms)
 {
-	struct jv_table *t = table(8);
 	uint32_t a, b, got;
-	uint8_t id[16];
+	struct jv_table *t = table_ab(&a, &b);
 
 	(void)state;
-	make_id(id, 1);
-	jv_table_insert(t, id, &tag[1], &a);
-	make_id(id, 2);
-	jv_table_insert(t, id, &tag[2], &b);
 	assert_null(jv_table_expire(t, 10000, &got));
 	/* set in the past: due at once, and next_deadline is not late */
 	jv_table_set_deadline(t, a, 50);
@@ -426,13 +437,10 @@ JV_TEST(test_timer_past_and_same_ms)
 /* now earlier than a previous call: nothing not yet due comes out. */
 JV_TEST(test_timer_backwards)
 {
-	struct jv_table *t = table(8);
 	uint32_t a, got;
-	uint8_t id[16];
+	struct jv_table *t = table_ab(&a, NULL);
 
 	(void)state;
-	make_id(id, 1);
-	jv_table_insert(t, id, &tag[1], &a);
 	assert_null(jv_table_expire(t, 50000, &got));
 	jv_table_set_deadline(t, a, 49950);
 	assert_null(jv_table_expire(t, 49900, &got));
@@ -448,14 +456,11 @@ JV_TEST(test_timer_backwards)
 /* An entry not due on its bucket's turn must not hold time still. */
 JV_TEST(test_timer_not_due_moves_on)
 {
-	struct jv_table *t = table(8);
 	uint32_t a, got;
-	uint8_t id[16];
+	struct jv_table *t = table_ab(&a, NULL);
 	uint64_t d1, d2;
 
 	(void)state;
-	make_id(id, 1);
-	jv_table_insert(t, id, &tag[1], &a);
 	jv_table_set_deadline(t, a, 20000);
 	d1 = jv_table_next_deadline(t);
 	assert_true(d1 <= 20000);
@@ -472,12 +477,11 @@ JV_TEST(test_timer_not_due_moves_on)
 
 JV_TEST(test_timer_far_and_jumps)
 {
-	struct jv_table *t = table(64);
 	uint32_t idx[64], got;
+	struct jv_table *t = full_table(64, idx);
 	int n = 0;
 
 	(void)state;
-	fill(t, 64, idx);
 	jv_table_set_deadline(t, idx[0], 5 * DAY + 7);
 	jv_table_set_deadline(t, idx[1], 4096 * 3 + 1);
 	for (uint32_t i = 2; i < 64; i++)
@@ -503,14 +507,13 @@ JV_TEST(test_timer_far_and_jumps)
  * rest stay, and a first call far from 0 works too. */
 JV_TEST(test_timer_day_jump)
 {
-	struct jv_table *t = table(4096);
 	static uint32_t idx[4096];
+	struct jv_table *t = full_table(4096, idx);
 	const uint64_t base = 1700000000000ull;
 	uint32_t got, n = 0;
 	void *u;
 
 	(void)state;
-	fill(t, 4096, idx);
 	for (uint32_t i = 0; i < 4096; i++)
 		jv_table_set_deadline(t, idx[i], base + i * 997ull % (4 * DAY));
 	while ((u = jv_table_expire(t, base + 2 * DAY, &got))) {
@@ -656,12 +659,11 @@ JV_TEST(test_timer_changes_while_expiring)
 /* Same operations, same order of expiry. */
 static void run_order(uint32_t *out, int n)
 {
-	struct jv_table *t = table(256);
 	static uint32_t idx[256];
+	struct jv_table *t = full_table(256, idx);
 	uint64_t r = 99;
 	int k = 0;
 
-	fill(t, 256, idx);
 	for (int i = 0; i < 256; i++)
 		jv_table_set_deadline(t, idx[i], 500 + rnd(&r) % 8);
 	jv_table_remove(t, idx[17]);

@@ -95,6 +95,16 @@ static int client4(void)
 	return fd;
 }
 
+/* "ping" from the client socket fd to the gateway u at to: u reads it,
+ * one datagram, into g. */
+static void ping(int fd, const struct sockaddr *to, socklen_t to_len,
+		 struct jv_udp *u, struct got *g)
+{
+	assert_int_equal(sendto(fd, "ping", 4, 0, to, to_len), 4);
+	wait_readable(u->fd);
+	assert_int_equal(jv_udp_read(u, 1, on_rx, g), 1);
+}
+
 static void reply_source(int fd, struct sockaddr_in *src, const char *want)
 {
 	socklen_t len = sizeof(*src);
@@ -116,10 +126,7 @@ JV_TEST(test_v4_answers_from_arrival_address)
 	int fd = client4();
 
 	(void)state;
-	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
-				sizeof(to)), 4);
-	wait_readable(u->fd);
-	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.len, 4);
 	assert_int_equal(g.local.family, AF_INET);
@@ -160,10 +167,7 @@ JV_TEST(test_v4_untracked)
 	int fd = client4();
 
 	(void)state;
-	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
-				sizeof(to)), 4);
-	wait_readable(u->fd);
-	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
 	assert_int_equal(g.local.family, 0);
 	close(fd);
 	gateway_free(u);
@@ -212,10 +216,7 @@ JV_TEST(test_v6_answers_from_arrival_address)
 	}
 	u = gateway(AF_INET6, 1);
 	to.sin6_port = htons(bound_port(u->fd));
-	assert_int_equal(sendto(fd, "ping", 4, 0, (struct sockaddr *)&to,
-				sizeof(to)), 4);
-	wait_readable(u->fd);
-	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
 	assert_int_equal(g.local.family, AF_INET6);
 	assert_memory_equal(&g.local.addr.v6, &in6addr_loopback, 16);
 	jv_udp_send(u, (struct sockaddr *)&g.from, g.from_len, &g.local,

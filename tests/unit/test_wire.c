@@ -207,6 +207,29 @@ JV_TEST(test_ctrl)
 	assert_int_equal(jv_ctrl_decode(&d, 99, buf, 4), JV_ERR_INVAL);
 }
 
+/* h encodes to hdr_len bytes, the want_len of want, writing nothing past
+ * them and refusing a buffer one byte short; decoded from a message of
+ * msg_len bytes it gives h back (receiver_index as want_receiver), and a
+ * message one byte short is refused. buf holds the header after. */
+static void hs_hdr_both_ways(const struct jv_hs_hdr *h, const uint8_t *want,
+			     size_t want_len, size_t hdr_len, size_t msg_len,
+			     uint32_t want_receiver, uint8_t *buf, size_t cap)
+{
+	struct jv_hs_hdr d;
+
+	memset(buf, 0xee, cap);
+	assert_int_equal(jv_hs_hdr_encode(h, buf, cap), (int)hdr_len);
+	assert_memory_equal(buf, want, want_len);
+	assert_int_equal(buf[hdr_len], 0xee);
+	assert_int_equal(jv_hs_hdr_encode(h, buf, hdr_len - 1), JV_ERR_SHORT);
+	memset(&d, 0xaa, sizeof(d));
+	assert_int_equal(jv_hs_hdr_decode(&d, buf, msg_len), 0);
+	assert_int_equal(d.type, h->type);
+	assert_int_equal(d.sender_index, h->sender_index);
+	assert_int_equal(d.receiver_index, want_receiver);
+	assert_int_equal(jv_hs_hdr_decode(&d, buf, msg_len - 1), JV_ERR_SHORT);
+}
+
 JV_TEST(test_hs_hdr)
 {
 	static const uint8_t init_hdr[] = { 1, 0, 0, 0, 0x78, 0x56, 0x34, 0x12 };
@@ -219,20 +242,8 @@ JV_TEST(test_hs_hdr)
 
 	(void)state;
 	/* HS_INIT: type, 3 reserved zero bytes, sender_index; no receiver */
-	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(jv_hs_hdr_encode(&h, buf, sizeof(buf)),
-			 JV_HS_INIT_HDR_LEN);
-	assert_memory_equal(buf, init_hdr, sizeof(init_hdr));
-	assert_int_equal(buf[JV_HS_INIT_HDR_LEN], 0xee);
-	assert_int_equal(jv_hs_hdr_encode(&h, buf, JV_HS_INIT_HDR_LEN - 1),
-			 JV_ERR_SHORT);
-	memset(&d, 0xaa, sizeof(d));
-	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_INIT_LEN), 0);
-	assert_int_equal(d.type, JV_MSG_HS_INIT);
-	assert_int_equal(d.sender_index, 0x12345678);
-	assert_int_equal(d.receiver_index, 0);
-	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_INIT_LEN - 1),
-			 JV_ERR_SHORT);
+	hs_hdr_both_ways(&h, init_hdr, sizeof(init_hdr), JV_HS_INIT_HDR_LEN,
+			 JV_HS_INIT_LEN, 0, buf, sizeof(buf));
 	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_INIT_LEN + 1),
 			 JV_ERR_SHORT);
 	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_RESP_LEN),
@@ -247,19 +258,8 @@ JV_TEST(test_hs_hdr)
 	h.type = JV_MSG_HS_RESP;
 	h.sender_index = 0xdeadbeef;
 	h.receiver_index = 0x12345678;
-	memset(buf, 0xee, sizeof(buf));
-	assert_int_equal(jv_hs_hdr_encode(&h, buf, sizeof(buf)),
-			 JV_HS_RESP_HDR_LEN);
-	assert_memory_equal(buf, resp_hdr, sizeof(resp_hdr));
-	assert_int_equal(buf[JV_HS_RESP_HDR_LEN], 0xee);
-	assert_int_equal(jv_hs_hdr_encode(&h, buf, JV_HS_RESP_HDR_LEN - 1),
-			 JV_ERR_SHORT);
-	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_RESP_LEN), 0);
-	assert_int_equal(d.type, JV_MSG_HS_RESP);
-	assert_int_equal(d.sender_index, 0xdeadbeef);
-	assert_int_equal(d.receiver_index, 0x12345678);
-	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_RESP_LEN - 1),
-			 JV_ERR_SHORT);
+	hs_hdr_both_ways(&h, resp_hdr, sizeof(resp_hdr), JV_HS_RESP_HDR_LEN,
+			 JV_HS_RESP_LEN, 0x12345678, buf, sizeof(buf));
 	assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_INIT_LEN),
 			 JV_ERR_SHORT);
 
