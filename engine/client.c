@@ -24,23 +24,37 @@ static const char *tname(const struct jv_client *c, int t)
 	return t >= 0 ? c->tr[t].cfg.id : NULL;
 }
 
+/* How long a probe may go unanswered. Before a path's first RTT sample
+ * nothing says its round trip fits in a heartbeat interval: it gets the
+ * silence a path is allowed (a path slower than that is dead anyway). */
 static uint64_t probe_timeout(const struct jv_endpoint *ep,
 			      const struct jv_ctransport *tr)
 {
 	uint64_t t = ep->policy.heartbeat_interval_ms;
 
+	if (tr->health.srtt_ms == 0)
+		return ep->policy.heartbeat_volatile_ms > t
+			       ? ep->policy.heartbeat_volatile_ms : t;
 	if (2ull * tr->health.srtt_ms > t)
 		t = 2ull * tr->health.srtt_ms;
 	return t;
 }
 
-/* Standby paths are probed less often, so their loss window is longer. */
+/* A loss window holds at least MIN_LOSS_SAMPLES + 1 probes at the slowest
+ * rate they go out: heartbeats on the active path; on standbys
+ * probe_interval_ms, or heartbeat_interval_ms while no transport is
+ * authoritative. A shorter one never has enough samples to call a path
+ * fit (a policy with loss_window_ms 900 and probes every 500 ms would
+ * leave a recovered path unused until the TTL). */
 static uint64_t loss_window(const struct jv_endpoint *ep, int standby)
 {
-	uint64_t w = ep->policy.loss_window_ms;
+	const struct jv_policy *p = &ep->policy;
+	uint64_t period = p->heartbeat_interval_ms, w = p->loss_window_ms;
 
-	if (standby && w < 4 * ep->policy.probe_interval_ms)
-		w = 4 * ep->policy.probe_interval_ms;
+	if (standby && p->probe_interval_ms > period)
+		period = p->probe_interval_ms;
+	if (w < (MIN_LOSS_SAMPLES + 1) * period)
+		w = (MIN_LOSS_SAMPLES + 1) * period;
 	return w;
 }
 
@@ -413,7 +427,6 @@ static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
 	}
 	c->candidate = t;
 	step(ep, why, NULL, now);
-	jv_limiter_record(&c->limiter, now);
 	c->first_req_counter = c->s.keys.tx_counter;
 	c->last_denial = 0;
 	w = jv_ev_begin(ep, now, "ReattachAttempt", &c->s);
@@ -589,6 +602,10 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 		jv_json_bool(w, "explicit", true);
 		jv_ev_end(ep);
 	}
+	/* a switch counts when it happens, as TransportSwitch dates it (and
+	 * the server's, earlier, which the limit must hold for too): an
+	 * attempt takes its time, and the next one is measured from here */
+	jv_limiter_record(&c->limiter, now);
 	s->attach_epoch = m->u.ack.attach_epoch;
 	s->reattach_failures = 0;
 	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)

@@ -159,6 +159,7 @@ struct jv_server {
 	struct jv_peer_cfg *peers;
 	uint32_t npeers;
 	uint64_t *peer_last_hs_ts;   /* per peer: newest HS_INIT timestamp */
+	uint8_t (*peer_ended)[16];   /* per peer: its last ended session id */
 	uint32_t *peer_session;      /* per peer: live session index or 0 */
 	uint8_t (*peer_ss)[32];      /* per peer: DH(our static, its static) */
 	struct jv_table *table;

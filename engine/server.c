@@ -105,6 +105,7 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	sv->tomb_next = (sv->tomb_next + 1) % JV_TOMBSTONES;
 
 	jv_session_terminate(ep, s, why, NULL, now);
+	memcpy(sv->peer_ended[s->peer], s->id, 16);
 	if (sv->peer_session[s->peer] == s->local_index)
 		sv->peer_session[s->peer] = 0;
 	jv_table_remove(sv->table, s->local_index);
@@ -359,6 +360,14 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	    pl.tid.proto != path->proto) {
 		jv_ev_security(ep, NULL, "SecurityValidationFailed",
 			       JV_R_POLICY_DENIED, pl.tid.id, now);
+		goto out;
+	}
+	/* a retransmitted HS_INIT of a session that has ended (an operator
+	 * ended it before the client saw our reply): never the same session
+	 * again; the client starts a new one when its handshake fails */
+	if (sodium_memcmp(sv->peer_ended[peer], pl.session_id, 16) == 0) {
+		jv_ev_security(ep, NULL, "SecurityValidationFailed",
+			       JV_R_SESSION_EXPIRED, pl.tid.id, now);
 		goto out;
 	}
 	s = jv_table_by_id(sv->table, pl.session_id);
@@ -917,10 +926,12 @@ static int server_init(struct jv_endpoint *ep, uint64_t now)
 	sv->npeers = ep->cfg.npeers;
 	sv->peers = calloc(sv->npeers, sizeof(*sv->peers));
 	sv->peer_last_hs_ts = calloc(sv->npeers, sizeof(uint64_t));
+	sv->peer_ended = calloc(sv->npeers, 16);
 	sv->peer_session = calloc(sv->npeers, sizeof(uint32_t));
 	sv->pool = calloc(cap, sizeof(*sv->pool));
 	sv->free_list = calloc(cap, sizeof(uint32_t));
-	if (!sv->peers || !sv->peer_last_hs_ts || !sv->peer_session ||
+	if (!sv->peers || !sv->peer_last_hs_ts || !sv->peer_ended ||
+	    !sv->peer_session ||
 	    !sv->pool || !sv->free_list)
 		return JV_ERR_NOMEM;
 	memcpy(sv->peers, ep->cfg.peers, sv->npeers * sizeof(*sv->peers));
@@ -954,6 +965,7 @@ static void server_free(struct jv_endpoint *ep)
 	jv_table_free(sv->table);
 	free(sv->peers);
 	free(sv->peer_last_hs_ts);
+	free(sv->peer_ended);
 	free(sv->peer_session);
 	if (sv->peer_ss) {
 		sodium_memzero(sv->peer_ss, sv->npeers * 32);
