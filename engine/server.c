@@ -346,7 +346,9 @@ static bool hs_admit(struct jv_endpoint *ep, const struct jv_path *path,
 		return false;
 	}
 	src_len = path_bytes(path, src);
-	if (load_update(ep, true, now) &&
+	/* a TCP stream has proved its source in its own handshake: a cookie
+	 * would add a round trip and nothing else */
+	if (load_update(ep, true, now) && path->proto != JV_PROTO_TCP &&
 	    !jv_hs_init_mac2_ok(&sv->cookie, buf, src, src_len, now)) {
 		send_cookie(ep, path, buf, src, src_len, now);
 		ep->stats.hs_cookie_sent++;
