@@ -120,6 +120,7 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 
 	jv_random(ep, e, sizeof(e));
 	c->hs_newest = (c->hs_newest + 1) % JV_HS_KEEP;
+	c->hs_mac1_open[c->hs_newest] = false;
 	hs = &c->hs[c->hs_newest];
 	jv_noise_wipe(hs);
 	jv_noise_init(hs, true, (const uint8_t *)JV_PROLOGUE,

@@ -255,12 +255,13 @@ static size_t path_bytes(const struct jv_path *p, uint8_t out[1 + 28])
 	return 1 + n;
 }
 
-/* The rate limiter's name for the path's source prefix: a keyed hash, so
- * nobody can choose addresses that share one set of the table. */
+/* The rate limiter's name for the path's source prefix, over UDP and TCP
+ * alike: a keyed hash, so nobody can choose addresses that share one set
+ * of the table. */
 static uint64_t source_tag(const struct jv_server *sv,
 			   const struct jv_path *p)
 {
-	uint8_t in[1 + 28], h[crypto_shorthash_BYTES];
+	uint8_t h[crypto_shorthash_BYTES];
 	size_t off = 0, n = p->len <= sizeof(p->addr) ? p->len : sizeof(p->addr);
 	uint64_t tag;
 
@@ -268,9 +269,7 @@ static uint64_t source_tag(const struct jv_server *sv,
 		off = p->src_off;
 		n = p->src_len;
 	}
-	in[0] = p->proto;
-	memcpy(in + 1, p->addr + off, n);
-	crypto_shorthash(h, in, 1 + n, sv->rl_key);
+	crypto_shorthash(h, p->addr + off, n, sv->rl_key);
 	memcpy(&tag, h, sizeof(tag));
 	return tag;
 }
