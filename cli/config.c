@@ -359,6 +359,13 @@ static const struct jv_srow rows[] = {
 	  .items = &peer_schema, .count_off = offsetof(C, npeers) },
 	{ .key = "max_sessions", .type = JV_ST_U32, .off = CFG(C, max_sessions),
 	  .roles = R_SERVER, .min = 1, .max = 1u << 20, .defu = 1024 },
+	/* handshakes under load (CONTRACT section 9, docs/protocol.md) */
+	{ .key = "handshake.cookie_threshold_per_s", .type = JV_ST_U32,
+	  .off = CFG(C, cookie_threshold_per_s), .roles = R_SERVER,
+	  .min = 1, .max = 1000000, .defu = 500 },
+	{ .key = "handshake.per_source_per_s", .type = JV_ST_U32,
+	  .off = CFG(C, per_source_per_s), .roles = R_SERVER,
+	  .min = 1, .max = 100000, .defu = 20 },
 	{ .key = "server_public_key", .type = JV_ST_CUSTOM,
 	  .off = CFG(C, server_public_key), .roles = R_CLIENT,
 	  .required = true, .parse = parse_key },
@@ -794,6 +801,8 @@ void jv_config_endpoint(const struct jv_config *cfg,
 	out->peers = cfg->peers;
 	out->npeers = cfg->npeers;
 	out->max_sessions = cfg->max_sessions;
+	out->cookie_threshold_per_s = cfg->cookie_threshold_per_s;
+	out->per_source_per_s = cfg->per_source_per_s;
 }
 
 void jv_config_wipe(struct jv_config *cfg)

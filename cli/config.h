@@ -63,6 +63,8 @@ struct jv_config {
 	struct jv_peer_cfg peers[JV_MAX_PEERS];
 	uint32_t npeers;
 	uint32_t max_sessions;           /* default 1024 */
+	uint32_t cookie_threshold_per_s; /* handshake.*: default 500 */
+	uint32_t per_source_per_s;       /* default 20 */
 	/* client */
 	uint8_t server_public_key[32];
 	struct jv_transport_io_cfg transports[JV_MAX_TRANSPORTS];

@@ -153,8 +153,15 @@ static void head(struct text *t, const char *name, const char *type,
 static const struct {
 	const char *name, *help;
 	size_t off;                      /* in struct jv_endpoint_stats */
+	/* one more label, "key=\"value\"", or NULL; rows of one name follow
+	 * each other and share its HELP and TYPE lines */
+	const char *label;
 } counters[] = {
-#define C(name, field, help) { name, help, offsetof(struct jv_endpoint_stats, field) }
+#define C(name, field, help) { name, help, offsetof(struct jv_endpoint_stats, field), NULL }
+#define HS(result, field) \
+	{ "handshake_total", "HS_INITs by what became of them (CONTRACT " \
+	  "section 9).", offsetof(struct jv_endpoint_stats, field), \
+	  "result=\"" result "\"" }
 	C("rx_packets_total", rx_packets, "Datagrams received."),
 	C("tx_packets_total", tx_packets, "Datagrams sent."),
 	C("rx_dropped_total", rx_dropped,
@@ -174,6 +181,12 @@ static const struct {
 	  "out of step)."),
 	C("inner_source_rejected_total", inner_source_rejected,
 	  "Inner packets whose source lies outside the peer's prefixes."),
+	HS("ok", hs_ok),
+	HS("bad_mac", hs_bad_mac),
+	HS("cookie_sent", hs_cookie_sent),
+	HS("rate_limited", hs_rate_limited),
+	HS("failed", hs_failed),
+#undef HS
 #undef C
 };
 
@@ -225,8 +238,11 @@ static json_t *do_metrics(struct jv_ctl_node *n, json_t *args, uint64_t now)
 		uint64_t v;
 
 		memcpy(&v, (const char *)&st + counters[c].off, sizeof(v));
-		head(&t, counters[c].name, "counter", counters[c].help);
-		put(&t, "jvpn_%s{node=\"%s\"} %llu\n", counters[c].name, node,
+		if (c == 0 || strcmp(counters[c - 1].name, counters[c].name))
+			head(&t, counters[c].name, "counter", counters[c].help);
+		put(&t, "jvpn_%s{node=\"%s\"%s%s} %llu\n", counters[c].name,
+		    node, counters[c].label ? "," : "",
+		    counters[c].label ? counters[c].label : "",
 		    (unsigned long long)v);
 	}
 	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&

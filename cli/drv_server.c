@@ -3,6 +3,7 @@
  * connections admitted through the gate of io/tcp.h, one established
  * connection per session. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,13 @@ static void udp_path_encode(struct listener *l, const struct sockaddr *from,
 {
 	p->proto = JV_PROTO_UDP;
 	p->local = l->index;
+	/* the source prefix the engine rate-limits handshakes by: the IPv4
+	 * address, or the /64 of the IPv6 one (the sockets are V6ONLY, so
+	 * no IPv4 client hides in a mapped address) */
+	p->src_off = (uint8_t)(from->sa_family == AF_INET
+				       ? offsetof(struct sockaddr_in, sin_addr)
+				       : offsetof(struct sockaddr_in6, sin6_addr));
+	p->src_len = from->sa_family == AF_INET ? 4 : 8;
 	if (from->sa_family == AF_INET &&
 	    from_len == sizeof(struct sockaddr_in)) {
 		struct in_addr a = { 0 };
@@ -211,12 +219,17 @@ static void on_udp(void *ctx, uint32_t events)
 static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
 {
 	struct tconn *t = ctx;
+	const struct jv_tcp_slot *g = &t->s->gate.slot[t->slot];
 	struct jv_path p = { .proto = JV_PROTO_TCP, .local = t->listener,
-			     .len = 8 };
+			     .len = (uint8_t)(8 + g->srclen), .src_off = 8,
+			     .src_len = g->srclen };
 	uint64_t now = jv_mono_ms();
 
+	/* the connection, then its source prefix (the gate's: the IPv4
+	 * address or the IPv6 /64) for the engine's handshake rate limit */
 	memcpy(p.addr, &t->slot, 4);
 	memcpy(p.addr + 4, &t->gen, 4);
+	memcpy(p.addr + 8, g->src, g->srclen);
 	jv_tcp_gate_seen(&t->s->gate, t->slot, now);
 	jv_endpoint_recv(t->s->d->ep, &p, buf, len, now);
 }

@@ -97,6 +97,7 @@ static const struct {
 	{ "TransitionRejected", true },
 	{ "PolicyLoaded", false },
 	{ "PolicyRejected", false },
+	{ "HandshakeLoad", false },
 };
 
 /* The line being checked; the fields are filled as they are validated. */
@@ -381,6 +382,19 @@ static int check_reason(const struct ev *e)
 	return 0;
 }
 
+/* HandshakeLoad (CONTRACT section 9): the server's, saying which mode it
+ * entered. */
+static int check_load(const struct ev *e)
+{
+	if (strcmp(e->type, "HandshakeLoad") != 0)
+		return 0;
+	if (!json_is_boolean(json_object_get(e->obj, "under_load")))
+		return bad(e, "under_load missing or not true or false");
+	if (strcmp(str(e, "role"), "server") != 0)
+		return bad(e, "HandshakeLoad from a client");
+	return 0;
+}
+
 /* A run's first event here: seq 1, or, where this node's events open a
  * file, anywhere in the run (the file was rotated while it went on). The
  * old format has no runs to tell a restart from a gap: seq 1 only. */
@@ -617,6 +631,8 @@ int jv_verify_line(struct jv_verify *v, const char *line, size_t len,
 	rc = check_common(&e);
 	if (!rc)
 		rc = check_reason(&e);
+	if (!rc)
+		rc = check_load(&e);
 	if (!rc)
 		rc = node_rules(v, &e);
 	if (!rc && e.sid)

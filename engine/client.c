@@ -101,6 +101,15 @@ static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
 
 /* ---- sessions and the handshake ---- */
 
+/* The server's cookie for transport t's source address, while it lasts. */
+static const uint8_t *hs_cookie(const struct jv_client *c, int t,
+				uint64_t now)
+{
+	if (t < 0 || !c->cookie[t].has || now >= c->cookie[t].until_ms)
+		return NULL;
+	return c->cookie[t].cookie;
+}
+
 static void hs_send(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -126,6 +135,7 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 
 	jv_random(ep, e, sizeof(e));
 	c->hs_newest = (c->hs_newest + 1) % JV_HS_KEEP;
+	c->hs_mac1_open[c->hs_newest] = false;
 	hs = &c->hs[c->hs_newest];
 	jv_noise_wipe(hs);
 	jv_noise_init(hs, true, (const uint8_t *)JV_PROLOGUE,
@@ -134,9 +144,17 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	jv_hs_hdr_encode(&hh, out, sizeof(ep->scratch));
 	if (jv_noise_write_msg1(hs, e, body, sizeof(body),
 				out + JV_HS_INIT_HDR_LEN,
-				sizeof(ep->scratch) - JV_HS_INIT_HDR_LEN,
-				&n) == 0)
-		jv_send_raw(ep, &path, out, JV_HS_INIT_HDR_LEN + n);
+				JV_HS_INIT_MAC1_OFF - JV_HS_INIT_HDR_LEN,
+				&n) == 0) {
+		const uint8_t *cookie = hs_cookie(c, c->hs_transport, now);
+
+		jv_hs_init_macs(&c->ck, cookie, out);
+		memcpy(c->hs_mac1[c->hs_newest], out + JV_HS_INIT_MAC1_OFF,
+		       JV_MAC_LEN);
+		c->hs_mac1_open[c->hs_newest] = true;
+		c->hs_had_mac2[c->hs_newest] = cookie != NULL;
+		jv_send_raw(ep, &path, out, JV_HS_INIT_LEN);
+	}
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(body, sizeof(body));
 	jv_timer_arm(&c->timers, CT_HS_RETRY,
@@ -195,6 +213,7 @@ static void hs_wipe_all(struct jv_client *c)
 {
 	for (int i = 0; i < JV_HS_KEEP; i++)
 		jv_noise_wipe(&c->hs[i]);
+	memset(c->hs_mac1_open, 0, sizeof(c->hs_mac1_open));
 }
 
 /* Reads msg2 against the kept handshake states, newest first. A state is
@@ -269,6 +288,48 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	step(ep, JV_R_HANDSHAKE_OK, tname(c, t), now);
 	/* after the step: a session in BIRTH has no rekey deadline */
 	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, s));
+	return;
+drop:
+	ep->stats.rx_dropped++;
+}
+
+/* The server is under load and wants our source address proved: it sent a
+ * cookie, sealed to the mac1 of one of our HS_INITs. Each HS_INIT takes
+ * one reply (a replayed reply finds its mac1 used). An HS_INIT that went
+ * without a cookie is sent again at once with it, as QUIC answers a Retry;
+ * one that had a cookie waits for the retry timer, so a server that keeps
+ * refusing our cookie cannot pull HS_INITs from us a round trip apart. */
+static void on_cookie_reply(struct jv_endpoint *ep, const struct jv_path *path,
+			    const uint8_t *buf, size_t len, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	struct jv_cookie_reply r;
+	uint8_t cookie[JV_COOKIE_LEN];
+	int t = path->local, k = -1;
+
+	if (!c->live || !jv_session_takes(&c->s, JV_R_HANDSHAKE_OK) ||
+	    jv_cookie_reply_decode(&r, buf, len) != 0 ||
+	    r.receiver_index != c->s.local_index || t >= (int)c->ntr)
+		goto drop;
+	for (int i = 0; i < JV_HS_KEEP && k < 0; i++) {
+		int j = (int)((c->hs_newest + JV_HS_KEEP - (uint32_t)i) %
+			      JV_HS_KEEP);
+
+		if (c->hs_mac1_open[j] &&
+		    jv_cookie_reply_open(&c->ck, &r, c->hs_mac1[j], cookie) == 0)
+			k = j;
+	}
+	if (k < 0) {
+		ep->stats.rx_auth_failed++;
+		goto drop;
+	}
+	c->hs_mac1_open[k] = false;
+	memcpy(c->cookie[t].cookie, cookie, sizeof(cookie));
+	c->cookie[t].until_ms = now + JV_COOKIE_VALID_MS;
+	c->cookie[t].has = true;
+	sodium_memzero(cookie, sizeof(cookie));
+	if (!c->hs_had_mac2[k] && t == c->hs_transport)
+		hs_send(ep, now);
 	return;
 drop:
 	ep->stats.rx_dropped++;
@@ -1228,6 +1289,7 @@ static int client_init(struct jv_endpoint *ep, uint64_t now)
 	c->active = c->last_active = c->candidate = -1;
 	jv_timers_init(&c->timers);
 	c->s.state = JV_STATE_TERMINATED;
+	jv_cookie_keys_init(&c->ck, ep->cfg.server_public_key);
 	return 0;
 }
 
@@ -1253,6 +1315,7 @@ const struct jv_half jv_client_half = {
 	.start = client_start,
 	.handshake_type = JV_MSG_HS_RESP,
 	.recv_handshake = on_hs_resp,
+	.recv_cookie = on_cookie_reply,
 	.recv_sealed = on_sealed,
 	.send_inner = client_send_inner,
 	.tick = client_tick,

@@ -85,6 +85,8 @@ void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
 		ep->half->recv_sealed(ep, path, buf, len, now);
 	else if (type >= 0 && type == ep->half->handshake_type)
 		ep->half->recv_handshake(ep, path, buf, len, now);
+	else if (type == JV_MSG_COOKIE_REPLY && ep->half->recv_cookie)
+		ep->half->recv_cookie(ep, path, buf, len, now);
 	else
 		ep->stats.rx_dropped++;
 	sodium_memzero(ep->plain, sizeof(ep->plain));

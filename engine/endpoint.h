@@ -20,12 +20,19 @@
 
 /* Where a datagram came from / goes to. Opaque to the engine beyond
  * equality: the driver puts a socket address (or a simulated path id) in
- * addr. On the client, local is the transport index. */
+ * addr. On the client, local is the transport index.
+ *
+ * On the server, addr[src_off .. src_off + src_len) names the source's
+ * network prefix for the handshake rate limit (an IPv4 address, the /64 of
+ * an IPv6 one): only the driver knows how it laid out addr, so it says
+ * where the prefix lies rather than the engine parsing socket addresses.
+ * src_len 0 (or a window outside len) means all of addr names the source. */
 struct jv_path {
 	uint8_t proto;          /* JV_PROTO_UDP or JV_PROTO_TCP */
 	uint8_t len;            /* bytes of addr in use */
 	uint16_t local;         /* client: transport index; server: listener */
 	uint8_t addr[28];
+	uint8_t src_off, src_len;
 };
 
 struct jv_transport_cfg {
@@ -83,6 +90,12 @@ struct jv_endpoint_cfg {
 	const struct jv_peer_cfg *peers;
 	uint32_t npeers;
 	uint32_t max_sessions;
+	/* handshakes under load (docs/protocol.md): more HS_INITs a second
+	 * than this and each must prove its source with a cookie (0: 500);
+	 * HS_INITs one source prefix may have answered a second, burst 5x
+	 * (0: 20) */
+	uint32_t cookie_threshold_per_s;
+	uint32_t per_source_per_s;
 	/* events carry now_ms + ts_offset_ms (wall clock at the edge) */
 	int64_t ts_offset_ms;
 	struct jv_endpoint_ops ops;
@@ -181,6 +194,12 @@ struct jv_endpoint_stats {
 	uint64_t security_suppressed;   /* rate limit hid the event */
 	uint64_t rx_auth_failed;        /* a session's packet did not open */
 	uint64_t inner_source_rejected; /* inner source outside the prefixes */
+	/* server: what became of each HS_INIT (jvpn_handshake_total) */
+	uint64_t hs_ok;                 /* answered with HS_RESP */
+	uint64_t hs_bad_mac;            /* mac1 wrong: dropped before any DH */
+	uint64_t hs_cookie_sent;        /* under load, no valid mac2 */
+	uint64_t hs_rate_limited;       /* its source prefix over its rate */
+	uint64_t hs_failed;             /* Noise, peer, replay or policy */
 };
 void jv_endpoint_stats(const struct jv_endpoint *ep,
 		       struct jv_endpoint_stats *out);

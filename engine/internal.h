@@ -5,9 +5,11 @@
 #include "core/audit.h"
 #include "core/health.h"
 #include "core/limiter.h"
+#include "core/ratelimit.h"
 #include "core/table.h"
 #include "engine/endpoint.h"
 #include "engine/timers.h"
+#include "proto/cookie.h"
 #include "proto/keys.h"
 #include "proto/noise.h"
 
@@ -121,6 +123,18 @@ struct jv_client {
 	uint32_t hs_newest;
 	int hs_transport;
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
+	/* per kept HS_INIT: its mac1, the AD of a COOKIE_REPLY to it, until
+	 * one reply to it has been taken; and whether it carried a mac2 */
+	uint8_t hs_mac1[JV_HS_KEEP][JV_MAC_LEN];
+	bool hs_mac1_open[JV_HS_KEEP];
+	bool hs_had_mac2[JV_HS_KEEP];
+	struct jv_cookie_keys ck;    /* from the server's public key */
+	/* the server's cookie for our source address on each transport */
+	struct {
+		uint8_t cookie[JV_COOKIE_LEN];
+		uint64_t until_ms;
+		bool has;
+	} cookie[JV_MAX_TRANSPORTS];
 	struct jv_timers timers;     /* indexed by enum jv_ctimer */
 	uint32_t hb_seq;
 	uint64_t first_req_counter;  /* of the current reattach attempt */
@@ -169,6 +183,16 @@ struct jv_server {
 	uint32_t tomb_next;
 	struct jv_hs_prev hs_prev[JV_HS_PREV];
 	uint32_t hs_prev_next;
+	/* handshakes under load (docs/protocol.md) */
+	struct jv_cookie_checker cookie;
+	struct jv_ratelimit *rl;     /* per source prefix, allocated at init */
+	uint8_t rl_key[16];          /* keys the hash naming a prefix */
+	uint32_t load_threshold;     /* HS_INITs a second before load */
+	struct {
+		uint64_t win_ms;         /* the current one-second window */
+		uint32_t count, prev;    /* HS_INITs in it and the one before */
+		bool under;
+	} load;
 };
 
 struct jv_endpoint {
@@ -284,6 +308,9 @@ struct jv_half {
 	void (*recv_handshake)(struct jv_endpoint *ep,
 			       const struct jv_path *path, const uint8_t *buf,
 			       size_t len, uint64_t now);
+	/* COOKIE_REPLY (the client's) */
+	void (*recv_cookie)(struct jv_endpoint *ep, const struct jv_path *path,
+			    const uint8_t *buf, size_t len, uint64_t now);
 	/* DATA and CONTROL: sealed under a session's keys */
 	void (*recv_sealed)(struct jv_endpoint *ep, const struct jv_path *path,
 			    const uint8_t *buf, size_t len, uint64_t now);

@@ -14,6 +14,11 @@
 #define TOMB_ANSWERS_PER_S 4
 /* How many missed REATTACH_ACKs a client's attach epoch may lag by. */
 #define ATTACH_LAG_MAX 8
+/* Handshakes under load: HS_INITs are counted per second; the defaults of
+ * handshake.cookie_threshold_per_s and handshake.per_source_per_s. */
+#define LOAD_WINDOW_MS 1000
+#define DEFAULT_COOKIE_THRESHOLD 500
+#define DEFAULT_PER_SOURCE 20
 
 static struct jv_server *S(struct jv_endpoint *ep)
 {
@@ -184,6 +189,8 @@ static void tomb_answer(struct jv_endpoint *ep, struct jv_tombstone *tb,
 
 /* ---- timers ---- */
 
+static bool load_update(struct jv_endpoint *ep, bool arrival, uint64_t now);
+
 static void session_timers(struct jv_endpoint *ep, struct jv_session *s,
 			   uint64_t now)
 {
@@ -215,6 +222,8 @@ static void server_tick(struct jv_endpoint *ep, uint64_t now)
 
 	while ((s = jv_table_expire(sv->table, now, &index)) != NULL)
 		session_timers(ep, s, now);
+	if (sv->load.under)
+		load_update(ep, false, now);
 	for (int i = 0; i < JV_TOMBSTONES; i++)
 		if (sv->tomb[i].used && now >= sv->tomb[i].until_ms)
 			sodium_memzero(&sv->tomb[i], sizeof(sv->tomb[i]));
@@ -228,7 +237,128 @@ static uint64_t server_deadline(const struct jv_endpoint *ep)
 	for (int i = 0; i < JV_TOMBSTONES; i++)
 		if (sv->tomb[i].used && sv->tomb[i].until_ms < d)
 			d = sv->tomb[i].until_ms;
+	/* leaving load mode is reported when the quiet second ends */
+	if (sv->load.under && sv->load.win_ms + LOAD_WINDOW_MS < d)
+		d = sv->load.win_ms + LOAD_WINDOW_MS;
 	return d;
+}
+
+/* ---- handshakes under load (docs/protocol.md) ---- */
+
+/* What a cookie binds: the path's protocol and address bytes, as the
+ * driver gave them. Returns the length written to out. */
+static size_t path_bytes(const struct jv_path *p, uint8_t out[1 + 28])
+{
+	size_t n = p->len <= sizeof(p->addr) ? p->len : sizeof(p->addr);
+
+	out[0] = p->proto;
+	memcpy(out + 1, p->addr, n);
+	return 1 + n;
+}
+
+/* The rate limiter's name for the path's source prefix, over UDP and TCP
+ * alike: a keyed hash, so nobody can choose addresses that share one set
+ * of the table. */
+static uint64_t source_tag(const struct jv_server *sv,
+			   const struct jv_path *p)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	size_t off = 0, n = p->len <= sizeof(p->addr) ? p->len : sizeof(p->addr);
+	uint64_t tag;
+
+	if (p->src_len && (size_t)p->src_off + p->src_len <= n) {
+		off = p->src_off;
+		n = p->src_len;
+	}
+	crypto_shorthash(h, p->addr + off, n, sv->rl_key);
+	memcpy(&tag, h, sizeof(tag));
+	return tag;
+}
+
+/* Counts HS_INITs (arrival) in one-second windows: the server is under
+ * load while the current or the last whole window held more than the
+ * threshold. Reports a change of mode (HandshakeLoad). */
+static bool load_update(struct jv_endpoint *ep, bool arrival, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	bool under;
+
+	if (now - sv->load.win_ms >= LOAD_WINDOW_MS) {
+		sv->load.prev = now - sv->load.win_ms < 2 * LOAD_WINDOW_MS
+					? sv->load.count : 0;
+		sv->load.count = 0;
+		sv->load.win_ms = now;
+	}
+	if (arrival && sv->load.count < UINT32_MAX)
+		sv->load.count++;
+	under = sv->load.count > sv->load_threshold ||
+		sv->load.prev > sv->load_threshold;
+	if (under != sv->load.under) {
+		struct jv_json *w;
+
+		sv->load.under = under;
+		w = jv_ev_begin(ep, now, "HandshakeLoad", NULL);
+		jv_json_bool(w, "under_load", under);
+		jv_json_u64(w, "cookie_threshold_per_s", sv->load_threshold);
+		jv_ev_end(ep);
+	}
+	return under;
+}
+
+/* Under load, an HS_INIT without a valid mac2 costs one MAC and one small
+ * AEAD: the answer carries a cookie for its source, sealed to the key
+ * only the initiator's mac1 (and the server's public key) give. */
+static void send_cookie(struct jv_endpoint *ep, const struct jv_path *path,
+			const uint8_t *buf, const uint8_t *src,
+			size_t src_len, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	uint8_t nonce[JV_COOKIE_NONCE_LEN];
+	int n;
+
+	if (jv_cookie_secret_due(&sv->cookie, now)) {
+		uint8_t secret[32];
+
+		jv_random(ep, secret, sizeof(secret));
+		jv_cookie_secret_set(&sv->cookie, secret, now);
+		sodium_memzero(secret, sizeof(secret));
+	}
+	jv_random(ep, nonce, sizeof(nonce));
+	n = jv_cookie_reply_make(&sv->cookie, buf, src, src_len, nonce,
+				 ep->scratch, sizeof(ep->scratch));
+	if (n > 0)
+		jv_send_raw(ep, path, ep->scratch, (size_t)n);
+}
+
+/* Every check an HS_INIT passes before any Diffie-Hellman: mac1, then
+ * under load mac2 (else a cookie), then its source's token bucket. None
+ * allocates, and nothing answers with more bytes than it was sent. Returns
+ * whether the handshake may go on. */
+static bool hs_admit(struct jv_endpoint *ep, const struct jv_path *path,
+		     const uint8_t *buf, uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	uint8_t src[1 + 28];
+	size_t src_len;
+
+	if (!jv_hs_init_mac1_ok(&sv->cookie.keys, buf)) {
+		ep->stats.hs_bad_mac++;
+		return false;
+	}
+	src_len = path_bytes(path, src);
+	/* a TCP stream has proved its source in its own handshake: a cookie
+	 * would add a round trip and nothing else */
+	if (load_update(ep, true, now) && path->proto != JV_PROTO_TCP &&
+	    !jv_hs_init_mac2_ok(&sv->cookie, buf, src, src_len, now)) {
+		send_cookie(ep, path, buf, src, src_len, now);
+		ep->stats.hs_cookie_sent++;
+		return false;
+	}
+	if (!jv_ratelimit_allow(sv->rl, source_tag(sv, path), now)) {
+		ep->stats.hs_rate_limited++;
+		return false;
+	}
+	return true;
 }
 
 /* ---- handshake ---- */
@@ -321,11 +451,15 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	struct jv_hs_hdr hh;
 	uint32_t sender, index = 0;
 	int peer;
-	bool retransmit = false;
+	bool retransmit = false, ok = false;
 	struct jv_json *w;
 
 	if (jv_hs_hdr_decode(&hh, buf, len) != 0)
 		return;
+	if (!hs_admit(ep, path, buf, now)) {
+		ep->stats.rx_dropped++;
+		return;
+	}
 	sender = hh.sender_index;
 	jv_noise_init_keys(&hs, false, (const uint8_t *)JV_PROLOGUE,
 			   strlen(JV_PROLOGUE), ep->cfg.private_key,
@@ -333,7 +467,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	hs.ss_lookup = peer_ss;
 	hs.ss_ctx = sv;
 	if (jv_noise_read_msg1(&hs, buf + JV_HS_INIT_HDR_LEN,
-			       len - JV_HS_INIT_HDR_LEN, payload,
+			       JV_HS_INIT_MAC1_OFF - JV_HS_INIT_HDR_LEN, payload,
 			       sizeof(payload), &plen) != 0 ||
 	    (peer = find_peer(sv, jv_noise_remote_static(&hs))) < 0 ||
 	    jv_hs_init_payload_decode(&pl, payload, plen) != 0 ||
@@ -443,7 +577,12 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	jv_send_raw(ep, path, out, JV_HS_RESP_HDR_LEN + n);
 	reschedule(ep, s);
+	ok = true;
 out:
+	if (ok)
+		ep->stats.hs_ok++;
+	else
+		ep->stats.hs_failed++;
 	jv_noise_wipe(&hs);
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(k1, sizeof(k1));
@@ -919,7 +1058,6 @@ static int server_init(struct jv_endpoint *ep, uint64_t now)
 	uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
 	int rc;
 
-	(void)now;
 	memset(sv, 0, sizeof(*sv));
 	if (ep->cfg.npeers == 0 || ep->cfg.npeers > JV_MAX_PEERS)
 		return JV_ERR_INVAL;
@@ -948,6 +1086,18 @@ static int server_init(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < cap; i++)
 		sv->free_list[i] = cap - 1 - i;
 	sv->nfree = cap;
+	sv->rl = malloc(sizeof(*sv->rl));
+	if (!sv->rl)
+		return JV_ERR_NOMEM;
+	jv_ratelimit_init(sv->rl, ep->cfg.per_source_per_s
+					  ? ep->cfg.per_source_per_s
+					  : DEFAULT_PER_SOURCE);
+	sv->load_threshold = ep->cfg.cookie_threshold_per_s
+				     ? ep->cfg.cookie_threshold_per_s
+				     : DEFAULT_COOKIE_THRESHOLD;
+	sv->load.win_ms = now;
+	jv_cookie_checker_init(&sv->cookie, ep->static_pub);
+	jv_random(ep, sv->rl_key, sizeof(sv->rl_key));
 	rc = jv_table_new(&sv->table, cap, rand_u32, ep);
 	return rc;
 }
@@ -962,6 +1112,8 @@ static void server_free(struct jv_endpoint *ep)
 		jv_lock(ep, sv->pool, cap * sizeof(*sv->pool), false);
 	}
 	sodium_memzero(sv->tomb, sizeof(sv->tomb));
+	sodium_memzero(&sv->cookie, sizeof(sv->cookie));
+	free(sv->rl);
 	jv_table_free(sv->table);
 	free(sv->peers);
 	free(sv->peer_last_hs_ts);

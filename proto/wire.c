@@ -13,6 +13,8 @@ int jv_wire_type(const uint8_t *buf, size_t len)
 		return len == JV_HS_INIT_LEN ? JV_MSG_HS_INIT : 0;
 	case JV_MSG_HS_RESP:
 		return len == JV_HS_RESP_LEN ? JV_MSG_HS_RESP : 0;
+	case JV_MSG_COOKIE_REPLY:
+		return len == JV_COOKIE_REPLY_LEN ? JV_MSG_COOKIE_REPLY : 0;
 	case JV_MSG_DATA:
 	case JV_MSG_CONTROL:
 		return len >= JV_HDR_LEN + JV_TAG_LEN && len <= JV_WIRE_MAX
@@ -84,6 +86,34 @@ int jv_hs_hdr_decode(struct jv_hs_hdr *h, const uint8_t *buf, size_t len)
 	h->sender_index = jv_get_le32(buf + 4);
 	h->receiver_index =
 		h->type == JV_MSG_HS_RESP ? jv_get_le32(buf + 8) : 0;
+	return JV_OK;
+}
+
+int jv_cookie_reply_encode(const struct jv_cookie_reply *r, uint8_t *out,
+			   size_t cap)
+{
+	if (cap < JV_COOKIE_REPLY_LEN)
+		return JV_ERR_SHORT;
+	out[0] = JV_MSG_COOKIE_REPLY;
+	out[1] = out[2] = out[3] = 0;
+	jv_put_le32(out + 4, r->receiver_index);
+	memcpy(out + 8, r->nonce, JV_COOKIE_NONCE_LEN);
+	memcpy(out + 8 + JV_COOKIE_NONCE_LEN, r->sealed, sizeof(r->sealed));
+	return JV_COOKIE_REPLY_LEN;
+}
+
+int jv_cookie_reply_decode(struct jv_cookie_reply *r, const uint8_t *buf,
+			   size_t len)
+{
+	if (len < 1)
+		return JV_ERR_SHORT;
+	if (buf[0] != JV_MSG_COOKIE_REPLY)
+		return JV_ERR_INVAL;
+	if (len != JV_COOKIE_REPLY_LEN)
+		return JV_ERR_SHORT;
+	r->receiver_index = jv_get_le32(buf + 4);
+	memcpy(r->nonce, buf + 8, JV_COOKIE_NONCE_LEN);
+	memcpy(r->sealed, buf + 8 + JV_COOKIE_NONCE_LEN, sizeof(r->sealed));
 	return JV_OK;
 }
 

@@ -21,6 +21,9 @@ enum jv_msg_type {
 	JV_MSG_HS_RESP = 2,
 	JV_MSG_DATA = 3,
 	JV_MSG_CONTROL = 4,
+	/* the server's answer to an HS_INIT under load (docs/protocol.md,
+	 * "Handshakes under load") */
+	JV_MSG_COOKIE_REPLY = 5,
 };
 
 enum jv_ctrl_type {
@@ -45,16 +48,38 @@ enum jv_ctrl_type {
 #define JV_HDR_LEN 16             /* data and control header */
 #define JV_WIRE_MAX (JV_HDR_LEN + JV_INNER_MAX + JV_TAG_LEN)
 
-/* HS_INIT: type(1) rsv(3) sender_index(4) noise_msg1(96 + payload) */
+/* HS_INIT: type(1) rsv(3) sender_index(4) noise_msg1(96 + payload)
+ * mac1(16) mac2(16). The MACs follow the Noise message and nothing inside
+ * Noise covers them (proto/cookie.h). */
 #define JV_HS_INIT_HDR_LEN 8
 #define JV_HS_INIT_PAYLOAD (16 + 16 + 8 + 1 + 1 + JV_TID_MAX)
-#define JV_HS_INIT_LEN \
+#define JV_MAC_LEN 16
+#define JV_HS_INIT_MAC1_OFF \
 	(JV_HS_INIT_HDR_LEN + JV_NOISE_MSG1_OVERHEAD + JV_HS_INIT_PAYLOAD)
+#define JV_HS_INIT_MAC2_OFF (JV_HS_INIT_MAC1_OFF + JV_MAC_LEN)
+#define JV_HS_INIT_LEN (JV_HS_INIT_MAC2_OFF + JV_MAC_LEN)
 /* HS_RESP: type(1) rsv(3) sender_index(4) receiver_index(4) noise_msg2 */
 #define JV_HS_RESP_HDR_LEN 12
 #define JV_HS_RESP_PAYLOAD 16
 #define JV_HS_RESP_LEN \
 	(JV_HS_RESP_HDR_LEN + JV_NOISE_MSG2_OVERHEAD + JV_HS_RESP_PAYLOAD)
+
+/* COOKIE_REPLY: type(1) rsv(3) receiver_index(4) nonce(24) cookie(16)
+ * sealed with XChaCha20-Poly1305 (+16 tag). Smaller than the HS_INIT it
+ * answers, so it cannot amplify. */
+#define JV_COOKIE_LEN 16
+#define JV_COOKIE_NONCE_LEN 24
+#define JV_COOKIE_REPLY_LEN (8 + JV_COOKIE_NONCE_LEN + JV_COOKIE_LEN + JV_TAG_LEN)
+_Static_assert(JV_COOKIE_REPLY_LEN < JV_HS_INIT_LEN,
+	       "a cookie reply is smaller than what asks for it");
+_Static_assert(JV_HS_RESP_LEN < JV_HS_INIT_LEN,
+	       "a handshake reply is smaller than what asks for it");
+
+struct jv_cookie_reply {
+	uint32_t receiver_index;  /* the HS_INIT's sender_index */
+	uint8_t nonce[JV_COOKIE_NONCE_LEN];
+	uint8_t sealed[JV_COOKIE_LEN + JV_TAG_LEN];
+};
 
 /* The clear header in front of the Noise message of HS_INIT and HS_RESP.
  * The reserved bytes are sent as zero and ignored on receipt. */
@@ -219,6 +244,15 @@ int jv_hs_hdr_encode(const struct jv_hs_hdr *h, uint8_t *out, size_t cap);
  * JV_ERR_SHORT (len is not that message's length). receiver_index is 0 for
  * HS_INIT. */
 int jv_hs_hdr_decode(struct jv_hs_hdr *h, const uint8_t *buf, size_t len);
+
+/* COOKIE_REPLY: encode writes JV_COOKIE_REPLY_LEN bytes (returns that, or
+ * JV_ERR_SHORT when cap is smaller); decode takes a whole datagram of
+ * exactly JV_COOKIE_REPLY_LEN bytes (JV_ERR_SHORT otherwise, JV_ERR_INVAL
+ * for another type). Sealing and opening are proto/cookie.h's. */
+int jv_cookie_reply_encode(const struct jv_cookie_reply *r, uint8_t *out,
+			   size_t cap);
+int jv_cookie_reply_decode(struct jv_cookie_reply *r, const uint8_t *buf,
+			   size_t len);
 
 /* Validates and copies a transport id (printable ASCII [A-Za-z0-9._:-]). */
 int jv_wire_tid_set(struct jv_wire_tid *t, uint8_t proto, const char *id);

@@ -23,7 +23,7 @@ import time
 
 MAX_N = 1000
 MAX_SECONDS = 120
-HS_INIT_LEN = 178      # proto/wire.h JV_HS_INIT_LEN
+HS_INIT_LEN = 210      # proto/wire.h JV_HS_INIT_LEN
 
 
 def dial(dst, port, src=None):
@@ -88,8 +88,9 @@ def idle(dst, port, n, seconds):
 def junk(dst, port, seconds):
     end = time.monotonic() + seconds
     sent = 0
-    # shaped like handshake initiations (type 1, 178 bytes): each costs
-    # the gateway a Diffie-Hellman before it fails, the expensive junk
+    # shaped like handshake initiations (type 1, 210 bytes): without the
+    # server's public key their mac1 is wrong, so the gateway drops each
+    # after one keyed hash, before any Diffie-Hellman (it used to cost a DH)
     frames = []
     for _ in range(256):
         body = b"\x01\0\0\0" + os.urandom(HS_INIT_LEN - 4)

@@ -302,6 +302,24 @@ JV_TEST(test_defaults)
 		fail_msg("%d: %s", err.line, err.msg);
 	assert_int_equal(cfg.max_sessions, 1024);
 	assert_int_equal(cfg.tun.mtu, 1420);
+	assert_int_equal(cfg.cookie_threshold_per_s, 500);
+	assert_int_equal(cfg.per_source_per_s, 20);
+
+	/* handshakes under load (CONTRACT section 9): the engine gets both */
+	edit(a, sizeof(a), server_text, "max_sessions: 64\n",
+	     "max_sessions: 64\nhandshake: { cookie_threshold_per_s: 1000, "
+	     "per_source_per_s: 5 }\n");
+	if (parse_as("server.yaml", a, &err) != 0)
+		fail_msg("%d: %s", err.line, err.msg);
+	assert_int_equal(cfg.cookie_threshold_per_s, 1000);
+	assert_int_equal(cfg.per_source_per_s, 5);
+	{
+		struct jv_endpoint_cfg ec;
+
+		jv_config_endpoint(&cfg, &ec);
+		assert_int_equal(ec.cookie_threshold_per_s, 1000);
+		assert_int_equal(ec.per_source_per_s, 5);
+	}
 
 	/* a relative audit path is taken from the config file's directory */
 	edit(a, sizeof(a), server_text, "/var/log/jvpn/audit.jsonl",
@@ -543,6 +561,27 @@ static const struct mistake mistakes[] = {
 	  "max_sessions: value 0 out of range (allowed 1..1048576)" },
 	{ SRV, "max_sessions: 64", "max_sessions: 1048577", NULL, 17,
 	  "max_sessions: value 1048577 out of range (allowed 1..1048576)" },
+	{ SRV, "max_sessions: 64", "max_sessions: 64\nhandshake: "
+	  "{ cookie_threshold_per_s: 0 }", NULL, 18,
+	  "handshake.cookie_threshold_per_s: value 0 out of range (allowed "
+	  "1..1000000)" },
+	{ SRV, "max_sessions: 64", "max_sessions: 64\nhandshake: "
+	  "{ cookie_threshold_per_s: 1000001 }", NULL, 18,
+	  "handshake.cookie_threshold_per_s: value 1000001 out of range "
+	  "(allowed 1..1000000)" },
+	{ SRV, "max_sessions: 64", "max_sessions: 64\nhandshake: "
+	  "{ per_source_per_s: 0 }", NULL, 18,
+	  "handshake.per_source_per_s: value 0 out of range (allowed "
+	  "1..100000)" },
+	{ SRV, "max_sessions: 64", "max_sessions: 64\nhandshake: "
+	  "{ per_source_per_s: 100001 }", NULL, 18,
+	  "handshake.per_source_per_s: value 100001 out of range (allowed "
+	  "1..100000)" },
+	{ SRV, "max_sessions: 64", "max_sessions: 64\nhandshake: "
+	  "{ cookies: 1 }", NULL, 18, "handshake.cookies: unknown key" },
+	{ CLI, "on_terminated", "handshake: { per_source_per_s: 5 }\n"
+	  "on_terminated", NULL, 13,
+	  "handshake.per_source_per_s: only for role server" },
 	{ SRV, "allowed_ips: [10.77.0.2/32, 10.88.0.0/16]",
 	  "allowed_ips: 10.77.0.2/32", NULL, 12,
 	  "peers[0].allowed_ips: expected a list, got '10.77.0.2/32'" },

@@ -135,6 +135,20 @@ JV_TEST(test_replies)
 	assert_non_null(strstr(text, "jvpn_up{node=\"n\\\"1\"} 1\n"));
 	assert_non_null(strstr(text, "jvpn_sessions{node=\"n\\\"1\",state=\"BIRTH\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE jvpn_rx_packets_total counter\n"));
+	/* one HELP and TYPE for the five results of jvpn_handshake_total */
+	assert_non_null(strstr(text, "# TYPE jvpn_handshake_total counter\n"));
+	assert_null(strstr(strstr(text, "# TYPE jvpn_handshake_total") + 1,
+			   "# TYPE jvpn_handshake_total"));
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const res[] = { "ok", "bad_mac", "cookie_sent",
+						   "rate_limited", "failed" };
+		char want[96];
+
+		snprintf(want, sizeof(want),
+			 "jvpn_handshake_total{node=\"n\\\"1\",result=\"%s\"} 0\n",
+			 res[i]);
+		assert_non_null(strstr(text, want));
+	}
 	assert_non_null(strstr(text, "jvpn_transport_up{node=\"n\\\"1\",transport=\"tcp-a\"}"));
 	/* every sample line: name{labels} value */
 	for (const char *l = text; *l; l = strchr(l, '\n') + 1) {

@@ -440,6 +440,28 @@ JV_TEST(test_unknown_event_type)
 	expect_fail(&s, 8, "unknown event_type");
 }
 
+/* HandshakeLoad (CONTRACT section 9): a server's, with under_load. */
+JV_TEST(test_handshake_load)
+{
+	char msg[512] = "";
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	ev(&s, 1, 8000, "HandshakeLoad", NULL,
+	   "\"under_load\":true,\"cookie_threshold_per_s\":500");
+	ev(&s, 1, 10000, "HandshakeLoad", NULL,
+	   "\"under_load\":false,\"cookie_threshold_per_s\":500");
+	if (run(&s, 8, msg, sizeof(msg)) != 0)
+		fail_msg("%s", msg);
+	valid(&s);
+	ev(&s, 1, 8000, "HandshakeLoad", NULL, "\"under_load\":1");
+	expect_fail(&s, s.n, "under_load missing or not true or false");
+	valid(&s);
+	ev(&s, 0, 8000, "HandshakeLoad", NULL, "\"under_load\":true");
+	expect_fail(&s, s.n, "HandshakeLoad from a client");
+}
+
 JV_TEST(test_bad_session_id)
 {
 	struct stream s;

@@ -17,8 +17,12 @@ JV_TEST(test_sizes)
 {
 	(void)state;
 	assert_int_equal(JV_HS_INIT_PAYLOAD, 74);
-	assert_int_equal(JV_HS_INIT_LEN, 8 + 96 + 74);
+	/* the Noise message, then mac1 and mac2 outside it */
+	assert_int_equal(JV_HS_INIT_MAC1_OFF, 8 + 96 + 74);
+	assert_int_equal(JV_HS_INIT_MAC2_OFF, 8 + 96 + 74 + 16);
+	assert_int_equal(JV_HS_INIT_LEN, 8 + 96 + 74 + 32);
 	assert_int_equal(JV_HS_RESP_LEN, 12 + 48 + 16);
+	assert_int_equal(JV_COOKIE_REPLY_LEN, 8 + 24 + 16 + 16);
 	assert_int_equal(JV_HDR_LEN, 16);
 }
 
@@ -36,6 +40,11 @@ JV_TEST(test_wire_type)
 	buf[0] = JV_MSG_HS_RESP;
 	assert_int_equal(jv_wire_type(buf, JV_HS_RESP_LEN), JV_MSG_HS_RESP);
 	assert_int_equal(jv_wire_type(buf, JV_HS_RESP_LEN - 1), 0);
+	buf[0] = JV_MSG_COOKIE_REPLY;
+	assert_int_equal(jv_wire_type(buf, JV_COOKIE_REPLY_LEN),
+			 JV_MSG_COOKIE_REPLY);
+	assert_int_equal(jv_wire_type(buf, JV_COOKIE_REPLY_LEN - 1), 0);
+	assert_int_equal(jv_wire_type(buf, JV_COOKIE_REPLY_LEN + 1), 0);
 	buf[0] = JV_MSG_DATA;
 	assert_int_equal(jv_wire_type(buf, 32), JV_MSG_DATA);
 	assert_int_equal(jv_wire_type(buf, 31), 0);
@@ -275,6 +284,43 @@ JV_TEST(test_hs_hdr)
 		assert_int_equal(jv_hs_hdr_decode(&d, buf, JV_HS_RESP_LEN),
 				 JV_ERR_INVAL);
 	}
+}
+
+JV_TEST(test_cookie_reply_codec)
+{
+	struct jv_cookie_reply r, d;
+	uint8_t buf[JV_COOKIE_REPLY_LEN + 1];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(r.nonce); i++)
+		r.nonce[i] = (uint8_t)(0x40 + i);
+	for (size_t i = 0; i < sizeof(r.sealed); i++)
+		r.sealed[i] = (uint8_t)(0x80 + i);
+	r.receiver_index = 0x04030201;
+	assert_int_equal(jv_cookie_reply_encode(&r, buf, JV_COOKIE_REPLY_LEN - 1),
+			 JV_ERR_SHORT);
+	assert_int_equal(jv_cookie_reply_encode(&r, buf, sizeof(buf)),
+			 JV_COOKIE_REPLY_LEN);
+	/* type, 3 reserved zero bytes, the receiver index little-endian,
+	 * the nonce, the sealed cookie */
+	assert_int_equal(buf[0], JV_MSG_COOKIE_REPLY);
+	assert_int_equal(buf[1] | buf[2] | buf[3], 0);
+	assert_int_equal(buf[4], 0x01);
+	assert_int_equal(buf[7], 0x04);
+	assert_int_equal(buf[8], 0x40);
+	assert_int_equal(buf[8 + 24], 0x80);
+	assert_int_equal(jv_cookie_reply_decode(&d, buf, JV_COOKIE_REPLY_LEN), 0);
+	assert_int_equal(d.receiver_index, r.receiver_index);
+	assert_memory_equal(d.nonce, r.nonce, sizeof(r.nonce));
+	assert_memory_equal(d.sealed, r.sealed, sizeof(r.sealed));
+	assert_int_equal(jv_cookie_reply_decode(&d, buf, JV_COOKIE_REPLY_LEN - 1),
+			 JV_ERR_SHORT);
+	assert_int_equal(jv_cookie_reply_decode(&d, buf, JV_COOKIE_REPLY_LEN + 1),
+			 JV_ERR_SHORT);
+	assert_int_equal(jv_cookie_reply_decode(&d, buf, 0), JV_ERR_SHORT);
+	buf[0] = JV_MSG_HS_RESP;
+	assert_int_equal(jv_cookie_reply_decode(&d, buf, JV_COOKIE_REPLY_LEN),
+			 JV_ERR_INVAL);
 }
 
 /* The reason byte of REATTACH_DENY and TERMINATE, written out: these

@@ -57,6 +57,12 @@ const struct jv_endpoint_ops world_ops = { on_send, on_deliver, on_event,
 
 struct world *make_world(const struct jv_policy *p)
 {
+	return make_world_hs(p, 0, 0);
+}
+
+struct world *make_world_hs(const struct jv_policy *p, uint32_t threshold,
+			    uint32_t per_source)
+{
 	struct world *w = calloc(1, sizeof(*w));
 	struct jv_endpoint_cfg cc, sc;
 	uint8_t cpriv[32], spriv[32];
@@ -76,6 +82,7 @@ struct world *make_world(const struct jv_policy *p)
 	snprintf(cc.node_id, sizeof(cc.node_id), "laptop");
 	memcpy(cc.private_key, cpriv, 32);
 	crypto_scalarmult_base(cc.server_public_key, spriv);
+	memcpy(w->server_pub, cc.server_public_key, 32);
 	if (p)
 		cc.policy = *p;
 	else
@@ -99,6 +106,8 @@ struct world *make_world(const struct jv_policy *p)
 	sc.peers = &w->peer;
 	sc.npeers = 1;
 	sc.max_sessions = 8;
+	sc.cookie_threshold_per_s = threshold;
+	sc.per_source_per_s = per_source;
 	sc.ops = world_ops;
 	sc.ctx = &w->s;
 

@@ -34,6 +34,7 @@ struct world {
 	struct node c, s;
 	uint64_t now;
 	struct jv_peer_cfg peer;
+	uint8_t server_pub[32];
 	/* bit i set: datagrams on client transport i are lost that way */
 	uint32_t lose_c2s, lose_s2c;
 	/* optional: return false to drop (and keep a copy if you like) */
@@ -46,6 +47,10 @@ void world_random(void *ctx, uint8_t *buf, size_t len);
 
 /* The default policy, or p when given. */
 struct world *make_world(const struct jv_policy *p);
+/* The same, with the server's handshake.cookie_threshold_per_s and
+ * handshake.per_source_per_s (0: their defaults). */
+struct world *make_world_hs(const struct jv_policy *p, uint32_t threshold,
+			    uint32_t per_source);
 void free_world(struct world *w);
 /* make_world plus a completed handshake on transport 0. */
 struct world *attached_world(const struct jv_policy *p);
