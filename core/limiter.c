@@ -14,6 +14,13 @@ void jv_limiter_init(struct jv_limiter *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* (now - 60000, now], and a switch dated after now (one that may still
+ * land on the server) counts too; written so now < 60000 cannot wrap */
+static int in_window(uint64_t t, uint64_t now)
+{
+	return t > now || now - t < MINUTE_MS;
+}
+
 uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now)
 {
 	uint32_t n = 0;
@@ -21,8 +28,7 @@ uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now)
 	for (uint32_t i = 0; i < l->count; i++) {
 		uint64_t t = l->at[(l->head + i) % JV_LIMITER_MAX];
 
-		/* (now - 60000, now], written so now < 60000 cannot wrap */
-		if (t <= now && now - t < MINUTE_MS)
+		if (in_window(t, now))
 			n++;
 	}
 	return n;
@@ -53,6 +59,19 @@ void jv_limiter_record(struct jv_limiter *l, uint64_t now)
 	l->has_last = 1;
 }
 
+void jv_limiter_retime(struct jv_limiter *l, uint64_t at)
+{
+	uint64_t *newest;
+
+	if (l->count == 0)
+		return;
+	newest = &l->at[(l->head + l->count - 1) % JV_LIMITER_MAX];
+	if (at > *newest)
+		*newest = at;
+	if (at > l->last_ms)
+		l->last_ms = at;
+}
+
 uint64_t jv_limiter_cooldown_end(const struct jv_limiter *l,
 				 const struct jv_policy *p)
 {
@@ -72,7 +91,7 @@ uint64_t jv_limiter_window_free_at(const struct jv_limiter *l,
 	for (uint32_t i = 0; i < l->count; i++) {
 		uint64_t t = l->at[(l->head + i) % JV_LIMITER_MAX];
 
-		if (t <= now && now - t < MINUTE_MS && skip-- == 0)
+		if (in_window(t, now) && skip-- == 0)
 			return t + MINUTE_MS;
 	}
 	return UINT64_MAX;   /* not reached: n counted these */

@@ -23,7 +23,12 @@ int jv_limiter_check(const struct jv_limiter *l, const struct jv_policy *p,
 		     uint64_t now);
 /* Records a switch at now. */
 void jv_limiter_record(struct jv_limiter *l, uint64_t now);
-/* Switches within (now - 60000, now]. */
+/* Moves the newest switch later, to at: a switch is recorded when its
+ * attempt starts (it may land on the server any time after) and dated when
+ * it lands, or as late as it may still land when the attempt is given up
+ * (which can be after now). Never moves it earlier. */
+void jv_limiter_retime(struct jv_limiter *l, uint64_t at);
+/* Switches within (now - 60000, now], and any dated after now. */
 uint32_t jv_limiter_count(const struct jv_limiter *l, uint64_t now);
 /* When the cooldown after the last switch ends (0 if there was none). */
 uint64_t jv_limiter_cooldown_end(const struct jv_limiter *l,

@@ -40,6 +40,14 @@ static uint64_t probe_timeout(const struct jv_endpoint *ep,
 	return t;
 }
 
+/* How long a datagram sent on t now may still be on its way. */
+static uint64_t in_flight_ms(const struct jv_endpoint *ep, int t)
+{
+	uint32_t srtt = t >= 0 ? ep->u.c.tr[t].health.srtt_ms : 0;
+
+	return srtt ? srtt : ep->policy.heartbeat_volatile_ms;
+}
+
 /* A loss window holds at least MIN_LOSS_SAMPLES + 1 probes at the slowest
  * rate they go out: heartbeats on the active path; on standbys
  * probe_interval_ms, or heartbeat_interval_ms while no transport is
@@ -488,6 +496,8 @@ static void start_reattach(struct jv_endpoint *ep, int t, enum jv_reason why,
 	}
 	c->candidate = t;
 	step(ep, why, NULL, now);
+	/* counted from the start: the server may take it any time now */
+	jv_limiter_record(&c->limiter, now);
 	c->first_req_counter = c->s.keys.tx_counter;
 	c->last_denial = 0;
 	w = jv_ev_begin(ep, now, "ReattachAttempt", &c->s);
@@ -602,6 +612,13 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 		return;
 	case JV_STATE_RECOVERING:
 		if (jv_timer_due(&c->timers, CT_RECOVERY, now)) {
+			/* the server may still take this attempt: a path
+			 * response we sent can land a one-way trip from now
+			 * (dated before the step, whose hooks read it) */
+			if (jv_session_takes(&c->s, JV_R_RECOVERY_WINDOW_EXPIRED))
+				jv_limiter_retime(&c->limiter,
+						  now + in_flight_ms(ep,
+								     c->candidate));
 			if (!step(ep, JV_R_RECOVERY_WINDOW_EXPIRED, NULL, now))
 				return;
 			c->candidate = -1;
@@ -663,10 +680,9 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 		jv_json_bool(w, "explicit", true);
 		jv_ev_end(ep);
 	}
-	/* a switch counts when it happens, as TransportSwitch dates it (and
-	 * the server's, earlier, which the limit must hold for too): an
-	 * attempt takes its time, and the next one is measured from here */
-	jv_limiter_record(&c->limiter, now);
+	/* dated when it happens, as TransportSwitch dates it: an attempt
+	 * takes its time, and the next one is measured from here */
+	jv_limiter_retime(&c->limiter, now);
 	s->attach_epoch = m->u.ack.attach_epoch;
 	s->reattach_failures = 0;
 	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)

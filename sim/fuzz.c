@@ -484,9 +484,37 @@ struct fsess {
 	uint64_t created;
 	bool term;
 	uint32_t denied;           /* ReattachResult DENIED since a SUCCESS */
-	int64_t *sw;               /* its TransportSwitch times */
-	size_t nsw, csw;
+	struct times { int64_t *at; size_t n, cap; }
+		sw,                /* its TransportSwitch times */
+		att;               /* the client's ReattachAttempt times: what
+				    * its limiter counts (a reattach to the
+				    * same transport too) */
 };
+
+static bool times_push(struct times *t, int64_t at)
+{
+	if (t->n == t->cap) {
+		size_t ncap = t->cap ? 2 * t->cap : 16;
+		int64_t *nw = realloc(t->at, ncap * sizeof(*nw));
+
+		if (!nw)
+			return false;
+		t->at = nw;
+		t->cap = ncap;
+	}
+	t->at[t->n++] = at;
+	return true;
+}
+
+/* How many of t lie in (since - 60 s, ...]. */
+static size_t times_within_minute_of(const struct times *t, int64_t since)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += t->at[i] > since - 60000;
+	return n;
+}
 
 struct chk {
 	const struct jv_scenario *sc;      /* as the checker holds it */
@@ -563,20 +591,11 @@ static uint64_t jint(json_t *e, const char *k)
 /* At most max switches of one session in any (ts - 60 s, ts]. */
 static bool on_switch(struct chk *c, struct fsess *s, uint64_t ts)
 {
-	uint32_t max = pol(c, s->node)->max_switches_per_min, n = 0;
+	uint32_t max = pol(c, s->node)->max_switches_per_min, n;
 
-	if (s->nsw == s->csw) {
-		size_t ncap = s->csw ? 2 * s->csw : 16;
-		int64_t *nw = realloc(s->sw, ncap * sizeof(*nw));
-
-		if (!nw)
-			return false;
-		s->sw = nw;
-		s->csw = ncap;
-	}
-	s->sw[s->nsw++] = (int64_t)ts;
-	for (size_t i = 0; i < s->nsw; i++)
-		n += s->sw[i] > (int64_t)ts - 60000;
+	if (!times_push(&s->sw, (int64_t)ts))
+		return false;
+	n = (uint32_t)times_within_minute_of(&s->sw, (int64_t)ts);
 	if (n > max) {
 		c->v->max = max;
 		return fail(c, JV_FZ_SWITCH_RATE, s->node, ts, NULL,
@@ -674,10 +693,12 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 	if (has_attack(sc) || has_action(sc, JV_SIM_DROP) || lost < m || ts < m)
 		return false;
 	c->v->st.ttl_checked++;
-	/* a limiter that had no switch left may keep it waiting */
+	/* a limiter that had no switch left may keep it waiting: it counts
+	 * every reattach the client started */
 	cl = sess(c, 0, s->sid, false);
-	for (size_t i = 0; cl && i < cl->nsw; i++)
-		recent += cl->sw[i] + 60000 > (int64_t)(ts - m);
+	if (cl)
+		recent = (uint32_t)times_within_minute_of(&cl->att,
+							  (int64_t)(ts - m));
 	if (recent + 1 >= p->max_switches_per_min)
 		return false;
 	if ((vp = viable_path(sc, p, ts - m, ts)) < 0)
@@ -725,6 +746,8 @@ static bool check_event(struct chk *c, json_t *e)
 		s->created = ts;
 	else if (!strcmp(type, "TransportSwitch"))
 		return on_switch(c, s, ts);
+	else if (!strcmp(type, "ReattachAttempt") && node == 0)
+		times_push(&s->att, (int64_t)ts);   /* lost on OOM: only looser */
 	else if (!strcmp(type, "ReattachResult"))
 		s->denied = strcmp(jstr(e, "status"), "DENIED") ? 0 : s->denied + 1;
 	else if (!strcmp(type, "SessionStateChange") &&
@@ -771,8 +794,10 @@ int jv_fuzz_run(const struct jv_scenario *sc, const struct jv_fuzz_opts *o,
 		if (bad)
 			break;
 	}
-	for (size_t i = 0; i < c.ns; i++)
-		free(c.s[i].sw);
+	for (size_t i = 0; i < c.ns; i++) {
+		free(c.s[i].sw.at);
+		free(c.s[i].att.at);
+	}
 	free(c.s);
 	/* one limit for both nodes: the larger (each is held to its own
 	 * above) */

@@ -114,9 +114,43 @@ JV_TEST(test_early_clock_and_future)
 	assert_int_equal(jv_limiter_count(&l, 59999), 1);
 	assert_int_equal(jv_limiter_count(&l, 60000), 0);
 	jv_limiter_record(&l, 5000);
-	/* a switch after now is not in (now - 60000, now] */
-	assert_int_equal(jv_limiter_count(&l, 4999), 1);
+	/* a switch dated after now (it may still land) counts already */
+	assert_int_equal(jv_limiter_count(&l, 4999), 2);
 	assert_int_equal(jv_limiter_count(&l, 5000), 2);
+	assert_int_equal(jv_limiter_count(&l, 60000), 1);
+	assert_int_equal(jv_limiter_count(&l, 65000), 0);
+}
+
+/* An attempt is recorded when it starts and dated when it lands, or as
+ * late as it may land when it is given up; never earlier. */
+JV_TEST(test_retime)
+{
+	struct jv_limiter l;
+	struct jv_policy p;
+
+	(void)state;
+	jv_policy_defaults(&p);
+	p.max_switches_per_min = 1;
+	p.switch_cooldown_ms = 1000;
+	jv_limiter_init(&l);
+	jv_limiter_retime(&l, 10);                  /* nothing to move */
+	assert_int_equal(jv_limiter_count(&l, 10), 0);
+	jv_limiter_record(&l, 1000);
+	jv_limiter_retime(&l, 1300);                /* landed */
+	jv_limiter_retime(&l, 1200);                /* never earlier */
+	assert_true(jv_limiter_cooldown_end(&l, &p) == 2300);
+	assert_int_equal(jv_limiter_count(&l, 61299), 1);
+	assert_int_equal(jv_limiter_count(&l, 61300), 0);
+	assert_true(jv_limiter_window_free_at(&l, &p, 5000) == 61300);
+	/* given up at 70000, may land until 70400 */
+	jv_limiter_record(&l, 69000);
+	jv_limiter_retime(&l, 70400);
+	assert_int_equal(jv_limiter_check(&l, &p, 70000),
+			 JV_R_COOLDOWN_ACTIVE);
+	assert_int_equal(jv_limiter_check(&l, &p, 72000),
+			 JV_R_SWITCH_RATE_LIMITED);
+	assert_true(jv_limiter_window_free_at(&l, &p, 72000) == 130400);
+	assert_int_equal(jv_limiter_check(&l, &p, 130400), 0);
 }
 
 JV_TEST(test_ring_wraps)
