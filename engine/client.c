@@ -352,13 +352,22 @@ static void terminate(struct jv_endpoint *ep, enum jv_reason why, uint64_t now)
 
 	if (!c->live)
 		return;
+	/* one message, never resent: it goes on the transport the session
+	 * was on and on every other one that is up, so one lossy path does
+	 * not leave the server waiting out its TTL */
 	if (why != JV_R_PEER_TERMINATED && s->state != JV_STATE_BIRTH &&
 	    t >= 0) {
 		struct jv_ctrl m = { .type = JV_CTRL_TERMINATE };
-		struct jv_path p = tpath(c, t);
 
 		m.u.term.reason = jv_reason_to_wire(why);
-		jv_send_ctrl(ep, s, &p, &m);
+		for (uint32_t i = 0; i < c->ntr; i++) {
+			struct jv_path p = tpath(c, (int)i);
+
+			if ((int)i == t || (c->tr[i].link_up &&
+					    c->tr[i].state != TR_DEAD &&
+					    allowed_proto(ep, c->tr[i].cfg.proto)))
+				jv_send_ctrl(ep, s, &p, &m);
+		}
 	}
 	jv_session_terminate(ep, s, why, NULL, now);
 	hs_wipe_all(c);
