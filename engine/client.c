@@ -118,6 +118,18 @@ static const uint8_t *hs_cookie(const struct jv_client *c, int t,
 	return c->cookie[t].cookie;
 }
 
+/* HS_INIT is sent again every heartbeat_volatile_ms, but at least four
+ * times before the handshake gives up at transport_lost_ttl_ms: a policy
+ * with a TTL shorter than the retry interval would otherwise give one lost
+ * reply the whole session. */
+static uint64_t hs_retry_ms(const struct jv_endpoint *ep)
+{
+	uint64_t r = ep->policy.heartbeat_volatile_ms;
+	uint64_t q = ep->policy.transport_lost_ttl_ms / 4;
+
+	return q && q < r ? q : r;
+}
+
 static void hs_send(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -165,8 +177,7 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	}
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(body, sizeof(body));
-	jv_timer_arm(&c->timers, CT_HS_RETRY,
-		     now + ep->policy.heartbeat_volatile_ms);
+	jv_timer_arm(&c->timers, CT_HS_RETRY, now + hs_retry_ms(ep));
 }
 
 static int first_usable_transport(const struct jv_endpoint *ep, int after)

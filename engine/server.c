@@ -828,6 +828,20 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		send_ack(ep, s, path, hdr_counter);
 		return;
 	}
+	/* The client repeats its request until it hears back: a repeat of
+	 * the attempt under validation, from a path already challenged, is
+	 * the same attempt. Challenged again, nothing counted or spent (a
+	 * round trip longer than the client's retry interval must not drain
+	 * the abuse bound). */
+	if (pending(s, now) && !on_path &&
+	    strcmp(cand, s->pend.tid.id) == 0 &&
+	    !challenge_wanted(s, path) && s->pend.npaths > 0) {
+		for (int i = 0; i < s->pend.npaths; i++)
+			if (jv_path_eq(path, &s->pend.path[i])) {
+				send_challenge(ep, s, path);
+				return;
+			}
+	}
 	/* From here on the request is the session's own, fresh and
 	 * authentic: a denial counts toward max_reattach_failures. An epoch
 	 * behind ours only means ACKs were lost: the client's request is
