@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (jv_hdr_decode(&h, data, size) != 0)
 		return 0;
-	if (size < JV_HDR_LEN || jv_hdr_encode(&h, out) != 0 ||
+	if (size < JV_HDR_LEN || jv_hdr_encode(&h, out) != JV_HDR_LEN ||
 	    memcmp(out, data, JV_HDR_LEN) != 0)
 		abort();
 	if (jv_hdr_decode(&h2, out, sizeof(out)) != 0 || h2.type != h.type ||
