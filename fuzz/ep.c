@@ -225,6 +225,20 @@ static bool only_drops_moved(const struct snap *a, const struct snap *b)
 		       b->events - b->security_events;
 }
 
+/* How often the property was put to the test; JV_FUZZ_STATS=1 prints it
+ * at exit (docs/FUZZING.md), to see that the checks are not vacuous. */
+static uint64_t n_records, n_refused, n_auth_failed;
+
+__attribute__((destructor)) static void print_stats(void)
+{
+	if (n_records && getenv("JV_FUZZ_STATS"))
+		fprintf(stderr, "datagrams %llu, refused %llu, of which "
+			"failed authentication %llu\n",
+			(unsigned long long)n_records,
+			(unsigned long long)n_refused,
+			(unsigned long long)n_auth_failed);
+}
+
 static void violation(const char *what)
 {
 	fprintf(stderr, "fuzz property violated: %s\n", what);
@@ -247,8 +261,11 @@ static void check(const struct snap *a, const struct snap *b)
 	if (auth_failed && !only_drops_moved(a, b))
 		violation("a datagram that failed authentication moved a "
 			  "counter or emitted a non-security event");
+	n_records++;
 	if (!dropped)
 		return;
+	n_refused++;
+	n_auth_failed += auth_failed;
 	if (auth_failed && b->sent != a->sent)
 		violation("a datagram that failed authentication drew an "
 			  "answer");
