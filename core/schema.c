@@ -617,8 +617,10 @@ static int check_required(struct frame *f, yaml_node_t *map)
 		    f->c->partial)
 			continue;
 		for (int j = 0; j < f->nsec; j++)
+			/* strncmp: r->key may be shorter than the section
+			 * ("version" against "volatility.") */
 			if (f->sec[j].len > best &&
-			    !memcmp(f->sec[j].key, r->key, f->sec[j].len)) {
+			    !strncmp(f->sec[j].key, r->key, f->sec[j].len)) {
 				best = f->sec[j].len;
 				line = f->sec[j].line;
 			}

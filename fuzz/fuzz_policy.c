@@ -1,4 +1,6 @@
-/* The policy from a buffer (jv_policy_parse). A policy that parses and
+/* The policy from a buffer (jv_policy_parse), as an override (keys
+ * optional) and as a policy file (every required key), which must agree
+ * where the second accepts. A policy that parses and
  * validates is written back (jv_policy_format) as a complete document
  * that parses, with every key required, to one that formats the same. */
 #include <stdlib.h>
@@ -14,6 +16,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct jv_error err;
 	int n, n2;
 
+	jv_policy_defaults(&p2);
+	jv_policy_defaults(&p);
+	if (jv_policy_parse(&p2, (const char *)data, size, "fuzz.yaml", true,
+			    &err) == 0 &&
+	    (jv_policy_parse(&p, (const char *)data, size, "fuzz.yaml", false,
+			     &err) != 0 ||
+	     jv_policy_format(&p, out, sizeof(out)) !=
+		     jv_policy_format(&p2, out2, sizeof(out2)) ||
+	     strcmp(out, out2) != 0))
+		abort();
 	jv_policy_defaults(&p);
 	if (jv_policy_parse(&p, (const char *)data, size, "fuzz.yaml", false,
 			    &err) != 0 ||
