@@ -3,9 +3,13 @@
 DEBS := gcc libc6-dev make meson ninja-build pkg-config python3 \
         libsodium-dev libyaml-dev libcmocka-dev libjansson-dev libmnl-dev \
         iproute2 nftables iputils-ping tcpdump procps
+# `make fuzz` only: clang and its libFuzzer/sanitizer runtime. `make test`
+# replays the fuzz corpora with gcc and does not need them.
+FUZZ_DEBS := clang libclang-rt-14-dev
+FUZZ_S ?= 60
 BUILD := build/plain
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps fuzz-deps build test demo bench fuzz fuzz-seeds clean
 
 all: build
 
@@ -16,6 +20,9 @@ build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
 	@ninja -C $(BUILD)
 
+fuzz-deps: deps
+	@scripts/deps.sh $(FUZZ_DEBS)
+
 test: deps
 	@scripts/test.sh
 
@@ -24,6 +31,15 @@ demo: build
 
 bench: build
 	@scripts/bench.sh
+
+# Runs every fuzz target for FUZZ_S seconds, one after another
+# (docs/FUZZING.md); FUZZ_TARGETS="server client" runs only those.
+fuzz: fuzz-deps
+	@scripts/fuzz.sh $(FUZZ_S) $(FUZZ_TARGETS)
+
+# Rewrites the generated seeds in fuzz/corpus from the current engine.
+fuzz-seeds: build
+	@$(BUILD)/fuzz/fuzz_seeds fuzz/corpus
 
 clean:
 	rm -rf build

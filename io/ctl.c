@@ -102,37 +102,41 @@ static json_t *error_reply(const char *msg)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
-static void request(struct client *cl, const char *line, size_t len)
+json_t *jv_ctl_answer(const char *line, size_t len, jv_ctl_handler handler,
+		     void *ctx)
 {
-	json_t *req = json_loadb(line, len, 0, NULL), *args;
+	json_t *req = json_loadb(line, len, 0, NULL), *args, *r;
 	const char *cmd;
 
 	if (!json_is_object(req) ||
 	    !(cmd = json_string_value(json_object_get(req, "cmd")))) {
-		reply(cl, error_reply("a request is a JSON object with a "
-				      "\"cmd\" string"));
 		json_decref(req);
-		return;
+		return error_reply("a request is a JSON object with a "
+				   "\"cmd\" string");
 	}
 	args = json_object_get(req, "args");
 	if (args && !json_is_array(args)) {
-		reply(cl, error_reply("\"args\" must be an array"));
 		json_decref(req);
-		return;
+		return error_reply("\"args\" must be an array");
 	}
 	for (size_t i = 0; i < json_array_size(args); i++)
 		if (!json_is_string(json_array_get(args, i))) {
-			reply(cl, error_reply("\"args\" must hold strings"));
 			json_decref(req);
-			return;
+			return error_reply("\"args\" must hold strings");
 		}
 	if (!args)
 		args = json_array();
 	else
 		json_incref(args);
-	reply(cl, cl->ctl->handler(cl->ctl->ctx, cmd, args));
+	r = handler(ctx, cmd, args);
 	json_decref(args);
 	json_decref(req);
+	return r;
+}
+
+static void request(struct client *cl, const char *line, size_t len)
+{
+	reply(cl, jv_ctl_answer(line, len, cl->ctl->handler, cl->ctl->ctx));
 }
 
 /* Answers the complete lines in cl->in, at most *budget of them. */

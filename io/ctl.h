@@ -27,6 +27,14 @@ typedef json_t *(*jv_ctl_handler)(void *ctx, const char *cmd, json_t *args);
 
 struct jv_ctl;
 
+/* One request line (len bytes, without its newline; need not be
+ * NUL-terminated) to its reply, with no socket: the JSON is parsed and
+ * checked ("cmd" a string, "args" absent or an array of strings) before
+ * handler sees it; else an "ok": false reply. Returns a new reference
+ * (NULL only when out of memory). */
+json_t *jv_ctl_answer(const char *line, size_t len, jv_ctl_handler handler,
+		      void *ctx);
+
 /* Binds path, listens, registers with the loop. A socket file at path
  * that no one answers on (left by a daemon that died) is replaced; one a
  * live daemon answers on is left alone and JV_ERR_STATE returned; anything

@@ -100,6 +100,28 @@ void jv_tcp_adopt(struct jv_tcp_conn *c, int fd)
 	c->fd = fd;
 }
 
+int jv_tcp_frames(uint8_t *buf, size_t len, size_t *used, size_t *frames,
+		  jv_tcp_rx_cb cb, void *ctx)
+{
+	size_t off = 0;
+
+	while (len - off >= JV_TCP_LEN_BYTES) {
+		size_t n = jv_get_be16(buf + off);
+
+		if (n == 0 || n > JV_WIRE_MAX) {
+			*used = off;
+			return -EPROTO;
+		}
+		if (len - off - JV_TCP_LEN_BYTES < n)
+			break;
+		cb(ctx, buf + off + JV_TCP_LEN_BYTES, n);
+		off += JV_TCP_LEN_BYTES + n;
+		(*frames)++;
+	}
+	*used = off;
+	return 0;
+}
+
 int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 {
 	size_t frames = 0, bytes = 0;
@@ -122,17 +144,8 @@ int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 		}
 		c->rxlen += (size_t)n;
 		bytes += (size_t)n;
-		while (c->rxlen - off >= JV_TCP_LEN_BYTES) {
-			size_t len = jv_get_be16(c->rx + off);
-
-			if (len == 0 || len > JV_WIRE_MAX)
-				return -EPROTO;
-			if (c->rxlen - off - JV_TCP_LEN_BYTES < len)
-				break;
-			cb(ctx, c->rx + off + JV_TCP_LEN_BYTES, len);
-			off += JV_TCP_LEN_BYTES + len;
-			frames++;
-		}
+		if (jv_tcp_frames(c->rx, c->rxlen, &off, &frames, cb, ctx) != 0)
+			return -EPROTO;
 		memmove(c->rx, c->rx + off, c->rxlen - off);
 		c->rxlen -= off;
 	}

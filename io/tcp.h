@@ -53,6 +53,15 @@ void jv_tcp_adopt(struct jv_tcp_conn *c, int fd);
 
 typedef void (*jv_tcp_rx_cb)(void *ctx, uint8_t *buf, size_t len);
 
+/* The stream decoder jv_tcp_read runs on what it has read, with no I/O:
+ * calls cb for each complete frame at the front of buf[0..len), in order,
+ * adds their number to *frames and sets *used to the bytes they took (a
+ * trailing incomplete frame is left). Returns 0, or -EPROTO at a frame of
+ * length 0 or over JV_WIRE_MAX (the frames before it were delivered and
+ * counted in *used). */
+int jv_tcp_frames(uint8_t *buf, size_t len, size_t *used, size_t *frames,
+		  jv_tcp_rx_cb cb, void *ctx);
+
 /* Reads what is there, up to the per-call budget (JV_TCP_READ_FRAMES
  * frames or JV_TCP_READ_BYTES bytes, whichever comes first; frames already
  * read are always delivered), and calls cb per complete datagram. Returns

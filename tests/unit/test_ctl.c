@@ -796,3 +796,58 @@ JV_TEST(test_socket_dispatch)
 	jv_loop_free(l);
 	free_world(w);
 }
+
+/* jv_ctl_answer: the request line's checks before any handler runs. */
+struct seen {
+	int calls;
+	char cmd[32];
+	size_t nargs;
+};
+
+static json_t *record_handler(void *ctx, const char *cmd, json_t *args)
+{
+	struct seen *s = ctx;
+
+	s->calls++;
+	snprintf(s->cmd, sizeof(s->cmd), "%s", cmd);
+	s->nargs = json_array_size(args);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static void assert_answer_refused(const char *line, const char *why)
+{
+	struct seen s = { 0 };
+	json_t *r = jv_ctl_answer(line, strlen(line), record_handler, &s);
+
+	assert_non_null(r);
+	assert_int_equal(s.calls, 0);
+	assert_true(json_is_false(json_object_get(r, "ok")));
+	assert_non_null(strstr(json_string_value(json_object_get(r, "error")),
+			       why));
+	json_decref(r);
+}
+
+JV_TEST(test_answer_line)
+{
+	struct seen s = { 0 };
+	/* not NUL-terminated where the line ends */
+	const char line[] = "{\"cmd\":\"terminate\",\"args\":[\"abc\"]}XYZ";
+	json_t *r = jv_ctl_answer(line, sizeof(line) - 4, record_handler, &s);
+
+	(void)state;
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	assert_int_equal(s.calls, 1);
+	assert_string_equal(s.cmd, "terminate");
+	assert_int_equal(s.nargs, 1);
+	r = jv_ctl_answer("{\"cmd\":\"status\"}", 16, record_handler, &s);
+	json_decref(r);
+	assert_int_equal(s.calls, 2);
+	assert_int_equal(s.nargs, 0);           /* no args: an empty array */
+
+	assert_answer_refused("", "JSON object");
+	assert_answer_refused("[1]", "JSON object");
+	assert_answer_refused("{\"cmd\":1}", "JSON object");
+	assert_answer_refused("{\"cmd\":\"status\",\"args\":{}}", "an array");
+	assert_answer_refused("{\"cmd\":\"status\",\"args\":[1]}", "strings");
+}

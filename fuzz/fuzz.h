@@ -1,0 +1,81 @@
+/* Shared by the fuzz targets (docs/FUZZING.md): the libFuzzer entry point
+ * every target defines, and the endpoint harness (fuzz/ep.c) the endpoint
+ * targets and the seed generator drive. */
+#ifndef JV_FUZZ_H
+#define JV_FUZZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/endpoint.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ---- the endpoint harness ----
+ *
+ * A client and a server as tests/unit/world.c builds them (fixed keys from
+ * a fixed generator, policy defaults, the client's transports "udp-a" over
+ * UDP and "tcp-b" over TCP), on a clock the input drives. An input is a
+ * sequence of records, each led by one byte:
+ *
+ *   bits 0-1  path: on the server the source address (addr[0]), on the
+ *             client the transport index (2 and 3 do not exist)
+ *   bit 2     the path's protocol: 0 UDP, 1 TCP
+ *   bits 3-5  time: now advances by this many FZ_TICK_MS first
+ *   bits 6-7  what: 0 a datagram follows: length (2 bytes, little-endian,
+ *             cut to what is left) then its bytes; 1 the clock only;
+ *             2 client: transport `path` goes down (link_down), server:
+ *             the operator terminates every session; 3 client: transport
+ *             `path` comes back up, server: the clock only.
+ *
+ * Before each record the target endpoint runs its due timers; then the
+ * record is applied and the property below checked. */
+#define FZ_TICK_MS 250u
+#define FZ_MAX_RECORDS 64
+#define FZ_DGRAM_MAX 2048
+#define FZ_MAXQ 32
+#define FZ_HDR(path, tcp, adv, what) \
+	((uint8_t)((path) | ((tcp) ? 4 : 0) | ((adv) << 3) | ((what) << 6)))
+
+struct fz_dgram {
+	struct jv_path path;
+	size_t len;
+	uint8_t buf[JV_WIRE_MAX];
+};
+
+struct fz_node {
+	struct jv_endpoint *ep;
+	uint64_t rng;
+	/* what the endpoint did, counted; the last FZ_MAXQ datagrams kept */
+	uint64_t sent, delivered, events, security_events;
+	int nq;
+	struct fz_dgram q[FZ_MAXQ];
+};
+
+struct fz_world {
+	struct fz_node c, s;
+	struct jv_peer_cfg peer;
+	uint64_t now;
+};
+
+/* Builds the pair at now = 0; nothing sent yet. Aborts on failure. */
+void fz_world_init(struct fz_world *w);
+void fz_world_free(struct fz_world *w);
+/* The client's first handshake, delivered both ways on transport 0:
+ * both ends ATTACHED (aborts otherwise); queues emptied. */
+void fz_handshake(struct fz_world *w);
+/* Hands d (from the other end) to n as the harness paths it: the server
+ * sees the client's transport t as address t; the client sees the server
+ * on transport t. */
+void fz_deliver(struct fz_world *w, struct fz_node *n,
+		const struct fz_dgram *d);
+/* Applies the record at *p (of *left bytes) to n, with the property
+ * check; advances *p. Returns false when no record is left. */
+bool fz_record(struct fz_world *w, struct fz_node *n, const uint8_t **p,
+	       size_t *left);
+/* All records of an input (at most FZ_MAX_RECORDS). */
+void fz_records(struct fz_world *w, struct fz_node *n, const uint8_t *data,
+		size_t size);
+
+#endif
