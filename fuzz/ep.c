@@ -2,152 +2,35 @@
  * check on every record: input that fails authentication changes no
  * session, handshake or transport state. */
 #include <math.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz/fuzz.h"
 
-static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
-		    size_t len)
+void fz_world_init(struct world *w)
 {
-	struct fz_node *n = ctx;
+	struct world_opts o = { .max_sessions = 4, .second_tcp = true,
+				.lossy = true };
 
-	if (len > JV_WIRE_MAX)
-		abort();                  /* the engine never sends more */
-	n->sent++;
-	if (n->nq < FZ_MAXQ) {
-		n->q[n->nq].path = *path;
-		n->q[n->nq].len = len;
-		memcpy(n->q[n->nq].buf, buf, len);
-		n->nq++;
-	}
-}
-
-static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
-{
-	struct fz_node *n = ctx;
-
-	(void)pkt;
-	if (len > JV_INNER_MAX)
-		abort();
-	n->delivered++;
-}
-
-static void on_event(void *ctx, const char *line, size_t len)
-{
-	struct fz_node *n = ctx;
-
-	if (len == 0 || len >= JV_EVENT_MAX || line[0] != '{' ||
-	    line[len - 1] != '}' || memchr(line, '\n', len))
-		abort();                  /* one JSON object per line */
-	n->events++;
-	if (memmem(line, len, "\"event_type\":\"Security", 22))
-		n->security_events++;
-}
-
-static void rng(void *ctx, uint8_t *buf, size_t len)
-{
-	struct fz_node *n = ctx;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rng = n->rng * 6364136223846793005ull + 1442695040888963407ull;
-		buf[i] = (uint8_t)(n->rng >> 56);
-	}
-}
-
-static const struct jv_endpoint_ops ops = { on_send, on_deliver, on_event,
-					    rng, NULL };
-
-void fz_world_init(struct fz_world *w)
-{
-	struct jv_endpoint_cfg cc, sc;
-	uint8_t cpriv[32], spriv[32];
-
-	if (sodium_init() < 0)
-		abort();
-	memset(w, 0, sizeof(*w));
-	w->c.rng = 1;
-	w->s.rng = 2;
-	rng(&w->c, cpriv, 32);
-	rng(&w->s, spriv, 32);
-	snprintf(w->peer.name, sizeof(w->peer.name), "laptop");
-	crypto_scalarmult_base(w->peer.public_key, cpriv);
-	w->peer.nallowed = 1;
-	w->peer.allowed[0].addr = 0x0a4d0002;     /* 10.77.0.2/32 */
-	w->peer.allowed[0].prefix = 32;
-
-	memset(&cc, 0, sizeof(cc));
-	cc.role = JV_ROLE_CLIENT;
-	snprintf(cc.node_id, sizeof(cc.node_id), "laptop");
-	memcpy(cc.private_key, cpriv, 32);
-	crypto_scalarmult_base(cc.server_public_key, spriv);
-	jv_policy_defaults(&cc.policy);
-	cc.ntransports = 2;
-	snprintf(cc.transports[0].id, sizeof(cc.transports[0].id), "udp-a");
-	cc.transports[0].proto = JV_PROTO_UDP;
-	snprintf(cc.transports[1].id, sizeof(cc.transports[1].id), "tcp-b");
-	cc.transports[1].proto = JV_PROTO_TCP;
-	cc.server_allowed[0].addr = 0x0a4d0000;   /* 10.77.0.0/24 */
-	cc.server_allowed[0].prefix = 24;
-	cc.nserver_allowed = 1;
-	cc.ops = ops;
-	cc.ctx = &w->c;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.role = JV_ROLE_SERVER;
-	snprintf(sc.node_id, sizeof(sc.node_id), "gw-1");
-	memcpy(sc.private_key, spriv, 32);
-	sc.policy = cc.policy;
-	sc.peers = &w->peer;
-	sc.npeers = 1;
-	sc.max_sessions = 4;
-	sc.ops = ops;
-	sc.ctx = &w->s;
-	sodium_memzero(cpriv, sizeof(cpriv));
-	sodium_memzero(spriv, sizeof(spriv));
-
-	if (jv_endpoint_new(&cc, 0, &w->c.ep) != 0 ||
-	    jv_endpoint_new(&sc, 0, &w->s.ep) != 0)
+	if (world_init(w, &o) != 0)
 		abort();
 }
 
-void fz_world_free(struct fz_world *w)
-{
-	jv_endpoint_free(w->c.ep);
-	jv_endpoint_free(w->s.ep);
-	w->c.ep = w->s.ep = NULL;
-}
-
-void fz_deliver(struct fz_world *w, struct fz_node *n,
-		const struct fz_dgram *d)
-{
-	struct jv_path p = { .proto = d->path.proto };
-
-	if (n == &w->s) {
-		p.len = 1;
-		p.addr[0] = (uint8_t)d->path.local;
-	} else {
-		p.local = d->path.addr[0];
-	}
-	jv_endpoint_recv(n->ep, &p, d->buf, d->len, w->now);
-}
-
-void fz_handshake(struct fz_world *w)
+void fz_handshake(struct world *w)
 {
 	jv_endpoint_start(w->c.ep, w->now);
-	if (w->c.nq != 1 || w->c.q[0].len != JV_HS_INIT_LEN)
+	if (w->c.nout != 1 || w->c.out[0].len != JV_HS_INIT_LEN)
 		abort();
-	w->c.nq = 0;
-	fz_deliver(w, &w->s, &w->c.q[0]);
-	if (w->s.nq != 1)
+	w->c.nout = 0;
+	world_deliver(w, &w->s, &w->c.out[0]);
+	if (w->s.nout != 1)
 		abort();
-	w->s.nq = 0;
-	fz_deliver(w, &w->c, &w->s.q[0]);
+	w->s.nout = 0;
+	world_deliver(w, &w->c, &w->s.out[0]);
 	if (jv_endpoint_client_state(w->c.ep) != JV_STATE_ATTACHED)
 		abort();
-	w->c.nq = w->s.nq = 0;
+	w->c.nout = w->s.nout = 0;
 }
 
 /* ---- the property ---- */
@@ -166,7 +49,7 @@ struct snap {
 	uint64_t sent, delivered, events, security_events;
 };
 
-static void take(const struct fz_world *w, const struct fz_node *n,
+static void take(const struct world *w, const struct node *n,
 		 struct snap *s)
 {
 	uint32_t cur = 0;
@@ -182,7 +65,7 @@ static void take(const struct fz_world *w, const struct fz_node *n,
 		s->ntr++;
 	s->sent = n->sent;
 	s->delivered = n->delivered;
-	s->events = n->events;
+	s->events = n->events_seen;
 	s->security_events = n->security_events;
 }
 
@@ -283,7 +166,7 @@ static void check(const struct snap *a, const struct snap *b)
 			violation("a dropped datagram changed a transport");
 }
 
-bool fz_record(struct fz_world *w, struct fz_node *n, const uint8_t **p,
+bool fz_record(struct world *w, struct node *n, const uint8_t **p,
 	       size_t *left)
 {
 	struct snap a, b;
@@ -344,7 +227,7 @@ bool fz_record(struct fz_world *w, struct fz_node *n, const uint8_t **p,
 	return true;
 }
 
-void fz_records(struct fz_world *w, struct fz_node *n, const uint8_t *data,
+void fz_records(struct world *w, struct node *n, const uint8_t *data,
 		size_t size)
 {
 	for (int i = 0; i < FZ_MAX_RECORDS && fz_record(w, n, &data, &size);

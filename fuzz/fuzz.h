@@ -9,14 +9,17 @@
 #include <stdint.h>
 
 #include "engine/endpoint.h"
+#include "tests/world/world_core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- the endpoint harness ----
  *
- * A client and a server as tests/unit/world.c builds them (fixed keys from
- * a fixed generator, policy defaults, the client's transports "udp-a" over
- * UDP and "tcp-b" over TCP), on a clock the input drives. An input is a
+ * The test world (tests/world/world_core.h: fixed keys from a fixed
+ * generator, policy defaults), with the client's transports "udp-a" over
+ * UDP and "tcp-b" over TCP, a server of 4 sessions, and queues that keep
+ * the first MAXQ datagrams and count the rest, on a clock the input
+ * drives. An input is a
  * sequence of records, each led by one byte:
  *
  *   bits 0-1  path: on the server the source address (addr[0]), on the
@@ -34,48 +37,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_TICK_MS 250u
 #define FZ_MAX_RECORDS 64
 #define FZ_DGRAM_MAX 2048
-#define FZ_MAXQ 32
 #define FZ_HDR(path, tcp, adv, what) \
 	((uint8_t)((path) | ((tcp) ? 4 : 0) | ((adv) << 3) | ((what) << 6)))
 
-struct fz_dgram {
-	struct jv_path path;
-	size_t len;
-	uint8_t buf[JV_WIRE_MAX];
-};
-
-struct fz_node {
-	struct jv_endpoint *ep;
-	uint64_t rng;
-	/* what the endpoint did, counted; the last FZ_MAXQ datagrams kept */
-	uint64_t sent, delivered, events, security_events;
-	int nq;
-	struct fz_dgram q[FZ_MAXQ];
-};
-
-struct fz_world {
-	struct fz_node c, s;
-	struct jv_peer_cfg peer;
-	uint64_t now;
-};
-
 /* Builds the pair at now = 0; nothing sent yet. Aborts on failure. */
-void fz_world_init(struct fz_world *w);
-void fz_world_free(struct fz_world *w);
+void fz_world_init(struct world *w);
 /* The client's first handshake, delivered both ways on transport 0:
  * both ends ATTACHED (aborts otherwise); queues emptied. */
-void fz_handshake(struct fz_world *w);
-/* Hands d (from the other end) to n as the harness paths it: the server
- * sees the client's transport t as address t; the client sees the server
- * on transport t. */
-void fz_deliver(struct fz_world *w, struct fz_node *n,
-		const struct fz_dgram *d);
+void fz_handshake(struct world *w);
 /* Applies the record at *p (of *left bytes) to n, with the property
  * check; advances *p. Returns false when no record is left. */
-bool fz_record(struct fz_world *w, struct fz_node *n, const uint8_t **p,
+bool fz_record(struct world *w, struct node *n, const uint8_t **p,
 	       size_t *left);
 /* All records of an input (at most FZ_MAX_RECORDS). */
-void fz_records(struct fz_world *w, struct fz_node *n, const uint8_t *data,
+void fz_records(struct world *w, struct node *n, const uint8_t *data,
 		size_t size);
 
 #endif

@@ -6,7 +6,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fz_world w;
+	static struct world w;
 
 	if (size == 0)
 		return 0;
@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_handshake(&w);
 	} else {
 		jv_endpoint_start(w.c.ep, 0);
-		w.c.nq = 0;
+		w.c.nout = 0;
 	}
 	fz_records(&w, &w.c, data + 1, size - 1);
-	fz_world_free(&w);
+	world_fini(&w);
 	return 0;
 }

@@ -35,7 +35,7 @@ static json_t *handler(void *vctx, const char *cmd, json_t *args)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fz_world w;
+	static struct world w;
 	static FILE *devnull;
 	struct ctx z;
 	size_t off = 0;
@@ -72,6 +72,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(r);
 		z.now += 100;
 	}
-	fz_world_free(&w);
+	world_fini(&w);
 	return 0;
 }

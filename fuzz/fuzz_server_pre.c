@@ -4,10 +4,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct fz_world w;
+	static struct world w;
 
 	fz_world_init(&w);
 	fz_records(&w, &w.s, data, size);
-	fz_world_free(&w);
+	world_fini(&w);
 	return 0;
 }

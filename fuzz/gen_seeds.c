@@ -18,8 +18,8 @@
 static const char *outdir;
 
 struct gen {
-	struct fz_world w;
-	struct fz_node *t, *o;       /* the target, the other end */
+	struct world w;
+	struct node *t, *o;       /* the target, the other end */
 	uint8_t buf[1 << 16];
 	size_t len;
 };
@@ -65,7 +65,7 @@ static void op(struct gen *g, unsigned path, unsigned adv, unsigned what)
 	jv_endpoint_tick(g->o->ep, g->w.now);
 }
 
-static void dgram(struct gen *g, const struct fz_dgram *d)
+static void dgram(struct gen *g, const struct dgram *d)
 {
 	size_t from = g->len;
 	unsigned path = g->t == &g->w.s ? d->path.local : d->path.addr[0];
@@ -83,22 +83,22 @@ static void dgram(struct gen *g, const struct fz_dgram *d)
 
 /* Until both ends are quiet: what the other end sends becomes records
  * for the target; what the target answers is delivered to the other. */
-static void pump(struct gen *g)
+static void pump_records(struct gen *g)
 {
-	static struct fz_dgram q[FZ_MAXQ];
+	static struct dgram q[MAXQ];
 
-	for (int round = 0; round < 16 && (g->o->nq || g->t->nq); round++) {
-		int n = g->o->nq;
+	for (int round = 0; round < 16 && (g->o->nout || g->t->nout); round++) {
+		int n = g->o->nout;
 
-		memcpy(q, g->o->q, sizeof(q[0]) * (size_t)n);
-		g->o->nq = 0;
+		memcpy(q, g->o->out, sizeof(q[0]) * (size_t)n);
+		g->o->nout = 0;
 		for (int i = 0; i < n; i++)
 			dgram(g, &q[i]);
-		n = g->t->nq;
-		memcpy(q, g->t->q, sizeof(q[0]) * (size_t)n);
-		g->t->nq = 0;
+		n = g->t->nout;
+		memcpy(q, g->t->out, sizeof(q[0]) * (size_t)n);
+		g->t->nout = 0;
 		for (int i = 0; i < n; i++)
-			fz_deliver(&g->w, g->o, &q[i]);
+			world_deliver(&g->w, g->o, &q[i]);
 	}
 }
 
@@ -117,22 +117,10 @@ static void begin(struct gen *g, bool server, int client_mode)
 static void end(struct gen *g, const char *target, const char *name)
 {
 	write_file(target, name, g->buf, g->len);
-	fz_world_free(&g->w);
+	world_fini(&g->w);
 }
 
-static uint8_t *ipv4(uint8_t *p, uint32_t src, uint32_t dst)
-{
-	memset(p, 0, 40);
-	p[0] = 0x45;
-	p[3] = 40;
-	for (int i = 0; i < 4; i++) {
-		p[12 + i] = (uint8_t)(src >> (24 - 8 * i));
-		p[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
-	}
-	return p;
-}
-
-static struct jv_endpoint_stats stats(const struct fz_node *n)
+static struct jv_endpoint_stats stats(const struct node *n)
 {
 	struct jv_endpoint_stats st;
 
@@ -147,7 +135,7 @@ static void chatter(struct gen *g, int turns)
 		op(g, 0, 4, 1);
 		if (g->t == &g->w.s)
 			jv_endpoint_tick(g->o->ep, g->w.now);
-		pump(g);
+		pump_records(g);
 	}
 }
 
@@ -160,16 +148,16 @@ static void server_seeds(void)
 	 * sends once attached */
 	begin(&g, true, -1);
 	jv_endpoint_start(g.w.c.ep, 0);
-	pump(&g);
+	pump_records(&g);
 	if (stats(&g.w.s).handshakes_ok != 1)
 		die("server_pre: no handshake");
 	end(&g, "server_pre", "hs_init");
 	begin(&g, true, -1);
 	jv_endpoint_start(g.w.c.ep, 0);
-	pump(&g);
+	pump_records(&g);
 	jv_endpoint_send_inner(g.w.c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
 			       g.w.now);
-	pump(&g);
+	pump_records(&g);
 	chatter(&g, 3);
 	if (g.w.s.delivered != 1)
 		die("server_pre: no data");
@@ -182,7 +170,7 @@ static void server_seeds(void)
 		jv_endpoint_send_inner(g.w.c.ep,
 				       ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
 				       g.w.now);
-	pump(&g);
+	pump_records(&g);
 	if (g.w.s.delivered != 3)
 		die("server: data not delivered");
 	end(&g, "server", "data");
@@ -196,7 +184,7 @@ static void server_seeds(void)
 	fz_handshake(&g.w);
 	chatter(&g, 2);
 	jv_endpoint_transport_down(g.w.c.ep, 0, JV_R_LINK_DOWN, g.w.now);
-	pump(&g);
+	pump_records(&g);
 	chatter(&g, 4);
 	if (stats(&g.w.s).reattach_ok < 1)
 		die("server: no reattach");
@@ -206,7 +194,7 @@ static void server_seeds(void)
 	fz_handshake(&g.w);
 	jv_endpoint_terminate(g.w.c.ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      g.w.now);
-	pump(&g);
+	pump_records(&g);
 	chatter(&g, 2);
 	end(&g, "server", "terminate");
 }
@@ -219,7 +207,7 @@ static void client_seeds(void)
 	/* in BIRTH: the server's genuine HS_RESP */
 	begin(&g, false, 0);
 	jv_endpoint_start(g.w.c.ep, 0);
-	pump(&g);
+	pump_records(&g);
 	if (jv_endpoint_client_state(g.w.c.ep) != JV_STATE_ATTACHED)
 		die("client: HS_RESP did not attach");
 	chatter(&g, 4);
@@ -230,7 +218,7 @@ static void client_seeds(void)
 		jv_endpoint_send_inner(g.w.s.ep,
 				       ipv4(pkt, 0x0a4d0001, 0x0a4d0002), 40,
 				       g.w.now);
-	pump(&g);
+	pump_records(&g);
 	if (g.w.c.delivered != 3)
 		die("client: data not delivered");
 	end(&g, "client", "attached_data");
@@ -242,7 +230,7 @@ static void client_seeds(void)
 	begin(&g, false, 1);
 	chatter(&g, 2);
 	op(&g, 0, 0, 2);                       /* udp-a goes down */
-	pump(&g);
+	pump_records(&g);
 	chatter(&g, 4);
 	if (stats(&g.w.s).reattach_ok < 1)
 		die("client: no reattach");
@@ -253,12 +241,12 @@ static void client_seeds(void)
 	begin(&g, false, 1);
 	jv_endpoint_terminate(g.w.s.ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      g.w.now);
-	pump(&g);
+	pump_records(&g);
 	end(&g, "client", "attached_terminate");
 }
 
 /* The decoders' own inputs, cut from genuine traffic. */
-static void tcp_add(uint8_t *b, size_t *n, const struct fz_dgram *d)
+static void tcp_add(uint8_t *b, size_t *n, const struct dgram *d)
 {
 	jv_put_be16(b + *n, (uint16_t)d->len);
 	memcpy(b + *n + JV_TCP_LEN_BYTES, d->buf, d->len);
@@ -267,7 +255,7 @@ static void tcp_add(uint8_t *b, size_t *n, const struct fz_dgram *d)
 
 static void wire_seeds(void)
 {
-	static struct fz_world w;
+	static struct world w;
 	static uint8_t b[4 * JV_TCP_FRAME_MAX];
 	struct jv_hs_init_payload pl;
 	struct jv_ctrl c;
@@ -278,23 +266,23 @@ static void wire_seeds(void)
 	b[0] = 7;
 	fz_world_init(&w);
 	jv_endpoint_start(w.c.ep, 0);
-	write_file("wire_hs_hdr", "hs_init", w.c.q[0].buf, w.c.q[0].len);
-	write_file("wire_hdr", "hs_init", w.c.q[0].buf, w.c.q[0].len);
-	tcp_add(b, &n, &w.c.q[0]);
-	fz_deliver(&w, &w.s, &w.c.q[0]);
-	write_file("wire_hs_hdr", "hs_resp", w.s.q[0].buf, w.s.q[0].len);
-	tcp_add(b, &n, &w.s.q[0]);
-	fz_deliver(&w, &w.c, &w.s.q[0]);
-	w.c.nq = w.s.nq = 0;
+	write_file("wire_hs_hdr", "hs_init", w.c.out[0].buf, w.c.out[0].len);
+	write_file("wire_hdr", "hs_init", w.c.out[0].buf, w.c.out[0].len);
+	tcp_add(b, &n, &w.c.out[0]);
+	world_deliver(&w, &w.s, &w.c.out[0]);
+	write_file("wire_hs_hdr", "hs_resp", w.s.out[0].buf, w.s.out[0].len);
+	tcp_add(b, &n, &w.s.out[0]);
+	world_deliver(&w, &w.c, &w.s.out[0]);
+	w.c.nout = w.s.nout = 0;
 	jv_endpoint_send_inner(w.c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
 			       0);
-	write_file("wire_hdr", "data", w.c.q[0].buf, w.c.q[0].len);
-	tcp_add(b, &n, &w.c.q[0]);
+	write_file("wire_hdr", "data", w.c.out[0].buf, w.c.out[0].len);
+	tcp_add(b, &n, &w.c.out[0]);
 	write_file("tcp", "three_frames", b, n);
 	b[n++] = 0;
 	b[n++] = 40;                          /* and an incomplete one */
 	write_file("tcp", "partial", b, n + 10);
-	fz_world_free(&w);
+	world_fini(&w);
 
 	memset(&pl, 0, sizeof(pl));
 	for (int i = 0; i < 16; i++)
@@ -357,7 +345,7 @@ static void wire_seeds(void)
 /* The harness's session, terminated by its id and by a prefix. */
 static void ctl_seeds(void)
 {
-	static struct fz_world w;
+	static struct world w;
 	struct jv_session_info si;
 	uint32_t cur = 0;
 	char hex[33], line[256];
@@ -378,7 +366,7 @@ static void ctl_seeds(void)
 		     "{\"cmd\":\"status\"}\n", hex);
 	write_file("ctl", "terminate_prefix", (const uint8_t *)line,
 		   (size_t)n);
-	fz_world_free(&w);
+	world_fini(&w);
 }
 
 int main(int argc, char **argv)
