@@ -19,7 +19,7 @@
 #include "cli/util.h"
 #include "engine/internal.h"
 #include "sim/sim.h"
-#include "tests/unit/world.h"
+#include "tests/world/world_core.h"
 
 static double now_s(void)
 {
@@ -30,22 +30,9 @@ static double now_s(void)
 }
 
 /* ---- a tiny two-node harness (captures datagrams) ----
- * The nodes are the unit tests' (tests/unit/world.h), with ops of its own
- * that neither assert nor keep the events: only datagrams are captured,
- * and those past the queue's end dropped. */
-
-static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
-		    size_t len)
-{
-	struct node *n = ctx;
-
-	if (n->nout == MAXQ)
-		return;
-	n->out[n->nout].path = *path;
-	n->out[n->nout].len = len;
-	memcpy(n->out[n->nout].buf, buf, len);
-	n->nout++;
-}
+ * The nodes are the test world's (tests/world/world_core.h), with ops that
+ * neither check nor keep the events: only datagrams are captured, and
+ * those past the queue's end dropped (the nodes are lossy). */
 
 static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
@@ -58,18 +45,8 @@ static void on_event(void *ctx, const char *line, size_t len)
 	((struct node *)ctx)->nevents++;
 }
 
-static void on_random(void *ctx, uint8_t *buf, size_t len)
-{
-	struct node *n = ctx;
-
-	for (size_t i = 0; i < len; i++) {
-		n->rng = n->rng * 6364136223846793005ull + 1442695040888963407ull;
-		buf[i] = (uint8_t)(n->rng >> 56);
-	}
-}
-
-static const struct jv_endpoint_ops ops = { on_send, on_deliver, on_event,
-					    on_random };
+static const struct jv_endpoint_ops ops = { world_send, on_deliver, on_event,
+					    world_random };
 
 static void bench_policy(struct jv_policy *p)
 {
@@ -201,8 +178,9 @@ static int attach_pair(struct pair *w)
 	memset(w, 0, sizeof(*w));
 	w->c.rng = 11;
 	w->s.rng = 12;
-	on_random(&w->c, cpriv, 32);
-	on_random(&w->s, spriv, 32);
+	w->c.lossy = w->s.lossy = true;
+	world_random(&w->c, cpriv, 32);
+	world_random(&w->s, spriv, 32);
 	crypto_scalarmult_base(spub, spriv);
 	snprintf(w->peer.name, sizeof(w->peer.name), "laptop");
 	crypto_scalarmult_base(w->peer.public_key, cpriv);
@@ -376,7 +354,8 @@ static struct result bench_handshake(uint32_t n, double base)
 	enum { PEERS = 64 };
 	static struct jv_peer_cfg peers[PEERS];
 	static uint8_t cpriv[PEERS][32];
-	struct node s = { .rng = 21 }, c = { .rng = 22 };
+	struct node s = { .rng = 21, .lossy = true },
+		    c = { .rng = 22, .lossy = true };
 	struct dgram *inits = calloc(n, sizeof(*inits));
 	struct jv_endpoint_cfg sc, cc;
 	struct jv_endpoint_stats st;
@@ -384,10 +363,10 @@ static struct result bench_handshake(uint32_t n, double base)
 	double t0, dt;
 	struct result r = { 0, base };
 
-	on_random(&s, spriv, 32);
+	world_random(&s, spriv, 32);
 	crypto_scalarmult_base(spub, spriv);
 	for (int i = 0; i < PEERS; i++) {
-		on_random(&c, cpriv[i], 32);
+		world_random(&c, cpriv[i], 32);
 		snprintf(peers[i].name, sizeof(peers[i].name), "peer-%d", i);
 		crypto_scalarmult_base(peers[i].public_key, cpriv[i]);
 	}
@@ -467,13 +446,13 @@ static struct result bench_sim(const char *file)
 static double bench_memory(uint32_t sessions, size_t *per_struct)
 {
 	static struct jv_peer_cfg peer;
-	struct node s = { .rng = 31 };
+	struct node s = { .rng = 31, .lossy = true };
 	struct jv_endpoint_cfg sc;
 	uint8_t spriv[32];
 	struct mallinfo2 a, b;
 
-	on_random(&s, spriv, 32);
-	on_random(&s, peer.public_key, 32);
+	world_random(&s, spriv, 32);
+	world_random(&s, peer.public_key, 32);
 	crypto_scalarmult_base(peer.public_key, peer.public_key);
 	server_cfg(&sc, spriv, &peer, 1, sessions, &s);
 	a = mallinfo2();

@@ -128,6 +128,20 @@ static struct jv_endpoint_stats stats(const struct node *n)
 	return st;
 }
 
+/* n inner packets from the other end to the target, carried over. */
+static void data_to_target(struct gen *g, int n)
+{
+	const uint32_t client = 0x0a4d0002, server = 0x0a4d0001;
+	uint8_t pkt[40];
+
+	for (int i = 0; i < n; i++)
+		jv_endpoint_send_inner(g->o->ep, g->t == &g->w.s
+					       ? ipv4(pkt, client, server)
+					       : ipv4(pkt, server, client),
+				       40, g->w.now);
+	pump_records(g);
+}
+
 /* Heartbeats and probes both ways for a while. */
 static void chatter(struct gen *g, int turns)
 {
@@ -142,7 +156,6 @@ static void chatter(struct gen *g, int turns)
 static void server_seeds(void)
 {
 	static struct gen g;
-	uint8_t pkt[40];
 
 	/* before any handshake: the client's genuine HS_INIT, then what it
 	 * sends once attached */
@@ -155,9 +168,7 @@ static void server_seeds(void)
 	begin(&g, true, -1);
 	jv_endpoint_start(g.w.c.ep, 0);
 	pump_records(&g);
-	jv_endpoint_send_inner(g.w.c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
-			       g.w.now);
-	pump_records(&g);
+	data_to_target(&g, 1);
 	chatter(&g, 3);
 	if (g.w.s.delivered != 1)
 		die("server_pre: no data");
@@ -166,11 +177,7 @@ static void server_seeds(void)
 	/* after the handshake */
 	begin(&g, true, -1);
 	fz_handshake(&g.w);
-	for (int i = 0; i < 3; i++)
-		jv_endpoint_send_inner(g.w.c.ep,
-				       ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
-				       g.w.now);
-	pump_records(&g);
+	data_to_target(&g, 3);
 	if (g.w.s.delivered != 3)
 		die("server: data not delivered");
 	end(&g, "server", "data");
@@ -202,7 +209,6 @@ static void server_seeds(void)
 static void client_seeds(void)
 {
 	static struct gen g;
-	uint8_t pkt[40];
 
 	/* in BIRTH: the server's genuine HS_RESP */
 	begin(&g, false, 0);
@@ -214,11 +220,7 @@ static void client_seeds(void)
 	end(&g, "client", "birth_hs_resp");
 
 	begin(&g, false, 1);
-	for (int i = 0; i < 3; i++)
-		jv_endpoint_send_inner(g.w.s.ep,
-				       ipv4(pkt, 0x0a4d0001, 0x0a4d0002), 40,
-				       g.w.now);
-	pump_records(&g);
+	data_to_target(&g, 3);
 	if (g.w.c.delivered != 3)
 		die("client: data not delivered");
 	end(&g, "client", "attached_data");

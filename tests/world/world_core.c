@@ -14,8 +14,8 @@ static void fail_abort(const char *what)
 
 void (*world_fail)(const char *what) = fail_abort;
 
-static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
-		    size_t len)
+void world_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
+		size_t len)
 {
 	struct node *n = ctx;
 
@@ -74,7 +74,7 @@ void world_random(void *ctx, uint8_t *buf, size_t len)
 	}
 }
 
-const struct jv_endpoint_ops world_ops = { on_send, on_deliver, on_event,
+const struct jv_endpoint_ops world_ops = { world_send, on_deliver, on_event,
 					   world_random, NULL };
 
 int world_init(struct world *w, const struct world_opts *o)

@@ -66,9 +66,13 @@ struct world_opts {
  * unless pointed elsewhere (the cmocka harness fails the test). */
 extern void (*world_fail)(const char *what);
 
-/* The ops every world endpoint gets (ctx: its struct node); random is a
- * fixed generator seeded by node->rng. */
+/* The ops every world endpoint gets (ctx: its struct node): send queues
+ * (world_send), deliver keeps the last inner packet, event keeps the line
+ * and checks its shape, random (world_random) is a fixed generator seeded
+ * by node->rng. */
 extern const struct jv_endpoint_ops world_ops;
+void world_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
+		size_t len);
 void world_random(void *ctx, uint8_t *buf, size_t len);
 
 /* Builds the pair into w (zeroed first) at now = 0, nothing sent yet;
