@@ -175,6 +175,31 @@ static void load_up(struct world *w, int n)
 	w->s.nout = 0;
 }
 
+/* A server that takes one HS_INIT a second (and per_source a second from
+ * a source), under load from two junk ones at 1000 ms. */
+static struct world *loaded_world(uint32_t per_source)
+{
+	struct world *w = make_world_hs(NULL, 1, per_source);
+
+	w->now = 1000;
+	load_up(w, 2);
+	return w;
+}
+
+/* The client starts and draws a cookie; *init is the HS_INIT with mac2 it
+ * sends again, taken off its queue. Returns how many it had queued. */
+static int init_with_cookie(struct world *w, struct dgram *init)
+{
+	int n;
+
+	jv_endpoint_start(w->c.ep, w->now);
+	pump(w);
+	n = w->c.nout;
+	*init = w->c.out[0];
+	w->c.nout = 0;
+	return n;
+}
+
 JV_TEST(test_cookie_only_under_load)
 {
 	struct world *w = make_world_hs(NULL, 3, 0);
@@ -221,11 +246,9 @@ JV_TEST(test_cookie_only_under_load)
 
 JV_TEST(test_handshake_under_load)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
 	/* HS_INIT -> COOKIE_REPLY -> HS_INIT with mac2 -> HS_RESP */
 	jv_endpoint_start(w->c.ep, w->now);
 	pump(w);
@@ -260,17 +283,12 @@ static bool hold_s2c(struct world *w, bool c2s, struct dgram *d)
 
 JV_TEST(test_cookie_wrong_source)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 	struct dgram init2;
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
-	jv_endpoint_start(w->c.ep, w->now);
-	pump(w);                 /* cookie for address 0 */
-	assert_int_equal(w->c.nout, 1);
-	init2 = w->c.out[0];     /* carries mac2 */
-	w->c.nout = 0;
+	/* a cookie for address 0 */
+	assert_int_equal(init_with_cookie(w, &init2), 1);
 	/* the same HS_INIT from another address: the cookie is not its own */
 	to_server(w, &init2, 7);
 	assert_int_equal(w->s.nout, 1);
@@ -288,16 +306,11 @@ JV_TEST(test_cookie_wrong_source)
 
 JV_TEST(test_cookie_expired_secret)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 	struct dgram init2;
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
-	jv_endpoint_start(w->c.ep, w->now);
-	pump(w);
-	init2 = w->c.out[0];
-	w->c.nout = 0;
+	init_with_cookie(w, &init2);
 	/* two minutes on, under load still: the secret that made the cookie
 	 * is gone, and a new one is drawn for the next cookie */
 	w->now += JV_COOKIE_SECRET_MS;
@@ -368,13 +381,11 @@ JV_TEST(test_cookie_secret_rotation)
 
 JV_TEST(test_cookie_reply_replayed)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 	struct jv_path cp = { .proto = JV_PROTO_UDP, .local = 0 };
 	struct dgram reply;
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
 	nheld = 0;
 	w->filter = hold_s2c;
 	jv_endpoint_start(w->c.ep, w->now);
@@ -401,13 +412,11 @@ JV_TEST(test_cookie_reply_replayed)
  * draw another HS_INIT at once: the retry timer sends the next. */
 JV_TEST(test_cookie_no_ping_pong)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 	struct jv_path cp = { .proto = JV_PROTO_UDP, .local = 0 };
 	struct dgram init2;
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
 	nheld = 0;
 	w->filter = hold_s2c;
 	jv_endpoint_start(w->c.ep, w->now);
@@ -463,16 +472,11 @@ JV_TEST(test_rate_limit_per_source)
 /* Even a valid cookie does not buy more than the source's bucket. */
 JV_TEST(test_rate_limit_with_cookie)
 {
-	struct world *w = make_world_hs(NULL, 1, 1);
+	struct world *w = loaded_world(1);
 	struct dgram init2;
 
 	(void)state;
-	w->now = 1000;
-	load_up(w, 2);
-	jv_endpoint_start(w->c.ep, w->now);
-	pump(w);
-	init2 = w->c.out[0];
-	w->c.nout = 0;
+	init_with_cookie(w, &init2);
 	for (int i = 0; i < 8; i++)
 		to_server(w, &init2, 0);
 	/* the first does the DH; then replays of it (failed) until the
@@ -534,12 +538,10 @@ static void run_checked(struct world *w, uint64_t until, bool deliver)
 
 JV_TEST(test_reply_size_handshake)
 {
-	struct world *w = make_world_hs(NULL, 1, 0);
+	struct world *w = loaded_world(0);
 
 	(void)state;
 	checked = 0;
-	w->now = 1000;
-	load_up(w, 2);
 	jv_endpoint_start(w->c.ep, w->now);
 	/* COOKIE_REPLY, then HS_RESP */
 	run_checked(w, 1200, true);
