@@ -134,6 +134,18 @@ static void gen_policy(struct g *g, struct jv_scenario *sc)
 /* attacker: whether this seed's schedule may hold replays, forgeries and
  * relays (they switch off the rules about viable paths, so only some
  * seeds get them) */
+/* f, and seven times in ten its undoing (heal) 0.2 to 20 s later. */
+static void add_mostly_healed(struct g *g, struct jv_scenario *sc,
+			      struct jv_sim_fault f, enum jv_sim_action heal)
+{
+	add(sc, f);
+	if (chance(g, 70)) {
+		f.action = heal;
+		f.at_ms = later(g, f.at_ms, 200, 20000);
+		add(sc, f);
+	}
+}
+
 static void gen_fault(struct g *g, struct jv_scenario *sc, bool attacker)
 {
 	static const unsigned weight[] = {
@@ -158,12 +170,7 @@ static void gen_fault(struct g *g, struct jv_scenario *sc, bool attacker)
 		f = fault(at, JV_SIM_DOWN, path);
 		f.dir = chance(g, 70) ? JV_SIM_BOTH :
 			chance(g, 50) ? JV_SIM_UPSTREAM : JV_SIM_DOWNSTREAM;
-		add(sc, f);
-		if (chance(g, 70)) {
-			f.action = JV_SIM_UP;
-			f.at_ms = later(g, at, 200, 20000);
-			add(sc, f);
-		}
+		add_mostly_healed(g, sc, f, JV_SIM_UP);
 		break;
 	case 1:         /* loss: none, some, or most */
 		f = fault(at, JV_SIM_LOSS, path);
@@ -196,13 +203,8 @@ static void gen_fault(struct g *g, struct jv_scenario *sc, bool attacker)
 		add(sc, f);
 		break;
 	case 4:
-		f = fault(at, JV_SIM_LINK_DOWN, path);
-		add(sc, f);
-		if (chance(g, 70)) {
-			f.action = JV_SIM_LINK_UP;
-			f.at_ms = later(g, at, 200, 20000);
-			add(sc, f);
-		}
+		add_mostly_healed(g, sc, fault(at, JV_SIM_LINK_DOWN, path),
+				  JV_SIM_LINK_UP);
 		break;
 	case 5: {       /* a blackout shorter or longer than the TTL */
 		uint64_t len = sc->client_policy.transport_lost_ttl_ms *
@@ -255,16 +257,7 @@ static void gen_fault(struct g *g, struct jv_scenario *sc, bool attacker)
 /* Same-time faults keep their order, as the parser does. */
 static void sort_faults(struct jv_scenario *sc)
 {
-	for (uint32_t i = 1; i < sc->nfaults; i++) {
-		struct jv_sim_fault f = sc->faults[i];
-		uint32_t j = i;
-
-		while (j > 0 && sc->faults[j - 1].at_ms > f.at_ms) {
-			sc->faults[j] = sc->faults[j - 1];
-			j--;
-		}
-		sc->faults[j] = f;
-	}
+	jv_scenario_sort_faults(sc);
 	for (uint32_t i = 0; i < sc->nfaults; i++)
 		sc->faults[i].line = (int)i + 1;
 }
@@ -651,6 +644,25 @@ static bool on_terminate(struct chk *c, struct fsess *s, const char *why,
 	return false;
 }
 
+/* A termination for a limit: the age it reports (age_name) is the
+ * policy's limit (limit_name) or one tick past it, never short of it. */
+static bool term_at_limit(struct chk *c, const struct fsess *s, uint64_t ts,
+			  const char *why, const char *age_name, uint64_t age,
+			  const char *limit_name, uint64_t limit)
+{
+	if (age < limit)
+		return fail(c, JV_FZ_TERM_EARLY, s->node, ts, why,
+			    "%s %llu < %s %llu", age_name,
+			    (unsigned long long)age, limit_name,
+			    (unsigned long long)limit);
+	if (age > limit + 1)
+		return fail(c, JV_FZ_TERM_LATE, s->node, ts, why,
+			    "%s %llu, %s %llu", age_name,
+			    (unsigned long long)age, limit_name,
+			    (unsigned long long)limit);
+	return false;
+}
+
 /* SessionTerminated: the ages against the policy; TTL expiry while a
  * viable path stood by long enough to be taken. */
 static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
@@ -666,30 +678,15 @@ static bool on_terminated(struct chk *c, struct fsess *s, json_t *e,
 	uint32_t recent = 0;
 	int vp;
 
-	if (!strcmp(why, "session_lifetime_exceeded")) {
-		if (age < p->max_lifetime_ms)
-			return fail(c, JV_FZ_TERM_EARLY, s->node, ts, why,
-				    "session_age_ms %llu < max_lifetime_ms %llu",
-				    (unsigned long long)age,
-				    (unsigned long long)p->max_lifetime_ms);
-		if (age > p->max_lifetime_ms + 1)
-			return fail(c, JV_FZ_TERM_LATE, s->node, ts, why,
-				    "session_age_ms %llu, max_lifetime_ms %llu",
-				    (unsigned long long)age,
-				    (unsigned long long)p->max_lifetime_ms);
-	}
+	if (!strcmp(why, "session_lifetime_exceeded") &&
+	    term_at_limit(c, s, ts, why, "session_age_ms", age,
+			  "max_lifetime_ms", p->max_lifetime_ms))
+		return true;
 	if (strcmp(why, "transport_ttl_exceeded"))
 		return false;
-	if (lost < p->transport_lost_ttl_ms)
-		return fail(c, JV_FZ_TERM_EARLY, s->node, ts, why,
-			    "transportless_age_ms %llu < transport_lost_ttl_ms %llu",
-			    (unsigned long long)lost,
-			    (unsigned long long)p->transport_lost_ttl_ms);
-	if (lost > p->transport_lost_ttl_ms + 1)
-		return fail(c, JV_FZ_TERM_LATE, s->node, ts, why,
-			    "transportless_age_ms %llu, transport_lost_ttl_ms %llu",
-			    (unsigned long long)lost,
-			    (unsigned long long)p->transport_lost_ttl_ms);
+	if (term_at_limit(c, s, ts, why, "transportless_age_ms", lost,
+			  "transport_lost_ttl_ms", p->transport_lost_ttl_ms))
+		return true;
 	if (has_attack(sc) || has_action(sc, JV_SIM_DROP) || lost < m || ts < m)
 		return false;
 	c->v->st.ttl_checked++;

@@ -469,6 +469,20 @@ static int apply_policy(struct jv_sctx *c, yaml_node_t *v, const char *name,
 		 : JV_OK;
 }
 
+void jv_scenario_sort_faults(struct jv_scenario *sc)
+{
+	for (uint32_t i = 1; i < sc->nfaults; i++) {
+		struct jv_sim_fault f = sc->faults[i];
+		uint32_t j = i;
+
+		while (j > 0 && sc->faults[j - 1].at_ms > f.at_ms) {
+			sc->faults[j] = sc->faults[j - 1];
+			j--;
+		}
+		sc->faults[j] = f;
+	}
+}
+
 static int check_scenario(struct jv_sctx *c, void *target, yaml_node_t *map,
 			  const char *path, int idx)
 {
@@ -493,17 +507,7 @@ static int check_scenario(struct jv_sctx *c, void *target, yaml_node_t *map,
 	if (x->faults &&
 	    (rc = jv_schema_value(c, &faults_row, x->faults, "faults", sc)))
 		return rc;
-	/* stable by time: same-time faults apply in file order */
-	for (uint32_t i = 1; i < sc->nfaults; i++) {
-		struct jv_sim_fault f = sc->faults[i];
-		uint32_t j = i;
-
-		while (j > 0 && sc->faults[j - 1].at_ms > f.at_ms) {
-			sc->faults[j] = sc->faults[j - 1];
-			j--;
-		}
-		sc->faults[j] = f;
-	}
+	jv_scenario_sort_faults(sc);
 	return JV_OK;
 }
 

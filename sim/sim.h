@@ -89,6 +89,9 @@ struct jv_scenario {
 	double min_delivery;              /* inner packets delivered / sent, each way; <0 unchecked */
 };
 
+/* Sorts sc's faults by time, stably: same-time faults keep their order
+ * (the order of the file, as the parser applies them). */
+void jv_scenario_sort_faults(struct jv_scenario *sc);
 /* Parses one scenario file held in buf. */
 int jv_scenario_parse(struct jv_scenario *sc, const char *buf, size_t len,
 		      const char *file, struct jv_error *err);
