@@ -109,6 +109,15 @@ int jv_health_expire(struct jv_health *h, uint64_t now, uint64_t timeout_ms)
 	return n;
 }
 
+/* A sample of the loss ratio at now: a probe settled (acked or lost) and
+ * sent in (now - window, now]. */
+static bool is_sample(const struct jv_health_probe *pr, uint64_t now,
+		      uint64_t window_ms)
+{
+	return (pr->status == ACKED || pr->status == LOST) &&
+	       pr->sent_ms <= now && now - pr->sent_ms < window_ms;
+}
+
 double jv_health_loss(const struct jv_health *h, uint64_t now,
 		      uint64_t window_ms, uint32_t *samples)
 {
@@ -117,10 +126,7 @@ double jv_health_loss(const struct jv_health *h, uint64_t now,
 	for (int i = 0; i < JV_HEALTH_SLOTS; i++) {
 		const struct jv_health_probe *pr = &h->probes[i];
 
-		if (pr->status != ACKED && pr->status != LOST)
-			continue;
-		/* sent in (now - window, now] */
-		if (pr->sent_ms > now || now - pr->sent_ms >= window_ms)
+		if (!is_sample(pr, now, window_ms))
 			continue;
 		settled++;
 		lost += pr->status == LOST;
@@ -138,10 +144,7 @@ uint64_t jv_health_loss_ages_at(const struct jv_health *h, uint64_t now,
 	for (int i = 0; i < JV_HEALTH_SLOTS; i++) {
 		const struct jv_health_probe *pr = &h->probes[i];
 
-		if (pr->status != ACKED && pr->status != LOST)
-			continue;
-		/* the samples jv_health_loss counts at now */
-		if (pr->sent_ms > now || now - pr->sent_ms >= window_ms)
+		if (!is_sample(pr, now, window_ms))
 			continue;
 		if (pr->sent_ms + window_ms < at)
 			at = pr->sent_ms + window_ms;

@@ -122,6 +122,14 @@ int jv_tcp_frames(uint8_t *buf, size_t len, size_t *used, size_t *frames,
 	return 0;
 }
 
+/* After a read or send on the non-blocking socket failed (not EINTR):
+ * 0 when it only would block (the loop calls again when it is ready),
+ * else the error. */
+static int drained_or_failed(void)
+{
+	return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+}
+
 int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 {
 	size_t frames = 0, bytes = 0;
@@ -135,13 +143,10 @@ int jv_tcp_read(struct jv_tcp_conn *c, jv_tcp_rx_cb cb, void *ctx)
 
 		if (n == 0)
 			return -EPIPE;
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return drained_or_failed();
 		c->rxlen += (size_t)n;
 		bytes += (size_t)n;
 		if (jv_tcp_frames(c->rx, c->rxlen, &off, &frames, cb, ctx) != 0)
@@ -157,13 +162,10 @@ static int push(struct jv_tcp_conn *c)
 	while (c->txlen) {
 		ssize_t n = send(c->fd, c->tx, c->txlen, MSG_NOSIGNAL);
 
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return drained_or_failed();
 		memmove(c->tx, c->tx + n, c->txlen - (size_t)n);
 		c->txlen -= (size_t)n;
 	}
