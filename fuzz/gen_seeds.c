@@ -120,14 +120,6 @@ static void end(struct gen *g, const char *target, const char *name)
 	world_fini(&g->w);
 }
 
-static struct jv_endpoint_stats stats(const struct node *n)
-{
-	struct jv_endpoint_stats st;
-
-	jv_endpoint_stats(n->ep, &st);
-	return st;
-}
-
 /* n inner packets from the other end to the target, carried over. */
 static void data_to_target(struct gen *g, int n)
 {
@@ -162,7 +154,7 @@ static void server_seeds(void)
 	begin(&g, true, -1);
 	jv_endpoint_start(g.w.c.ep, 0);
 	pump_records(&g);
-	if (stats(&g.w.s).handshakes_ok != 1)
+	if (node_stats(&g.w.s).handshakes_ok != 1)
 		die("server_pre: no handshake");
 	end(&g, "server_pre", "hs_init");
 	begin(&g, true, -1);
@@ -193,7 +185,7 @@ static void server_seeds(void)
 	jv_endpoint_transport_down(g.w.c.ep, 0, JV_R_LINK_DOWN, g.w.now);
 	pump_records(&g);
 	chatter(&g, 4);
-	if (stats(&g.w.s).reattach_ok < 1)
+	if (node_stats(&g.w.s).reattach_ok < 1)
 		die("server: no reattach");
 	end(&g, "server", "reattach");
 
@@ -234,7 +226,7 @@ static void client_seeds(void)
 	op(&g, 0, 0, 2);                       /* udp-a goes down */
 	pump_records(&g);
 	chatter(&g, 4);
-	if (stats(&g.w.s).reattach_ok < 1)
+	if (node_stats(&g.w.s).reattach_ok < 1)
 		die("client: no reattach");
 	op(&g, 0, 0, 3);                       /* and comes back */
 	chatter(&g, 4);

@@ -370,18 +370,25 @@ static void prop_report(const struct prop_stats *st)
 	assert_true(st->quiet_wakes * 2 < st->wakes);
 }
 
-/* The heartbeat and probe intervals divide the loss windows here: a
- * sample leaves a window exactly when a heartbeat or probe is due. */
-JV_TEST(deadline_never_late_never_early)
+/* prop_run over seeds 1 to PROP_SEEDS, on prop_policy with these
+ * intervals. */
+static void prop_seeds(uint64_t hb_ms, uint64_t probe_ms)
 {
 	struct prop_stats st = { 0 };
 	struct jv_policy pol;
 
-	(void)state;
-	prop_policy(&pol, 100, 200);
+	prop_policy(&pol, hb_ms, probe_ms);
 	for (uint64_t seed = 1; seed <= PROP_SEEDS; seed++)
 		prop_run(seed, &pol, &st);
 	prop_report(&st);
+}
+
+/* The heartbeat and probe intervals divide the loss windows here: a
+ * sample leaves a window exactly when a heartbeat or probe is due. */
+JV_TEST(deadline_never_late_never_early)
+{
+	(void)state;
+	prop_seeds(100, 200);
 }
 
 /*
@@ -393,14 +400,8 @@ JV_TEST(deadline_never_late_never_early)
  */
 JV_TEST(loss_window_aging_is_a_timer)
 {
-	struct prop_stats st = { 0 };
-	struct jv_policy pol;
-
 	(void)state;
-	prop_policy(&pol, 130, 170);
-	for (uint64_t seed = 1; seed <= PROP_SEEDS; seed++)
-		prop_run(seed, &pol, &st);
-	prop_report(&st);
+	prop_seeds(130, 170);
 }
 
 /* A policy of its own for each seed: intervals, windows and limits drawn

@@ -8,14 +8,6 @@
 #include "tests/unit/world.h"
 #include "tests/unit/unit.h"
 
-static struct jv_endpoint_stats stats(const struct node *n)
-{
-	struct jv_endpoint_stats st;
-
-	jv_endpoint_stats(n->ep, &st);
-	return st;
-}
-
 static bool server_has_session(struct world *w)
 {
 	struct jv_session_info si;
@@ -84,7 +76,7 @@ JV_TEST(test_mac1_right)
 	to_server(w, &d, 0);
 	assert_int_equal(w->s.nout, 1);
 	assert_int_equal(w->s.out[0].buf[0], JV_MSG_HS_RESP);
-	assert_int_equal(stats(&w->s).hs_ok, 1);
+	assert_int_equal(node_stats(&w->s).hs_ok, 1);
 	free_world(w);
 }
 
@@ -99,9 +91,9 @@ static void assert_dropped_bad_mac(struct world *w, const struct dgram *d,
 	assert_int_equal(w->s.nout, 0);
 	assert_int_equal(w->s.nevents, nev);
 	assert_false(server_has_session(w));
-	assert_int_equal(stats(&w->s).hs_bad_mac, n);
-	assert_int_equal(stats(&w->s).hs_failed, 0);
-	assert_int_equal(stats(&w->s).hs_ok, 0);
+	assert_int_equal(node_stats(&w->s).hs_bad_mac, n);
+	assert_int_equal(node_stats(&w->s).hs_failed, 0);
+	assert_int_equal(node_stats(&w->s).hs_ok, 0);
 }
 
 JV_TEST(test_mac1_wrong_key)
@@ -139,7 +131,7 @@ JV_TEST(test_mac1_tampered)
 	/* the genuine one still goes through */
 	to_server(w, &d, 0);
 	assert_int_equal(w->s.nout, 1);
-	assert_int_equal(stats(&w->s).hs_ok, 1);
+	assert_int_equal(node_stats(&w->s).hs_ok, 1);
 	free_world(w);
 }
 
@@ -157,7 +149,7 @@ JV_TEST(test_mac1_missing)
 	jv_endpoint_recv(w->s.ep, &(struct jv_path){ .proto = JV_PROTO_UDP },
 			 d.buf, JV_HS_INIT_MAC1_OFF, w->now);
 	assert_int_equal(w->s.nout, nout);
-	assert_int_equal(stats(&w->s).hs_bad_mac, 1);
+	assert_int_equal(node_stats(&w->s).hs_bad_mac, 1);
 	assert_false(server_has_session(w));
 	free_world(w);
 }
@@ -213,8 +205,8 @@ JV_TEST(test_cookie_only_under_load)
 		to_server(w, &d, 9);
 	}
 	assert_int_equal(w->s.nout, 0);
-	assert_int_equal(stats(&w->s).hs_failed, 3);
-	assert_int_equal(stats(&w->s).hs_cookie_sent, 0);
+	assert_int_equal(node_stats(&w->s).hs_failed, 3);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, 0);
 	assert_false(has_event(&w->s, "HandshakeLoad"));
 	/* the fourth is: it draws a cookie, never a DH */
 	d = junk_init(w, 3);
@@ -223,8 +215,8 @@ JV_TEST(test_cookie_only_under_load)
 	assert_int_equal(w->s.out[0].buf[0], JV_MSG_COOKIE_REPLY);
 	assert_int_equal(w->s.out[0].len, JV_COOKIE_REPLY_LEN);
 	assert_true(w->s.out[0].len <= d.len);
-	assert_int_equal(stats(&w->s).hs_failed, 3);
-	assert_int_equal(stats(&w->s).hs_cookie_sent, 1);
+	assert_int_equal(node_stats(&w->s).hs_failed, 3);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, 1);
 	assert_int_equal(count_events(&w->s, "\"event_type\":\"HandshakeLoad\""),
 			 1);
 	assert_true(has_event(&w->s, "\"under_load\":true"));
@@ -254,15 +246,15 @@ JV_TEST(test_handshake_under_load)
 	pump(w);
 	/* the first junk HS_INIT was within the threshold (a DH that
 	 * failed), the second drew a cookie, then the client's */
-	assert_int_equal(stats(&w->s).hs_cookie_sent, 2);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, 2);
 	assert_int_equal(w->c.nout, 1);          /* sent again at once */
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_BIRTH);
 	pump(w);
 	pump(w);
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
 	assert_int_equal(server_session(w).state, JV_STATE_ATTACHED);
-	assert_int_equal(stats(&w->s).hs_ok, 1);
-	assert_int_equal(stats(&w->s).hs_cookie_sent, 2);
+	assert_int_equal(node_stats(&w->s).hs_ok, 1);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, 2);
 	data_both_ways(w, 2);
 	free_world(w);
 }
@@ -293,14 +285,14 @@ JV_TEST(test_cookie_wrong_source)
 	to_server(w, &init2, 7);
 	assert_int_equal(w->s.nout, 1);
 	assert_int_equal(w->s.out[0].buf[0], JV_MSG_COOKIE_REPLY);
-	assert_int_equal(stats(&w->s).hs_ok, 0);
+	assert_int_equal(node_stats(&w->s).hs_ok, 0);
 	assert_false(server_has_session(w));
 	w->s.nout = 0;
 	/* from the address the cookie was made for, it goes through */
 	to_server(w, &init2, 0);
 	assert_int_equal(w->s.nout, 1);
 	assert_int_equal(w->s.out[0].buf[0], JV_MSG_HS_RESP);
-	assert_int_equal(stats(&w->s).hs_ok, 1);
+	assert_int_equal(node_stats(&w->s).hs_ok, 1);
 	free_world(w);
 }
 
@@ -318,7 +310,7 @@ JV_TEST(test_cookie_expired_secret)
 	to_server(w, &init2, 0);
 	assert_int_equal(w->s.nout, 1);
 	assert_int_equal(w->s.out[0].buf[0], JV_MSG_COOKIE_REPLY);
-	assert_int_equal(stats(&w->s).hs_ok, 0);
+	assert_int_equal(node_stats(&w->s).hs_ok, 0);
 	free_world(w);
 }
 
@@ -399,7 +391,7 @@ JV_TEST(test_cookie_reply_replayed)
 	/* the same reply again: its HS_INIT has had its answer */
 	jv_endpoint_recv(w->c.ep, &cp, reply.buf, reply.len, w->now);
 	assert_int_equal(w->c.nout, 0);
-	assert_int_equal(stats(&w->c).rx_auth_failed, 1);
+	assert_int_equal(node_stats(&w->c).rx_auth_failed, 1);
 	/* nor does a reply tampered with, or for another index, do anything */
 	reply.buf[40] ^= 1;
 	jv_endpoint_recv(w->c.ep, &cp, reply.buf, reply.len, w->now);
@@ -451,21 +443,21 @@ JV_TEST(test_rate_limit_per_source)
 		d = junk_init(w, (uint8_t)i);
 		to_server_path(w, &d, i % 2 ? &a : &b);
 	}
-	assert_int_equal(stats(&w->s).hs_failed, 5);
+	assert_int_equal(node_stats(&w->s).hs_failed, 5);
 	d = junk_init(w, 9);
 	to_server_path(w, &d, &b);
 	to_server_path(w, &d, &a);
-	assert_int_equal(stats(&w->s).hs_failed, 5);
-	assert_int_equal(stats(&w->s).hs_rate_limited, 2);
+	assert_int_equal(node_stats(&w->s).hs_failed, 5);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 2);
 	assert_int_equal(w->s.nout, 0);
 	to_server_path(w, &d, &c);
-	assert_int_equal(stats(&w->s).hs_failed, 6);
+	assert_int_equal(node_stats(&w->s).hs_failed, 6);
 	/* one a second comes back */
 	w->now += 1000;
 	to_server_path(w, &d, &a);
 	to_server_path(w, &d, &a);
-	assert_int_equal(stats(&w->s).hs_failed, 7);
-	assert_int_equal(stats(&w->s).hs_rate_limited, 3);
+	assert_int_equal(node_stats(&w->s).hs_failed, 7);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 3);
 	free_world(w);
 }
 
@@ -481,9 +473,9 @@ JV_TEST(test_rate_limit_with_cookie)
 		to_server(w, &init2, 0);
 	/* the first does the DH; then replays of it (failed) until the
 	 * bucket of 5 is empty (one more failed: the first junk HS_INIT) */
-	assert_int_equal(stats(&w->s).hs_ok, 1);
-	assert_int_equal(stats(&w->s).hs_failed, 1 + 4);
-	assert_int_equal(stats(&w->s).hs_rate_limited, 3);
+	assert_int_equal(node_stats(&w->s).hs_ok, 1);
+	assert_int_equal(node_stats(&w->s).hs_failed, 1 + 4);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 3);
 	free_world(w);
 }
 

@@ -110,14 +110,12 @@ JV_TEST(test_data_both_ways)
 JV_TEST(test_inner_source_filtered)
 {
 	struct world *w = attached_world(NULL);
-	struct jv_endpoint_stats st;
 	uint8_t pkt[40];
 
 	(void)state;
 	send_across(w, &w->s, pkt, 0x0a090909, 0x0a4d0002);
 	assert_int_equal(w->c.delivered, 0);
-	jv_endpoint_stats(w->c.ep, &st);
-	assert_true(st.inner_source_rejected == 1);
+	assert_true(node_stats(&w->c).inner_source_rejected == 1);
 	assert_true(has_event(&w->c, "\"event_type\":\"SecurityInnerSourceRejected\""));
 	assert_true(has_event(&w->c, "\"reason_code\":\"inner_source_not_allowed\""));
 	send_across(w, &w->s, pkt, 0x0a4d0001, 0x0a4d0002);
@@ -125,8 +123,7 @@ JV_TEST(test_inner_source_filtered)
 	/* the server side: a client spoofing another source */
 	send_across(w, &w->c, pkt, 0x0a4d0005, 0x0a4d0001);
 	assert_int_equal(w->s.delivered, 0);
-	jv_endpoint_stats(w->s.ep, &st);
-	assert_true(st.inner_source_rejected == 1);
+	assert_true(node_stats(&w->s).inner_source_rejected == 1);
 	assert_true(has_event(&w->s, "SecurityInnerSourceRejected"));
 	free_world(w);
 }
@@ -136,7 +133,6 @@ JV_TEST(test_inner_source_filtered)
 JV_TEST(test_security_budget_per_session)
 {
 	struct world *w = attached_world(NULL);
-	struct jv_endpoint_stats st;
 	struct dgram junk;
 	uint8_t pkt[40];
 
@@ -159,8 +155,7 @@ JV_TEST(test_security_budget_per_session)
 	/* then a targeted one at the session: still logged */
 	to_server(w, &junk, 0);
 	assert_true(has_event(&w->s, "\"reason_code\":\"bad_data_key\""));
-	jv_endpoint_stats(w->s.ep, &st);
-	assert_true(st.security_suppressed >= 150);
+	assert_true(node_stats(&w->s).security_suppressed >= 150);
 	/* the next session-less event that gets through says how many the
 	 * budget hid before it */
 	w->now = 5000;
@@ -311,7 +306,6 @@ JV_TEST(test_malformed)
 	struct world *w = make_world(NULL);
 	struct dgram init, resp, data, ctrl;
 	uint8_t pkt[40], buf[JV_WIRE_MAX];
-	struct jv_endpoint_stats st;
 	struct jv_path sp = { .proto = JV_PROTO_UDP, .len = 1 };
 	struct jv_path cp = { .proto = JV_PROTO_UDP };
 
@@ -353,8 +347,7 @@ JV_TEST(test_malformed)
 	assert_int_equal(server_session(w).state, JV_STATE_ATTACHED);
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
 	assert_false(has_event(&w->s, "TransitionRejected"));
-	jv_endpoint_stats(w->s.ep, &st);
-	assert_true(st.rx_dropped > 100);
+	assert_true(node_stats(&w->s).rx_dropped > 100);
 	/* the genuine packets still work afterwards */
 	jv_endpoint_recv(w->s.ep, &sp, data.buf, data.len, w->now);
 	assert_int_equal(w->s.delivered, 1);

@@ -10,14 +10,21 @@ static struct jv_ratelimit rl;
 /* Tags in distinct sets, so the table never has to choose. */
 #define TAG(i) ((uint64_t)(i) * 0x10001 + 7)
 
+/* A table of 20 a second, and the source's whole burst (100) taken at
+ * now: one more is refused. */
+static void spend_burst(uint64_t tag, uint64_t now)
+{
+	jv_ratelimit_init(&rl, 20);
+	for (int i = 0; i < 100; i++)
+		assert_true(jv_ratelimit_allow(&rl, tag, now));
+	assert_false(jv_ratelimit_allow(&rl, tag, now));
+}
+
 JV_TEST(test_bucket_per_source)
 {
 	(void)state;
-	jv_ratelimit_init(&rl, 20);
 	/* a burst of 5 s worth, then nothing until it refills */
-	for (int i = 0; i < 100; i++)
-		assert_true(jv_ratelimit_allow(&rl, TAG(1), 1000));
-	assert_false(jv_ratelimit_allow(&rl, TAG(1), 1000));
+	spend_burst(TAG(1), 1000);
 	/* another source is not touched */
 	assert_true(jv_ratelimit_allow(&rl, TAG(2), 1000));
 	assert_int_equal(jv_ratelimit_live(&rl, 1000), 2);
@@ -26,10 +33,7 @@ JV_TEST(test_bucket_per_source)
 JV_TEST(test_bucket_refill)
 {
 	(void)state;
-	jv_ratelimit_init(&rl, 20);
-	for (int i = 0; i < 100; i++)
-		assert_true(jv_ratelimit_allow(&rl, TAG(1), 0));
-	assert_false(jv_ratelimit_allow(&rl, TAG(1), 0));
+	spend_burst(TAG(1), 0);
 	/* 20 a second: one every 50 ms */
 	assert_false(jv_ratelimit_allow(&rl, TAG(1), 49));
 	assert_true(jv_ratelimit_allow(&rl, TAG(1), 50));

@@ -64,7 +64,6 @@ JV_TEST(test_one_way_traffic)
 JV_TEST(test_undecryptable_data_shows)
 {
 	struct world *w = attached_world(NULL);
-	struct jv_endpoint_stats st;
 	uint8_t pkt[40];
 
 	(void)state;
@@ -74,8 +73,7 @@ JV_TEST(test_undecryptable_data_shows)
 	w->c.out[0].buf[20] ^= 1;
 	pump(w);
 	assert_int_equal(w->s.delivered, 0);
-	jv_endpoint_stats(w->s.ep, &st);
-	assert_true(st.rx_auth_failed == 1);
+	assert_true(node_stats(&w->s).rx_auth_failed == 1);
 	assert_true(has_event(&w->s, "\"reason_code\":\"bad_data_key\""));
 	free_world(w);
 }

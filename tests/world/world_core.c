@@ -215,6 +215,14 @@ void world_run(struct world *w, uint64_t until, bool keep)
 	}
 }
 
+struct jv_endpoint_stats node_stats(const struct node *n)
+{
+	struct jv_endpoint_stats st;
+
+	jv_endpoint_stats(n->ep, &st);
+	return st;
+}
+
 bool has_event(const struct node *n, const char *needle)
 {
 	for (int i = 0; i < n->nevents; i++)

@@ -94,6 +94,7 @@ void pump(struct world *w);
  * buffers are cleared each round unless keep. */
 void world_run(struct world *w, uint64_t until, bool keep);
 
+struct jv_endpoint_stats node_stats(const struct node *n);
 bool has_event(const struct node *n, const char *needle);
 int count_events(const struct node *n, const char *needle);
 /* A 40-byte IPv4 packet from src to dst (host order). */
