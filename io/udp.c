@@ -126,6 +126,18 @@ static void arrival(struct msghdr *h, struct jv_udp_local *l)
 	}
 }
 
+/* Fills the control message c with len bytes of data; returns the room
+ * it takes. */
+static size_t put_cmsg(struct cmsghdr *c, int level, int type,
+		       const void *data, size_t len)
+{
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	return CMSG_SPACE(len);
+}
+
 /* Writes the control message that sends from `from` into ctl; returns its
  * length (0: none, the kernel picks the source). ipi_ifindex stays 0 so
  * the reply follows the routing table, which may leave by another device
@@ -143,20 +155,12 @@ static size_t source_ctl(union jv_udp_ctl *ctl, sa_family_t family,
 	if (family == AF_INET) {
 		struct in_pktinfo pi = { .ipi_spec_dst = from->addr.v4 };
 
-		c->cmsg_level = IPPROTO_IP;
-		c->cmsg_type = IP_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
+		return put_cmsg(c, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 	}
 	if (family == AF_INET6) {
 		struct in6_pktinfo pi = { .ipi6_addr = from->addr.v6 };
 
-		c->cmsg_level = IPPROTO_IPV6;
-		c->cmsg_type = IPV6_PKTINFO;
-		c->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		return CMSG_SPACE(sizeof(pi));
+		return put_cmsg(c, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
 	}
 	return 0;
 }

@@ -69,6 +69,19 @@ static void describe(const struct jv_sim_matcher *m, char *buf, size_t cap)
 		snprintf(buf + n, cap - n, " }");
 }
 
+/* expect.final_state for one node (want < 0: unchecked); res->why says
+ * why not. */
+static bool final_state_ok(struct jv_sim_result *res, const char *role,
+			   int got, int want)
+{
+	if (want < 0 || got == want)
+		return true;
+	snprintf(res->why, sizeof(res->why),
+		 "expect.final_state: %s is %s, expected %s", role,
+		 jv_state_name(got), jv_state_name(want));
+	return false;
+}
+
 void jv_sim_check(const struct jv_scenario *sc, struct jv_sim_result *res,
 		  int final_client, int final_server)
 {
@@ -128,20 +141,9 @@ void jv_sim_check(const struct jv_scenario *sc, struct jv_sim_result *res,
 			goto out;
 		}
 	}
-	if (sc->final_client >= 0 && final_client != sc->final_client) {
-		snprintf(res->why, sizeof(res->why),
-			 "expect.final_state: client is %s, expected %s",
-			 jv_state_name(final_client),
-			 jv_state_name(sc->final_client));
+	if (!final_state_ok(res, "client", final_client, sc->final_client) ||
+	    !final_state_ok(res, "server", final_server, sc->final_server))
 		goto out;
-	}
-	if (sc->final_server >= 0 && final_server != sc->final_server) {
-		snprintf(res->why, sizeof(res->why),
-			 "expect.final_state: server is %s, expected %s",
-			 jv_state_name(final_server),
-			 jv_state_name(sc->final_server));
-		goto out;
-	}
 	for (size_t i = 0; i < res->nlines && nsids < 2; i++) {
 		const char *s = json_string_value(json_object_get(ev[i],
 								  "session_id"));
