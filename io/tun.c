@@ -162,11 +162,26 @@ static void *req_init(uint8_t *buf, struct nlmsghdr **h, uint16_t type,
 	return mnl_nlmsg_put_extra_header(*h, fam_len);
 }
 
-static int nl_fail(struct jv_error *err, const char *name, const char *what,
-		   int rc, const char *txt)
+/* Sends the kind ("address", "link") request h for interface name and
+ * waits for the kernel's answer; fits: its attributes fitted the buffer
+ * (running out of room is a programming error, caught here, not by the
+ * kernel). what: what it does, for the error. */
+static int request(struct mnl_socket *nl, struct nlmsghdr *h, bool fits,
+		   const char *name, const char *kind, const char *what,
+		   struct jv_error *err)
 {
-	return jv_error_set(err, JV_ERR_INVAL, "", 0, "tun: %s: cannot %s: %s%s%s",
-			    name, what, strerror(-rc), txt[0] ? ": " : "", txt);
+	char txt[128];
+	int rc;
+
+	if (!fits)
+		return jv_error_set(err, JV_ERR_SHORT, "", 0,
+				    "tun: %s: %s request too long", name, kind);
+	rc = transact(nl, h, txt, sizeof(txt));
+	if (rc)
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "tun: %s: cannot %s: %s%s%s", name, what,
+				    strerror(-rc), txt[0] ? ": " : "", txt);
+	return 0;
 }
 
 static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
@@ -176,8 +191,7 @@ static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
 	struct nlmsghdr *h;
 	struct ifaddrmsg *ifa;
 	uint32_t a = htonl(addr);
-	char txt[128];
-	int rc;
+	bool fits;
 
 	/* REPLACE: re-adding the same address/prefix after a restart is fine */
 	ifa = req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
@@ -185,16 +199,10 @@ static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = prefix;
 	ifa->ifa_index = idx;
-	/* the attributes are fixed and small: running out of room is a
-	 * programming error, caught here, not by the kernel */
-	if (!mnl_attr_put_check(h, sizeof(buf), IFA_LOCAL, sizeof(a), &a) ||
-	    !mnl_attr_put_check(h, sizeof(buf), IFA_ADDRESS, sizeof(a), &a))
-		return jv_error_set(err, JV_ERR_SHORT, "", 0,
-				    "tun: %s: address request too long", name);
-	rc = transact(nl, h, txt, sizeof(txt));
-	if (rc)
-		return nl_fail(err, name, "add its address", rc, txt);
-	return 0;
+	/* the attributes are fixed and small */
+	fits = mnl_attr_put_check(h, sizeof(buf), IFA_LOCAL, sizeof(a), &a) &&
+	       mnl_attr_put_check(h, sizeof(buf), IFA_ADDRESS, sizeof(a), &a);
+	return request(nl, h, fits, name, "address", "add its address", err);
 }
 
 static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
@@ -203,21 +211,15 @@ static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
 	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
 	struct nlmsghdr *h;
 	struct ifinfomsg *ifi;
-	char txt[128];
-	int rc;
+	bool fits;
 
 	ifi = req_init(buf, &h, RTM_NEWLINK, 0, 2, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)idx;
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
-	if (!mnl_attr_put_check(h, sizeof(buf), IFLA_MTU, sizeof(mtu), &mtu))
-		return jv_error_set(err, JV_ERR_SHORT, "", 0,
-				    "tun: %s: link request too long", name);
-	rc = transact(nl, h, txt, sizeof(txt));
-	if (rc)
-		return nl_fail(err, name, "set MTU and link up", rc, txt);
-	return 0;
+	fits = mnl_attr_put_check(h, sizeof(buf), IFLA_MTU, sizeof(mtu), &mtu);
+	return request(nl, h, fits, name, "link", "set MTU and link up", err);
 }
 
 int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
