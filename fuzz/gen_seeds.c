@@ -102,15 +102,17 @@ static void pump_records(struct gen *g)
 	}
 }
 
-static void begin(struct gen *g, bool server, int client_mode)
+/* A seed for the server or the client, which starts in BIRTH or after a
+ * real handshake (fuzz_client's first byte says which). */
+static void begin(struct gen *g, bool server, bool attached)
 {
 	memset(g, 0, sizeof(*g));
 	fz_world_init(&g->w);
 	g->t = server ? &g->w.s : &g->w.c;
 	g->o = server ? &g->w.c : &g->w.s;
-	if (client_mode >= 0)
-		g->buf[g->len++] = (uint8_t)client_mode;
-	if (client_mode == 1)
+	if (!server)
+		g->buf[g->len++] = attached;
+	if (attached)
 		fz_handshake(&g->w);
 }
 
@@ -151,13 +153,13 @@ static void server_seeds(void)
 
 	/* before any handshake: the client's genuine HS_INIT, then what it
 	 * sends once attached */
-	begin(&g, true, -1);
+	begin(&g, true, false);
 	jv_endpoint_start(g.w.c.ep, 0);
 	pump_records(&g);
 	if (node_stats(&g.w.s).handshakes_ok != 1)
 		die("server_pre: no handshake");
 	end(&g, "server_pre", "hs_init");
-	begin(&g, true, -1);
+	begin(&g, true, false);
 	jv_endpoint_start(g.w.c.ep, 0);
 	pump_records(&g);
 	data_to_target(&g, 1);
@@ -167,20 +169,17 @@ static void server_seeds(void)
 	end(&g, "server_pre", "hs_init_data");
 
 	/* after the handshake */
-	begin(&g, true, -1);
-	fz_handshake(&g.w);
+	begin(&g, true, true);
 	data_to_target(&g, 3);
 	if (g.w.s.delivered != 3)
 		die("server: data not delivered");
 	end(&g, "server", "data");
 
-	begin(&g, true, -1);
-	fz_handshake(&g.w);
+	begin(&g, true, true);
 	chatter(&g, 8);
 	end(&g, "server", "heartbeats");
 
-	begin(&g, true, -1);
-	fz_handshake(&g.w);
+	begin(&g, true, true);
 	chatter(&g, 2);
 	jv_endpoint_transport_down(g.w.c.ep, 0, JV_R_LINK_DOWN, g.w.now);
 	pump_records(&g);
@@ -189,8 +188,7 @@ static void server_seeds(void)
 		die("server: no reattach");
 	end(&g, "server", "reattach");
 
-	begin(&g, true, -1);
-	fz_handshake(&g.w);
+	begin(&g, true, true);
 	jv_endpoint_terminate(g.w.c.ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      g.w.now);
 	pump_records(&g);
@@ -203,7 +201,7 @@ static void client_seeds(void)
 	static struct gen g;
 
 	/* in BIRTH: the server's genuine HS_RESP */
-	begin(&g, false, 0);
+	begin(&g, false, false);
 	jv_endpoint_start(g.w.c.ep, 0);
 	pump_records(&g);
 	if (jv_endpoint_client_state(g.w.c.ep) != JV_STATE_ATTACHED)
@@ -211,17 +209,17 @@ static void client_seeds(void)
 	chatter(&g, 4);
 	end(&g, "client", "birth_hs_resp");
 
-	begin(&g, false, 1);
+	begin(&g, false, true);
 	data_to_target(&g, 3);
 	if (g.w.c.delivered != 3)
 		die("client: data not delivered");
 	end(&g, "client", "attached_data");
 
-	begin(&g, false, 1);
+	begin(&g, false, true);
 	chatter(&g, 8);
 	end(&g, "client", "attached_heartbeats");
 
-	begin(&g, false, 1);
+	begin(&g, false, true);
 	chatter(&g, 2);
 	op(&g, 0, 0, 2);                       /* udp-a goes down */
 	pump_records(&g);
@@ -232,7 +230,7 @@ static void client_seeds(void)
 	chatter(&g, 4);
 	end(&g, "client", "attached_reattach");
 
-	begin(&g, false, 1);
+	begin(&g, false, true);
 	jv_endpoint_terminate(g.w.s.ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      g.w.now);
 	pump_records(&g);
