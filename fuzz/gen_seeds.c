@@ -147,6 +147,28 @@ static void chatter(struct gen *g, int turns)
 	}
 }
 
+/* The seeds both ends get after the handshake, named prefix + "data"
+ * (the other end's data) and prefix + "heartbeats". */
+static void attached_seeds(struct gen *g, bool server, const char *target,
+			   const char *prefix)
+{
+	char name[64];
+
+	begin(g, server, true);
+	data_to_target(g, 3);
+	if (g->t->delivered != 3) {
+		snprintf(name, sizeof(name), "%s: data not delivered", target);
+		die(name);
+	}
+	snprintf(name, sizeof(name), "%sdata", prefix);
+	end(g, target, name);
+
+	begin(g, server, true);
+	chatter(g, 8);
+	snprintf(name, sizeof(name), "%sheartbeats", prefix);
+	end(g, target, name);
+}
+
 static void server_seeds(void)
 {
 	static struct gen g;
@@ -169,16 +191,7 @@ static void server_seeds(void)
 	end(&g, "server_pre", "hs_init_data");
 
 	/* after the handshake */
-	begin(&g, true, true);
-	data_to_target(&g, 3);
-	if (g.w.s.delivered != 3)
-		die("server: data not delivered");
-	end(&g, "server", "data");
-
-	begin(&g, true, true);
-	chatter(&g, 8);
-	end(&g, "server", "heartbeats");
-
+	attached_seeds(&g, true, "server", "");
 	begin(&g, true, true);
 	chatter(&g, 2);
 	jv_endpoint_transport_down(g.w.c.ep, 0, JV_R_LINK_DOWN, g.w.now);
@@ -209,16 +222,7 @@ static void client_seeds(void)
 	chatter(&g, 4);
 	end(&g, "client", "birth_hs_resp");
 
-	begin(&g, false, true);
-	data_to_target(&g, 3);
-	if (g.w.c.delivered != 3)
-		die("client: data not delivered");
-	end(&g, "client", "attached_data");
-
-	begin(&g, false, true);
-	chatter(&g, 8);
-	end(&g, "client", "attached_heartbeats");
-
+	attached_seeds(&g, false, "client", "attached_");
 	begin(&g, false, true);
 	chatter(&g, 2);
 	op(&g, 0, 0, 2);                       /* udp-a goes down */
