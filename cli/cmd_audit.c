@@ -299,6 +299,7 @@ int jv_cmd_audit(int argc, char **argv)
 	if (strcmp(argv[first], "timeline") != 0)
 		return jv_args_error(&spec, "unknown command '%s'", argv[first]);
 	if (lim.given)
-		return jv_args_error(&spec, "timeline takes no --max-switches-per-min or --policy");
+		return jv_args_error(&spec, "timeline takes no "
+				     "--max-switches-per-min or --policy");
 	return timeline(argc - first - 1, argv + first + 1, svg, out);
 }

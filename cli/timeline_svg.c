@@ -57,8 +57,8 @@ static const struct {
 
 /* Transport bands, by a hash of the transport id. */
 static const char *const TCOLOURS[] = {
-	"#00838f", "#5e35b1", "#6d4c41", "#3949ab", "#00897b", "#827717",
-	"#546e7a", "#ad1457",
+	"#00838f", "#3949ab", "#6d4c41", "#827717", "#546e7a", "#5e35b1",
+	"#00897b", "#ad1457",
 };
 
 struct ent {
@@ -83,9 +83,13 @@ struct mark {
 	char label[256], tip[512];
 };
 
-/* The time axis: ms since t0 to x. */
-struct axis {
+/* What every part of the picture needs: the time axis (ms since t0 to
+ * x) and the transport ids, in the order they first appear (their
+ * colours). */
+struct view {
 	long long t0, end, step;
+	const char **tids;
+	size_t ntids;
 };
 
 /* ---- text ---- */
@@ -196,13 +200,13 @@ static const char *str_or(json_t *ev, const char *key, const char *dflt)
 
 /* ---- time ---- */
 
-static double x_of(const struct axis *a, long long ts)
+static double x_of(const struct view *a, long long ts)
 {
 	return PX0 + (double)(ts - a->t0) * (PX1 - PX0) / (double)(a->end - a->t0);
 }
 
 /* Ticks every 1, 2 or 5 times a power of ten ms, about eight of them. */
-static void axis_init(struct axis *a, long long t0, long long last)
+static void axis_init(struct view *a, long long t0, long long last)
 {
 	long long span = last - t0, want, p = 1, steps;
 
@@ -213,8 +217,9 @@ static void axis_init(struct axis *a, long long t0, long long last)
 		p *= 10;
 	a->step = want <= p ? p : want <= 2 * p ? 2 * p : want <= 5 * p
 		? 5 * p : 10 * p;
-	/* a little room after the last event for its marks */
-	steps = (span + span / 40 + a->step - 1) / a->step;
+	/* room after the last event, for its marks and to show the state it
+	 * left the sessions in */
+	steps = (span + span / 12 + a->step - 1) / a->step;
 	a->t0 = t0;
 	a->end = t0 + steps * a->step;
 }
@@ -302,8 +307,9 @@ static struct row *row_of(struct row *rows, size_t *nrows, json_t *ev,
 	return r;
 }
 
-/* A row's bands end at the end of the picture, unless its node began a
- * later run (the daemon restarted): then at the last event of its run. */
+/* A row's bands end at the end of the axis (a session not terminated is
+ * still in its last state as far as the logs know), unless its node began
+ * a later run (the daemon restarted): then at the last event of its run. */
 static void horizons(struct row *rows, size_t nrows, long long end)
 {
 	for (size_t i = 0; i < nrows; i++) {
@@ -337,13 +343,36 @@ static size_t state_index(const char *s)
 	return SIZE_MAX;
 }
 
-static const char *tcolour(const char *tid)
+static const char *tcolour(const struct view *v, const char *tid)
 {
-	uint32_t h = 2166136261u;
+	size_t i = 0;
 
-	for (const unsigned char *p = (const unsigned char *)tid; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return TCOLOURS[h % (sizeof(TCOLOURS) / sizeof(TCOLOURS[0]))];
+	while (i < v->ntids && !same(v->tids[i], tid))
+		i++;
+	return TCOLOURS[i % (sizeof(TCOLOURS) / sizeof(TCOLOURS[0]))];
+}
+
+/* The transports that become active, in the order they appear. */
+static int transports(struct view *v, const struct ent *e, size_t n)
+{
+	v->tids = calloc(n ? n : 1, sizeof(*v->tids));
+	v->ntids = 0;
+	if (!v->tids)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *ids[2] = { str(e[i].ev, "transport_id"),
+				       str(e[i].ev, "new_transport") };
+
+		for (int j = 0; j < 2; j++) {
+			bool known = !ids[j];
+
+			for (size_t k = 0; k < v->ntids && !known; k++)
+				known = same(v->tids[k], ids[j]);
+			if (!known)
+				v->tids[v->ntids++] = ids[j];
+		}
+	}
+	return 0;
 }
 
 static void symbol(FILE *f, enum kind k, double x, double y)
@@ -377,7 +406,7 @@ static void symbol(FILE *f, enum kind k, double x, double y)
 }
 
 /* A band segment [a, b) with its tooltip and, if it fits, its name. */
-static void segment(FILE *f, const struct axis *ax, long long a, long long b,
+static void segment(FILE *f, const struct view *ax, long long a, long long b,
 		    double y, double h, const char *fill, const char *ink,
 		    const char *name, double cw, const char *tip_what,
 		    const char *tip_why)
@@ -415,7 +444,7 @@ struct band {
 	long long since;
 };
 
-static void close_state(FILE *f, const struct axis *ax, struct band *b,
+static void close_state(FILE *f, const struct view *ax, struct band *b,
 			long long now, double y)
 {
 	size_t i = state_index(b->name);
@@ -433,15 +462,15 @@ static void close_state(FILE *f, const struct axis *ax, struct band *b,
 			BAND_H);
 }
 
-static void close_transport(FILE *f, const struct axis *ax, struct band *b,
+static void close_transport(FILE *f, const struct view *ax, struct band *b,
 			    long long now, double y)
 {
 	if (b->name)
-		segment(f, ax, b->since, now, y, TBAND_H, tcolour(b->name),
+		segment(f, ax, b->since, now, y, TBAND_H, tcolour(ax, b->name),
 			"#ffffff", b->name, CW9, b->name, NULL);
 }
 
-static void set_band(FILE *f, const struct axis *ax, struct band *b,
+static void set_band(FILE *f, const struct view *ax, struct band *b,
 		     const char *name, const char *why, long long now, double y,
 		     bool state)
 {
@@ -533,7 +562,7 @@ static int place_labels(struct mark *m, size_t n, int *hidden)
 	return used;
 }
 
-static void draw_marks(FILE *f, const struct axis *ax, struct mark *m,
+static void draw_marks(FILE *f, const struct view *ax, struct mark *m,
 		       size_t n, double y)
 {
 	char t[32];
@@ -573,7 +602,7 @@ static void draw_marks(FILE *f, const struct axis *ax, struct mark *m,
 }
 
 /* One row at y; returns its height. marks: room for the row's events. */
-static double draw_row(FILE *f, const struct axis *ax, struct ent *e,
+static double draw_row(FILE *f, const struct view *ax, struct ent *e,
 		       const struct row *r, struct mark *marks, double y,
 		       bool shade)
 {
@@ -715,11 +744,10 @@ static void legend_at(double *x, double *y, double w)
 }
 
 /* Returns the y below the legend. */
-static double legend(FILE *f, struct ent *e, size_t n, double y)
+static double legend(FILE *f, const struct view *v, double y)
 {
 	double x = 90;
-	const char *seen[12];
-	size_t nseen = 0, more = 0;
+	size_t shown = v->ntids < 12 ? v->ntids : 12;
 
 	fprintf(f, "<g font-family=\"DejaVu Sans Mono, Liberation Mono, "
 		"monospace\" font-size=\"11\">\n<text x=\"10\" y=\"%.1f\" "
@@ -747,49 +775,32 @@ static double legend(FILE *f, struct ent *e, size_t n, double y)
 			y + 9, MARKS[k].legend);
 		x += w;
 	}
-	/* the transports, in the order they appear */
-	for (size_t i = 0; i < n; i++) {
-		const char *ids[2] = { str(e[i].ev, "transport_id"),
-				       str(e[i].ev, "new_transport") };
-
-		for (int j = 0; j < 2; j++) {
-			bool known = !ids[j];
-
-			for (size_t k = 0; k < nseen && !known; k++)
-				known = same(seen[k], ids[j]);
-			if (known)
-				continue;
-			if (nseen < sizeof(seen) / sizeof(seen[0]))
-				seen[nseen++] = ids[j];
-			else
-				more++;
-		}
-	}
 	x = 90;
 	y += 18;
-	if (nseen)
+	if (shown)
 		fprintf(f, "<text x=\"10\" y=\"%.1f\" font-weight=\"bold\">"
 			"transports</text>\n", y + 9);
-	for (size_t i = 0; i < nseen; i++) {
-		double w = 22 + text_w(seen[i], 24, CW11) + 14;
+	for (size_t i = 0; i < shown; i++) {
+		double w = 22 + text_w(v->tids[i], 24, CW11) + 14;
 
 		legend_at(&x, &y, w);
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" "
 			"height=\"9\" fill=\"%s\"/><text x=\"%.1f\" "
-			"y=\"%.1f\">", x, y + 1, tcolour(seen[i]), x + 22, y + 9);
-		jv_svg_text(f, seen[i], 24);
+			"y=\"%.1f\">", x, y + 1, tcolour(v, v->tids[i]), x + 22,
+			y + 9);
+		jv_svg_text(f, v->tids[i], 24);
 		fputs("</text>\n", f);
 		x += w;
 	}
-	if (more)
+	if (shown < v->ntids)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">and %zu more</text>\n",
-			x, y + 9, more);
+			x, y + 9, v->ntids - shown);
 	fputs("</g>\n", f);
-	return y + (nseen ? 18 : 0);
+	return y + (shown ? 18 : 0);
 }
 
 /* Tick labels above y (or below, when below) and a line at y. */
-static void axis_line(FILE *f, const struct axis *ax, double y, bool below)
+static void axis_line(FILE *f, const struct view *ax, double y, bool below)
 {
 	char t[32];
 
@@ -817,7 +828,7 @@ int jv_timeline_svg(FILE *f, json_t *const *events, size_t n)
 	char *body = NULL, *leg = NULL;
 	size_t blen = 0, llen = 0, nrows = 0, ne = 0, sessions = 0;
 	FILE *b = NULL;
-	struct axis ax;
+	struct view ax = { 0 };
 	bool wall = false;
 	double y, top;
 	int rc = -1, nodes = 0;
@@ -848,7 +859,9 @@ int jv_timeline_svg(FILE *f, json_t *const *events, size_t n)
 		r->last = e[i].ts;
 	}
 	axis_init(&ax, ne ? e[0].ts : 0, ne ? e[ne - 1].ts : 0);
-	horizons(rows, nrows, ne ? e[ne - 1].ts : 0);
+	if (transports(&ax, e, ne) != 0)
+		goto out;
+	horizons(rows, nrows, ax.end);
 	qsort(rows, nrows, sizeof(*rows), by_node);
 	for (size_t i = 0; i < nrows; i++) {
 		sessions += *rows[i].session != 0;
@@ -880,7 +893,7 @@ int jv_timeline_svg(FILE *f, json_t *const *events, size_t n)
 	b = open_memstream(&leg, &llen);
 	if (!b)
 		goto out;
-	top = legend(b, e, ne, 56) + 40;
+	top = legend(b, &ax, 56) + 40;
 	if (fclose(b) != 0) {
 		b = NULL;
 		goto out;
@@ -913,6 +926,7 @@ out:
 		fclose(b);
 	free(body);
 	free(leg);
+	free(ax.tids);
 	free(marks);
 	free(rows);
 	free(e);
