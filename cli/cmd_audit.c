@@ -8,6 +8,7 @@
 
 #include "cli/cmds.h"
 #include "cli/timeline.h"
+#include "cli/timeline_svg.h"
 #include "cli/util.h"
 #include "cli/verify.h"
 #include "core/policy.h"
@@ -19,6 +20,14 @@ static void help(FILE *f)
 	fprintf(f,
 		"timeline: merges the audit logs of several nodes by time and prints one\n"
 		"line per state change and notable event (time, role, node, what, reason).\n"
+		"\n"
+		"  --svg       draw it instead: a self-contained SVG picture, one row per\n"
+		"              node, run and session, the states as coloured bands, the\n"
+		"              active transport under them, every switch, denial, transport\n"
+		"              death and termination marked with its reason, security\n"
+		"              events as small marks, a time axis in seconds from the first\n"
+		"              event\n"
+		"  --out FILE  write to FILE instead of stdout\n"
 		"\n"
 		"verify: "
 		"reconstructs every session's timeline, per node, from audit JSONL\n"
@@ -41,7 +50,7 @@ static void help(FILE *f)
 static const struct jv_cmd_spec spec = {
 	"audit",
 	"usage: jvpn audit verify [--max-switches-per-min N | --policy FILE] FILE...\n"
-	"       jvpn audit timeline FILE...\n",
+	"       jvpn audit timeline [--svg] [--out FILE] FILE...\n",
 	help, 2, -1,
 };
 
@@ -169,8 +178,42 @@ static int by_time(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* Merges the files by ts_ms (stable) and prints them for people. */
-static int timeline(int nfiles, char **files)
+/* Writes the merged events; 0, or 2 after saying what failed. */
+static int write_timeline(struct entry *e, size_t n, bool wall, bool svg,
+			  const char *out)
+{
+	FILE *f = out ? fopen(out, "w") : stdout;
+	json_t **evs = NULL;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "jvpn: %s: %s\n", out, strerror(errno));
+		return 2;
+	}
+	if (svg) {
+		evs = calloc(n ? n : 1, sizeof(*evs));
+		for (size_t i = 0; evs && i < n; i++)
+			evs[i] = e[i].ev;
+		if (!evs || jv_timeline_svg(f, evs, n) != 0)
+			rc = 2;
+		free(evs);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			jv_timeline_print(f, e[i].ev, wall);
+	}
+	if (fflush(f) != 0 || ferror(f))
+		rc = 2;
+	if (out && fclose(f) != 0)
+		rc = 2;
+	if (rc)
+		fprintf(stderr, "jvpn: %s: %s\n", out ? out : "stdout",
+			errno ? strerror(errno) : "write failed");
+	return rc;
+}
+
+/* Merges the files by ts_ms (stable) and prints them for people, as
+ * lines or, svg, as a picture; to out, or stdout when NULL. */
+static int timeline(int nfiles, char **files, bool svg, const char *out)
 {
 	struct entry *e = NULL;
 	size_t n = 0, cap = 0;
@@ -223,11 +266,10 @@ static int timeline(int nfiles, char **files)
 		fclose(f);
 	}
 	qsort(e, n, sizeof(*e), by_time);
-	for (size_t i = 0; i < n; i++) {
-		if (!rc)
-			jv_timeline_print(stdout, e[i].ev, wall);
+	if (!rc)
+		rc = write_timeline(e, n, wall, svg, out);
+	for (size_t i = 0; i < n; i++)
 		json_decref(e[i].ev);
-	}
 	free(e);
 	return rc;
 }
@@ -235,20 +277,29 @@ static int timeline(int nfiles, char **files)
 int jv_cmd_audit(int argc, char **argv)
 {
 	struct limit lim = { 8, false };   /* the policy default */
+	bool svg = false;
+	const char *out = NULL;
 	const struct jv_opt opts[] = {
 		{ "max-switches-per-min", 0, "N", &lim, parse_max },
 		{ "policy", 0, "FILE", &lim, limit_from_policy },
+		{ "svg", 0, NULL, &svg, NULL },
+		{ "out", 0, "FILE", &out, NULL },
 		{ NULL, 0, NULL, NULL, NULL },
 	};
 	int first, rc;
 
 	if ((rc = jv_args_parse(&spec, opts, argc, argv, &first)) != JV_ARGS_RUN)
 		return rc;
-	if (strcmp(argv[first], "verify") == 0)
+	if (strcmp(argv[first], "verify") == 0) {
+		if (svg || out)
+			return jv_args_error(&spec, "verify takes no --%s",
+					     svg ? "svg" : "out");
 		return verify(lim.max, argc - first - 1, argv + first + 1);
+	}
 	if (strcmp(argv[first], "timeline") != 0)
 		return jv_args_error(&spec, "unknown command '%s'", argv[first]);
 	if (lim.given)
-		return jv_args_error(&spec, "timeline takes no options");
-	return timeline(argc - first - 1, argv + first + 1);
+		return jv_args_error(&spec, "timeline takes no "
+				     "--max-switches-per-min or --policy");
+	return timeline(argc - first - 1, argv + first + 1, svg, out);
 }

@@ -68,7 +68,7 @@ expect 2 "$jvpn" audit verify "$dir/a.jsonl" --max-switches-per-min 0
 has err 'out of range'
 expect 0 "$jvpn" audit timeline "$dir/a.jsonl" "$dir/a2.jsonl"
 expect 2 "$jvpn" audit timeline "$dir/a.jsonl" --max-switches-per-min 8
-has err 'timeline takes no options'
+has err 'timeline takes no --max-switches-per-min or --policy'
 
 # policy check FILE
 expect 0 "$jvpn" policy check "$policy"
