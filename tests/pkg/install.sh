@@ -7,7 +7,10 @@
 set -u
 build=$1 src=$2 man=$3
 tmp=$(mktemp -d /tmp/jvpn-install.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# meson install rewrites the log `make uninstall` reads: keep the real one
+log=$build/meson-logs/install-log.txt
+[ -f "$log" ] && cp "$log" "$tmp/install-log.txt"
+trap '[ -f "$tmp/install-log.txt" ] && cp "$tmp/install-log.txt" "$log"; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 prefix=$(python3 -c '
