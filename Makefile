@@ -2,14 +2,22 @@
 # need from Debian's archive first (idempotent), so a fresh Debian 12 works.
 DEBS := gcc libc6-dev make meson ninja-build pkg-config python3 \
         libsodium-dev libyaml-dev libcmocka-dev libjansson-dev libmnl-dev \
-        iproute2 nftables iputils-ping tcpdump procps
+        iproute2 nftables iputils-ping tcpdump procps \
+        scdoc mandoc
 # `make fuzz` only: clang and its libFuzzer/sanitizer runtime. `make test`
 # replays the fuzz corpora with gcc and does not need them.
 FUZZ_DEBS := clang libclang-rt-14-dev
 FUZZ_S ?= 60
 BUILD := build/plain
+# `make install`: meson install of build/plain with this prefix, under
+# DESTDIR when it is set (README "Installed files").
+PREFIX ?= /usr/local
+DESTDIR ?=
+# `make deb` only: the Debian packaging tools.
+DEB_DEBS := debhelper dpkg-dev fakeroot
 
-.PHONY: all deps fuzz-deps build test demo bench fuzz fuzz-seeds clean
+.PHONY: all deps fuzz-deps build test demo bench fuzz fuzz-seeds install \
+	uninstall deb clean
 
 all: build
 
@@ -19,6 +27,23 @@ deps:
 build: deps
 	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
 	@ninja -C $(BUILD)
+
+# The prefix is a meson option of build/plain: set it, then build and
+# install (the units name PREFIX/bin/jvpn).
+install: deps
+	@[ -f $(BUILD)/build.ninja ] || meson setup $(BUILD) >/dev/null
+	@meson configure $(BUILD) -Dprefix=$(PREFIX)
+	@ninja -C $(BUILD)
+	@meson install -C $(BUILD) --no-rebuild --destdir "$(DESTDIR)"
+
+uninstall:
+	@ninja -C $(BUILD) uninstall
+
+# A Debian package of this tree (debian/), built out of tree under
+# build/deb; the .deb lands in build/deb/.
+deb: deps
+	@scripts/deps.sh $(DEB_DEBS)
+	@scripts/deb.sh build/deb
 
 fuzz-deps: deps
 	@scripts/deps.sh $(FUZZ_DEBS)

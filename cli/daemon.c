@@ -18,6 +18,7 @@
 #include "cli/daemon.h"
 #include "cli/drv.h"
 #include "cli/util.h"
+#include "io/notify.h"
 #include "io/tun.h"
 
 #define TUN_BATCH 64
@@ -138,6 +139,7 @@ static void shutdown_now(struct daemon *d, const char *why)
 {
 	fprintf(stderr, "jvpn: %s: %s, terminating sessions\n",
 		d->cfg.node_id, why);
+	(void)jv_sd_notify("STOPPING=1");
 	/* the peer is told; events say why */
 	jv_endpoint_terminate(d->ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      jv_mono_ms());
@@ -342,6 +344,9 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 	if (rc == 0) {
 		fprintf(stderr, "jvpn: %s %s running on %s\n", name,
 			d->cfg.node_id, d->tun_name);
+		/* Type=notify units (dist/systemd): up, sockets bound */
+		if (jv_sd_notify("READY=1") < 0)
+			fprintf(stderr, "jvpn: cannot notify $NOTIFY_SOCKET\n");
 		jv_daemon_settle(d);
 		if (!d->done && jv_loop_run(d->loop) != 0)
 			rc = 1;
