@@ -123,6 +123,23 @@ bool jv_ip_packet_addr(const uint8_t *pkt, size_t len, bool dst,
 	return false;
 }
 
+static bool link_local6(const uint8_t *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+bool jv_ip_packet_link_scoped(const uint8_t *pkt, size_t len)
+{
+	static const uint8_t unspecified[16];
+	const uint8_t *src = pkt + 8, *dst = pkt + 24;
+
+	if (len < 40 || (pkt[0] >> 4) != 6)
+		return false;
+	return memcmp(src, unspecified, 16) == 0 || link_local6(src) ||
+	       link_local6(dst) ||
+	       (dst[0] == 0xff && ((dst[1] & 0x0f) == 1 || (dst[1] & 0x0f) == 2));
+}
+
 int jv_aip_new(uint32_t max, struct jv_aip **out)
 {
 	struct jv_aip *t;

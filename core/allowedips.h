@@ -48,6 +48,15 @@ bool jv_prefix_valid(const struct jv_prefix *p);
 bool jv_ip_packet_addr(const uint8_t *pkt, size_t len, bool dst,
 		       uint8_t *family, const uint8_t **addr);
 
+/* Whether pkt is IPv6 chatter of the link it was sent on: a source that
+ * is unspecified (::) or link-local (fe80::/10), or a destination that is
+ * link-local or multicast of interface or link scope (ff01::/16,
+ * ff02::/16). A TUN with IPv6 enabled sends such packets on its own
+ * (router solicitations, MLD reports); they mean nothing beyond the link,
+ * so the endpoint drops them quietly rather than as spoofed sources when
+ * no prefix holds them. IPv4 packets: false. */
+bool jv_ip_packet_link_scoped(const uint8_t *pkt, size_t len);
+
 #define JV_AIP_NONE (-1)
 
 struct jv_aip;

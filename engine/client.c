@@ -821,7 +821,9 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	heard_on(ep, t, now);
 	if (h.type == JV_MSG_DATA) {
 		if (!inner_source_ok(ep, ep->plain, (size_t)n, &ip)) {
-			if (ip)
+			/* link chatter of the gateway's TUN is dropped
+			 * unreported, as on the server */
+			if (ip && !jv_ip_packet_link_scoped(ep->plain, (size_t)n))
 				jv_inner_source_rejected(ep, s, tname(c, t),
 							 now);
 			goto drop;

@@ -971,7 +971,10 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		/* cryptokey routing: the source must route back to this
 		 * session's peer, or a peer could speak for another */
 		if (!jv_aip_owns(sv->routes, s->peer, fam, src)) {
-			jv_inner_source_rejected(ep, s, s->tid.id, now);
+			/* the client's TUN talking to its link (router
+			 * solicitations): dropped, but no attack to report */
+			if (!jv_ip_packet_link_scoped(ep->plain, (size_t)n))
+				jv_inner_source_rejected(ep, s, s->tid.id, now);
 			goto drop;
 		}
 		s->bytes_in += (uint64_t)n;

@@ -205,6 +205,46 @@ JV_TEST(test_ip_packet_addr)
 	assert_false(jv_ip_packet_addr(pkt, 0, false, &fam, &a));
 }
 
+static bool scoped(const char *src, const char *dst)
+{
+	uint8_t pkt[40] = { 0x60 };
+	struct jv_prefix a = v6(src, 128), b = v6(dst, 128);
+
+	memcpy(pkt + 8, a.addr6, 16);
+	memcpy(pkt + 24, b.addr6, 16);
+	return jv_ip_packet_link_scoped(pkt, 40);
+}
+
+#define FD77_1 "fd770000000000000000000000000001"
+#define FD77_2 "fd770000000000000000000000000002"
+
+JV_TEST(test_link_scoped)
+{
+	uint8_t pkt[40] = { 0x45 };
+
+	(void)state;
+	/* a router solicitation, an MLD report, neighbour talk */
+	assert_true(scoped("fe8000000000000083fa1308607538d7",
+			   "ff020000000000000000000000000002"));
+	assert_true(scoped(ZERO6, "ff020000000000000000000000000016"));
+	assert_true(scoped("febf0000000000000000000000000001", FD77_1));
+	assert_true(scoped(FD77_2, "fe800000000000000000000000000001"));
+	assert_true(scoped(FD77_2, "ff010000000000000000000000000001"));
+	assert_true(scoped(FD77_2, "ff120000000000000000000000000001"));
+	/* routable ones */
+	assert_false(scoped(FD77_2, FD77_1));
+	assert_false(scoped("fec00000000000000000000000000001", FD77_1));
+	assert_false(scoped("fe7f0000000000000000000000000001", FD77_1));
+	assert_false(scoped(FD77_2, "ff050000000000000000000000000001"));
+	assert_false(scoped(FD77_2, "ff0e0000000000000000000000000001"));
+	assert_false(scoped(FD77_2, "00000000000000000000000000000001"));
+	/* not IPv6, or too short */
+	assert_false(jv_ip_packet_link_scoped(pkt, 40));
+	pkt[0] = 0x60;
+	assert_false(jv_ip_packet_link_scoped(pkt, 39));
+	assert_true(jv_ip_packet_link_scoped(pkt, 40));
+}
+
 /* ---- the differential test ---- */
 
 struct model {

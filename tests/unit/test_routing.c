@@ -344,6 +344,40 @@ JV_TEST(test_inner_source_by_peer)
 	free_net(n);
 }
 
+/* A TUN with IPv6 up talks to its link on its own (here the router
+ * solicitation a client's TUN sent in the net tests): not delivered, and
+ * not reported as a spoofed source, on either end. */
+JV_TEST(test_link_chatter_dropped_quietly)
+{
+	struct net *n = attached_net();
+	struct jv_prefix ll = p6(0xfe80, 0, 0, 0, 0x17, 128);
+	struct jv_prefix routers = p6(0xff02, 0, 0, 0, 2, 128);
+	struct jv_prefix laptop = p6(0xfd77, 0, 0, 0, 2, 128);
+	struct jv_endpoint_stats st, st0;
+	uint8_t pkt[48];
+
+	(void)state;
+	jv_endpoint_stats(n->srv.ep, &st0);
+	assert_false(inbound(n, 0, ipv6(pkt, &ll, &routers), 48));
+	jv_endpoint_stats(n->srv.ep, &st);
+	assert_int_equal(st.inner_source_rejected, 0);
+	assert_int_equal(st.rx_dropped, st0.rx_dropped + 1);
+	assert_false(has_event(&n->srv, "SecurityInnerSourceRejected"));
+	/* the gateway's link-local source towards the laptop */
+	assert_int_equal(jv_endpoint_send_inner(n->srv.ep, ipv6(pkt, &ll, &laptop),
+						48, n->now), 0);
+	pump_net(n);
+	assert_int_equal(n->cl[0].delivered, 0);
+	jv_endpoint_stats(n->cl[0].ep, &st);
+	assert_int_equal(st.inner_source_rejected, 0);
+	assert_false(has_event(&n->cl[0], "SecurityInnerSourceRejected"));
+	/* a routable spoofed source is still reported */
+	assert_false(from6(n, 0, p6(0xfd77, 0, 0, 0, 3, 128)));
+	jv_endpoint_stats(n->srv.ep, &st);
+	assert_int_equal(st.inner_source_rejected, 1);
+	free_net(n);
+}
+
 /* Neither IPv4 nor IPv6: not routed, and dropped on arrival without an
  * inner source event (there is no source to speak of). */
 JV_TEST(test_not_ip)
