@@ -443,7 +443,7 @@ static bool same_prefix(const struct jv_prefix *a, const struct jv_prefix *b)
  * prefix for its destination (cryptokey routing): nested prefixes of two
  * peers are fine, the narrower one wins; the same prefix twice would name
  * no peer in particular. */
-static int check_overlap(struct jv_sctx *c, const struct jv_peer_cfg *p,
+static int check_same_prefix(struct jv_sctx *c, const struct jv_peer_cfg *p,
 			 yaml_node_t *map, const char *path, int idx)
 {
 	const struct ctx *x = c->user;
@@ -493,7 +493,7 @@ static int check_peer(struct jv_sctx *c, void *target, yaml_node_t *map,
 					      "%s.public_key: the same key as "
 					      "peers[%d] (%s)", path, j, o->name);
 	}
-	return check_overlap(c, p, map, path, idx);
+	return check_same_prefix(c, p, map, path, idx);
 }
 
 static int check_transport(struct jv_sctx *c, void *target, yaml_node_t *map,
