@@ -149,11 +149,6 @@ static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
 	return 0;
 }
 
-static uint32_t mask_of(uint8_t prefix)
-{
-	return prefix ? 0xffffffffu << (32 - prefix) : 0;
-}
-
 static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
 			     yaml_node_t *v, void *slot)
 {
@@ -173,12 +168,33 @@ static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
 	return JV_OK;
 }
 
-/* One entry of allowed_ips: a network address and its prefix length. */
+/* "fd77::2/128": an IPv6 address, '/', one to three digits up to 128. */
+static int parse_cidr6(const char *s, uint8_t addr[16], uint8_t *prefix)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t n;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(ip))
+		return -1;
+	n = strlen(slash + 1);
+	if (n < 1 || n > 3 || strspn(slash + 1, "0123456789") != n ||
+	    atoi(slash + 1) > 128)
+		return -1;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	if (inet_pton(AF_INET6, ip, addr) != 1)
+		return -1;
+	*prefix = (uint8_t)atoi(slash + 1);
+	return 0;
+}
+
+/* One entry of allowed_ips: a network address, IPv4 or IPv6, and its
+ * prefix length. */
 static int parse_prefix(struct jv_sctx *c, const struct jv_srow *r,
 			yaml_node_t *v, void *slot)
 {
-	struct jv_peer_cfg *p = NULL;
-	__typeof__(p->allowed[0]) *a = slot;
+	struct jv_prefix *a = slot;
 	const char *s;
 	char t[64];
 	int rc;
@@ -187,11 +203,17 @@ static int parse_prefix(struct jv_sctx *c, const struct jv_srow *r,
 	if ((rc = jv_schema_text(c, v, &s)))
 		return rc;
 	jv_schema_shown(s, strlen(s), t, sizeof(t));
-	if (parse_cidr(s, &a->addr, &a->prefix) != 0)
+	memset(a, 0, sizeof(*a));
+	if (parse_cidr(s, &a->addr, &a->prefix) == 0)
+		a->family = JV_IP4;
+	else if (parse_cidr6(s, a->addr6, &a->prefix) == 0)
+		a->family = JV_IP6;
+	else
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
-				      "%s: \"%s\" is not an IPv4 prefix like "
-				      "10.77.0.2/32", c->key, t);
-	if (a->addr & ~mask_of(a->prefix))
+				      "%s: \"%s\" is not an IPv4 or IPv6 prefix "
+				      "like 10.77.0.2/32 or fd77::2/128", c->key,
+				      t);
+	if (!jv_prefix_valid(a))
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
 				      "%s: \"%s\" has host bits set (the prefix "
 				      "must be a network address)", c->key, t);
@@ -407,36 +429,46 @@ static int check_listen(struct jv_sctx *c, void *target, yaml_node_t *map,
 	return JV_OK;
 }
 
-/* The server routes an inner packet to the first live peer whose
- * allowed_ips hold its destination: overlapping prefixes would send one
- * peer's traffic to another. */
-static int check_overlap(struct jv_sctx *c, const struct jv_peer_cfg *p,
+static bool same_prefix(const struct jv_prefix *a, const struct jv_prefix *b)
+{
+	uint8_t x[16], y[16];
+
+	jv_prefix_bytes(a, x);
+	jv_prefix_bytes(b, y);
+	return a->family == b->family && a->prefix == b->prefix &&
+	       memcmp(x, y, 16) == 0;
+}
+
+/* The server routes an inner packet to the peer holding the longest
+ * prefix for its destination (cryptokey routing): nested prefixes of two
+ * peers are fine, the narrower one wins; the same prefix twice would name
+ * no peer in particular. */
+static int check_same_prefix(struct jv_sctx *c, const struct jv_peer_cfg *p,
 			 yaml_node_t *map, const char *path, int idx)
 {
 	const struct ctx *x = c->user;
 	yaml_node_t *ips = jv_yaml_get(c->doc, map, "allowed_ips");
 
 	for (uint32_t k = 0; k < p->nallowed; k++) {
-		uint32_t a = p->allowed[k].addr;
-		uint8_t pfx = p->allowed[k].prefix;
+		yaml_node_t *v = yaml_document_get_node(
+			c->doc, ips->data.sequence.items.start[k]);
 
+		for (uint32_t n = 0; n < k; n++)
+			if (same_prefix(&p->allowed[k], &p->allowed[n]))
+				return jv_schema_fail(
+					c, JV_ERR_INVAL, v,
+					"%s.allowed_ips[%u]: listed twice (also "
+					"allowed_ips[%u])", path, k, n);
 		for (int j = 0; j < idx; j++) {
 			const struct jv_peer_cfg *o = &x->cfg->peers[j];
 
-			for (uint32_t n = 0; n < o->nallowed; n++) {
-				uint32_t m = mask_of(pfx < o->allowed[n].prefix ?
-						     pfx : o->allowed[n].prefix);
-
-				if ((a & m) != (o->allowed[n].addr & m))
-					continue;
-				return jv_schema_fail(
-					c, JV_ERR_INVAL,
-					yaml_document_get_node(
-						c->doc,
-						ips->data.sequence.items.start[k]),
-					"%s.allowed_ips[%u]: overlaps peers[%d] (%s)",
-					path, k, j, o->name);
-			}
+			for (uint32_t n = 0; n < o->nallowed; n++)
+				if (same_prefix(&p->allowed[k], &o->allowed[n]))
+					return jv_schema_fail(
+						c, JV_ERR_INVAL, v,
+						"%s.allowed_ips[%u]: the same "
+						"prefix is in peers[%d] (%s)",
+						path, k, j, o->name);
 		}
 	}
 	return JV_OK;
@@ -461,7 +493,7 @@ static int check_peer(struct jv_sctx *c, void *target, yaml_node_t *map,
 					      "%s.public_key: the same key as "
 					      "peers[%d] (%s)", path, j, o->name);
 	}
-	return check_overlap(c, p, map, path, idx);
+	return check_same_prefix(c, p, map, path, idx);
 }
 
 static int check_transport(struct jv_sctx *c, void *target, yaml_node_t *map,
@@ -796,6 +828,7 @@ void jv_config_endpoint(const struct jv_config *cfg,
 
 		out->server_allowed[0].addr = cfg->tun.addr & mask;
 		out->server_allowed[0].prefix = cfg->tun.prefix;
+		out->server_allowed[0].family = JV_IP4;
 		out->nserver_allowed = 1;
 	}
 	out->peers = cfg->peers;

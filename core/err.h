@@ -15,6 +15,7 @@ enum jv_errno {
 	JV_ERR_REPLAY = -7,
 	JV_ERR_SHORT = -8,     /* truncated input or output buffer too small */
 	JV_ERR_STATE = -9,     /* operation not valid in the current state */
+	JV_ERR_EXISTS = -10,   /* the key is already someone else's */
 };
 
 /* Where and what: "FILE:LINE: msg". line 0 means "no line". */

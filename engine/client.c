@@ -733,18 +733,26 @@ static void on_path_challenge(struct jv_endpoint *ep, const struct jv_ctrl *m,
 }
 
 /* Inner packets from the server must come from the prefixes behind it
- * (the tunnel subnet, the routes), as WireGuard's allowed_ips. An endpoint
- * configured with none accepts any source. */
+ * (the tunnel subnets, the routes), IPv4 or IPv6, as WireGuard's
+ * allowed_ips. An endpoint configured with none accepts any source.
+ * *ip tells whether pkt was an IP packet at all (only those are
+ * reported). */
 static bool inner_source_ok(const struct jv_endpoint *ep, const uint8_t *pkt,
-			    size_t len)
+			    size_t len, bool *ip)
 {
 	const struct jv_endpoint_cfg *cfg = &ep->cfg;
-	uint32_t src;
+	const uint8_t *src;
+	uint8_t fam;
 
+	*ip = jv_ip_packet_addr(pkt, len, false, &fam, &src);
 	if (cfg->nserver_allowed == 0)
 		return true;
-	return jv_ipv4_addr(pkt, len, 12, &src) &&
-	       jv_ipv4_in(cfg->server_allowed, cfg->nserver_allowed, src);
+	if (!*ip)
+		return false;
+	for (uint32_t i = 0; i < cfg->nserver_allowed; i++)
+		if (jv_prefix_match(&cfg->server_allowed[i], fam, src))
+			return true;
+	return false;
 }
 
 static bool final_denial(enum jv_reason reason)
@@ -784,7 +792,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	struct jv_session *s = &c->s;
 	struct jv_hdr h;
 	struct jv_ctrl m;
-	bool adv;
+	bool adv, ip;
 	int t = path->local, n;
 
 	if (!c->live || s->state == JV_STATE_BIRTH || t >= (int)c->ntr ||
@@ -812,8 +820,10 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	jv_health_on_rx(&c->tr[t].health, now);
 	heard_on(ep, t, now);
 	if (h.type == JV_MSG_DATA) {
-		if (!inner_source_ok(ep, ep->plain, (size_t)n)) {
-			if (n >= 20 && (ep->plain[0] >> 4) == 4)
+		if (!inner_source_ok(ep, ep->plain, (size_t)n, &ip)) {
+			/* link chatter of the gateway's TUN is dropped
+			 * unreported, as on the server */
+			if (ip && !jv_ip_packet_link_scoped(ep->plain, (size_t)n))
 				jv_inner_source_rejected(ep, s, tname(c, t),
 							 now);
 			goto drop;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/allowedips.h"
 #include "core/audit.h"
 #include "core/fsm.h"
 #include "core/policy.h"
@@ -40,18 +41,18 @@ struct jv_transport_cfg {
 	uint8_t proto;
 };
 
-/* An IPv4 prefix, host order. */
-struct jv_prefix4 {
-	uint32_t addr;
-	uint8_t prefix;
-};
-
+/* A peer's allowed_ips (struct jv_prefix, core/allowedips.h: IPv4 or
+ * IPv6; an IPv4 one is { .addr = host order, .prefix = N }) are its
+ * cryptokey routes: the server sends an inner packet to the peer holding
+ * the longest prefix for its destination, and takes an inner packet from
+ * a peer only if its source would be routed back to that peer. Two peers
+ * may not hold the same prefix (jv_endpoint_new fails). */
 #define JV_PEER_MAX_IPS 16
 struct jv_peer_cfg {
 	char name[64];
 	uint8_t public_key[32];
 	uint32_t nallowed;
-	struct jv_prefix4 allowed[JV_PEER_MAX_IPS];
+	struct jv_prefix allowed[JV_PEER_MAX_IPS];
 };
 
 struct jv_endpoint_ops {
@@ -82,9 +83,9 @@ struct jv_endpoint_cfg {
 	struct jv_transport_cfg transports[JV_MAX_TRANSPORTS];
 	uint32_t ntransports;
 	bool reconnect;                     /* on_terminated: reconnect */
-	/* inner sources accepted from the server (IPv4, host order): the
-	 * tunnel subnet and the routes; none configured accepts any */
-	struct jv_prefix4 server_allowed[JV_PEER_MAX_IPS];
+	/* inner sources accepted from the server (IPv4 and IPv6): the
+	 * tunnel subnets and the routes; none configured accepts any */
+	struct jv_prefix server_allowed[JV_PEER_MAX_IPS];
 	uint32_t nserver_allowed;
 	/* server */
 	const struct jv_peer_cfg *peers;
@@ -106,7 +107,8 @@ struct jv_endpoint;
 
 /* Creates an endpoint; cfg is copied (peers too). Emits nothing. Draws
  * its run_id from ops.random: all its events form one run, starting at
- * now (+ ts_offset_ms). */
+ * now (+ ts_offset_ms). JV_ERR_INVAL for a server whose peers hold a
+ * malformed prefix or one prefix twice. */
 int jv_endpoint_new(const struct jv_endpoint_cfg *cfg, uint64_t now,
 		    struct jv_endpoint **out);
 /* Wipes keys and frees. Does not emit: call jv_endpoint_shutdown first. */
@@ -120,9 +122,10 @@ void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
 		      const uint8_t *buf, size_t len, uint64_t now);
 
 /* An inner packet from the TUN device: sealed and sent (client: on its
- * current transport; server: to the peer whose allowed_ips hold the IPv4
- * destination). Returns 0, JV_ERR_NOTFOUND (no route or no session) or
- * JV_ERR_INVAL. */
+ * current transport; server: to the peer whose allowed_ips hold the
+ * longest prefix for its IPv4 or IPv6 destination). Returns 0,
+ * JV_ERR_NOTFOUND (no route, or that peer has no session) or JV_ERR_INVAL
+ * (too long; server: not an IPv4 or IPv6 packet). */
 int jv_endpoint_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 			   size_t len, uint64_t now);
 

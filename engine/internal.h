@@ -176,6 +176,7 @@ struct jv_server {
 	uint8_t (*peer_ended)[16];   /* per peer: its last ended session id */
 	uint32_t *peer_session;      /* per peer: live session index or 0 */
 	uint8_t (*peer_ss)[32];      /* per peer: DH(our static, its static) */
+	struct jv_aip *routes;       /* the peers' allowed_ips: peer index */
 	struct jv_table *table;
 	struct jv_session *pool;     /* max_sessions entries */
 	uint32_t *free_list, nfree;
@@ -291,11 +292,6 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
 /* Asks the driver to lock (on) or unlock memory that holds keys. */
 void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
-/* Reads the IPv4 address at off (12: source, 16: destination) of an inner
- * packet; false if it is not IPv4. */
-bool jv_ipv4_addr(const uint8_t *pkt, size_t len, size_t off, uint32_t *ip);
-/* Whether ip lies in one of the n prefixes. */
-bool jv_ipv4_in(const struct jv_prefix4 *set, uint32_t n, uint32_t ip);
 
 /* The client or the server half of an endpoint: endpoint.c dispatches
  * every entry point through it. NULL where a half has nothing to do. */

@@ -888,11 +888,6 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 
 /* ---- data and control ---- */
 
-static bool ip_allowed(const struct jv_peer_cfg *peer, uint32_t ip)
-{
-	return jv_ipv4_in(peer->allowed, peer->nallowed, ip);
-}
-
 static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		      const uint8_t *buf, size_t len, uint64_t now)
 {
@@ -902,7 +897,8 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	struct jv_hdr h;
 	struct jv_ctrl m, r;
 	bool adv, is_req;
-	uint32_t src;
+	const uint8_t *src;
+	uint8_t fam;
 	int n;
 
 	if (jv_hdr_decode(&h, buf, len) != 0)
@@ -969,11 +965,16 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	if (jv_path_eq(path, &s->path))
 		s->last_rx_bound_ms = now;
 	if (h.type == JV_MSG_DATA) {
-		/* inner IPv6 is not carried yet: dropped, not reported */
-		if (!jv_ipv4_addr(ep->plain, (size_t)n, 12, &src))
+		/* not an IP packet: nothing to route, dropped */
+		if (!jv_ip_packet_addr(ep->plain, (size_t)n, false, &fam, &src))
 			goto drop;
-		if (!ip_allowed(&sv->peers[s->peer], src)) {
-			jv_inner_source_rejected(ep, s, s->tid.id, now);
+		/* cryptokey routing: the source must route back to this
+		 * session's peer, or a peer could speak for another */
+		if (!jv_aip_owns(sv->routes, s->peer, fam, src)) {
+			/* the client's TUN talking to its link (router
+			 * solicitations): dropped, but no attack to report */
+			if (!jv_ip_packet_link_scoped(ep->plain, (size_t)n))
+				jv_inner_source_rejected(ep, s, s->tid.id, now);
 			goto drop;
 		}
 		s->bytes_in += (uint64_t)n;
@@ -1023,15 +1024,19 @@ static int server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 {
 	struct jv_server *sv = S(ep);
 	struct jv_session *s = NULL;
-	uint32_t dst;
+	const uint8_t *dst;
+	uint8_t fam;
+	int32_t peer;
 	int n;
 
 	(void)now;
-	if (len > JV_INNER_MAX || !jv_ipv4_addr(pkt, len, 16, &dst))
+	if (len > JV_INNER_MAX || !jv_ip_packet_addr(pkt, len, true, &fam, &dst))
 		return JV_ERR_INVAL;
-	for (uint32_t i = 0; i < sv->npeers && !s; i++)
-		if (sv->peer_session[i] && ip_allowed(&sv->peers[i], dst))
-			s = jv_table_by_index(sv->table, sv->peer_session[i]);
+	/* the longest prefix names the peer; if that peer has no session
+	 * the packet goes nowhere, not to a peer with a wider prefix */
+	peer = jv_aip_lookup(sv->routes, fam, dst);
+	if (peer != JV_AIP_NONE && sv->peer_session[peer])
+		s = jv_table_by_index(sv->table, sv->peer_session[peer]);
 	if (!s)
 		return JV_ERR_NOTFOUND;
 	n = jv_keys_seal(&s->keys, JV_MSG_DATA, 0, s->remote_index, pkt, len,
@@ -1066,6 +1071,32 @@ static int server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return found ? 0 : JV_ERR_NOTFOUND;
 }
 
+/* The routing table, built once from the peers' allowed_ips: nothing on
+ * the packet path allocates. */
+static int build_routes(struct jv_server *sv)
+{
+	uint32_t total = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < sv->npeers; i++) {
+		if (sv->peers[i].nallowed > JV_PEER_MAX_IPS)
+			return JV_ERR_INVAL;
+		total += sv->peers[i].nallowed;
+	}
+	if ((rc = jv_aip_new(total, &sv->routes)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < sv->npeers; i++)
+		for (uint32_t k = 0; k < sv->peers[i].nallowed; k++) {
+			rc = jv_aip_insert(sv->routes, &sv->peers[i].allowed[k],
+					   i);
+			if (rc == JV_ERR_EXISTS)
+				rc = JV_ERR_INVAL;
+			if (rc != 0)
+				return rc;
+		}
+	return JV_OK;
+}
+
 static int server_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
@@ -1087,6 +1118,8 @@ static int server_init(struct jv_endpoint *ep, uint64_t now)
 	    !sv->pool || !sv->free_list)
 		return JV_ERR_NOMEM;
 	memcpy(sv->peers, ep->cfg.peers, sv->npeers * sizeof(*sv->peers));
+	if ((rc = build_routes(sv)) != 0)
+		return rc;
 	sv->peer_ss = calloc(sv->npeers, 32);
 	if (!sv->peer_ss)
 		return JV_ERR_NOMEM;
@@ -1130,6 +1163,7 @@ static void server_free(struct jv_endpoint *ep)
 	free(sv->rl);
 	jv_table_free(sv->table);
 	free(sv->peers);
+	jv_aip_free(sv->routes);
 	free(sv->peer_last_hs_ts);
 	free(sv->peer_ended);
 	free(sv->peer_session);

@@ -32,27 +32,6 @@ bool jv_path_eq(const struct jv_path *a, const struct jv_path *b)
 	       a->len == b->len && memcmp(a->addr, b->addr, a->len) == 0;
 }
 
-bool jv_ipv4_addr(const uint8_t *pkt, size_t len, size_t off, uint32_t *ip)
-{
-	if (len < 20 || (pkt[0] >> 4) != 4)
-		return false;
-	*ip = (uint32_t)pkt[off] << 24 | (uint32_t)pkt[off + 1] << 16 |
-	      (uint32_t)pkt[off + 2] << 8 | pkt[off + 3];
-	return true;
-}
-
-bool jv_ipv4_in(const struct jv_prefix4 *set, uint32_t n, uint32_t ip)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		uint8_t pfx = set[i].prefix;
-		uint32_t mask = pfx == 0 ? 0 : 0xffffffffu << (32 - pfx);
-
-		if ((ip & mask) == (set[i].addr & mask))
-			return true;
-	}
-	return false;
-}
-
 void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 		     const uint8_t id[16], uint64_t now)
 {

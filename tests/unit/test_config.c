@@ -205,6 +205,7 @@ JV_TEST(test_server)
 	assert_memory_equal(cfg.psk, zero, 32);
 }
 
+
 JV_TEST(test_client)
 {
 	struct jv_endpoint_cfg ec;
@@ -672,21 +673,39 @@ static const struct mistake mistakes[] = {
 
 	/* prefixes */
 	{ SRV, "10.77.0.2/32", "10.77.0.2/33", NULL, 12,
-	  "peers[0].allowed_ips[0]: \"10.77.0.2/33\" is not an IPv4 prefix like "
-	  "10.77.0.2/32" },
-	{ SRV, "10.77.0.2/32", "10.77.0.2", NULL, 12, "is not an IPv4 prefix" },
-	{ SRV, "10.77.0.2/32", "10.77.0.2/", NULL, 12, "is not an IPv4 prefix" },
+	  "peers[0].allowed_ips[0]: \"10.77.0.2/33\" is not an IPv4 or IPv6 "
+	  "prefix like 10.77.0.2/32 or fd77::2/128" },
+	{ SRV, "10.77.0.2/32", "10.77.0.2", NULL, 12, "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "10.77.0.2/", NULL, 12, "is not an IPv4 or IPv6 prefix" },
 	{ SRV, "10.77.0.2/32", "\"10.77.0.2/ 8\"", NULL, 12,
-	  "is not an IPv4 prefix" },
-	{ SRV, "10.77.0.2/32", "10.77.0.2/-1", NULL, 12, "is not an IPv4 prefix" },
-	{ SRV, "10.77.0.2/32", "fd00::2/128", NULL, 12,
-	  "\"fd00::2/128\" is not an IPv4 prefix" },
-	{ SRV, "10.77.0.2/32", "10.77.2/32", NULL, 12, "is not an IPv4 prefix" },
+	  "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "10.77.0.2/-1", NULL, 12, "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "10.77.2/32", NULL, 12, "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "\"fd00::2/129\"", NULL, 12,
+	  "\"fd00::2/129\" is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "\"fd00::2/0128\"", NULL, 12,
+	  "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "\"fd00::2\"", NULL, 12,
+	  "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "\"fd00::g/64\"", NULL, 12,
+	  "is not an IPv4 or IPv6 prefix" },
+	{ SRV, "10.77.0.2/32", "\"10.77.0.2/32/1\"", NULL, 12,
+	  "is not an IPv4 or IPv6 prefix" },
 	{ SRV, "10.88.0.0/16", "10.88.0.1/16", NULL, 12,
 	  "peers[0].allowed_ips[1]: \"10.88.0.1/16\" has host bits set" },
-	{ SRV, "10.77.0.3/32", "10.88.4.0/24", NULL, 16,
-	  "peers[1].allowed_ips[0]: overlaps peers[0] (laptop)" },
-	{ SRV, "10.77.0.3/32", "10.0.0.0/8", NULL, 16, "overlaps peers[0]" },
+	{ SRV, "10.88.0.0/16", "\"fd77::1/64\"", NULL, 12,
+	  "peers[0].allowed_ips[1]: \"fd77::1/64\" has host bits set" },
+	/* the same prefix twice; nested ones are fine (tests below) */
+	{ SRV, "10.77.0.3/32", "10.88.0.0/16", NULL, 16,
+	  "peers[1].allowed_ips[0]: the same prefix is in peers[0] (laptop)" },
+	{ SRV, "10.88.0.0/16", "10.77.0.2/32", NULL, 12,
+	  "peers[0].allowed_ips[1]: listed twice (also allowed_ips[0])" },
+	{ SRV, "[10.77.0.2/32, 10.88.0.0/16]",
+	  "[10.77.0.2/32, \"fd77::2/128\", \"fd77:0::2/128\"]", NULL, 12,
+	  "peers[0].allowed_ips[2]: listed twice (also allowed_ips[1])" },
+	{ SRV, "      - 10.77.0.3/32",
+	  "      - \"fd77::3/128\"\n      - \"fd77:0:0:0::3/128\"", NULL, 17,
+	  "peers[1].allowed_ips[1]: listed twice (also allowed_ips[0])" },
 	{ SRV, "[10.77.0.2/32, 10.88.0.0/16]", "[]", NULL, 12,
 	  "peers[0].allowed_ips: 0 entries (allowed 1..16)" },
 	{ SRV, "address: 10.77.0.1/24", "address: 10.77.0.1", NULL, 10,
@@ -806,6 +825,52 @@ JV_TEST(test_mistakes)
 	for (size_t i = 0; i < sizeof(mistakes) / sizeof(mistakes[0]); i++)
 		failed += !check_mistake(&mistakes[i]);
 	assert_int_equal(failed, 0);
+}
+
+/* allowed_ips takes IPv6 prefixes too, and prefixes of two peers may nest
+ * (the longest wins); the same prefix in two peers is refused. */
+JV_TEST(test_allowed_ips_ipv6_and_nested)
+{
+	static const uint8_t fd77_2[16] = { 0xfd, 0x77, [15] = 2 };
+	static const uint8_t fd77_1[16] = { 0xfd, 0x77, 0, 1 };
+	static const uint8_t zero[16];
+	char a[4096], b[4096];
+	struct jv_error err;
+
+	(void)state;
+	edit(a, sizeof(a), server_text, "[10.77.0.2/32, 10.88.0.0/16]",
+	     "[10.77.0.2/32, 10.0.0.0/8, \"fd77::2/128\", \"::/0\"]");
+	edit(b, sizeof(b), a, "      - 10.77.0.3/32",
+	     "      - 10.77.0.3/32\n      - 10.88.1.0/24\n"
+	     "      - \"fd77:1::/48\"");
+	if (parse_as("server.yaml", b, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_int_equal(cfg.peers[0].nallowed, 4);
+	assert_int_equal(cfg.peers[0].allowed[0].family, JV_IP4);
+	assert_int_equal(cfg.peers[0].allowed[0].addr, 0x0a4d0002);
+	assert_int_equal(cfg.peers[0].allowed[1].family, JV_IP4);
+	assert_int_equal(cfg.peers[0].allowed[1].addr, 0x0a000000);
+	assert_int_equal(cfg.peers[0].allowed[1].prefix, 8);
+	assert_int_equal(cfg.peers[0].allowed[2].family, JV_IP6);
+	assert_memory_equal(cfg.peers[0].allowed[2].addr6, fd77_2, 16);
+	assert_int_equal(cfg.peers[0].allowed[2].prefix, 128);
+	assert_int_equal(cfg.peers[0].allowed[3].family, JV_IP6);
+	assert_memory_equal(cfg.peers[0].allowed[3].addr6, zero, 16);
+	assert_int_equal(cfg.peers[0].allowed[3].prefix, 0);
+	assert_int_equal(cfg.peers[1].nallowed, 3);
+	assert_int_equal(cfg.peers[1].allowed[1].addr, 0x0a580100);
+	assert_int_equal(cfg.peers[1].allowed[1].prefix, 24);
+	assert_int_equal(cfg.peers[1].allowed[2].family, JV_IP6);
+	assert_memory_equal(cfg.peers[1].allowed[2].addr6, fd77_1, 16);
+	assert_int_equal(cfg.peers[1].allowed[2].prefix, 48);
+
+	/* the same IPv6 prefix, written another way, in the second peer */
+	edit(b, sizeof(b), a, "      - 10.77.0.3/32",
+	     "      - 10.77.0.3/32\n      - \"fd77:0::2/128\"");
+	assert_int_equal(parse_as("server.yaml", b, &err), JV_ERR_INVAL);
+	assert_int_equal(err.line, 17);
+	assert_string_equal(err.msg, "peers[1].allowed_ips[1]: the same prefix "
+			    "is in peers[0] (laptop)");
 }
 
 /* Lists are bounded: one entry past the bound is refused. */
