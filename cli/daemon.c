@@ -107,6 +107,15 @@ static void op_lock(void *ctx, void *ptr, size_t len, bool on)
 		(void)sodium_munlock(ptr, len);
 }
 
+static size_t op_format_path(void *ctx, const struct jv_path *path,
+			     char *buf, size_t cap)
+{
+	struct daemon *d = ctx;
+
+	return d->drv->format_path ? d->drv->format_path(d, path, buf, cap)
+				   : 0;
+}
+
 /* ---- TUN, timer, signals ---- */
 
 static void on_tun(void *ctx, uint32_t events)
@@ -236,7 +245,8 @@ static int setup_engine(struct daemon *d)
 
 	jv_config_endpoint(&d->cfg, &ec);
 	ec.ops = (struct jv_endpoint_ops){ op_send, op_deliver, op_event,
-					   op_random, op_lock };
+					   op_random, op_lock,
+					   op_format_path };
 	ec.ctx = d;
 	/* events carry Unix time; the engine runs on the monotonic clock */
 	ec.ts_offset_ms = (int64_t)(jv_wall_ms() - now);

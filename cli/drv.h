@@ -52,6 +52,10 @@ struct jv_drv {
 	void (*tick)(struct daemon *d, uint64_t now);
 	/* Shutting down: writes out what the peers must still be told. */
 	void (*flush)(struct daemon *d);
+	/* The outer address and port at the far end of path, as text (the
+	 * engine's `remote`); returns the length, 0 when unknown. */
+	size_t (*format_path)(struct daemon *d, const struct jv_path *path,
+			      char *buf, size_t cap);
 	/* Closes what open() opened, also after it failed halfway. */
 	void (*close)(struct daemon *d);
 };

@@ -373,26 +373,28 @@ JV_TEST(test_render)
 		  "\"state\": \"ATTACHED\", \"state_version\": 3, \"transport\": "
 		  "\"udp-a\", \"session_age_ms\": 123456, \"transportless_age_ms\": "
 		  "0, \"switches_last_min\": 1, \"bytes_in\": 1000, \"bytes_out\": "
-		  "20000000, \"key_epoch\": 0}, {\"session_id\": "
+		  "20000000, \"key_epoch\": 0, \"remote\": \"[2001:db8::1]:443\"}, "
+		  "{\"session_id\": "
 		  "\"ffeeddccbbaa99887766554433221100\", \"peer\": "
 		  "\"phone-with-long-name\", \"state\": \"DEGRADED\", "
 		  "\"state_version\": 12, \"transport\": null, \"session_age_ms\": "
 		  "5, \"transportless_age_ms\": 4, \"switches_last_min\": 0, "
 		  "\"bytes_in\": 0, \"bytes_out\": 0, \"key_epoch\": 2}]}",
-		  "session_id                        peer                  state     state_version  transport  session_age_ms  transportless_age_ms  switches_last_min  bytes_in  bytes_out  \n"
-		  "00112233445566778899aabbccddeeff  laptop                ATTACHED              3  udp-a              123456                     0                  1      1000   20000000  \n"
-		  "ffeeddccbbaa99887766554433221100  phone-with-long-name  DEGRADED             12  -                       5                     4                  0         0          0  \n" },
+		  "session_id                        peer                  remote             state     state_version  transport  session_age_ms  transportless_age_ms  switches_last_min  bytes_in  bytes_out  \n"
+		  "00112233445566778899aabbccddeeff  laptop                [2001:db8::1]:443  ATTACHED              3  udp-a              123456                     0                  1      1000   20000000  \n"
+		  "ffeeddccbbaa99887766554433221100  phone-with-long-name  -                  DEGRADED             12  -                       5                     4                  0         0          0  \n" },
 		{ "transports",
 		  "{\"ok\": true, \"transports\": [{\"id\": \"udp-a\", \"proto\": "
 		  "\"udp\", \"state\": \"active\", \"loss_ratio\": 0.0, \"rtt_ms\": "
-		  "12, \"last_rx_age_ms\": 40}, {\"id\": \"tcp-backup-b\", "
+		  "12, \"last_rx_age_ms\": 40, \"peer\": \"laptop\", \"remote\": "
+		  "\"192.0.2.1:51820\"}, {\"id\": \"tcp-backup-b\", "
 		  "\"proto\": \"tcp\", \"state\": \"dead\", \"loss_ratio\": 1.0, "
 		  "\"rtt_ms\": 0, \"last_rx_age_ms\": null}]}",
-		  "id            proto  state   loss_ratio  rtt_ms  last_rx_age_ms  \n"
-		  "udp-a         udp    active      0.0000      12              40  \n"
-		  "tcp-backup-b  tcp    dead        1.0000       0  -               \n" },
+		  "id            proto  state   loss_ratio  rtt_ms  last_rx_age_ms  peer    remote           \n"
+		  "udp-a         udp    active      0.0000      12              40  laptop  192.0.2.1:51820  \n"
+		  "tcp-backup-b  tcp    dead        1.0000       0  -               -       -                \n" },
 		{ "transports", "{\"ok\": true, \"transports\": []}",
-		  "id  proto  state  loss_ratio  rtt_ms  last_rx_age_ms  \n" },
+		  "id  proto  state  loss_ratio  rtt_ms  last_rx_age_ms  peer  remote  \n" },
 		{ "metrics",
 		  "{\"ok\": true, \"text\": \"# HELP jvpn_up x\\njvpn_up{node=\\\"a\\\"} 1\\n\"}",
 		  "# HELP jvpn_up x\njvpn_up{node=\"a\"} 1\n" },
@@ -424,8 +426,10 @@ JV_TEST(test_usage)
 	fclose(f);
 	assert_string_equal(buf,
 		"  status                   node, role, uptime, policy version, sessions by state\n"
-		"  sessions                 every session: id, peer, state, transport, ages, switches, bytes\n"
-		"  transports               the client's transports: state, loss, RTT, last receive\n"
+		"  sessions                 every session: id, peer, remote, state, transport, ages,\n"
+		"                           switches, bytes\n"
+		"  transports               the client's transports (state, loss, RTT, last receive)\n"
+		"                           or the gateway's bound ones; peer and remote address\n"
 		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told;\n"
 		"                           the id in full or its first 8+ hex digits\n"
 		"  policy-reload FILE       validate a policy file and apply it atomically\n"
