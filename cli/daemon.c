@@ -34,8 +34,11 @@ static const struct jv_drv *const drivers[] = {
 void jv_daemon_settle(struct daemon *d)
 {
 	uint64_t at = jv_endpoint_deadline(d->ep), drv = d->drv->settle(d);
+	uint64_t http = jv_http_sweep(d->http, jv_mono_ms());
 
-	jv_loop_set_timer(d->loop, drv < at ? drv : at);
+	if (drv < at)
+		at = drv;
+	jv_loop_set_timer(d->loop, http < at ? http : at);
 }
 
 void jv_daemon_stop(struct daemon *d)
@@ -186,6 +189,30 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 	return r;
 }
 
+/* ---- metrics over HTTP ---- */
+
+static char *metrics_body(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+
+	return jv_ctl_metrics_text(&n, jv_mono_ms());
+}
+
+static int setup_metrics(struct daemon *d, struct jv_error *err)
+{
+	const struct jv_sockaddr *a = &d->cfg.metrics_listen;
+	int rc;
+
+	if (!a->len)
+		return 0;
+	if ((rc = jv_http_open(&d->http, d->loop, (const struct sockaddr *)&a->ss,
+			       a->len, metrics_body, d, err)) != 0)
+		jv_config_blame(&d->cfg, d->cfg.line_metrics_listen, err,
+				"metrics_listen");
+	return rc;
+}
+
 /* ---- setup and teardown ---- */
 
 static int setup_signals(struct daemon *d)
@@ -231,10 +258,12 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 	if ((rc = d->drv->open(d, err)) != 0)
 		return rc;
 	if ((rc = jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
-			      ctl_handler, d, err)) != 0)
+			      ctl_handler, d, err)) != 0) {
 		jv_config_blame(&d->cfg, d->cfg.line_control_socket, err,
 				"control_socket");
-	return rc;
+		return rc;
+	}
+	return setup_metrics(d, err);
 }
 
 static int setup_engine(struct daemon *d)
@@ -261,6 +290,7 @@ static void teardown(struct daemon *d)
 {
 	if (d->ctl)
 		jv_ctl_close(d->ctl);
+	jv_http_close(d->http);
 	if (d->ep)
 		jv_endpoint_free(d->ep);   /* wipes the session keys */
 	d->drv->close(d);

@@ -13,6 +13,7 @@
 #include "cli/config.h"
 #include "engine/endpoint.h"
 #include "io/ctl.h"
+#include "io/http.h"
 #include "io/loop.h"
 #include "io/sink.h"
 #include "io/tcp.h"
@@ -28,6 +29,7 @@ struct daemon {
 	struct jv_endpoint *ep;
 	struct jv_sink sink;
 	struct jv_ctl *ctl;
+	struct jv_http *http;       /* metrics_listen, NULL when not set */
 	int tun_fd, sig_fd;
 	char tun_name[IFNAMSIZ];
 	uint64_t started;

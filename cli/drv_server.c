@@ -374,7 +374,8 @@ static int setup_tcp_server(struct daemon *d, struct jv_error *err)
 	struct server *s = server_of(d);
 	uint32_t est = d->cfg.max_sessions < TCP_EST_CAP ? d->cfg.max_sessions
 							 : TCP_EST_CAP;
-	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE;
+	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE +
+			 (d->cfg.metrics_listen.len ? JV_HTTP_FDS : 0);
 	struct rlimit rl;
 	int rc;
 

@@ -195,7 +195,8 @@ int jv_client_path_transport(const struct jv_client *c)
 {
 	int t = c->active >= 0 ? c->active
 		: c->candidate >= 0 ? c->candidate
-		: c->s.state == JV_STATE_BIRTH ? c->hs_transport : -1;
+		: c->s.state == JV_STATE_BIRTH ? c->hs_transport
+		: c->last_active;
 
 	return t >= 0 && (uint32_t)t < c->ntr ? t : -1;
 }

@@ -271,8 +271,8 @@ const char *jv_peer_name(const struct jv_endpoint *ep,
 size_t jv_format_path(const struct jv_endpoint *ep, const struct jv_path *p,
 		      char *buf, size_t cap);
 /* The client's transport for a session's `remote` when no datagram is
- * being handled: the active one, else the candidate, else the one the
- * handshake goes on (-1: none). */
+ * being handled: the active one, else the reattach candidate, else the
+ * one the handshake goes on, else the one it left (-1: none). */
 int jv_client_path_transport(const struct jv_client *c);
 /* Security events are rate limited, per session (s) or per node (NULL).
  * jv_sec_allow counts the event and returns 0 if the limit hides it, else
