@@ -9,7 +9,6 @@
 
 #include "io/http.h"
 #include "io/tcp.h"
-#include "io/udp.h"
 
 struct conn {
 	struct jv_http *h;

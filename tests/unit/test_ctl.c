@@ -290,6 +290,110 @@ JV_TEST(test_terminate)
 	free_world(w);
 }
 
+/* sessions and transports name the peer and its outer address on both
+ * ends (CONTRACT section 8); the gateway lists its bound transports. */
+JV_TEST(test_peer_and_remote)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node sn = server_node(w);
+	struct jv_ctl_node cn = { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 };
+	json_t *r, *row;
+
+	(void)state;
+	r = call(&sn, "sessions", w->now);
+	row = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	json_decref(r);
+	r = call(&cn, "sessions", w->now);
+	row = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	json_decref(r);
+
+	r = call(&cn, "transports", w->now);
+	assert_int_equal(json_array_size(json_object_get(r, "transports")), 2);
+	row = json_array_get(json_object_get(r, "transports"), 1);
+	assert_string_equal(json_string_value(json_object_get(row, "id")),
+			    "udp-b");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-1");
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	/* the fields it had are all still there */
+	assert_non_null(json_object_get(row, "rtt_ms"));
+	assert_non_null(json_object_get(row, "last_rx_age_ms"));
+	json_decref(r);
+	r = call(&sn, "transports", w->now);
+	assert_int_equal(json_array_size(json_object_get(r, "transports")), 1);
+	row = json_array_get(json_object_get(r, "transports"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "id")),
+			    "udp-a");
+	assert_string_equal(json_string_value(json_object_get(row, "proto")),
+			    "udp");
+	assert_string_equal(json_string_value(json_object_get(row, "state")),
+			    "active");
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	assert_true(json_is_null(json_object_get(row, "rtt_ms")));
+	json_decref(r);
+	free_world(w);
+}
+
+/* Metric names follow Prometheus conventions: counters end in _total,
+ * units are base units, and no label is per session. */
+JV_TEST(test_metrics_conventions)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node nodes[2] = {
+		server_node(w), { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 } };
+
+	(void)state;
+	data_both_ways(w, 3);
+	for (int k = 0; k < 2; k++) {
+		char *text = jv_ctl_metrics_text(&nodes[k], w->now);
+
+		assert_non_null(text);
+		for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+			char name[128], type[16];
+
+			if (sscanf(l, "# TYPE %127s %15s", name, type) == 2 &&
+			    strcmp(type, "counter") == 0) {
+				size_t n = strlen(name);
+
+				if (n < 6 || strcmp(name + n - 6, "_total"))
+					fail_msg("counter %s: no _total", name);
+			}
+			if (*l == '#')
+				continue;
+			if (strstr(l, "session=") || strstr(l, "_ms{") ||
+			    strstr(l, "_ms "))
+				fail_msg("%.*s", (int)strcspn(l, "\n"), l);
+		}
+		/* the bytes carried, as counters over the run */
+		assert_null(strstr(text, "jvpn_inner_received_bytes_total{"
+					 "node=\"gw-1\"} 0\n"));
+		assert_non_null(strstr(text, "jvpn_inner_received_bytes_total{"));
+		if (k == 0) {
+			/* per configured peer: bounded by the config */
+			assert_non_null(strstr(text, "jvpn_peer_attached{node=\"gw-1\","
+						     "peer=\"laptop\"} 1\n"));
+			assert_null(strstr(text, "jvpn_transport_rtt_seconds"));
+		} else {
+			assert_non_null(strstr(text, "# TYPE jvpn_transport_rtt_seconds gauge\n"));
+			assert_null(strstr(text, "jvpn_peer_attached"));
+		}
+		free(text);
+	}
+	free_world(w);
+}
+
 static void testdata(char *out, size_t cap, const char *name)
 {
 	const char *d = getenv("JV_TESTDATA");
