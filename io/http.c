@@ -139,6 +139,7 @@ char *jv_http_response(int status, const char *body, size_t *len)
 	}
 	memcpy(out + n, body, blen);
 	*len = (size_t)n + blen;
+	out[*len] = '\0';
 	return out;
 }
 

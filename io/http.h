@@ -31,8 +31,8 @@
 int jv_http_parse(const char *buf, size_t len);
 
 /* The whole response for a status (body: the metrics text for 200, NULL
- * otherwise; a 200 with no body becomes 500). malloc'd, *len its length;
- * NULL when out of memory. */
+ * otherwise; a 200 with no body becomes 500). malloc'd and NUL-terminated,
+ * *len its length; NULL when out of memory. */
 char *jv_http_response(int status, const char *body, size_t *len);
 
 /* The metrics text, malloc'd (freed by the caller), NULL on failure. */
