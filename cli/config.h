@@ -75,6 +75,9 @@ struct jv_config {
 	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */
 	char control_socket[108];              /* sun_path */
 	int line_audit_path, line_control_socket;
+	/* GET /metrics over HTTP: "ADDR:PORT", len 0 when not set */
+	struct jv_sockaddr metrics_listen;
+	int line_metrics_listen;
 	char policy_file[JV_CFG_PATH_MAX];     /* "" when the policy is inline */
 	struct jv_policy policy;               /* effective, validated */
 };

@@ -47,6 +47,12 @@ static json_t *do_status(struct jv_ctl_node *n, json_t *args, uint64_t now)
 			 "sessions", by);
 }
 
+/* The outer address and port, or null when not known. */
+static json_t *remote_value(const char *remote)
+{
+	return remote[0] ? json_string(remote) : json_null();
+}
+
 static json_t *do_sessions(struct jv_ctl_node *n, json_t *args, uint64_t now)
 {
 	json_t *arr = json_array();
@@ -71,6 +77,8 @@ static json_t *do_sessions(struct jv_ctl_node *n, json_t *args, uint64_t now)
 			"bytes_in", (json_int_t)si.bytes_in,
 			"bytes_out", (json_int_t)si.bytes_out,
 			"key_epoch", (json_int_t)si.key_epoch));
+		json_object_set_new(json_array_get(arr, json_array_size(arr) - 1),
+				    "remote", remote_value(si.remote));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "sessions", arr);
 }
@@ -80,16 +88,35 @@ static json_t *do_transports(struct jv_ctl_node *n, json_t *args, uint64_t now)
 	json_t *arr = json_array();
 	struct jv_transport_info ti;
 
+	struct jv_session_info si;
+	uint32_t cur = 0;
+
 	(void)args;
 	for (uint32_t i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++)
 		json_array_append_new(arr, json_pack(
-			"{s:s, s:s, s:s, s:f, s:I, s:o}", "id", ti.id,
+			"{s:s, s:s, s:s, s:f, s:I, s:o, s:s, s:o}", "id", ti.id,
 			"proto", ti.proto == JV_PROTO_TCP ? "tcp" : "udp",
 			"state", ti.state, "loss_ratio", ti.loss_ratio,
 			"rtt_ms", (json_int_t)ti.rtt_ms, "last_rx_age_ms",
 			ti.last_rx_age_ms == UINT64_MAX
 				? json_null()
-				: json_integer((json_int_t)ti.last_rx_age_ms)));
+				: json_integer((json_int_t)ti.last_rx_age_ms),
+			"peer", n->node_id, "remote", remote_value(ti.remote)));
+	/* the gateway has no candidates of its own: each session's bound
+	 * transport (the client's name for it), the peer and its address;
+	 * the client measures loss and RTT, the gateway does not */
+	while (n->role == JV_ROLE_SERVER &&
+	       jv_endpoint_session_next(n->ep, &cur, now, &si)) {
+		if (!si.transport[0])
+			continue;
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:s, s:s, s:n, s:n, s:n, s:s, s:o}",
+			"id", si.transport,
+			"proto", si.proto == JV_PROTO_TCP ? "tcp" : "udp",
+			"state", "active", "loss_ratio", "rtt_ms",
+			"last_rx_age_ms", "peer", si.peer,
+			"remote", remote_value(si.remote)));
+	}
 	return json_pack("{s:b, s:o}", "ok", 1, "transports", arr);
 }
 
@@ -181,6 +208,10 @@ static const struct {
 	  "out of step)."),
 	C("inner_source_rejected_total", inner_source_rejected,
 	  "Inner packets whose source lies outside the peer's prefixes."),
+	C("inner_received_bytes_total", bytes_in,
+	  "Inner bytes received from peers, every session of the run."),
+	C("inner_sent_bytes_total", bytes_out,
+	  "Inner bytes sent to peers, every session of the run."),
 	HS("ok", hs_ok),
 	HS("bad_mac", hs_bad_mac),
 	HS("cookie_sent", hs_cookie_sent),
@@ -190,40 +221,72 @@ static const struct {
 #undef C
 };
 
-/* Per transport gauges; values in the order of transport_values(). */
+/* Per transport gauges (the client's candidates: bounded by its config);
+ * values in the order of transport_value(). */
 static const struct {
 	const char *name, *help, *fmt;
 } tgauges[] = {
 	{ "transport_up", "Whether a transport is usable (active or standby).",
 	  "%.0f" },
 	{ "transport_loss_ratio", "Probe loss over the loss window.", "%.4f" },
-	{ "transport_rtt_ms", "Smoothed round-trip time.", "%.0f" },
+	{ "transport_rtt_seconds", "Smoothed round-trip time (0: no sample "
+	  "yet).", "%.3f" },
 };
 
 static double transport_value(const struct jv_transport_info *ti, size_t g)
 {
 	const double v[] = { strcmp(ti->state, "dead") != 0, ti->loss_ratio,
-			     ti->rtt_ms };
+			     ti->rtt_ms / 1000.0 };
 
 	return v[g];
 }
 
-static json_t *do_metrics(struct jv_ctl_node *n, json_t *args, uint64_t now)
+/* Prometheus text exposition format 0.0.4. Every label set is bounded by
+ * configuration: node, state (the six states), transport (the client's
+ * candidates), peer (the gateway's configured peers); nothing is
+ * labelled by session. */
+char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now)
 {
 	struct text t = { malloc(4096), 0, 4096 };
 	struct jv_endpoint_stats st;
 	struct jv_transport_info ti;
 	struct jv_session_info si;
-	char node[160], id[80];
-	uint32_t cur = 0;
-	json_t *r;
+	char node[160], id[160];
+	uint64_t switches = 0;
+	uint32_t cur = 0, npeers = 0;
+	const char *pn;
+	uint8_t *peer_up = NULL;
+	uint32_t *peer_sw = NULL;
 
-	(void)args;
 	if (!t.buf)
 		return NULL;
 	t.buf[0] = '\0';
 	label(node, sizeof(node), n->node_id);
 	jv_endpoint_stats(n->ep, &st);
+	while (jv_endpoint_peer_name(n->ep, npeers))
+		npeers++;
+	if (npeers) {
+		peer_up = calloc(npeers, sizeof(*peer_up));
+		peer_sw = calloc(npeers, sizeof(*peer_sw));
+		if (!peer_up || !peer_sw) {
+			free(peer_up);
+			free(peer_sw);
+			free(t.buf);
+			return NULL;
+		}
+	}
+	while (jv_endpoint_session_next(n->ep, &cur, now, &si)) {
+		if (si.state == JV_STATE_TERMINATED)
+			continue;
+		switches += si.switches_last_min;
+		/* peer names are unique in a config: the first match */
+		for (uint32_t p = 0; p < npeers; p++)
+			if (strcmp(jv_endpoint_peer_name(n->ep, p), si.peer) == 0) {
+				peer_up[p] |= si.state == JV_STATE_ATTACHED;
+				peer_sw[p] += si.switches_last_min;
+				break;
+			}
+	}
 	head(&t, "up", "gauge", "Whether the daemon is running.");
 	put(&t, "jvpn_up{node=\"%s\"} 1\n", node);
 	head(&t, "uptime_seconds", "gauge", "Seconds since the daemon started.");
@@ -256,17 +319,41 @@ static json_t *do_metrics(struct jv_ctl_node *n, json_t *args, uint64_t now)
 			put(&t, "\n");
 		}
 	}
-	head(&t, "session_switches_last_minute", "gauge",
-	     "Transport switches in the last 60 s.");
-	while (jv_endpoint_session_next(n->ep, &cur, now, &si)) {
-		char hex[33];
-
-		jv_hex16(si.session_id, hex);
-		put(&t, "jvpn_session_switches_last_minute{node=\"%s\",session="
-			"\"%.8s\"} %u\n", node, hex, si.switches_last_min);
+	head(&t, "switches_last_minute", "gauge",
+	     "Transport switches in the last 60 s, all sessions together.");
+	put(&t, "jvpn_switches_last_minute{node=\"%s\"} %llu\n", node,
+	    (unsigned long long)switches);
+	if (npeers) {
+		head(&t, "peer_attached", "gauge",
+		     "Whether the configured peer has an ATTACHED session.");
+		for (uint32_t p = 0; (pn = jv_endpoint_peer_name(n->ep, p)); p++) {
+			label(id, sizeof(id), pn);
+			put(&t, "jvpn_peer_attached{node=\"%s\",peer=\"%s\"} %u\n",
+			    node, id, peer_up[p]);
+		}
+		head(&t, "peer_switches_last_minute", "gauge",
+		     "Transport switches of the peer's sessions in the last 60 s.");
+		for (uint32_t p = 0; (pn = jv_endpoint_peer_name(n->ep, p)); p++) {
+			label(id, sizeof(id), pn);
+			put(&t, "jvpn_peer_switches_last_minute{node=\"%s\","
+				"peer=\"%s\"} %u\n", node, id, peer_sw[p]);
+		}
 	}
-	r = json_pack("{s:b, s:s}", "ok", 1, "text", t.buf);
-	free(t.buf);
+	free(peer_up);
+	free(peer_sw);
+	return t.buf;
+}
+
+static json_t *do_metrics(struct jv_ctl_node *n, json_t *args, uint64_t now)
+{
+	char *text = jv_ctl_metrics_text(n, now);
+	json_t *r;
+
+	(void)args;
+	if (!text)
+		return NULL;
+	r = json_pack("{s:b, s:s}", "ok", 1, "text", text);
+	free(text);
 	return r;
 }
 
@@ -409,12 +496,13 @@ static void render_ok(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
 /* ---- the table ---- */
 
 static const char *const session_cols[] = {
-	"session_id", "peer", "state", "state_version", "transport",
+	"session_id", "peer", "remote", "state", "state_version", "transport",
 	"session_age_ms", "transportless_age_ms", "switches_last_min",
 	"bytes_in", "bytes_out", NULL,
 };
 static const char *const transport_cols[] = {
-	"id", "proto", "state", "loss_ratio", "rtt_ms", "last_rx_age_ms", NULL,
+	"id", "proto", "state", "loss_ratio", "rtt_ms", "last_rx_age_ms",
+	"peer", "remote", NULL,
 };
 
 static const struct jv_ctl_cmd cmds[] = {
@@ -422,10 +510,12 @@ static const struct jv_ctl_cmd cmds[] = {
 	  "node, role, uptime, policy version, sessions by state",
 	  do_status, render_status, NULL, NULL },
 	{ "sessions", 0, 0, JV_CTL_ARG_NONE,
-	  "every session: id, peer, state, transport, ages, switches, bytes",
+	  "every session: id, peer, remote, state, transport, ages,\n"
+	  "switches, bytes",
 	  do_sessions, render_rows, "sessions", session_cols },
 	{ "transports", 0, 0, JV_CTL_ARG_NONE,
-	  "the client's transports: state, loss, RTT, last receive",
+	  "the client's transports (state, loss, RTT, last receive)\n"
+	  "or the gateway's bound ones; peer and remote address",
 	  do_transports, render_rows, "transports", transport_cols },
 	{ "terminate", 1, 1, JV_CTL_ARG_SESSION_ID,
 	  "end a session (operator_terminated); the peer is told;\n"

@@ -49,6 +49,11 @@ struct jv_ctl_cmd {
 	const char *const *cols;         /* and its columns, in order */
 };
 
+/* The node's metrics in the Prometheus text exposition format (0.0.4),
+ * what `metrics` replies and metrics_listen serves; malloc'd, NULL when
+ * out of memory. */
+char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now);
+
 /* The command named name, or NULL. */
 const struct jv_ctl_cmd *jv_ctl_cmd_find(const char *name);
 

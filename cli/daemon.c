@@ -35,8 +35,13 @@ static const struct jv_drv *const drivers[] = {
 void jv_daemon_settle(struct daemon *d)
 {
 	uint64_t at = jv_endpoint_deadline(d->ep), drv = d->drv->settle(d);
+	/* the metrics responder's timeouts (no clock read without it) */
+	uint64_t http = d->http ? jv_http_sweep(d->http, jv_mono_ms())
+				: UINT64_MAX;
 
-	jv_loop_set_timer(d->loop, drv < at ? drv : at);
+	if (drv < at)
+		at = drv;
+	jv_loop_set_timer(d->loop, http < at ? http : at);
 }
 
 void jv_daemon_stop(struct daemon *d)
@@ -106,6 +111,15 @@ static void op_lock(void *ctx, void *ptr, size_t len, bool on)
 		(void)sodium_mlock(ptr, len);
 	else
 		(void)sodium_munlock(ptr, len);
+}
+
+static size_t op_format_path(void *ctx, const struct jv_path *path,
+			     char *buf, size_t cap)
+{
+	struct daemon *d = ctx;
+
+	return d->drv->format_path ? d->drv->format_path(d, path, buf, cap)
+				   : 0;
 }
 
 /* ---- TUN, timer, signals ---- */
@@ -179,6 +193,30 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 	return r;
 }
 
+/* ---- metrics over HTTP ---- */
+
+static char *metrics_body(void *ctx)
+{
+	struct daemon *d = ctx;
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+
+	return jv_ctl_metrics_text(&n, jv_mono_ms());
+}
+
+static int setup_metrics(struct daemon *d, struct jv_error *err)
+{
+	const struct jv_sockaddr *a = &d->cfg.metrics_listen;
+	int rc;
+
+	if (!a->len)
+		return 0;
+	if ((rc = jv_http_open(&d->http, d->loop, (const struct sockaddr *)&a->ss,
+			       a->len, metrics_body, d, err)) != 0)
+		jv_config_blame(&d->cfg, d->cfg.line_metrics_listen, err,
+				"metrics_listen");
+	return rc;
+}
+
 /* ---- setup and teardown ---- */
 
 static int setup_signals(struct daemon *d)
@@ -224,10 +262,12 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 	if ((rc = d->drv->open(d, err)) != 0)
 		return rc;
 	if ((rc = jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
-			      ctl_handler, d, err)) != 0)
+			      ctl_handler, d, err)) != 0) {
 		jv_config_blame(&d->cfg, d->cfg.line_control_socket, err,
 				"control_socket");
-	return rc;
+		return rc;
+	}
+	return setup_metrics(d, err);
 }
 
 static int setup_engine(struct daemon *d)
@@ -238,7 +278,8 @@ static int setup_engine(struct daemon *d)
 
 	jv_config_endpoint(&d->cfg, &ec);
 	ec.ops = (struct jv_endpoint_ops){ op_send, op_deliver, op_event,
-					   op_random, op_lock };
+					   op_random, op_lock,
+					   op_format_path };
 	ec.ctx = d;
 	/* events carry Unix time; the engine runs on the monotonic clock */
 	ec.ts_offset_ms = (int64_t)(jv_wall_ms() - now);
@@ -253,6 +294,7 @@ static void teardown(struct daemon *d)
 {
 	if (d->ctl)
 		jv_ctl_close(d->ctl);
+	jv_http_close(d->http);
 	if (d->ep)
 		jv_endpoint_free(d->ep);   /* wipes the session keys */
 	d->drv->close(d);

@@ -13,6 +13,7 @@
 #include "cli/config.h"
 #include "engine/endpoint.h"
 #include "io/ctl.h"
+#include "io/http.h"
 #include "io/loop.h"
 #include "io/sink.h"
 #include "io/tcp.h"
@@ -28,6 +29,7 @@ struct daemon {
 	struct jv_endpoint *ep;
 	struct jv_sink sink;
 	struct jv_ctl *ctl;
+	struct jv_http *http;       /* metrics_listen, NULL when not set */
 	int tun_fd, sig_fd;
 	char tun_name[IFNAMSIZ];
 	uint64_t started;
@@ -52,6 +54,10 @@ struct jv_drv {
 	void (*tick)(struct daemon *d, uint64_t now);
 	/* Shutting down: writes out what the peers must still be told. */
 	void (*flush)(struct daemon *d);
+	/* The outer address and port at the far end of path, as text (the
+	 * engine's `remote`); returns the length, 0 when unknown. */
+	size_t (*format_path)(struct daemon *d, const struct jv_path *path,
+			      char *buf, size_t cap);
 	/* Closes what open() opened, also after it failed halfway. */
 	void (*close)(struct daemon *d);
 };

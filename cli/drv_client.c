@@ -281,6 +281,19 @@ static void client_send(struct daemon *d, const struct jv_path *path,
 	}
 }
 
+/* The configured server address of the path's transport (resolved). */
+static size_t client_format_path(struct daemon *d, const struct jv_path *path,
+				 char *buf, size_t cap)
+{
+	buf[0] = '\0';
+	if (path->local < d->cfg.ntransports &&
+	    d->cfg.transports[path->local].remote.len)
+		jv_sockaddr_format(
+			(const struct sockaddr *)&d->cfg.transports[path->local]
+				.remote.ss, buf, cap);
+	return strlen(buf);
+}
+
 static uint64_t client_settle(struct daemon *d)
 {
 	struct client *c = client_of(d);
@@ -341,6 +354,7 @@ const struct jv_drv jv_drv_client = {
 	.open = client_open,
 	.start = client_start,
 	.send = client_send,
+	.format_path = client_format_path,
 	.settle = client_settle,
 	.tick = client_tick,
 	.flush = client_flush,

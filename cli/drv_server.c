@@ -49,6 +49,7 @@ struct tconn {                  /* one accepted TCP transport */
 	uint32_t slot, gen;
 	uint16_t listener;
 	struct jv_tcp_conn *c;      /* NULL: no connection in this slot */
+	struct sockaddr_storage peer;   /* the client's address and port */
 	bool reading, doomed;       /* dropped while being read: later */
 };
 
@@ -306,6 +307,7 @@ static void on_accept(void *ctx, uint32_t events)
 			continue;
 		}
 		jv_tcp_adopt(t->c, fd);
+		t->peer = peer;
 		t->gen++;
 		t->listener = l->index;
 		if (jv_loop_add(d->loop, fd, EPOLLIN, on_conn, t) != 0) {
@@ -372,7 +374,8 @@ static int setup_tcp_server(struct daemon *d, struct jv_error *err)
 	struct server *s = server_of(d);
 	uint32_t est = d->cfg.max_sessions < TCP_EST_CAP ? d->cfg.max_sessions
 							 : TCP_EST_CAP;
-	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE;
+	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE +
+			 (d->cfg.metrics_listen.len ? JV_HTTP_FDS : 0);
 	struct rlimit rl;
 	int rc;
 
@@ -461,6 +464,35 @@ static void server_send(struct daemon *d, const struct jv_path *path,
 	}
 }
 
+static size_t server_format_path(struct daemon *d, const struct jv_path *path,
+				 char *buf, size_t cap)
+{
+	struct server *s = server_of(d);
+
+	buf[0] = '\0';
+	if (path->proto == JV_PROTO_UDP) {
+		struct sockaddr_storage to;
+		struct jv_udp_local from;
+		socklen_t to_len;
+
+		if (path->local < s->nls &&
+		    udp_path_decode(&s->ls[path->local], path, &to, &to_len,
+				    &from))
+			jv_sockaddr_format((struct sockaddr *)&to, buf, cap);
+	} else if (path->len >= 8) {
+		uint32_t slot, gen;
+
+		memcpy(&slot, path->addr, 4);
+		memcpy(&gen, path->addr + 4, 4);
+		/* a closed connection's address is gone with it */
+		if (slot < s->gate.nslots && s->conns[slot].c &&
+		    s->conns[slot].gen == gen)
+			jv_sockaddr_format((struct sockaddr *)&s->conns[slot].peer,
+					   buf, cap);
+	}
+	return strlen(buf);
+}
+
 static uint64_t server_settle(struct daemon *d)
 {
 	struct server *s = server_of(d);
@@ -512,6 +544,7 @@ const struct jv_drv jv_drv_server = {
 	.open = server_open,
 	.start = NULL,
 	.send = server_send,
+	.format_path = server_format_path,
 	.settle = server_settle,
 	.tick = server_tick,
 	.flush = server_flush,

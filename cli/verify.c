@@ -365,6 +365,14 @@ static int check_common(struct ev *e)
 	e->sid = json_string_value(sid);
 	if (!e->sid && EVENT_TYPES[t].needs_sid)
 		return bad(e, "session_id missing");
+	/* who and where (CONTRACT section 8), on events about a peer; logs
+	 * written before them have neither */
+	if (json_object_get(e->obj, "peer") &&
+	    (!str(e, "peer") || !*str(e, "peer")))
+		return bad(e, "peer is not a non-empty string");
+	if (json_object_get(e->obj, "remote") &&
+	    (!str(e, "remote") || !*str(e, "remote")))
+		return bad(e, "remote is not a non-empty string");
 	return check_run(e);
 }
 

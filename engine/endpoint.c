@@ -81,6 +81,7 @@ void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
 	int type = jv_wire_type(buf, len);
 
 	ep->stats.rx_packets++;
+	ep->rx_path = path;
 	if (type == JV_MSG_DATA || type == JV_MSG_CONTROL)
 		ep->half->recv_sealed(ep, path, buf, len, now);
 	else if (type >= 0 && type == ep->half->handshake_type)
@@ -89,6 +90,8 @@ void jv_endpoint_recv(struct jv_endpoint *ep, const struct jv_path *path,
 		ep->half->recv_cookie(ep, path, buf, len, now);
 	else
 		ep->stats.rx_dropped++;
+	ep->rx_path = NULL;
+	ep->ev_peer = NULL;
 	sodium_memzero(ep->plain, sizeof(ep->plain));
 }
 
@@ -163,6 +166,41 @@ const struct jv_policy *jv_endpoint_policy(const struct jv_endpoint *ep)
 	return &ep->policy;
 }
 
+const char *jv_peer_name(const struct jv_endpoint *ep,
+			 const struct jv_session *s)
+{
+	if (is_client(ep))
+		return ep->cfg.node_id;
+	return ep->u.s.peers[s->peer].name;
+}
+
+size_t jv_format_path(const struct jv_endpoint *ep, const struct jv_path *p,
+		      char *buf, size_t cap)
+{
+	size_t n;
+
+	if (!cap)
+		return 0;
+	buf[0] = '\0';
+	if (!ep->cfg.ops.format_path)
+		return 0;
+	n = ep->cfg.ops.format_path(ep->cfg.ctx, p, buf, cap);
+	if (n >= cap)
+		n = 0;
+	buf[n] = '\0';
+	return n;
+}
+
+int jv_client_path_transport(const struct jv_client *c)
+{
+	int t = c->active >= 0 ? c->active
+		: c->candidate >= 0 ? c->candidate
+		: c->s.state == JV_STATE_BIRTH ? c->hs_transport
+		: c->last_active;
+
+	return t >= 0 && (uint32_t)t < c->ntr ? t : -1;
+}
+
 static void session_info(const struct jv_endpoint *ep,
 			 const struct jv_session *s, const char *peer,
 			 const char *transport, uint32_t switches, uint64_t now,
@@ -193,9 +231,20 @@ bool jv_endpoint_session_next(const struct jv_endpoint *ep, uint32_t *cursor,
 		if (*cursor > 0 || !c->live)
 			return false;
 		(*cursor)++;
-		session_info(ep, &c->s, "server",
+		int t = jv_client_path_transport(c);
+
+		session_info(ep, &c->s, ep->cfg.node_id,
 			     c->active >= 0 ? c->tr[c->active].cfg.id : NULL,
 			     jv_limiter_count(&c->limiter, now), now, out);
+		if (t >= 0) {
+			struct jv_path p;
+
+			memset(&p, 0, sizeof(p));
+			p.proto = c->tr[t].cfg.proto;
+			p.local = (uint16_t)t;
+			jv_format_path(ep, &p, out->remote, sizeof(out->remote));
+			out->proto = p.proto;
+		}
 		return true;
 	}
 	const struct jv_server *sv = &ep->u.s;
@@ -205,6 +254,9 @@ bool jv_endpoint_session_next(const struct jv_endpoint *ep, uint32_t *cursor,
 		return false;
 	session_info(ep, s, sv->peers[s->peer].name, s->tid.id,
 		     jv_session_switches_last_min(s, now), now, out);
+	if (s->path.proto)
+		jv_format_path(ep, &s->path, out->remote, sizeof(out->remote));
+	out->proto = s->path.proto;
 	return true;
 }
 
@@ -228,6 +280,14 @@ bool jv_endpoint_transport(const struct jv_endpoint *ep, uint32_t i,
 					 ep->policy.loss_window_ms, &samples);
 	out->rtt_ms = tr->health.srtt_ms;
 	out->last_rx_age_ms = jv_health_rx_age(&tr->health, now);
+	{
+		struct jv_path p;
+
+		memset(&p, 0, sizeof(p));
+		p.proto = tr->cfg.proto;
+		p.local = (uint16_t)i;
+		jv_format_path(ep, &p, out->remote, sizeof(out->remote));
+	}
 	return true;
 }
 
@@ -246,6 +306,19 @@ void jv_endpoint_stats(const struct jv_endpoint *ep,
 
 	*out = ep->stats;
 	memset(out->sessions_by_state, 0, sizeof(out->sessions_by_state));
-	while (jv_endpoint_session_next(ep, &cursor, ep->started_ms, &si))
+	while (jv_endpoint_session_next(ep, &cursor, ep->started_ms, &si)) {
 		out->sessions_by_state[si.state]++;
+		/* a terminated one's bytes are in the totals already */
+		if (si.state == JV_STATE_TERMINATED)
+			continue;
+		out->bytes_in += si.bytes_in;
+		out->bytes_out += si.bytes_out;
+	}
+}
+
+const char *jv_endpoint_peer_name(const struct jv_endpoint *ep, uint32_t i)
+{
+	if (is_client(ep) || i >= ep->u.s.npeers)
+		return NULL;
+	return ep->u.s.peers[i].name;
 }

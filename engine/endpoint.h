@@ -67,6 +67,13 @@ struct jv_endpoint_ops {
 	/* Optional: memory that holds keys, to keep out of swap and core
 	 * dumps (on) and to release before it is freed (off). Best effort. */
 	void (*lock)(void *ctx, void *ptr, size_t len, bool on);
+	/* Optional: the outer address and port at the far end of path, as
+	 * text ("192.0.2.1:51820", "[2001:db8::1]:443"; the simulator names
+	 * its path), for events (`remote`) and introspection. On the client
+	 * path->local names the transport. Writes a NUL-terminated string
+	 * and returns its length; 0 when unknown. */
+	size_t (*format_path)(void *ctx, const struct jv_path *path, char *buf,
+			      size_t cap);
 };
 
 #define JV_MAX_TRANSPORTS 16
@@ -157,9 +164,14 @@ void jv_endpoint_policy_rejected(struct jv_endpoint *ep, const char *detail,
 const struct jv_policy *jv_endpoint_policy(const struct jv_endpoint *ep);
 
 /* Introspection for the control socket and the simulator. */
+#define JV_REMOTE_MAX 64
 struct jv_session_info {
 	uint8_t session_id[16];
+	/* the peer's configured name on the server; the client's node_id on
+	 * the client (CONTRACT section 8): the same on both ends */
 	char peer[64];
+	char remote[JV_REMOTE_MAX];         /* outer address:port, "" unknown */
+	uint8_t proto;                      /* of remote's path, 0 unknown */
 	enum jv_state state;
 	uint64_t state_version;
 	char transport[JV_TID_MAX + 1];     /* active, "" when none */
@@ -180,6 +192,7 @@ struct jv_transport_info {
 	double loss_ratio;
 	uint32_t rtt_ms;
 	uint64_t last_rx_age_ms;            /* UINT64_MAX: never */
+	char remote[JV_REMOTE_MAX];         /* outer address:port, "" unknown */
 };
 /* Client transports, by index; false past the end (server: always). */
 bool jv_endpoint_transport(const struct jv_endpoint *ep, uint32_t i,
@@ -203,8 +216,14 @@ struct jv_endpoint_stats {
 	uint64_t hs_cookie_sent;        /* under load, no valid mac2 */
 	uint64_t hs_rate_limited;       /* its source prefix over its rate */
 	uint64_t hs_failed;             /* Noise, peer, replay or policy */
+	/* inner bytes received from / sent to peers, every session of
+	 * the run (ended ones and live ones) */
+	uint64_t bytes_in, bytes_out;
 };
 void jv_endpoint_stats(const struct jv_endpoint *ep,
 		       struct jv_endpoint_stats *out);
+/* Server: the configured peers' names, by index; NULL past the end
+ * (client: always). */
+const char *jv_endpoint_peer_name(const struct jv_endpoint *ep, uint32_t i);
 
 #endif

@@ -207,6 +207,11 @@ struct jv_endpoint {
 	/* security event budgets: events tied to no session, and all the
 	 * sessions' events together */
 	struct jv_sec_bucket sec_node, sec_sessions;
+	/* what events about a peer say (`peer`, `remote`): the datagram being
+	 * handled (set by jv_endpoint_recv), and the configured peer a
+	 * session-less security event concerns (a known key's handshake) */
+	const struct jv_path *rx_path;
+	const char *ev_peer;
 	union {
 		struct jv_client c;
 		struct jv_server s;
@@ -260,6 +265,16 @@ void jv_send_raw(struct jv_endpoint *ep, const struct jv_path *path,
 struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
 			    const char *type, const struct jv_session *s);
 void jv_ev_end(struct jv_endpoint *ep);
+/* The peer's name and the remote end of a path into buf (cap bytes):
+ * what `peer` and `remote` say (endpoint.c). */
+const char *jv_peer_name(const struct jv_endpoint *ep,
+			 const struct jv_session *s);
+size_t jv_format_path(const struct jv_endpoint *ep, const struct jv_path *p,
+		      char *buf, size_t cap);
+/* The client's transport for a session's `remote` when no datagram is
+ * being handled: the active one, else the reattach candidate, else the
+ * one the handshake goes on, else the one it left (-1: none). */
+int jv_client_path_transport(const struct jv_client *c);
 /* Security events are rate limited, per session (s) or per node (NULL).
  * jv_sec_allow counts the event and returns 0 if the limit hides it, else
  * 1 + how many the same budget hid since its last event. */

@@ -466,11 +466,15 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 			   ep->static_pub, NULL, ep->cfg.psk);
 	hs.ss_lookup = peer_ss;
 	hs.ss_ctx = sv;
+	peer = -1;
 	if (jv_noise_read_msg1(&hs, buf + JV_HS_INIT_HDR_LEN,
 			       JV_HS_INIT_MAC1_OFF - JV_HS_INIT_HDR_LEN, payload,
-			       sizeof(payload), &plen) != 0 ||
-	    (peer = find_peer(sv, jv_noise_remote_static(&hs))) < 0 ||
-	    jv_hs_init_payload_decode(&pl, payload, plen) != 0 ||
+			       sizeof(payload), &plen) == 0)
+		peer = find_peer(sv, jv_noise_remote_static(&hs));
+	/* a known key: its findings name the peer (`peer`) */
+	if (peer >= 0)
+		ep->ev_peer = sv->peers[peer].name;
+	if (peer < 0 || jv_hs_init_payload_decode(&pl, payload, plen) != 0 ||
 	    sender == 0) {
 		jv_ev_security(ep, NULL, "SecurityValidationFailed",
 			       JV_R_BAD_HANDSHAKE, NULL, now);

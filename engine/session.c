@@ -46,10 +46,47 @@ void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 	bucket_init(&s->sec, SESSION_BURST, now);
 }
 
+/* `peer` and `remote` (CONTRACT section 8) after the common fields:
+ * remote is where the datagram being handled came from, else the
+ * session's path (the server's bound one, the client's transport). */
+static void peer_fields(struct jv_endpoint *ep, struct jv_json *w,
+			const struct jv_session *s)
+{
+	const char *peer = s ? jv_peer_name(ep, s) : ep->ev_peer;
+	char remote[JV_REMOTE_MAX];
+	size_t n = 0;
+
+	if (peer)
+		jv_json_str(w, "peer", peer);
+	if (ep->rx_path) {
+		n = jv_format_path(ep, ep->rx_path, remote, sizeof(remote));
+	} else if (s && ep->cfg.role == JV_ROLE_SERVER) {
+		if (s->path.proto)
+			n = jv_format_path(ep, &s->path, remote, sizeof(remote));
+	} else if (s) {
+		int t = jv_client_path_transport(&ep->u.c);
+		struct jv_path p;
+
+		if (t >= 0) {
+			memset(&p, 0, sizeof(p));
+			p.proto = ep->u.c.tr[t].cfg.proto;
+			p.local = (uint16_t)t;
+			n = jv_format_path(ep, &p, remote, sizeof(remote));
+		}
+	}
+	if (n)
+		jv_json_strn(w, "remote", remote, n);
+}
+
 struct jv_json *jv_ev_begin(struct jv_endpoint *ep, uint64_t now,
 			    const char *type, const struct jv_session *s)
 {
-	return jv_audit_begin(&ep->audit, now, type, s ? s->id : NULL);
+	struct jv_json *w = jv_audit_begin(&ep->audit, now, type,
+					   s ? s->id : NULL);
+
+	if (s)
+		peer_fields(ep, w, s);
+	return w;
 }
 
 void jv_ev_end(struct jv_endpoint *ep)
@@ -134,6 +171,9 @@ void jv_session_terminate(struct jv_endpoint *ep, struct jv_session *s,
 		return;
 	}
 	jv_session_step(ep, s, why, transport, now);
+	/* the run's byte totals keep what the session carried */
+	ep->stats.bytes_in += s->bytes_in;
+	ep->stats.bytes_out += s->bytes_out;
 	w = jv_ev_begin(ep, now, "SessionTerminated", s);
 	jv_json_str(w, "reason_code", jv_reason_name(why));
 	jv_json_u64(w, "session_age_ms", now - s->created_ms);
@@ -309,6 +349,10 @@ struct jv_json *jv_ev_security_begin(struct jv_endpoint *ep,
 	if (!ok)
 		return NULL;
 	w = jv_ev_begin(ep, now, type, s);
+	/* a finding tied to no session: the datagram's source, and the
+	 * peer when its key was known */
+	if (!s)
+		peer_fields(ep, w, NULL);
 	if (ok > 1)
 		jv_json_u64(w, "suppressed", ok - 1);
 	return w;

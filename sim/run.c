@@ -242,6 +242,26 @@ static void forge_hs_resp(struct sim *sm, int path, const uint8_t *init)
 	inject(sm, 0, path, sm->forge_hs->ms, buf, sizeof(buf));
 }
 
+/* A simulated remote: the path's id ("sim:udp-a"); an attacker's source
+ * on that path is another address ("sim:attacker:udp-a"). */
+static size_t on_format_path(void *ctx, const struct jv_path *path, char *buf,
+			     size_t cap)
+{
+	struct node *n = ctx;
+	const struct jv_scenario *sc = n->sim->sc;
+	int pi = n->id == 0 ? path->local
+		 : path->len ? path->addr[0] & ~ATTACKER_ADDR : -1;
+	bool attacker = n->id == 1 && path->len &&
+			(path->addr[0] & ATTACKER_ADDR);
+	int w;
+
+	if (pi < 0 || pi >= (int)sc->npaths)
+		return 0;
+	w = snprintf(buf, cap, "sim:%s%s", attacker ? "attacker:" : "",
+		     sc->paths[pi].id);
+	return w < 0 || (size_t)w >= cap ? 0 : (size_t)w;
+}
+
 static void on_send(void *ctx, const struct jv_path *path, const uint8_t *buf,
 		    size_t len)
 {
@@ -533,7 +553,7 @@ static int make_nodes(struct sim *sm)
 		cc.transports[i].proto = sc->paths[i].proto;
 	}
 	cc.ops = (struct jv_endpoint_ops){ on_send, on_deliver, on_event,
-					   on_random };
+					   on_random, NULL, on_format_path };
 	cc.ctx = &sm->nodes[0];
 
 	memset(&sc_cfg, 0, sizeof(sc_cfg));

@@ -7,12 +7,46 @@
 . "$(dirname "$0")/lib.sh"
 topology
 write_configs
+# GET /metrics over HTTP on both ends (each host has its own loopback)
+echo 'metrics_listen: "127.0.0.1:9101"' >> "$T/server.yaml"
+echo 'metrics_listen: "127.0.0.1:9101"' >> "$T/client.yaml"
 start_daemons
 wait_attached
+# events name the peer and its outer address on both ends
+has server event_type=SessionCreated peer=laptop || fail "server: no peer in SessionCreated"
+has client event_type=SessionCreated peer=laptop remote=10.201.1.2:51820 ||
+	fail "client: no peer or remote in SessionCreated"
+grep -q '"peer":"laptop","remote":"10.201.1.1:[0-9]*"' "$T/server.jsonl" ||
+	fail "server events: no remote: $(head -2 "$T/server.jsonl")"
+grep -q '"peer":"laptop","remote":"10.201.1.2:51820"' "$T/client.jsonl" ||
+	fail "client events: no remote: $(head -2 "$T/client.jsonl")"
+for h in ins inc; do
+	$h python3 - <<'PY' > "$T/http-$h.txt" || fail "$h: GET /metrics: $(cat "$T/http-$h.txt")"
+import urllib.request, urllib.error
+r = urllib.request.urlopen("http://127.0.0.1:9101/metrics", timeout=5)
+assert r.status == 200, r.status
+assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4"), r.headers
+print(r.read().decode(), end="")
+try:
+    urllib.request.urlopen("http://127.0.0.1:9101/", timeout=5)
+    raise SystemExit("/ answered 200")
+except urllib.error.HTTPError as e:
+    assert e.code == 404, e.code
+PY
+	grep -q '^jvpn_up{node="' "$T/http-$h.txt" || fail "$h: metrics: $(head -5 "$T/http-$h.txt")"
+	if command -v promtool > /dev/null; then
+		promtool check metrics < "$T/http-$h.txt" > "$T/promtool-$h.txt" 2>&1 ||
+			fail "$h: promtool: $(cat "$T/promtool-$h.txt")"
+	fi
+done
+grep -q '^jvpn_peer_attached{node="gw-1",peer="laptop"} 1$' "$T/http-ins.txt" ||
+	fail "server metrics: $(grep peer "$T/http-ins.txt")"
 "$JVPN" ctl -s "$T/server.sock" status > "$T/status.txt" || fail "ctl status"
 grep -q 'ATTACHED *1' "$T/status.txt" || fail "status: $(cat "$T/status.txt")"
 "$JVPN" ctl -s "$T/client.sock" transports > "$T/tr.txt" || fail "ctl transports"
-grep -q '^udp-a .*active' "$T/tr.txt" || fail "transports: $(cat "$T/tr.txt")"
+grep -q '^udp-a .*active.* laptop  *10.201.1.2:51820' "$T/tr.txt" || fail "transports: $(cat "$T/tr.txt")"
+"$JVPN" ctl -s "$T/server.sock" transports > "$T/str.txt" || fail "ctl transports (server)"
+grep -q '^udp-a .*active.* laptop  *10.201.1.1:[0-9]' "$T/str.txt" || fail "server transports: $(cat "$T/str.txt")"
 "$JVPN" ctl -s "$T/server.sock" metrics > "$T/metrics.txt" || fail "ctl metrics"
 grep -q '^jvpn_sessions{node="gw-1",state="ATTACHED"} 1$' "$T/metrics.txt" ||
 	fail "metrics: $(head -20 "$T/metrics.txt")"

@@ -280,6 +280,38 @@ static void edit(char *out, size_t cap, const char *base, const char *from,
 
 /* Optional keys left out take their defaults; no policy means the
  * defaults of CONTRACT section 3. */
+/* metrics_listen: optional on both roles, a numeric IP:PORT. */
+JV_TEST(test_metrics_listen)
+{
+	char a[4096];
+	struct jv_error err;
+
+	(void)state;
+	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
+	assert_int_equal(cfg.metrics_listen.len, 0);
+	jv_config_wipe(&cfg);
+	edit(a, sizeof(a), client_text, "control_socket: /run/jvpn/laptop.sock",
+	     "control_socket: /run/jvpn/laptop.sock\n"
+	     "metrics_listen: \"[::1]:9101\"");
+	assert_int_equal(parse_as("client.yaml", a, &err), 0);
+	assert_int_equal(cfg.metrics_listen.ss.ss_family, AF_INET6);
+	assert_int_equal(cfg.line_metrics_listen, 13);
+	jv_config_wipe(&cfg);
+	edit(a, sizeof(a), server_text, "control_socket: /run/jvpn/gw-1.sock",
+	     "control_socket: /run/jvpn/gw-1.sock\n"
+	     "metrics_listen: \"127.0.0.1:9101\"");
+	assert_int_equal(parse_as("server.yaml", a, &err), 0);
+	assert_int_equal(cfg.metrics_listen.len, sizeof(struct sockaddr_in));
+	jv_config_wipe(&cfg);
+	edit(a, sizeof(a), server_text, "control_socket: /run/jvpn/gw-1.sock",
+	     "control_socket: /run/jvpn/gw-1.sock\n"
+	     "metrics_listen: \"127.0.0.1\"");
+	assert_int_equal(parse_as("server.yaml", a, &err), JV_ERR_INVAL);
+	assert_int_equal(err.line, 20);
+	assert_non_null(strstr(err.msg, "metrics_listen: \"127.0.0.1\" is not "
+					"IP:PORT"));
+}
+
 JV_TEST(test_defaults)
 {
 	char a[4096], b[4096];

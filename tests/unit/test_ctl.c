@@ -290,6 +290,110 @@ JV_TEST(test_terminate)
 	free_world(w);
 }
 
+/* sessions and transports name the peer and its outer address on both
+ * ends (CONTRACT section 8); the gateway lists its bound transports. */
+JV_TEST(test_peer_and_remote)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node sn = server_node(w);
+	struct jv_ctl_node cn = { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 };
+	json_t *r, *row;
+
+	(void)state;
+	r = call(&sn, "sessions", w->now);
+	row = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	json_decref(r);
+	r = call(&cn, "sessions", w->now);
+	row = json_array_get(json_object_get(r, "sessions"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	json_decref(r);
+
+	r = call(&cn, "transports", w->now);
+	assert_int_equal(json_array_size(json_object_get(r, "transports")), 2);
+	row = json_array_get(json_object_get(r, "transports"), 1);
+	assert_string_equal(json_string_value(json_object_get(row, "id")),
+			    "udp-b");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-1");
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	/* the fields it had are all still there */
+	assert_non_null(json_object_get(row, "rtt_ms"));
+	assert_non_null(json_object_get(row, "last_rx_age_ms"));
+	json_decref(r);
+	r = call(&sn, "transports", w->now);
+	assert_int_equal(json_array_size(json_object_get(r, "transports")), 1);
+	row = json_array_get(json_object_get(r, "transports"), 0);
+	assert_string_equal(json_string_value(json_object_get(row, "id")),
+			    "udp-a");
+	assert_string_equal(json_string_value(json_object_get(row, "proto")),
+			    "udp");
+	assert_string_equal(json_string_value(json_object_get(row, "state")),
+			    "active");
+	assert_string_equal(json_string_value(json_object_get(row, "peer")),
+			    "laptop");
+	assert_string_equal(json_string_value(json_object_get(row, "remote")),
+			    "path-0");
+	assert_true(json_is_null(json_object_get(row, "rtt_ms")));
+	json_decref(r);
+	free_world(w);
+}
+
+/* Metric names follow Prometheus conventions: counters end in _total,
+ * units are base units, and no label is per session. */
+JV_TEST(test_metrics_conventions)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node nodes[2] = {
+		server_node(w), { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 } };
+
+	(void)state;
+	data_both_ways(w, 3);
+	for (int k = 0; k < 2; k++) {
+		char *text = jv_ctl_metrics_text(&nodes[k], w->now);
+
+		assert_non_null(text);
+		for (const char *l = text; *l; l = strchr(l, '\n') + 1) {
+			char name[128], type[16];
+
+			if (sscanf(l, "# TYPE %127s %15s", name, type) == 2 &&
+			    strcmp(type, "counter") == 0) {
+				size_t n = strlen(name);
+
+				if (n < 6 || strcmp(name + n - 6, "_total"))
+					fail_msg("counter %s: no _total", name);
+			}
+			if (*l == '#')
+				continue;
+			if (strstr(l, "session=") || strstr(l, "_ms{") ||
+			    strstr(l, "_ms "))
+				fail_msg("%.*s", (int)strcspn(l, "\n"), l);
+		}
+		/* the bytes carried, as counters over the run */
+		assert_null(strstr(text, "jvpn_inner_received_bytes_total{"
+					 "node=\"gw-1\"} 0\n"));
+		assert_non_null(strstr(text, "jvpn_inner_received_bytes_total{"));
+		if (k == 0) {
+			/* per configured peer: bounded by the config */
+			assert_non_null(strstr(text, "jvpn_peer_attached{node=\"gw-1\","
+						     "peer=\"laptop\"} 1\n"));
+			assert_null(strstr(text, "jvpn_transport_rtt_seconds"));
+		} else {
+			assert_non_null(strstr(text, "# TYPE jvpn_transport_rtt_seconds gauge\n"));
+			assert_null(strstr(text, "jvpn_peer_attached"));
+		}
+		free(text);
+	}
+	free_world(w);
+}
+
 static void testdata(char *out, size_t cap, const char *name)
 {
 	const char *d = getenv("JV_TESTDATA");
@@ -373,26 +477,28 @@ JV_TEST(test_render)
 		  "\"state\": \"ATTACHED\", \"state_version\": 3, \"transport\": "
 		  "\"udp-a\", \"session_age_ms\": 123456, \"transportless_age_ms\": "
 		  "0, \"switches_last_min\": 1, \"bytes_in\": 1000, \"bytes_out\": "
-		  "20000000, \"key_epoch\": 0}, {\"session_id\": "
+		  "20000000, \"key_epoch\": 0, \"remote\": \"[2001:db8::1]:443\"}, "
+		  "{\"session_id\": "
 		  "\"ffeeddccbbaa99887766554433221100\", \"peer\": "
 		  "\"phone-with-long-name\", \"state\": \"DEGRADED\", "
 		  "\"state_version\": 12, \"transport\": null, \"session_age_ms\": "
 		  "5, \"transportless_age_ms\": 4, \"switches_last_min\": 0, "
 		  "\"bytes_in\": 0, \"bytes_out\": 0, \"key_epoch\": 2}]}",
-		  "session_id                        peer                  state     state_version  transport  session_age_ms  transportless_age_ms  switches_last_min  bytes_in  bytes_out  \n"
-		  "00112233445566778899aabbccddeeff  laptop                ATTACHED              3  udp-a              123456                     0                  1      1000   20000000  \n"
-		  "ffeeddccbbaa99887766554433221100  phone-with-long-name  DEGRADED             12  -                       5                     4                  0         0          0  \n" },
+		  "session_id                        peer                  remote             state     state_version  transport  session_age_ms  transportless_age_ms  switches_last_min  bytes_in  bytes_out  \n"
+		  "00112233445566778899aabbccddeeff  laptop                [2001:db8::1]:443  ATTACHED              3  udp-a              123456                     0                  1      1000   20000000  \n"
+		  "ffeeddccbbaa99887766554433221100  phone-with-long-name  -                  DEGRADED             12  -                       5                     4                  0         0          0  \n" },
 		{ "transports",
 		  "{\"ok\": true, \"transports\": [{\"id\": \"udp-a\", \"proto\": "
 		  "\"udp\", \"state\": \"active\", \"loss_ratio\": 0.0, \"rtt_ms\": "
-		  "12, \"last_rx_age_ms\": 40}, {\"id\": \"tcp-backup-b\", "
+		  "12, \"last_rx_age_ms\": 40, \"peer\": \"laptop\", \"remote\": "
+		  "\"192.0.2.1:51820\"}, {\"id\": \"tcp-backup-b\", "
 		  "\"proto\": \"tcp\", \"state\": \"dead\", \"loss_ratio\": 1.0, "
 		  "\"rtt_ms\": 0, \"last_rx_age_ms\": null}]}",
-		  "id            proto  state   loss_ratio  rtt_ms  last_rx_age_ms  \n"
-		  "udp-a         udp    active      0.0000      12              40  \n"
-		  "tcp-backup-b  tcp    dead        1.0000       0  -               \n" },
+		  "id            proto  state   loss_ratio  rtt_ms  last_rx_age_ms  peer    remote           \n"
+		  "udp-a         udp    active      0.0000      12              40  laptop  192.0.2.1:51820  \n"
+		  "tcp-backup-b  tcp    dead        1.0000       0  -               -       -                \n" },
 		{ "transports", "{\"ok\": true, \"transports\": []}",
-		  "id  proto  state  loss_ratio  rtt_ms  last_rx_age_ms  \n" },
+		  "id  proto  state  loss_ratio  rtt_ms  last_rx_age_ms  peer  remote  \n" },
 		{ "metrics",
 		  "{\"ok\": true, \"text\": \"# HELP jvpn_up x\\njvpn_up{node=\\\"a\\\"} 1\\n\"}",
 		  "# HELP jvpn_up x\njvpn_up{node=\"a\"} 1\n" },
@@ -424,8 +530,10 @@ JV_TEST(test_usage)
 	fclose(f);
 	assert_string_equal(buf,
 		"  status                   node, role, uptime, policy version, sessions by state\n"
-		"  sessions                 every session: id, peer, state, transport, ages, switches, bytes\n"
-		"  transports               the client's transports: state, loss, RTT, last receive\n"
+		"  sessions                 every session: id, peer, remote, state, transport, ages,\n"
+		"                           switches, bytes\n"
+		"  transports               the client's transports (state, loss, RTT, last receive)\n"
+		"                           or the gateway's bound ones; peer and remote address\n"
 		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told;\n"
 		"                           the id in full or its first 8+ hex digits\n"
 		"  policy-reload FILE       validate a policy file and apply it atomically\n"

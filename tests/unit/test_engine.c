@@ -63,6 +63,50 @@ JV_TEST(test_handshake)
 	free_world(w);
 }
 
+/* Every event about a session names the peer (the peer's configured
+ * name on the server, the client's node_id on the client: the same) and
+ * its outer address: the datagram's source, else the session's path. */
+JV_TEST(test_events_carry_peer_and_remote)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_session_info ci;
+	uint32_t cur = 0;
+
+	(void)state;
+	for (int i = 0; i < w->s.nevents; i++)
+		assert_non_null(strstr(w->s.events[i], "\"peer\":\"laptop\","
+				       "\"remote\":\"path-0\""));
+	for (int i = 0; i < w->c.nevents; i++)
+		assert_non_null(strstr(w->c.events[i], "\"peer\":\"laptop\","
+				       "\"remote\":\"path-0\""));
+	assert_string_equal(server_session(w).remote, "path-0");
+	assert_int_equal(server_session(w).proto, JV_PROTO_UDP);
+	assert_true(jv_endpoint_session_next(w->c.ep, &cur, 0, &ci));
+	assert_string_equal(ci.peer, "laptop");
+	assert_string_equal(ci.remote, "path-0");
+
+	/* a switch: the new path on both ends */
+	run_until(w, 5000);
+	w->c.nevents = w->s.nevents = 0;
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	pump(w);
+	pump(w);
+	assert_true(has_event(&w->s, "\"remote\":\"path-1\",\"previous_transport\""));
+	assert_true(has_event(&w->c, "\"remote\":\"path-1\",\"previous_transport\""));
+	assert_string_equal(server_session(w).remote, "path-1");
+
+	/* no datagram: the bound path */
+	w->c.nevents = w->s.nevents = 0;
+	assert_int_equal(jv_endpoint_terminate(w->s.ep, NULL,
+					       JV_R_OPERATOR_TERMINATED, w->now),
+			 0);
+	assert_true(has_event(&w->s, "\"event_type\":\"SessionTerminated\","
+			      "\"node_id\":\"gw-1\""));
+	assert_true(has_event(&w->s, "\"peer\":\"laptop\",\"remote\":\"path-1\","
+			      "\"reason_code\":\"operator_terminated\",\"session_age_ms\""));
+	free_world(w);
+}
+
 JV_TEST(test_events_are_json_with_gapless_seq)
 {
 	struct world *w = attached_world(NULL);
@@ -260,6 +304,12 @@ JV_TEST(test_replayed_handshake)
 	assert_true(has_event(&w->s, "\"event_type\":\"SecurityReplayDetected\""));
 	assert_true(has_event(&w->s, "\"freshness_marker_type\":\"timestamp\""));
 	assert_int_equal(count_events(&w->s, "SessionCreated"), 1);
+	/* a failed handshake from a known key names the peer and where the
+	 * datagram came from */
+	assert_true(has_event(&w->s, "\"event_type\":\"SecurityReplayDetected\""));
+	assert_true(has_event(&w->s, "\"policy_version\":\"1.0\",\"peer\":"
+			      "\"laptop\",\"remote\":\"path-0\",\"reason_code\":"
+			      "\"replay_detected\""));
 	assert_int_equal(w->s.nout, 0);
 	free_world(w);
 }
@@ -294,6 +344,10 @@ JV_TEST(test_unknown_peer)
 	jv_endpoint_start(w->c.ep, 0);
 	pump(w);
 	assert_true(has_event(&w->s, "\"reason_code\":\"bad_handshake\""));
+	/* an unknown key: where it came from, no peer */
+	assert_true(has_event(&w->s, "\"remote\":\"path-0\",\"reason_code\":"
+			      "\"bad_handshake\""));
+	assert_false(has_event(&w->s, "\"peer\""));
 	assert_false(has_event(&w->s, "SessionCreated"));
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_BIRTH);
 	free_world(w);

@@ -1132,3 +1132,25 @@ JV_TEST(test_run_fields)
 	expect_files(&s, 0, one, 1, 25, "audit.jsonl",
 		     "ts_ms 80000 is before run_start_ms 90000");
 }
+
+/* peer and remote (CONTRACT section 8) are read where they are, as
+ * strings; logs without them still pass. */
+JV_TEST(test_peer_and_remote)
+{
+	struct stream s;
+
+	(void)state;
+	valid(&s);
+	edit(&s, 3, "\"policy_version\":\"1.0\"",
+	     "\"policy_version\":\"1.0\",\"peer\":\"laptop\","
+	     "\"remote\":\"[2001:db8::1]:443\"");
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	valid(&s);
+	edit(&s, 3, "\"policy_version\":\"1.0\"",
+	     "\"policy_version\":\"1.0\",\"peer\":7");
+	expect_fail(&s, 3, "peer is not");
+	valid(&s);
+	edit(&s, 3, "\"policy_version\":\"1.0\"",
+	     "\"policy_version\":\"1.0\",\"remote\":\"\"");
+	expect_fail(&s, 3, "remote is not");
+}

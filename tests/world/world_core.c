@@ -74,8 +74,21 @@ void world_random(void *ctx, uint8_t *buf, size_t len)
 	}
 }
 
+/* A path's remote: "path-N", N the client's transport (the server sees
+ * it in addr[0], the client in local). */
+static size_t on_format_path(void *ctx, const struct jv_path *path, char *buf,
+			     size_t cap)
+{
+	int n = snprintf(buf, cap, "path-%u",
+			 path->len ? path->addr[0] : path->local);
+
+	(void)ctx;
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
 const struct jv_endpoint_ops world_ops = { world_send, on_deliver, on_event,
-					   world_random, NULL };
+					   world_random, NULL,
+					   on_format_path };
 
 int world_init(struct world *w, const struct world_opts *o)
 {
