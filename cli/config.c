@@ -126,26 +126,38 @@ static int resolve_path(struct jv_sctx *c, const struct jv_srow *r,
 	return JV_OK;
 }
 
-/* "10.77.0.2/32": a dotted quad, '/', one or two digits up to 32. */
-static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
+/* An address of family af, '/', and a prefix length of at most 32 or 128
+ * digits written in full ("10.77.0.2/32", "fd77::2/128"); addr gets the
+ * address in network order. */
+static int parse_cidr_af(int af, const char *s, void *addr, uint8_t *prefix)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	const char *slash = strchr(s, '/');
-	struct in_addr a;
+	int max = af == AF_INET ? 32 : 128;
 	size_t n;
 
 	if (!slash || (size_t)(slash - s) >= sizeof(ip))
 		return -1;
 	n = strlen(slash + 1);
-	if (n < 1 || n > 2 || strspn(slash + 1, "0123456789") != n ||
-	    atoi(slash + 1) > 32)
+	if (n < 1 || n > (af == AF_INET ? 2u : 3u) ||
+	    strspn(slash + 1, "0123456789") != n || atoi(slash + 1) > max)
 		return -1;
 	memcpy(ip, s, (size_t)(slash - s));
 	ip[slash - s] = '\0';
-	if (inet_pton(AF_INET, ip, &a) != 1)
+	if (inet_pton(af, ip, addr) != 1)
+		return -1;
+	*prefix = (uint8_t)atoi(slash + 1);
+	return 0;
+}
+
+/* "10.77.0.2/32": addr in host order. */
+static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
+{
+	struct in_addr a;
+
+	if (parse_cidr_af(AF_INET, s, &a, prefix) != 0)
 		return -1;
 	*addr = ntohl(a.s_addr);
-	*prefix = (uint8_t)atoi(slash + 1);
 	return 0;
 }
 
@@ -168,27 +180,6 @@ static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
 	return JV_OK;
 }
 
-/* "fd77::2/128": an IPv6 address, '/', one to three digits up to 128. */
-static int parse_cidr6(const char *s, uint8_t addr[16], uint8_t *prefix)
-{
-	char ip[INET6_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	size_t n;
-
-	if (!slash || (size_t)(slash - s) >= sizeof(ip))
-		return -1;
-	n = strlen(slash + 1);
-	if (n < 1 || n > 3 || strspn(slash + 1, "0123456789") != n ||
-	    atoi(slash + 1) > 128)
-		return -1;
-	memcpy(ip, s, (size_t)(slash - s));
-	ip[slash - s] = '\0';
-	if (inet_pton(AF_INET6, ip, addr) != 1)
-		return -1;
-	*prefix = (uint8_t)atoi(slash + 1);
-	return 0;
-}
-
 /* One entry of allowed_ips: a network address, IPv4 or IPv6, and its
  * prefix length. */
 static int parse_prefix(struct jv_sctx *c, const struct jv_srow *r,
@@ -206,7 +197,7 @@ static int parse_prefix(struct jv_sctx *c, const struct jv_srow *r,
 	memset(a, 0, sizeof(*a));
 	if (parse_cidr(s, &a->addr, &a->prefix) == 0)
 		a->family = JV_IP4;
-	else if (parse_cidr6(s, a->addr6, &a->prefix) == 0)
+	else if (parse_cidr_af(AF_INET6, s, a->addr6, &a->prefix) == 0)
 		a->family = JV_IP6;
 	else
 		return jv_schema_fail(c, JV_ERR_INVAL, v,

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cli/timeline_svg.h"
+#include "core/fsm.h"
 
 #define WIDTH 1200
 #define PX0 250.0              /* the plot, x from PX0 to PX1 */
@@ -34,15 +35,16 @@
 
 enum kind { K_NONE, K_SWITCH, K_DENIED, K_TERM, K_DEAD, K_SEC };
 
+/* Each state's band colour and the ink of its label; names from core/fsm. */
 static const struct {
-	const char *name, *fill, *ink;
-} STATES[] = {
-	{ "BIRTH", "#90caf9", "#0d2a4a" },
-	{ "ATTACHED", "#43a047", "#ffffff" },
-	{ "VOLATILE", "#fdd835", "#3e2f00" },
-	{ "RECOVERING", "#fb8c00", "#2b1700" },
-	{ "DEGRADED", "#e53935", "#ffffff" },
-	{ "TERMINATED", "#424242", "#ffffff" },
+	const char *fill, *ink;
+} STATES[JV_STATE__COUNT] = {
+	[JV_STATE_BIRTH] = { "#90caf9", "#0d2a4a" },
+	[JV_STATE_ATTACHED] = { "#43a047", "#ffffff" },
+	[JV_STATE_VOLATILE] = { "#fdd835", "#3e2f00" },
+	[JV_STATE_RECOVERING] = { "#fb8c00", "#2b1700" },
+	[JV_STATE_DEGRADED] = { "#e53935", "#ffffff" },
+	[JV_STATE_TERMINATED] = { "#424242", "#ffffff" },
 };
 
 static const struct {
@@ -337,10 +339,9 @@ static void horizons(struct row *rows, size_t nrows, long long end)
 
 static size_t state_index(const char *s)
 {
-	for (size_t i = 0; i < sizeof(STATES) / sizeof(STATES[0]); i++)
-		if (s && same(s, STATES[i].name))
-			return i;
-	return SIZE_MAX;
+	int i = s ? jv_state_from_name(s) : -1;
+
+	return i < 0 ? SIZE_MAX : (size_t)i;
 }
 
 static const char *tcolour(const struct view *v, const char *tid)
@@ -752,14 +753,15 @@ static double legend(FILE *f, const struct view *v, double y)
 	fprintf(f, "<g font-family=\"DejaVu Sans Mono, Liberation Mono, "
 		"monospace\" font-size=\"11\">\n<text x=\"10\" y=\"%.1f\" "
 		"font-weight=\"bold\">states</text>\n", y + 9);
-	for (size_t i = 0; i < sizeof(STATES) / sizeof(STATES[0]); i++) {
-		double w = 22 + text_w(STATES[i].name, 20, CW11) + 14;
+	for (size_t i = 0; i < JV_STATE__COUNT; i++) {
+		const char *name = jv_state_name((enum jv_state)i);
+		double w = 22 + text_w(name, 20, CW11) + 14;
 
 		legend_at(&x, &y, w);
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" "
 			"height=\"11\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">"
 			"%s</text>\n", x, y, STATES[i].fill, x + 22, y + 9,
-			STATES[i].name);
+			name);
 		x += w;
 	}
 	x = 90;

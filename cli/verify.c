@@ -198,24 +198,40 @@ static size_t lookup(json_t *index, const char *key, size_t next, bool *new)
 	return pos ? (size_t)json_integer_value(pos) : next;
 }
 
+/* The item named key in an indexed array (index: key -> position), added
+ * zeroed at the end when new (*new set); NULL on ENOMEM. */
+static void *item_get(json_t *index, const char *key, void **arr,
+		      size_t *cap, size_t *n, size_t elem, bool *new)
+{
+	size_t i = lookup(index, key, *n, new);
+	void *a;
+
+	if (!*new)
+		return (char *)*arr + i * elem;
+	a = grow(*arr, cap, *n, elem);
+	if (!a)
+		return NULL;
+	*arr = a;
+	if (json_object_set_new(index, key, json_integer((json_int_t)i)))
+		return NULL;
+	(*n)++;
+	return (char *)a + i * elem;
+}
+
+#define ITEM_GET(v, index, key, arr, cap, n, new)                            \
+	item_get((v)->index, key, (void **)&(v)->arr, &(v)->cap, &(v)->n,   \
+		 sizeof(*(v)->arr), new)
+
 static struct vnode *node_get(struct jv_verify *v, const char *id)
 {
-	struct vnode *n;
 	bool new;
-	size_t i = lookup(v->node_index, id, v->nnodes, &new);
+	struct vnode *n = ITEM_GET(v, node_index, id, nodes, cnodes, nnodes,
+				   &new);
 
-	if (!new)
-		return &v->nodes[i];
-	n = grow(v->nodes, &v->cnodes, v->nnodes, sizeof(*n));
-	if (!n)
-		return NULL;
-	v->nodes = n;
-	if (json_object_set_new(v->node_index, id, json_integer((json_int_t)i)))
-		return NULL;
-	v->nnodes++;
 	/* id was checked to fit */
-	strcpy(v->nodes[i].id, id);
-	return &v->nodes[i];
+	if (n && new)
+		strcpy(n->id, id);
+	return n;
 }
 
 /* The run of node named run ("" for the old format); *new if first seen. */
@@ -224,21 +240,9 @@ static struct vrun *run_get(struct jv_verify *v, const char *node,
 {
 	/* run has a fixed length or is empty, so "run|node" names one pair */
 	char key[RUN_LEN + 1 + NODE_MAX + 1];
-	struct vrun *r;
-	size_t i;
 
 	snprintf(key, sizeof(key), "%s|%s", run, node);
-	i = lookup(v->run_index, key, v->nruns, new);
-	if (!*new)
-		return &v->runs[i];
-	r = grow(v->runs, &v->cruns, v->nruns, sizeof(*r));
-	if (!r)
-		return NULL;
-	v->runs = r;
-	if (json_object_set_new(v->run_index, key, json_integer((json_int_t)i)))
-		return NULL;
-	v->nruns++;
-	return &v->runs[i];
+	return ITEM_GET(v, run_index, key, runs, cruns, nruns, new);
 }
 
 static struct vsession *session_get(struct jv_verify *v, const char *node,
@@ -250,22 +254,14 @@ static struct vsession *session_get(struct jv_verify *v, const char *node,
 	char key[RUN_LEN + 1 + SID_LEN + 1 + NODE_MAX + 1];
 	struct vsession *s;
 	bool new;
-	size_t i;
 
 	snprintf(key, sizeof(key), "%s|%s|%s", run, sid, node);
-	i = lookup(v->session_index, key, v->nsessions, &new);
-	if (!new)
-		return &v->sessions[i];
-	s = grow(v->sessions, &v->csessions, v->nsessions, sizeof(*s));
-	if (!s)
+	s = ITEM_GET(v, session_index, key, sessions, csessions, nsessions,
+		     &new);
+	if (!s || !new)
+		return s;
+	if (json_object_set_new(v->sids, sid, json_true()))
 		return NULL;
-	v->sessions = s;
-	if (json_object_set_new(v->session_index, key,
-				json_integer((json_int_t)i)) ||
-	    json_object_set_new(v->sids, sid, json_true()))
-		return NULL;
-	v->nsessions++;
-	s = &v->sessions[i];
 	strcpy(s->node, node);
 	strcpy(s->sid, sid);
 	s->state = JV_STATE_BIRTH;

@@ -5,12 +5,9 @@
 #include "core/err.h"
 
 static const char *const state_names[JV_STATE__COUNT] = {
-	[JV_STATE_BIRTH] = "BIRTH",
-	[JV_STATE_ATTACHED] = "ATTACHED",
-	[JV_STATE_VOLATILE] = "VOLATILE",
-	[JV_STATE_RECOVERING] = "RECOVERING",
-	[JV_STATE_DEGRADED] = "DEGRADED",
-	[JV_STATE_TERMINATED] = "TERMINATED",
+#define STATE_NAME(name) [JV_STATE_##name] = #name,
+	JV_STATES(STATE_NAME)
+#undef STATE_NAME
 };
 
 static const char *const reason_names[JV_R__COUNT] = {

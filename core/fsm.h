@@ -7,13 +7,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The states of CONTRACT section 1, in its order: the enum and the names
+ * (core/fsm.c) are made from this one list. */
+#define JV_STATES(X)                                                          \
+	X(BIRTH) X(ATTACHED) X(VOLATILE) X(RECOVERING) X(DEGRADED)            \
+	X(TERMINATED)
+
 enum jv_state {
-	JV_STATE_BIRTH,
-	JV_STATE_ATTACHED,
-	JV_STATE_VOLATILE,
-	JV_STATE_RECOVERING,
-	JV_STATE_DEGRADED,
-	JV_STATE_TERMINATED,
+#define JV_STATE_ENUM(name) JV_STATE_##name,
+	JV_STATES(JV_STATE_ENUM)
+#undef JV_STATE_ENUM
 	JV_STATE__COUNT
 };
 

@@ -145,6 +145,21 @@ char *jv_http_response(int status, const char *body, size_t *len)
 
 /* ---- the sockets ---- */
 
+/* recv without blocking: bytes read, 0 when the peer closed or the socket
+ * failed, -1 when nothing is there yet. */
+static ssize_t recv_nb(int fd, void *buf, size_t cap)
+{
+	for (;;) {
+		ssize_t n = recv(fd, buf, cap, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1;
+		return n < 0 ? 0 : n;
+	}
+}
+
 static void drop(struct conn *c)
 {
 	if (c->fd < 0)
@@ -189,13 +204,11 @@ static void drain(struct conn *c)
 	char scrap[512];
 
 	for (;;) {
-		ssize_t n = recv(c->fd, scrap, sizeof(scrap), 0);
+		ssize_t n = recv_nb(c->fd, scrap, sizeof(scrap));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0)
 			return;
-		if (n <= 0) {
+		if (n == 0) {
 			drop(c);
 			return;
 		}
@@ -234,14 +247,12 @@ static void on_conn(void *ctx, uint32_t events)
 		return;
 	}
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->inlen,
-				 sizeof(c->in) - c->inlen, 0);
+		ssize_t n = recv_nb(c->fd, c->in + c->inlen,
+				    sizeof(c->in) - c->inlen);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0)
 			break;
-		if (n <= 0) {
+		if (n == 0) {
 			/* closed or failed before a whole request */
 			drop(c);
 			return;

@@ -51,7 +51,6 @@ JV_TEST(test_aip_default_routes)
 {
 	struct jv_aip *t;
 
-	(void)state;
 	assert_int_equal(jv_aip_new(4, &t), 0);
 	assert_int_equal(look4(t, 0), JV_AIP_NONE);
 	assert_int_equal(look6(t, ZERO6), JV_AIP_NONE);
@@ -80,7 +79,6 @@ JV_TEST(test_aip_host_routes)
 	struct jv_prefix a = v4(0x0a4d0002, 32);
 	struct jv_prefix b = v6("fd770000000000000000000000000002", 128);
 
-	(void)state;
 	assert_int_equal(jv_aip_new(4, &t), 0);
 	assert_int_equal(jv_aip_insert(t, &a, 0), 0);
 	assert_int_equal(jv_aip_insert(t, &b, 1), 0);
@@ -105,7 +103,6 @@ JV_TEST(test_aip_nested)
 				 v4(0x0a010203, 32), v4(0x0a010200, 24) };
 	int order[2][4] = { { 0, 1, 2, 3 }, { 2, 3, 1, 0 } };
 
-	(void)state;
 	for (int o = 0; o < 2; o++) {
 		struct jv_aip *t;
 
@@ -141,7 +138,6 @@ JV_TEST(test_aip_refused)
 	struct jv_aip *t;
 	struct jv_prefix p;
 
-	(void)state;
 	assert_int_equal(jv_aip_new(3, &t), 0);
 	p = v4(0x0a4d0000, 24);
 	assert_int_equal(jv_aip_insert(t, &p, 0), 0);
@@ -186,7 +182,6 @@ JV_TEST(test_ip_packet_addr)
 	const uint8_t *a;
 	uint8_t fam;
 
-	(void)state;
 	assert_true(jv_ip_packet_addr(pkt, 20, false, &fam, &a));
 	assert_int_equal(fam, JV_IP4);
 	assert_ptr_equal(a, pkt + 12);
@@ -222,7 +217,6 @@ JV_TEST(test_link_scoped)
 {
 	uint8_t pkt[40] = { 0x45 };
 
-	(void)state;
 	/* a router solicitation, an MLD report, neighbour talk */
 	assert_true(scoped("fe8000000000000083fa1308607538d7",
 			   "ff020000000000000000000000000002"));
@@ -423,7 +417,6 @@ JV_TEST(test_aip_differential)
 {
 	uint64_t nins = 0, nq = 0;
 
-	(void)state;
 	rng_state = 9;
 	/* many small tables: dense nesting and equal prefixes */
 	for (int r = 0; r < 200; r++)

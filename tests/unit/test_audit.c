@@ -24,7 +24,6 @@ JV_TEST(test_escape_quotes_backslash_utf8)
 	static const char in[] = "a\"b\\c/\x7f\xc3\xa9\xf0\x9f\x98\x80";
 	char buf[128];
 
-	(void)state;
 	write_one(in, sizeof(in) - 1, buf, sizeof(buf));
 	/* '/' and DEL need no escape; bytes >= 0x80 pass untouched */
 	assert_string_equal(buf, "{\"k\":\"a\\\"b\\\\c/\x7f\xc3\xa9\xf0\x9f\x98\x80\"}");
@@ -43,7 +42,6 @@ JV_TEST(test_every_control_char)
 	};
 	char buf[64], exp[64], in[3];
 
-	(void)state;
 	for (int c = 0; c < 0x20; c++) {
 		/* surrounded, so a run boundary bug would show */
 		in[0] = 'x';
@@ -61,7 +59,6 @@ JV_TEST(test_escape_round_trip)
 	char in[256], buf[2048];
 	json_t *j;
 
-	(void)state;
 	for (int i = 0; i < 128; i++)
 		in[i] = (char)i;
 	write_one(in, 128, buf, sizeof(buf));
@@ -93,7 +90,6 @@ JV_TEST(test_numbers)
 {
 	struct jv_json *w = object();
 
-	(void)state;
 	jv_json_u64(w, "a", 0);
 	jv_json_u64(w, "b", UINT64_MAX);
 	jv_json_i64(w, "c", INT64_MIN);
@@ -109,7 +105,6 @@ JV_TEST(test_doubles_bools_null)
 {
 	struct jv_json *w = object();
 
-	(void)state;
 	jv_json_double(w, "a", 0.25);
 	jv_json_double(w, "b", 0.0);
 	jv_json_double(w, "c", -1.5);
@@ -135,7 +130,6 @@ JV_TEST(test_empty_object)
 	char buf[3];
 	struct jv_json w;
 
-	(void)state;
 	jv_json_begin(&w, buf, sizeof(buf));
 	assert_int_equal(jv_json_end(&w), 2);
 	assert_string_equal(buf, "{}");
@@ -162,7 +156,6 @@ JV_TEST(test_overflow_sticky)
 	char buf[16];
 	struct jv_json w;
 
-	(void)state;
 	jv_json_begin(&w, buf, sizeof(buf));
 	jv_json_str(&w, "key", "a long value that does not fit");
 	jv_json_u64(&w, "x", 1);   /* would fit alone: still refused */
@@ -184,7 +177,6 @@ JV_TEST(test_hex16)
 					0x5a, 0xa5, 0x09, 0x90 };
 	char out[33];
 
-	(void)state;
 	memset(out, 'Z', sizeof(out));
 	jv_hex16(id, out);
 	assert_string_equal(out, "00017f80abcdefff102030405aa50990");
@@ -237,7 +229,6 @@ JV_TEST(test_emitter_field_order)
 	struct jv_audit *a;
 	struct jv_json *w;
 
-	(void)state;
 	a = emitter("gw-1", JV_ROLE_SERVER, "1.0");
 	a->ts_offset_ms = 1000;
 	w = jv_audit_begin(a, 5, "KeyRotated", SID);
@@ -264,7 +255,6 @@ JV_TEST(test_ts_offset)
 {
 	struct jv_audit *a;
 
-	(void)state;
 	a = emitter("n", JV_ROLE_CLIENT, "1.0");
 	a->ts_offset_ms = 1700000000000LL;   /* wall clock at the edge */
 	policy_loaded(a, 250);
@@ -295,7 +285,6 @@ JV_TEST(test_truncated_keeps_seq)
 	struct jv_json *w;
 	size_t fit = detail_for(JV_EVENT_MAX - 1);   /* longest line + NUL */
 
-	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
 	a = emitter("n", JV_ROLE_SERVER, "1.0");
 	/* seq 1: exactly the longest line that fits, emitted whole */
@@ -342,7 +331,6 @@ JV_TEST(test_truncated_worst_case)
 	struct jv_json *w;
 	json_t *j;
 
-	(void)state;
 	memset(node, 0x01, sizeof(node) - 1);
 	node[sizeof(node) - 1] = '\0';
 	memset(ver, 0x1f, sizeof(ver) - 1);
@@ -375,7 +363,6 @@ JV_TEST(test_run_fields)
 	static char big[JV_EVENT_MAX];
 	struct jv_json *w;
 
-	(void)state;
 	memset(big, 'x', sizeof(big) - 1);
 	a = emitter("gw-1", JV_ROLE_SERVER, "1.0");
 	a->ts_offset_ms = 1700000000000LL;

@@ -90,7 +90,6 @@ JV_TEST(limiter_wakes_when_the_oldest_switch_leaves)
 	struct world *w;
 	uint64_t at;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.max_switches_per_min = 2;
 	p.transport_lost_ttl_ms = 120000;
@@ -387,7 +386,6 @@ static void prop_seeds(uint64_t hb_ms, uint64_t probe_ms)
  * sample leaves a window exactly when a heartbeat or probe is due. */
 JV_TEST(deadline_never_late_never_early)
 {
-	(void)state;
 	prop_seeds(100, 200);
 }
 
@@ -400,7 +398,6 @@ JV_TEST(deadline_never_late_never_early)
  */
 JV_TEST(loss_window_aging_is_a_timer)
 {
-	(void)state;
 	prop_seeds(130, 170);
 }
 
@@ -447,7 +444,6 @@ JV_TEST(deadline_exact_under_random_policies)
 	struct prop_stats st = { 0 };
 	struct jv_policy pol;
 
-	(void)state;
 	for (uint64_t seed = 1; seed <= RANDOM_POLICY_SEEDS; seed++) {
 		random_policy(&pol, seed);
 		prop_run(seed, &pol, &st);

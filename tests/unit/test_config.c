@@ -134,7 +134,6 @@ JV_TEST(test_server)
 	struct jv_error err;
 	uint8_t key[32], pub[32], zero[32] = { 0 };
 
-	(void)state;
 	if (parse_as("server.yaml", server_text, &err) != 0)
 		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
 	assert_int_equal(cfg.role, JV_ROLE_SERVER);
@@ -212,7 +211,6 @@ JV_TEST(test_client)
 	struct jv_error err;
 	uint8_t key[32];
 
-	(void)state;
 	if (parse_as("client.yaml", client_text, &err) != 0)
 		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
 	assert_int_equal(cfg.role, JV_ROLE_CLIENT);
@@ -286,7 +284,6 @@ JV_TEST(test_metrics_listen)
 	char a[4096];
 	struct jv_error err;
 
-	(void)state;
 	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
 	assert_int_equal(cfg.metrics_listen.len, 0);
 	jv_config_wipe(&cfg);
@@ -318,7 +315,6 @@ JV_TEST(test_defaults)
 	struct jv_policy def;
 	struct jv_error err;
 
-	(void)state;
 	edit(a, sizeof(a), client_text, "on_terminated: reconnect\n", "");
 	edit(b, sizeof(b), a, "policy:\n", "x:\n");
 	b[strstr(b, "x:\n") - b] = '\0';
@@ -383,7 +379,6 @@ JV_TEST(test_parse_buffer)
 	struct jv_error err;
 	uint8_t key[32], zero[32] = { 0 };
 
-	(void)state;
 	/* the client fixture: every key inline, the policy too */
 	assert_int_equal(jv_config_parse(&cfg, client_text, strlen(client_text),
 					 "/nowhere/client.yaml", &err), 0);
@@ -435,7 +430,6 @@ JV_TEST(test_load)
 	char path[512];
 	struct jv_error err;
 
-	(void)state;
 	write_file("server.yaml", server_text, 0644);
 	snprintf(path, sizeof(path), "%s/server.yaml", dir);
 	if (jv_config_load(&cfg, path, &err) != 0)
@@ -460,7 +454,6 @@ JV_TEST(test_examples)
 	char def[4096], got[4096];
 	struct jv_policy p;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	assert_true(jv_policy_format(&p, def, sizeof(def)) >= 0);
 	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
@@ -852,7 +845,6 @@ JV_TEST(test_mistakes)
 {
 	int failed = 0;
 
-	(void)state;
 	/* all of them, so one run shows every message that drifted */
 	for (size_t i = 0; i < sizeof(mistakes) / sizeof(mistakes[0]); i++)
 		failed += !check_mistake(&mistakes[i]);
@@ -869,7 +861,6 @@ JV_TEST(test_allowed_ips_ipv6_and_nested)
 	char a[4096], b[4096];
 	struct jv_error err;
 
-	(void)state;
 	edit(a, sizeof(a), server_text, "[10.77.0.2/32, 10.88.0.0/16]",
 	     "[10.77.0.2/32, 10.0.0.0/8, \"fd77::2/128\", \"::/0\"]");
 	edit(b, sizeof(b), a, "      - 10.77.0.3/32",
@@ -911,7 +902,6 @@ JV_TEST(test_too_many)
 	char list[4096] = "", text[8192];
 	struct jv_error err;
 
-	(void)state;
 	for (int i = 0; i <= JV_MAX_TRANSPORTS; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 "  - { id: t%d, proto: udp, remote: \"192.0.2.1:%d\" }\n",
@@ -942,7 +932,6 @@ JV_TEST(test_not_a_config)
 {
 	struct jv_error err;
 
-	(void)state;
 	assert_int_equal(parse_as("x.yaml", "", &err), JV_ERR_INVAL);
 	assert_string_equal(err.msg,
 			    "expected a mapping of configuration keys, got an "
@@ -964,7 +953,6 @@ JV_TEST(test_blame)
 	struct jv_error err;
 	char file[300], line[1024], want[1024];
 
-	(void)state;
 	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
 	snprintf(file, sizeof(file), "%s/client.yaml", dir);
 	assert_int_equal(cfg.transports[0].line, 7);
@@ -1019,7 +1007,6 @@ JV_TEST(test_secret_paths)
 	uint8_t key[32], zero[32] = { 0 };
 	struct jv_error err;
 
-	(void)state;
 	write_file("client.yaml", client_text, 0600);
 	snprintf(path, sizeof(path), "%s/client.yaml", dir);
 	if (jv_config_load(&cfg, path, &err) != 0)

@@ -62,7 +62,6 @@ JV_TEST(test_mac1_right)
 	struct jv_cookie_keys k;
 	uint8_t other[32];
 
-	(void)state;
 	jv_cookie_keys_init(&k, w->server_pub);
 	assert_true(jv_hs_init_mac1_ok(&k, d.buf));
 	/* without a cookie, mac2 is zero */
@@ -103,7 +102,6 @@ JV_TEST(test_mac1_wrong_key)
 	struct dgram d = first_init(w);
 	uint8_t other[32];
 
-	(void)state;
 	/* made for another server: right Noise for nobody, wrong mac1 */
 	memcpy(other, w->server_pub, 32);
 	other[31] ^= 0x40;
@@ -119,7 +117,6 @@ JV_TEST(test_mac1_tampered)
 	struct dgram d = first_init(w), t;
 	uint64_t n = 0;
 
-	(void)state;
 	/* any byte before mac2: the header, the Noise message, mac1 */
 	for (size_t off = 0; off < JV_HS_INIT_MAC2_OFF; off += 7) {
 		if (off == 0)
@@ -141,7 +138,6 @@ JV_TEST(test_mac1_missing)
 	struct dgram d = first_init(w);
 	int nout;
 
-	(void)state;
 	memset(d.buf + JV_HS_INIT_MAC1_OFF, 0, 2 * JV_MAC_LEN);
 	assert_dropped_bad_mac(w, &d, 1);
 	/* an HS_INIT of the old length (no MACs) is not an HS_INIT */
@@ -197,7 +193,6 @@ JV_TEST(test_cookie_only_under_load)
 	struct world *w = make_world_hs(NULL, 3, 0);
 	struct dgram d;
 
-	(void)state;
 	w->now = 1000;
 	/* three a second is not load: each goes to the DH (and fails) */
 	for (int i = 0; i < 3; i++) {
@@ -240,7 +235,6 @@ JV_TEST(test_handshake_under_load)
 {
 	struct world *w = loaded_world(0);
 
-	(void)state;
 	/* HS_INIT -> COOKIE_REPLY -> HS_INIT with mac2 -> HS_RESP */
 	jv_endpoint_start(w->c.ep, w->now);
 	pump(w);
@@ -278,7 +272,6 @@ JV_TEST(test_cookie_wrong_source)
 	struct world *w = loaded_world(0);
 	struct dgram init2;
 
-	(void)state;
 	/* a cookie for address 0 */
 	assert_int_equal(init_with_cookie(w, &init2), 1);
 	/* the same HS_INIT from another address: the cookie is not its own */
@@ -301,7 +294,6 @@ JV_TEST(test_cookie_expired_secret)
 	struct world *w = loaded_world(0);
 	struct dgram init2;
 
-	(void)state;
 	init_with_cookie(w, &init2);
 	/* two minutes on, under load still: the secret that made the cookie
 	 * is gone, and a new one is drawn for the next cookie */
@@ -324,7 +316,6 @@ JV_TEST(test_cookie_secret_rotation)
 	uint8_t out[JV_COOKIE_REPLY_LEN], cookie[JV_COOKIE_LEN];
 	const uint8_t src[] = { 1, 10, 0, 0, 1 };
 
-	(void)state;
 	memset(pub, 0x11, 32);
 	memset(secret, 0x22, 32);
 	memset(nonce, 0x33, 24);
@@ -377,7 +368,6 @@ JV_TEST(test_cookie_reply_replayed)
 	struct jv_path cp = { .proto = JV_PROTO_UDP, .local = 0 };
 	struct dgram reply;
 
-	(void)state;
 	nheld = 0;
 	w->filter = hold_s2c;
 	jv_endpoint_start(w->c.ep, w->now);
@@ -408,7 +398,6 @@ JV_TEST(test_cookie_no_ping_pong)
 	struct jv_path cp = { .proto = JV_PROTO_UDP, .local = 0 };
 	struct dgram init2;
 
-	(void)state;
 	nheld = 0;
 	w->filter = hold_s2c;
 	jv_endpoint_start(w->c.ep, w->now);
@@ -435,7 +424,6 @@ JV_TEST(test_rate_limit_per_source)
 	struct jv_path b = a, c = a;
 	struct dgram d;
 
-	(void)state;
 	b.addr[4] = 2;           /* another port: the same prefix */
 	c.addr[3] = 2;           /* another prefix */
 	w->now = 1000;
@@ -467,7 +455,6 @@ JV_TEST(test_rate_limit_with_cookie)
 	struct world *w = loaded_world(1);
 	struct dgram init2;
 
-	(void)state;
 	init_with_cookie(w, &init2);
 	for (int i = 0; i < 8; i++)
 		to_server(w, &init2, 0);
@@ -532,7 +519,6 @@ JV_TEST(test_reply_size_handshake)
 {
 	struct world *w = loaded_world(0);
 
-	(void)state;
 	checked = 0;
 	jv_endpoint_start(w->c.ep, w->now);
 	/* COOKIE_REPLY, then HS_RESP */
@@ -548,7 +534,6 @@ JV_TEST(test_reply_size_path_challenge)
 {
 	struct world *w = attached_world(NULL);
 
-	(void)state;
 	checked = 0;
 	run_checked(w, 3000, true);
 	/* to udp-b: a request from a new path draws a PATH_CHALLENGE */
@@ -564,7 +549,6 @@ JV_TEST(test_reply_size_tombstone)
 {
 	struct world *w = attached_world(NULL);
 
-	(void)state;
 	checked = 0;
 	/* the server ends the session; the client never hears it and talks
 	 * on (heartbeats, probes, then reattach requests) to the tombstone */

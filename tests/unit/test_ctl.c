@@ -80,6 +80,23 @@ static json_t *call_args(struct jv_ctl_node *n, const char *cmd,
 	return r;
 }
 
+/* String fields of a reply row, as expected: key, value, ..., NULL. */
+static void assert_fields(const json_t *row, ...)
+{
+	const char *key, *want, *got;
+	va_list ap;
+
+	va_start(ap, row);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		want = va_arg(ap, const char *);
+		got = json_string_value(json_object_get(row, key));
+		if (!got || strcmp(got, want) != 0)
+			fail_msg("%s: %s, expected %s", key,
+				 got ? got : "(none)", want);
+	}
+	va_end(ap);
+}
+
 static json_t *call(struct jv_ctl_node *n, const char *cmd, uint64_t now)
 {
 	return call_args(n, cmd, NULL, now);
@@ -102,7 +119,6 @@ JV_TEST(test_replies)
 	json_t *r;
 	const char *text;
 
-	(void)state;
 	r = call(&n, "status", 5000);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_string_equal(json_string_value(json_object_get(r, "role")),
@@ -188,7 +204,6 @@ JV_TEST(test_session_id_arg)
 	};
 	char out[33];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int rc = jv_ctl_session_prefix(rows[i].arg, out);
 
@@ -209,7 +224,6 @@ JV_TEST(test_find_session)
 	uint8_t id[16];
 	char hex[33], other[33];
 
-	(void)state;
 	assert_true(jv_endpoint_session_next(ep, &cur, 1000, &si));
 	jv_hex16(si.session_id, hex);
 	memset(id, 0, sizeof(id));
@@ -234,7 +248,6 @@ JV_TEST(test_dispatch_refuses)
 	struct jv_ctl_node n = { ep, "gw", JV_ROLE_SERVER, 0 };
 	json_t *two = json_pack("[s, s]", "a", "b");
 
-	(void)state;
 	assert_refused(call(&n, "nope", 10), "unknown command 'nope'");
 	assert_refused(call_args(&n, "status", "x", 10),
 		       "status: takes no arguments");
@@ -261,7 +274,6 @@ JV_TEST(test_terminate)
 	char hex[33], other[33];
 	json_t *r;
 
-	(void)state;
 	jv_hex16(si.session_id, hex);
 	assert_refused(call_args(&n, "terminate", "xyz", w->now),
 		       "terminate: not a session id");
@@ -299,31 +311,20 @@ JV_TEST(test_peer_and_remote)
 	struct jv_ctl_node cn = { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 };
 	json_t *r, *row;
 
-	(void)state;
 	r = call(&sn, "sessions", w->now);
 	row = json_array_get(json_object_get(r, "sessions"), 0);
-	assert_string_equal(json_string_value(json_object_get(row, "peer")),
-			    "laptop");
-	assert_string_equal(json_string_value(json_object_get(row, "remote")),
-			    "path-0");
+	assert_fields(row, "peer", "laptop", "remote", "path-0", NULL);
 	json_decref(r);
 	r = call(&cn, "sessions", w->now);
 	row = json_array_get(json_object_get(r, "sessions"), 0);
-	assert_string_equal(json_string_value(json_object_get(row, "peer")),
-			    "laptop");
-	assert_string_equal(json_string_value(json_object_get(row, "remote")),
-			    "path-0");
+	assert_fields(row, "peer", "laptop", "remote", "path-0", NULL);
 	json_decref(r);
 
 	r = call(&cn, "transports", w->now);
 	assert_int_equal(json_array_size(json_object_get(r, "transports")), 2);
 	row = json_array_get(json_object_get(r, "transports"), 1);
-	assert_string_equal(json_string_value(json_object_get(row, "id")),
-			    "udp-b");
-	assert_string_equal(json_string_value(json_object_get(row, "remote")),
-			    "path-1");
-	assert_string_equal(json_string_value(json_object_get(row, "peer")),
-			    "laptop");
+	assert_fields(row, "id", "udp-b", "remote", "path-1", "peer", "laptop",
+		      NULL);
 	/* the fields it had are all still there */
 	assert_non_null(json_object_get(row, "rtt_ms"));
 	assert_non_null(json_object_get(row, "last_rx_age_ms"));
@@ -331,16 +332,8 @@ JV_TEST(test_peer_and_remote)
 	r = call(&sn, "transports", w->now);
 	assert_int_equal(json_array_size(json_object_get(r, "transports")), 1);
 	row = json_array_get(json_object_get(r, "transports"), 0);
-	assert_string_equal(json_string_value(json_object_get(row, "id")),
-			    "udp-a");
-	assert_string_equal(json_string_value(json_object_get(row, "proto")),
-			    "udp");
-	assert_string_equal(json_string_value(json_object_get(row, "state")),
-			    "active");
-	assert_string_equal(json_string_value(json_object_get(row, "peer")),
-			    "laptop");
-	assert_string_equal(json_string_value(json_object_get(row, "remote")),
-			    "path-0");
+	assert_fields(row, "id", "udp-a", "proto", "udp", "state", "active",
+		      "peer", "laptop", "remote", "path-0", NULL);
 	assert_true(json_is_null(json_object_get(row, "rtt_ms")));
 	json_decref(r);
 	free_world(w);
@@ -354,7 +347,6 @@ JV_TEST(test_metrics_conventions)
 	struct jv_ctl_node nodes[2] = {
 		server_node(w), { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 } };
 
-	(void)state;
 	data_both_ways(w, 3);
 	for (int k = 0; k < 2; k++) {
 		char *text = jv_ctl_metrics_text(&nodes[k], w->now);
@@ -411,7 +403,6 @@ JV_TEST(test_policy_reload)
 	char path[512];
 	json_t *r;
 
-	(void)state;
 	w->s.nevents = 0;
 	testdata(path, sizeof(path), "tuned.yaml");
 	r = call_args(&n, "policy-reload", path, w->now);
@@ -507,7 +498,6 @@ JV_TEST(test_render)
 		  "ok\n" },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		char *got = render(rows[i].cmd, rows[i].reply);
 
@@ -525,7 +515,6 @@ JV_TEST(test_usage)
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	(void)state;
 	jv_ctl_cmd_usage(f);
 	fclose(f);
 	assert_string_equal(buf,
@@ -549,7 +538,6 @@ JV_TEST(test_request)
 	char out[4096], cwd[4096], *args[1] = { out }, *line;
 	struct jv_error err;
 
-	(void)state;
 	assert_null(jv_ctl_cmd_find("nope"));
 	assert_null(jv_ctl_cmd_find(NULL));
 	assert_int_equal(jv_ctl_arg_prepare(term, "0123ABCD", out, sizeof(out),
@@ -677,7 +665,6 @@ JV_TEST(test_socket)
 	char path[108], out[8192], big[JV_CTL_MAX_LINE + 100];
 	int fds[JV_CTL_MAX_CLIENTS + 1];
 
-	(void)state;
 	snprintf(path, sizeof(path), "/tmp/jvctl-test.%d.sock", (int)getpid());
 	l = loop_new();
 	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
@@ -739,7 +726,6 @@ JV_TEST(test_socket_taken)
 	struct jv_error err;
 	char path[108];
 
-	(void)state;
 	l = first_daemon(path, "taken", &a);
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err),
@@ -765,7 +751,6 @@ JV_TEST(test_socket_stale)
 	int fd;
 	FILE *f;
 
-	(void)state;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/jvctl-stale.%d.sock",
 		 (int)getpid());
 	unlink(sa.sun_path);
@@ -799,7 +784,6 @@ JV_TEST(test_socket_close_own_only)
 	struct jv_error err;
 	char path[108];
 
-	(void)state;
 	l = first_daemon(path, "own", &a);
 	assert_int_equal(unlink(path), 0);  /* an operator removed it */
 	assert_int_equal(jv_ctl_open(&b, l, path, handler, NULL, &err), 0);
@@ -828,7 +812,6 @@ JV_TEST(test_request_budget)
 	char path[108], out[8192], req[64 * 40], *p = req;
 	int sp[2], lines = 0;
 
-	(void)state;
 	snprintf(path, sizeof(path), "/tmp/jvctl-budget.%d.sock", (int)getpid());
 	l = loop_new();
 	assert_int_equal(jv_ctl_open(&ctl, l, path, handler, NULL, &err), 0);
@@ -878,7 +861,6 @@ JV_TEST(test_socket_dispatch)
 	struct jv_error err;
 	char path[108], out[8192], hex[33], *line, *text;
 
-	(void)state;
 	jv_hex16(si.session_id, hex);
 	snprintf(path, sizeof(path), "/tmp/jvctl-disp.%d.sock", (int)getpid());
 	l = loop_new();
@@ -942,7 +924,6 @@ JV_TEST(test_answer_line)
 	const char line[] = "{\"cmd\":\"terminate\",\"args\":[\"abc\"]}XYZ";
 	json_t *r = jv_ctl_answer(line, sizeof(line) - 4, record_handler, &s);
 
-	(void)state;
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
 	assert_int_equal(s.calls, 1);

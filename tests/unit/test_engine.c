@@ -29,7 +29,6 @@ JV_TEST(test_switch_counted_on_server)
 	struct world *w = attached_world(NULL);
 	struct jv_session_info si;
 
-	(void)state;
 	run_until(w, 5000);                  /* standby probes build a record */
 	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
 	pump(w);
@@ -51,7 +50,6 @@ JV_TEST(test_handshake)
 	struct jv_session_info ci, si;
 	uint32_t cur = 0;
 
-	(void)state;
 	assert_true(jv_endpoint_session_next(w->c.ep, &cur, 0, &ci));
 	si = server_session(w);
 	assert_memory_equal(ci.session_id, si.session_id, 16);
@@ -72,7 +70,6 @@ JV_TEST(test_events_carry_peer_and_remote)
 	struct jv_session_info ci;
 	uint32_t cur = 0;
 
-	(void)state;
 	for (int i = 0; i < w->s.nevents; i++)
 		assert_non_null(strstr(w->s.events[i], "\"peer\":\"laptop\","
 				       "\"remote\":\"path-0\""));
@@ -112,7 +109,6 @@ JV_TEST(test_events_are_json_with_gapless_seq)
 	struct world *w = attached_world(NULL);
 	struct node *nodes[2] = { &w->c, &w->s };
 
-	(void)state;
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < nodes[k]->nevents; i++) {
 			json_error_t e;
@@ -132,7 +128,6 @@ JV_TEST(test_data_both_ways)
 	struct world *w = attached_world(NULL);
 	uint8_t pkt[40];
 
-	(void)state;
 	w->c.nout = w->s.nout = 0;
 	send_across(w, &w->c, pkt, 0x0a4d0002, 0x0a4d0001);
 	assert_int_equal(w->s.delivered, 1);
@@ -156,7 +151,6 @@ JV_TEST(test_inner_source_filtered)
 	struct world *w = attached_world(NULL);
 	uint8_t pkt[40];
 
-	(void)state;
 	send_across(w, &w->s, pkt, 0x0a090909, 0x0a4d0002);
 	assert_int_equal(w->c.delivered, 0);
 	assert_true(node_stats(&w->c).inner_source_rejected == 1);
@@ -180,7 +174,6 @@ JV_TEST(test_security_budget_per_session)
 	struct dgram junk;
 	uint8_t pkt[40];
 
-	(void)state;
 	jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
 			       1);
 	junk = w->c.out[0];
@@ -224,7 +217,6 @@ JV_TEST(test_tombstone_answers_fresh_only)
 	struct dgram hb[8];
 	int n = 0;
 
-	(void)state;
 	/* heartbeats the server never sees, as if lost on the way */
 	for (int i = 0; i < 8; i++) {
 		w->now += 600;
@@ -267,7 +259,6 @@ JV_TEST(test_key_memory_locked)
 	struct jv_endpoint *ep;
 	struct jv_peer_cfg peer;
 
-	(void)state;
 	memset(&sc, 0, sizeof(sc));
 	memset(&peer, 0, sizeof(peer));
 	sc.role = JV_ROLE_SERVER;
@@ -293,7 +284,6 @@ JV_TEST(test_replayed_handshake)
 	struct world *w = make_world(NULL);
 	struct dgram init;
 
-	(void)state;
 	jv_endpoint_start(w->c.ep, 0);
 	init = w->c.out[0];
 	pump(w);
@@ -319,7 +309,6 @@ JV_TEST(test_unknown_peer)
 	struct world *w = make_world(NULL);
 	uint8_t other[32];
 
-	(void)state;
 	/* the server only knows the peer's key: change it */
 	memset(other, 9, 32);
 	jv_endpoint_free(w->s.ep);
@@ -363,7 +352,6 @@ JV_TEST(test_malformed)
 	struct jv_path sp = { .proto = JV_PROTO_UDP, .len = 1 };
 	struct jv_path cp = { .proto = JV_PROTO_UDP };
 
-	(void)state;
 	jv_endpoint_start(w->c.ep, 0);
 	init = w->c.out[0];
 	pump(w);
@@ -415,7 +403,6 @@ JV_TEST(test_forged_reattach_changes_nothing)
 	struct jv_path sp = { .proto = JV_PROTO_UDP, .len = 1 };
 	uint8_t buf[16 + 70 + 16];
 
-	(void)state;
 	w->now = 600;
 	jv_endpoint_tick(w->c.ep, w->now);
 	memcpy(buf, w->c.out[0].buf, 16);
@@ -438,7 +425,6 @@ JV_TEST(test_deadline_progresses)
 {
 	struct world *w = attached_world(NULL);
 
-	(void)state;
 	/* ticks never ask to run again in the past: no busy loop */
 	for (int i = 0; i < 200; i++) {
 		uint64_t dc = jv_endpoint_deadline(w->c.ep);
@@ -463,7 +449,6 @@ JV_TEST(test_operator_terminate)
 	uint8_t unknown[16] = { 1 };
 	uint32_t cur = 0;
 
-	(void)state;
 	assert_int_equal(jv_endpoint_terminate(w->s.ep, unknown,
 					       JV_R_OPERATOR_TERMINATED, 5),
 			 JV_ERR_NOTFOUND);

@@ -55,7 +55,6 @@ JV_TEST(test_cube)
 {
 	int allowed = 0;
 
-	(void)state;
 	for (int f = 0; f < JV_STATE__COUNT; f++)
 		for (int t = 0; t < JV_STATE__COUNT; t++)
 			for (int r = 0; r < JV_R__COUNT; r++) {
@@ -72,7 +71,6 @@ JV_TEST(test_cube)
 
 JV_TEST(test_terminated_absorbing)
 {
-	(void)state;
 	for (int t = 0; t < JV_STATE__COUNT; t++)
 		for (int r = 0; r < JV_R__COUNT; r++)
 			assert_false(jv_fsm_allowed(JV_STATE_TERMINATED, t, r));
@@ -80,7 +78,6 @@ JV_TEST(test_terminated_absorbing)
 
 JV_TEST(test_attached_only_two_ways)
 {
-	(void)state;
 	for (int f = 0; f < JV_STATE__COUNT; f++)
 		for (int r = 0; r < JV_R__COUNT; r++)
 			if (jv_fsm_allowed(f, JV_STATE_ATTACHED, r))
@@ -92,7 +89,6 @@ JV_TEST(test_attached_only_two_ways)
 
 JV_TEST(test_names)
 {
-	(void)state;
 	for (int s = 0; s < JV_STATE__COUNT; s++)
 		assert_int_equal(jv_state_from_name(jv_state_name(s)), s);
 	for (int r = 0; r < JV_R__COUNT; r++) {
@@ -116,7 +112,6 @@ JV_TEST(test_next_cube)
 {
 	int steps = 0;
 
-	(void)state;
 	for (int f = 0; f < JV_STATE__COUNT; f++)
 		for (int r = 0; r < JV_R__COUNT; r++) {
 			int want = -1, n = 0;
@@ -153,7 +148,6 @@ JV_TEST(test_next_examples)
 {
 	enum jv_state n;
 
-	(void)state;
 	assert_int_equal(jv_fsm_next(JV_STATE_VOLATILE, JV_R_SWITCH_INITIATED,
 				     &n), 0);
 	assert_int_equal(n, JV_STATE_RECOVERING);

@@ -25,7 +25,6 @@ JV_TEST(test_forged_resp_first)
 	struct dgram init, resp;
 	uint8_t forged[JV_HS_RESP_LEN];
 
-	(void)state;
 	jv_endpoint_start(w->c.ep, 0);
 	init = w->c.out[0];
 	w->c.nout = 0;
@@ -66,7 +65,6 @@ JV_TEST(test_forgery_for_every_init)
 {
 	struct world *w = make_world(NULL);
 
-	(void)state;
 	w->filter = forge_every_reply;
 	jv_endpoint_start(w->c.ep, 0);
 	run_until_keep(w, 1000);
@@ -105,7 +103,6 @@ JV_TEST(test_late_genuine_reply)
 	struct dgram init2, resp1, resp2;
 	struct world *w = slow_reply(&resp1, &init2);
 
-	(void)state;
 	to_server(w, &init2, 0);
 	resp2 = w->s.out[0];
 	w->s.nout = 0;
@@ -131,7 +128,6 @@ JV_TEST(test_late_reply_second_init_lost)
 	struct dgram init2, resp1;
 	struct world *w = slow_reply(&resp1, &init2);
 
-	(void)state;
 	jv_endpoint_recv(w->c.ep, &cpath, resp1.buf, resp1.len, w->now);
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
 	data_both_ways(w, 1);

@@ -13,7 +13,6 @@ JV_TEST(test_fresh)
 	struct jv_health h;
 	uint32_t n = 99;
 
-	(void)state;
 	jv_health_init(&h);
 	assert_true(jv_health_loss(&h, 1000, 1000, &n) == 0.0);
 	assert_int_equal(n, 0);
@@ -43,7 +42,6 @@ JV_TEST(test_loss_exact)
 	struct jv_health h;
 	uint32_t n;
 
-	(void)state;
 	ten_probes(&h);
 	/* pending probes are not samples */
 	assert_true(jv_health_loss(&h, 1000, 5000, &n) == 0.0);
@@ -96,7 +94,6 @@ JV_TEST(test_loss_ages_at)
 	struct jv_health h;
 	uint32_t n0, n1;
 
-	(void)state;
 	jv_health_init(&h);
 	assert_true(jv_health_loss_ages_at(&h, 1000, 1000) == UINT64_MAX);
 	ten_probes(&h);
@@ -136,7 +133,6 @@ JV_TEST(test_expire_edge)
 {
 	struct jv_health h;
 
-	(void)state;
 	jv_health_init(&h);
 	jv_health_on_sent(&h, 7, 1000);
 	assert_int_equal(jv_health_expire(&h, 1499, 500), 0);
@@ -153,7 +149,6 @@ JV_TEST(test_drops_and_late_ack)
 	struct jv_health h;
 	uint32_t n;
 
-	(void)state;
 	jv_health_init(&h);
 	jv_health_on_sent(&h, 1, 0);
 	jv_health_on_sent(&h, 2, 100);
@@ -191,7 +186,6 @@ JV_TEST(test_srtt)
 {
 	struct jv_health h;
 
-	(void)state;
 	jv_health_init(&h);
 	ack_after(&h, 1, 0, 100);
 	assert_int_equal(h.srtt_ms, 100);               /* first sets it */
@@ -227,7 +221,6 @@ JV_TEST(test_p95)
 	struct jv_health h;
 	uint32_t seq = 1;
 
-	(void)state;
 	jv_health_init(&h);
 	ack_after(&h, seq++, 0, 250);
 	assert_int_equal(jv_health_rtt_p95(&h), 250);   /* one sample */
@@ -259,7 +252,6 @@ JV_TEST(test_rx_age)
 {
 	struct jv_health h;
 
-	(void)state;
 	jv_health_init(&h);
 	assert_true(jv_health_rx_age(&h, 0) == UINT64_MAX);
 	jv_health_on_rx(&h, 1000);
@@ -275,7 +267,6 @@ JV_TEST(test_ring_full)
 	struct jv_health h;
 	uint32_t n;
 
-	(void)state;
 	/* 64 unanswered: the 65th evicts the oldest, which counts as lost */
 	jv_health_init(&h);
 	for (uint32_t s = 1; s <= JV_HEALTH_SLOTS; s++)
@@ -331,7 +322,6 @@ JV_TEST(test_reset_probes)
 	struct jv_health h;
 	uint32_t n;
 
-	(void)state;
 	jv_health_init(&h);
 	jv_health_on_rx(&h, 50);
 	ack_after(&h, 1, 0, 30);
@@ -356,7 +346,6 @@ JV_TEST(test_forget_losses)
 	struct jv_health h;
 	uint32_t n;
 
-	(void)state;
 	jv_health_init(&h);
 	ack_after(&h, 1, 0, 30);
 	jv_health_on_sent(&h, 2, 100);
@@ -494,7 +483,6 @@ static void differential(uint64_t seed)
 
 JV_TEST(test_differential)
 {
-	(void)state;
 	for (uint64_t seed = 1; seed <= 10; seed++)
 		differential(seed);
 	differential(UINT32_MAX - 500);   /* seq wraps during the run */

@@ -51,7 +51,6 @@ JV_TEST(test_parse)
 	};
 	char big[JV_HTTP_MAX_REQUEST + 10];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		int got = jv_http_parse(rows[i].req, strlen(rows[i].req));
 
@@ -79,7 +78,6 @@ JV_TEST(test_responses)
 	size_t len;
 	char *r = jv_http_response(200, "jvpn_up 1\n", &len);
 
-	(void)state;
 	assert_int_equal(len, strlen(r));
 	assert_string_equal(r,
 		"HTTP/1.1 200 OK\r\n"
@@ -209,7 +207,6 @@ JV_TEST(test_loopback)
 	uint16_t port = jv_http_port(h);
 	char out[8192];
 
-	(void)state;
 	body_size = 10;
 	bodies = 0;
 	talk(l, port, (const char *const[]){ "GET /metrics HTTP/1.1\r\n"
@@ -267,7 +264,6 @@ JV_TEST(test_bounds)
 	int fds[JV_HTTP_MAX_CONNS + 1];
 	char out[8192], ch;
 
-	(void)state;
 	body_size = 10;
 	for (int i = 0; i <= JV_HTTP_MAX_CONNS; i++) {
 		fds[i] = dial(port);
@@ -309,7 +305,6 @@ JV_TEST(test_slow_reader)
 	char buf[65536];
 	uint64_t t0;
 
-	(void)state;
 	body_size = 8u << 20;
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));

@@ -46,7 +46,6 @@ JV_TEST(test_directions)
 	bool adv;
 	int n;
 
-	(void)state;
 	make(&p);
 	/* the two directions use different keys */
 	assert_memory_equal(p.i.data_tx, p.r.data_rx, 32);
@@ -80,7 +79,6 @@ JV_TEST(test_tamper)
 	bool adv;
 	int n;
 
-	(void)state;
 	make(&p);
 	n = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 42, (const uint8_t *)"payload", 7,
 			 pkt, sizeof(pkt));
@@ -106,7 +104,6 @@ JV_TEST(test_counters_and_reorder)
 	int n[3];
 	bool adv;
 
-	(void)state;
 	make(&p);
 	for (int i = 0; i < 3; i++)
 		n[i] = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, (const uint8_t *)"x",
@@ -127,7 +124,6 @@ JV_TEST(test_rekey)
 	bool adv = true;
 	int n_old, n;
 
-	(void)state;
 	make(&p);
 	n_old = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, (const uint8_t *)"old", 3,
 			     old_pkt, sizeof(old_pkt));
@@ -182,7 +178,6 @@ JV_TEST(test_rekey_follows_control)
 	bool adv;
 	int n;
 
-	(void)state;
 	make_ahead(&p, 300);
 	n = jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, (const uint8_t *)"d", 1, pkt,
 			 sizeof(pkt));
@@ -211,7 +206,6 @@ JV_TEST(test_wipe)
 	struct pair p;
 	uint8_t zero[sizeof(struct jv_keys)];
 
-	(void)state;
 	make(&p);
 	jv_keys_wipe(&p.i);
 	memset(zero, 0, sizeof(zero));
@@ -223,7 +217,6 @@ JV_TEST(test_short)
 	struct pair p;
 	uint8_t pkt[64], big[JV_INNER_MAX + 1];
 
-	(void)state;
 	make(&p);
 	assert_int_equal(jv_keys_seal(&p.i, JV_MSG_DATA, 0, 1, big, 0, pkt,
 				      31), JV_ERR_SHORT);

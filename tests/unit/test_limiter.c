@@ -21,7 +21,6 @@ JV_TEST(test_fresh)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	jv_limiter_init(&l);
 	assert_int_equal(jv_limiter_check(&l, &p, 0), 0);
@@ -34,7 +33,6 @@ JV_TEST(test_cooldown_edges)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	jv_limiter_init(&l);
 	jv_limiter_record(&l, 1000);
@@ -61,7 +59,6 @@ JV_TEST(test_rate_edges)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	fill8(&l);
 	assert_int_equal(jv_limiter_count(&l, 10500), 8);
@@ -93,7 +90,6 @@ JV_TEST(test_cooldown_first)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	fill8(&l);
 	/* both apply at 11000: cooldown is reported */
@@ -107,7 +103,6 @@ JV_TEST(test_early_clock_and_future)
 {
 	struct jv_limiter l;
 
-	(void)state;
 	jv_limiter_init(&l);
 	jv_limiter_record(&l, 0);
 	assert_int_equal(jv_limiter_count(&l, 0), 1);
@@ -128,7 +123,6 @@ JV_TEST(test_retime)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.max_switches_per_min = 1;
 	p.switch_cooldown_ms = 1000;
@@ -158,7 +152,6 @@ JV_TEST(test_ring_wraps)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	p.max_switches_per_min = JV_LIMITER_MAX;
 	p.switch_cooldown_ms = 0;
@@ -257,7 +250,6 @@ static void differential(uint64_t seed)
 
 JV_TEST(test_differential)
 {
-	(void)state;
 	for (uint64_t seed = 1; seed <= 40; seed++)
 		differential(seed * 7919);
 }
@@ -269,7 +261,6 @@ JV_TEST(test_window_free_at)
 	struct jv_limiter l;
 	struct jv_policy p;
 
-	(void)state;
 	contract_policy(&p);
 	p.max_switches_per_min = 2;
 	jv_limiter_init(&l);

@@ -53,7 +53,6 @@ JV_TEST(test_many_descriptors)
 	struct hit *h = calloc(MANY, sizeof(*h));
 	int sp[MANY][2];
 
-	(void)state;
 	assert_non_null(h);
 	assert_int_equal(jv_loop_new(&l), 0);
 	jv_loop_on_timer(l, on_timeout, l);
@@ -133,7 +132,6 @@ JV_TEST(test_removed_in_round)
 {
 	struct pair p = { 0 };
 
-	(void)state;
 	assert_int_equal(jv_loop_new(&p.l), 0);
 	jv_loop_on_timer(p.l, on_timeout, p.l);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, p.a),
@@ -191,7 +189,6 @@ JV_TEST(test_tcp_read_budget)
 	int sp[2], calls = 0, rc, prev = 0;
 	int sz = 1 << 20;
 
-	(void)state;
 	assert_non_null(c);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp),
 			 0);
@@ -306,7 +303,6 @@ JV_TEST(test_gate_per_source)
 	struct jv_tcp_gate g;
 	uint32_t a[3], b;
 
-	(void)state;
 	assert_int_equal(jv_tcp_gate_init(&g, 8, 3, 2), 0);
 	b = admit(&g, src4("192.0.2.9"), 5, false);
 	for (int i = 0; i < 3; i++)
@@ -340,7 +336,6 @@ JV_TEST(test_gate_flood_evicts_itself)
 	uint32_t honest, victim_of[2];
 	uint64_t t = 100;
 
-	(void)state;
 	assert_int_equal(jv_tcp_gate_init(&g, 6, 4, 2), 0);
 	/* .1 x4, .2 x2: full */
 	for (int i = 0; i < 4; i++)
@@ -377,7 +372,6 @@ JV_TEST(test_gate_established)
 	struct jv_tcp_gate g;
 	uint32_t a, b, c;
 
-	(void)state;
 	assert_int_equal(jv_tcp_gate_init(&g, 4, 4, 2), 0);
 	a = admit(&g, src4("192.0.2.1"), 1, false);
 	b = admit(&g, src4("192.0.2.2"), 2, false);
@@ -408,7 +402,6 @@ JV_TEST(test_gate_expiry)
 	uint32_t p, e;
 	const uint64_t ttl = JV_TCP_PRE_TTL_MS, idle = 15000;
 
-	(void)state;
 	assert_int_equal(jv_tcp_gate_init(&g, 4, 4, 4), 0);
 	p = admit(&g, src4("192.0.2.1"), 1000, false);
 	e = admit(&g, src4("192.0.2.2"), 1000, false);
@@ -434,7 +427,6 @@ JV_TEST(test_gate_random)
 	uint64_t seed = 0x9e3779b97f4a7c15ull, t = 0;
 	char ip[32];
 
-	(void)state;
 	assert_int_equal(jv_tcp_gate_init(&g, 16, 3, 5), 0);
 	for (int n = 0; n < 20000; n++) {
 		uint32_t r, i;

@@ -195,7 +195,6 @@ JV_TEST(test_vector_cached_ss)
 	uint8_t out[600], pt[600], ipub[32];
 	size_t n, pn;
 
-	(void)state;
 	crypto_scalarmult_base(ipub, t->i_s.b);
 	assert_int_equal(crypto_scalarmult(cached_ss, t->r_s.b, ipub), 0);
 	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
@@ -227,7 +226,6 @@ JV_TEST(test_vector_cached_ss)
 
 JV_TEST(test_vector_ik)
 {
-	(void)state;
 	assert_string_equal(vecs[0].name, "Noise_IK_25519_ChaChaPoly_BLAKE2b");
 	assert_false(vecs[0].has_psk);
 	run_vector(&vecs[0]);
@@ -235,7 +233,6 @@ JV_TEST(test_vector_ik)
 
 JV_TEST(test_vector_ikpsk2)
 {
-	(void)state;
 	assert_string_equal(vecs[1].name,
 			    "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2b");
 	assert_true(vecs[1].has_psk);
@@ -265,7 +262,6 @@ JV_TEST(test_tampered_msg1)
 	struct jv_noise res;
 	size_t n, pn;
 
-	(void)state;
 	n = make_msg1(&res, msg, NULL);
 	for (size_t i = 0; i < n; i++) {
 		make_msg1(&res, msg, NULL);
@@ -282,7 +278,6 @@ JV_TEST(test_truncated)
 	struct jv_noise res, ini;
 	size_t n, n2, pn;
 
-	(void)state;
 	n = make_msg1(&res, msg, NULL);
 	for (size_t len = 0; len < n; len++) {
 		int rc;
@@ -319,7 +314,6 @@ JV_TEST(test_wrong_responder_key)
 	struct jv_noise res;
 	size_t n, pn;
 
-	(void)state;
 	n = make_msg1(&res, msg, NULL);
 	memcpy(other, t->r_s.b, 32);
 	other[5] ^= 0x40;
@@ -336,7 +330,6 @@ JV_TEST(test_wrong_psk)
 	struct jv_noise ini, res;
 	size_t n, pn;
 
-	(void)state;
 	memcpy(bad, t->psk.b, 32);
 	bad[0] ^= 1;
 	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
@@ -360,7 +353,6 @@ JV_TEST(test_small_buffers_and_order)
 	struct jv_noise ini, res;
 	size_t n, pn;
 
-	(void)state;
 	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
 		      t->i_rs.b, NULL);
 	assert_int_equal(jv_noise_write_msg1(&ini, t->i_e.b, pt, 10, msg,
@@ -417,7 +409,6 @@ JV_TEST(test_tampered_msg2)
 	struct jv_noise ini, res;
 	size_t n, pn;
 
-	(void)state;
 	n = make_msg2(&ini, &res, m2);
 	for (size_t i = 0; i < n; i++) {
 		make_msg2(&ini, &res, m2);
@@ -511,7 +502,6 @@ JV_TEST(test_order)
 	uint8_t m1[600], m2[600], pt[600];
 	size_t n1, n2, pn;
 
-	(void)state;
 	jv_noise_init(&o.ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
 		      t->i_rs.b, NULL);
 	jv_noise_init(&o.res, false, t->prologue.b, t->prologue.n, t->r_s.b,
@@ -542,7 +532,6 @@ JV_TEST(test_low_order)
 	struct jv_noise ini, res;
 	size_t n, pn;
 
-	(void)state;
 	n = make_msg1(&res, m1, NULL);
 	memset(m1, 0, 32);
 	assert_int_equal(jv_noise_read_msg1(&res, m1, n, pt, sizeof(pt), &pn),
@@ -566,7 +555,6 @@ JV_TEST(test_small_buffers_msg2)
 	struct jv_noise ini, res;
 	size_t n, pn;
 
-	(void)state;
 	jv_noise_init(&ini, true, t->prologue.b, t->prologue.n, t->i_s.b,
 		      t->i_rs.b, NULL);
 	jv_noise_init(&res, false, t->prologue.b, t->prologue.n, t->r_s.b, NULL,
@@ -613,7 +601,6 @@ JV_TEST(test_hkdf_independent)
 	uint8_t ck[64], ikm[40], o1[64], o2[64], o3[64], tk[64], e[65];
 	uint8_t x1[64], x2[64], x3[64];
 
-	(void)state;
 	for (int i = 0; i < 64; i++)
 		ck[i] = (uint8_t)(i * 7 + 1);
 	for (int i = 0; i < 40; i++)
@@ -638,7 +625,6 @@ JV_TEST(test_aead_short)
 {
 	uint8_t k[32] = { 1 }, out[16] = { 0 };
 
-	(void)state;
 	assert_int_equal(jv_noise_decrypt(k, 0, NULL, 0, out, 15, out),
 			 JV_ERR_SHORT);
 }

@@ -43,7 +43,6 @@ static void expect_datagram(int fd, const char *want)
 
 JV_TEST(unset_sends_nothing)
 {
-	(void)state;
 	unsetenv("NOTIFY_SOCKET");
 	assert_int_equal(jv_sd_notify("READY=1"), 0);
 	setenv("NOTIFY_SOCKET", "", 1);
@@ -55,7 +54,6 @@ JV_TEST(path_socket)
 	char dir[] = "/tmp/jvpn-notify-XXXXXX", path[64];
 	int fd;
 
-	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/notify", dir);
 	fd = listener(path);
@@ -77,7 +75,6 @@ JV_TEST(abstract_socket)
 	char name[64];
 	int fd;
 
-	(void)state;
 	snprintf(name, sizeof(name), "@jvpn-test-notify-%ld", (long)getpid());
 	fd = listener(name);
 	setenv("NOTIFY_SOCKET", name, 1);
@@ -91,7 +88,6 @@ JV_TEST(other_addresses_refused)
 {
 	char longname[200];
 
-	(void)state;
 	setenv("NOTIFY_SOCKET", "vsock:2:1234", 1);
 	assert_int_equal(jv_sd_notify("READY=1"), -EAFNOSUPPORT);
 	memset(longname, 'a', sizeof(longname) - 1);

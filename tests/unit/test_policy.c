@@ -146,7 +146,6 @@ JV_TEST(test_defaults)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	memset(&p, 0xa5, sizeof(p));
 	jv_policy_defaults(&p);
 	assert_string_equal(p.version, "1.0");
@@ -184,7 +183,6 @@ JV_TEST(test_valid_file)
 	struct jv_policy p, want;
 	struct jv_error err;
 
-	(void)state;
 	tuned(&p);
 	jv_policy_defaults(&want);
 	assert_int_equal(parse_file(&p, "valid.yaml", true, &err), 0);
@@ -197,7 +195,6 @@ JV_TEST(test_tuned_file)
 	struct jv_policy p, want;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	tuned(&want);
 	assert_int_equal(parse_file(&p, "tuned.yaml", true, &err), 0);
@@ -210,7 +207,6 @@ JV_TEST(test_minimal_file)
 	struct jv_policy p, want;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	jv_policy_defaults(&want);
 	want.max_lifetime_ms = 3600000;
@@ -229,7 +225,6 @@ JV_TEST(test_unknown_key)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	assert_int_equal(parse_file(&p, "unknown-key.yaml", true, &err),
 			 JV_ERR_INVAL);
@@ -245,7 +240,6 @@ JV_TEST(test_unknown_key)
 
 JV_TEST(test_unknown_section)
 {
-	(void)state;
 	expect_error("version: \"1.0\"\nsecurty:\n  rekey_after_ms: 5000\n",
 		     false, JV_ERR_INVAL, 2, "securty: unknown key");
 	/* a key at the wrong level is pointed at its section */
@@ -259,7 +253,6 @@ JV_TEST(test_unknown_section)
 
 JV_TEST(test_duplicate_key)
 {
-	(void)state;
 	expect_error("session:\n  max_lifetime_ms: 5000\n  max_lifetime_ms: 6000\n",
 		     false, JV_ERR_INVAL, 3,
 		     "session.max_lifetime_ms: duplicate key (first at line 2)");
@@ -312,7 +305,6 @@ JV_TEST(test_missing_required)
 	struct jv_error err;
 	char text[512], msg[128];
 
-	(void)state;
 	build_without(text, sizeof(text), 0);
 	jv_policy_defaults(&p);
 	assert_int_equal(parse_str(&p, text, true, &err), 0);
@@ -400,7 +392,6 @@ JV_TEST(test_integer_bounds)
 {
 	char v[32];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++) {
 		const struct bound *b = &bounds[i];
 
@@ -424,7 +415,6 @@ JV_TEST(test_double_bounds)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	expect_error("volatility:\n  loss_volatile_threshold: 0\n", false,
 		     JV_ERR_RANGE, 2,
 		     "volatility.loss_volatile_threshold: value 0 out of range (allowed 0..1, 0 excluded)");
@@ -453,7 +443,6 @@ JV_TEST(test_double_bounds)
 
 JV_TEST(test_replay_window_multiple)
 {
-	(void)state;
 	expect_error("security:\n  replay_window_size: 100\n", false,
 		     JV_ERR_RANGE, 2,
 		     "security.replay_window_size: value 100 is not a multiple of 64");
@@ -464,7 +453,6 @@ JV_TEST(test_replay_window_multiple)
 
 JV_TEST(test_negative_number)
 {
-	(void)state;
 	expect_error("session:\n  max_lifetime_ms: -5000\n", false,
 		     JV_ERR_RANGE, 2,
 		     "session.max_lifetime_ms: value -5000 out of range (allowed 1000..604800000)");
@@ -472,7 +460,6 @@ JV_TEST(test_negative_number)
 
 JV_TEST(test_wrong_types)
 {
-	(void)state;
 	expect_error("session:\n  max_lifetime_ms: 1.5\n", false, JV_ERR_INVAL,
 		     2, "session.max_lifetime_ms: expected an integer, got '1.5'");
 	expect_error("session:\n  max_lifetime_ms: \"5000\"\n", false,
@@ -502,7 +489,6 @@ JV_TEST(test_wrong_types)
 
 JV_TEST(test_bad_bool)
 {
-	(void)state;
 	expect_error("observability:\n  emit_switch_metrics: yes\n", false,
 		     JV_ERR_INVAL, 2,
 		     "observability.emit_switch_metrics: expected true or false, got 'yes'");
@@ -519,7 +505,6 @@ JV_TEST(test_protocols)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	expect_error("transport:\n  allowed_protocols: [udp, quic]\n", false,
 		     JV_ERR_INVAL, 2,
 		     "transport.allowed_protocols: unknown protocol 'quic' (allowed udp, tcp)");
@@ -563,7 +548,6 @@ JV_TEST(test_version)
 	struct jv_error err;
 	char text[64], msg[160];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(text, sizeof(text), "version: %s\n", bad[i]);
 		snprintf(msg, sizeof(msg),
@@ -586,7 +570,6 @@ JV_TEST(test_syntax_error)
 	struct jv_policy p, before;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	before = p;
 	assert_int_equal(parse_file(&p, "syntax-error.yaml", true, &err),
@@ -613,7 +596,6 @@ JV_TEST(test_empty_file)
 	struct jv_policy p, want;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	assert_int_equal(parse_file(&p, "empty.yaml", true, &err),
 			 JV_ERR_INVAL);
@@ -631,7 +613,6 @@ JV_TEST(test_empty_file)
 
 JV_TEST(test_top_level_not_mapping)
 {
-	(void)state;
 	expect_error("- version\n- session\n", false, JV_ERR_INVAL, 1,
 		     "a policy is a mapping of sections, got a list");
 	expect_error("\n\njust text\n", true, JV_ERR_INVAL, 3,
@@ -645,7 +626,6 @@ JV_TEST(test_section_not_mapping)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	expect_error("version: \"1.0\"\nsession: 5000\n", false, JV_ERR_INVAL,
 		     2, "session: expected a mapping, got '5000'");
 	expect_error("security:\n  - replay_window_size: 64\n", false,
@@ -662,7 +642,6 @@ JV_TEST(test_cross_field)
 	struct jv_error err;
 	char text[512];
 
-	(void)state;
 	/* a complete policy file is checked as a whole, with a line */
 	jv_policy_defaults(&p);
 	want = p;
@@ -722,7 +701,6 @@ JV_TEST(test_validate_bounds)
 	struct jv_policy p;
 	struct jv_error err;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.max_switches_per_min = 0;
 	assert_int_equal(jv_policy_validate(&p, "x", &err), JV_ERR_RANGE);
@@ -749,7 +727,6 @@ JV_TEST(test_overrides)
 	struct jv_policy p, want;
 	struct jv_error err;
 
-	(void)state;
 	tuned(&p);
 	tuned(&want);
 	want.max_switches_per_min = 2;
@@ -762,7 +739,6 @@ JV_TEST(test_overrides)
 /* The first keys are fine, a later one is not: nothing may leak through. */
 JV_TEST(test_unchanged_on_error)
 {
-	(void)state;
 	expect_error("version: \"1.1\"\nsession: {max_lifetime_ms: 9999}\nswitching:\n  switch_cooldown_ms: 7\n  max_switches_per_min: 65\n",
 		     false, JV_ERR_RANGE, 5,
 		     "switching.max_switches_per_min: value 65 out of range (allowed 1..64)");
@@ -783,7 +759,6 @@ JV_TEST(test_parse_node)
 	yaml_document_t doc;
 	yaml_node_t *root, *node;
 
-	(void)state;
 	assert_int_equal(jv_yaml_load(&doc, text, strlen(text), "s.yaml", &err),
 			 0);
 	root = yaml_document_get_root_node(&doc);
@@ -879,7 +854,6 @@ JV_TEST(test_format)
 	struct jv_policy p;
 	char buf[4096];
 
-	(void)state;
 	jv_policy_defaults(&p);
 	assert_int_equal(jv_policy_format(&p, buf, sizeof(buf)),
 			 (int)strlen(want));
@@ -895,7 +869,6 @@ JV_TEST(test_format_round_trip)
 	struct jv_policy p;
 	char buf[4096];
 
-	(void)state;
 	jv_policy_defaults(&p);
 	round_trip(&p);
 	tuned(&p);
@@ -945,7 +918,6 @@ JV_TEST(test_yaml_u64)
 	};
 	yaml_document_t doc;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		uint64_t v = 42;
 		yaml_node_t *n = load_value(&doc, rows[i].text);
@@ -978,7 +950,6 @@ JV_TEST(test_yaml_double_bool)
 	yaml_node_t *n;
 	bool b = false;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		double v = 42.0;
 
@@ -1011,7 +982,6 @@ JV_TEST(test_yaml_get_line_str)
 	yaml_node_t *root, *b;
 	struct jv_error err;
 
-	(void)state;
 	assert_int_equal(jv_yaml_load(&doc, text, strlen(text), "y", &err), 0);
 	root = yaml_document_get_root_node(&doc);
 	assert_string_equal(jv_yaml_str(jv_yaml_get(&doc, root, "a")), "1");
@@ -1051,7 +1021,6 @@ JV_TEST(test_yaml_depth)
 	struct jv_error err;
 	size_t n;
 
-	(void)state;
 	n = (size_t)snprintf(text, sizeof(text), "a: ");
 	for (int i = 0; i < 63; i++)
 		text[n++] = '[';

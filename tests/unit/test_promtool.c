@@ -51,7 +51,6 @@ JV_TEST(test_promtool_both_ends)
 		{ w->c.ep, "laptop", JV_ROLE_CLIENT, 0 } };
 	char out[4096];
 
-	(void)state;
 	data_both_ways(w, 3);
 	run_until(w, 5000);             /* probes: RTT samples */
 	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);

@@ -22,7 +22,6 @@ static void spend_burst(uint64_t tag, uint64_t now)
 
 JV_TEST(test_bucket_per_source)
 {
-	(void)state;
 	/* a burst of 5 s worth, then nothing until it refills */
 	spend_burst(TAG(1), 1000);
 	/* another source is not touched */
@@ -32,7 +31,6 @@ JV_TEST(test_bucket_per_source)
 
 JV_TEST(test_bucket_refill)
 {
-	(void)state;
 	spend_burst(TAG(1), 0);
 	/* 20 a second: one every 50 ms */
 	assert_false(jv_ratelimit_allow(&rl, TAG(1), 49));
@@ -54,7 +52,6 @@ JV_TEST(test_bucket_refill)
 
 JV_TEST(test_table_bounded)
 {
-	(void)state;
 	jv_ratelimit_init(&rl, 1);
 	/* far more sources than entries: each new one gets a bucket (the
 	 * fullest one in its set gives way) and the table stays its size */
@@ -79,7 +76,6 @@ JV_TEST(test_bucket_model)
 {
 	uint64_t model[8], at[8], now = 0, rng = 42;
 
-	(void)state;
 	jv_ratelimit_init(&rl, 7);
 	for (int i = 0; i < 8; i++) {
 		model[i] = 35000;

@@ -88,7 +88,6 @@ JV_TEST(test_lost_ack_then_candidate_dies)
 	struct world *w = ready_world();
 	uint8_t id[16];
 
-	(void)state;
 	memcpy(id, server_session(w).session_id, 16);
 	R.acks_to_lose = 1;
 	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
@@ -123,13 +122,11 @@ static void relay_ahead(uint8_t proto)
 
 JV_TEST(test_relay_same_protocol)
 {
-	(void)state;
 	relay_ahead(JV_PROTO_UDP);
 }
 
 JV_TEST(test_relay_other_protocol)
 {
-	(void)state;
 	relay_ahead(JV_PROTO_TCP);
 }
 
@@ -139,7 +136,6 @@ JV_TEST(test_relay_alone_moves_nothing)
 	struct world *w = ready_world();
 	struct jv_session_info before = server_session(w), after;
 
-	(void)state;
 	R.relay_proto = JV_PROTO_UDP;
 	R.drop_original = true;
 	w->s.nevents = 0;
@@ -170,7 +166,6 @@ JV_TEST(test_accepted_request_answered_again)
 	struct dgram req;
 	bool acked = false;
 
-	(void)state;
 	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
 	run_until(w, 6000);
 	si = server_session(w);

@@ -12,7 +12,6 @@ JV_TEST(test_idle_fast_rekey)
 	struct jv_policy p;
 	struct world *w;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.rekey_after_ms = 1000;
 	w = attached_world(&p);
@@ -28,7 +27,6 @@ JV_TEST(test_idle_default_rekey)
 {
 	struct world *w = attached_world(NULL);
 
-	(void)state;
 	run_until(w, 250000);               /* two default rekey periods */
 	data_both_ways(w, 10);
 	free_world(w);
@@ -41,7 +39,6 @@ JV_TEST(test_one_way_traffic)
 	struct world *w;
 	uint8_t pkt[40];
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.rekey_after_ms = 1000;
 	w = attached_world(&p);
@@ -66,7 +63,6 @@ JV_TEST(test_undecryptable_data_shows)
 	struct world *w = attached_world(NULL);
 	uint8_t pkt[40];
 
-	(void)state;
 	w->c.nevents = w->s.nevents = 0;
 	jv_endpoint_send_inner(w->c.ep, ipv4(pkt, 0x0a4d0002, 0x0a4d0001), 40,
 			       w->now);
@@ -85,7 +81,6 @@ JV_TEST(test_both_ends_rotate)
 	struct world *w;
 	int c = 0, s = 0;
 
-	(void)state;
 	jv_policy_defaults(&p);
 	p.rekey_after_ms = 1000;
 	w = attached_world(&p);

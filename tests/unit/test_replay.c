@@ -113,7 +113,6 @@ static void table_rows(struct jv_replay *r, uint64_t W)
 
 JV_TEST(test_table)
 {
-	(void)state;
 	each_size(table_rows);
 }
 
@@ -155,7 +154,6 @@ static void fill_window(struct jv_replay *r, uint64_t W)
 
 JV_TEST(test_fill_window)
 {
-	(void)state;
 	each_size(fill_window);
 }
 
@@ -174,7 +172,6 @@ static void long_run(struct jv_replay *r, uint64_t W)
 
 JV_TEST(test_long_run)
 {
-	(void)state;
 	each_size(long_run);
 }
 
@@ -182,7 +179,6 @@ JV_TEST(test_init_clamps)
 {
 	struct jv_replay r;
 
-	(void)state;
 	jv_replay_init(&r, 0);
 	assert_int_equal(r.bits, 64);
 	jv_replay_init(&r, 100);
@@ -286,7 +282,6 @@ static void differential(uint32_t w, uint64_t seed, uint64_t start, int steps)
 
 JV_TEST(test_differential)
 {
-	(void)state;
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		differential(sizes[k], 1, 0, 4000);
 		differential(sizes[k], 0xfeedface, 1000, 4000);

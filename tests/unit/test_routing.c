@@ -231,7 +231,6 @@ JV_TEST(test_routes_by_longest_prefix)
 {
 	struct net *n = attached_net();
 
-	(void)state;
 	assert_int_equal(route4(n, 0x0a4d0002), 0);      /* laptop's /32 */
 	assert_int_equal(route4(n, 0x0a4d0003), 2);      /* phone's /32 */
 	assert_int_equal(route4(n, 0x0a580101), 1);      /* site's /16 */
@@ -262,7 +261,6 @@ JV_TEST(test_route_follows_session)
 {
 	struct net *n = attached_net();
 
-	(void)state;
 	assert_int_equal(route4(n, 0x0a580507), 2);
 	/* the phone's session ends: its /24 goes nowhere, not to the site */
 	assert_int_equal(jv_endpoint_terminate(n->cl[2].ep, NULL,
@@ -310,7 +308,6 @@ JV_TEST(test_inner_source_by_peer)
 	struct net *n = attached_net();
 	struct jv_endpoint_stats st;
 
-	(void)state;
 	assert_true(from4(n, 0, 0x0a4d0002));
 	assert_false(from4(n, 0, 0x0a4d0003));          /* the phone's */
 	assert_true(from4(n, 1, 0x0a010101));
@@ -356,7 +353,6 @@ JV_TEST(test_link_chatter_dropped_quietly)
 	struct jv_endpoint_stats st, st0;
 	uint8_t pkt[48];
 
-	(void)state;
 	jv_endpoint_stats(n->srv.ep, &st0);
 	assert_false(inbound(n, 0, ipv6(pkt, &ll, &routers), 48));
 	jv_endpoint_stats(n->srv.ep, &st);
@@ -386,7 +382,6 @@ JV_TEST(test_not_ip)
 	struct jv_endpoint_stats st;
 	uint8_t pkt[48] = { 0x50 };
 
-	(void)state;
 	assert_int_equal(jv_endpoint_send_inner(n->srv.ep, pkt, 48, n->now),
 			 JV_ERR_INVAL);
 	pkt[0] = 0x60;
@@ -413,7 +408,6 @@ JV_TEST(test_client_checks_ipv6_source)
 	struct jv_endpoint_stats st;
 	uint8_t pkt[48];
 
-	(void)state;
 	assert_int_equal(jv_endpoint_send_inner(n->srv.ep, ipv6(pkt, &bad, &dst),
 						48, n->now), 0);
 	pump_net(n);
@@ -439,7 +433,6 @@ JV_TEST(test_ipv4_only_peer_refuses_ipv6)
 	struct jv_endpoint_stats st;
 	uint8_t pkt[48];
 
-	(void)state;
 	assert_int_equal(jv_endpoint_send_inner(w->c.ep, ipv6(pkt, &src, &dst),
 						48, 1), 0);
 	pump(w);
@@ -463,7 +456,6 @@ JV_TEST(test_server_refuses_bad_prefixes)
 	struct jv_endpoint *ep = NULL;
 	uint8_t spriv[32];
 
-	(void)state;
 	n->srv.rng = 100;
 	world_random(&n->srv, spriv, 32);
 	peer_prefixes(n->peers);

@@ -145,7 +145,6 @@ static void expect(const char *text, unsigned role, int code, int line,
 
 JV_TEST(test_defaults)
 {
-	(void)state;
 	memset(&toy, 0, sizeof(toy));
 	jv_schema_defaults(&toy_schema, &toy, R_B);
 	assert_int_equal(toy.big, 7);
@@ -175,7 +174,6 @@ JV_TEST(test_every_type)
 		"ports: [1, 65535]\n"
 		"server_only: 9\n";
 
-	(void)state;
 	if (parse(text, R_A, false))
 		fail_msg("%d: %s", err.line, err.msg);
 	assert_true(toy.big == UINT64_MAX);
@@ -217,7 +215,6 @@ JV_TEST(test_messages)
 	json_t *cases, *c;
 	size_t i;
 
-	(void)state;
 	snprintf(path, sizeof(path), "%s/schema/toy-errors.json",
 		 dir ? dir : "tests/data");
 	cases = json_load_file(path, 0, &jerr);
@@ -251,7 +248,6 @@ JV_TEST(test_unique_keys)
 	struct jv_sctx c = { .file = "u.yaml", .err = &err };
 	yaml_document_t doc;
 
-	(void)state;
 	assert_int_equal(jv_yaml_load(&doc, text, strlen(text), "u.yaml", &err),
 			 0);
 	c.doc = &doc;
@@ -293,7 +289,6 @@ JV_TEST(test_scenario)
 {
 	static struct jv_scenario sc;
 
-	(void)state;
 	if (parse_scenario(scenario, &sc))
 		fail_msg("%d: %s", err.line, err.msg);
 	/* faults after paths whatever the order, sorted by time */
@@ -353,7 +348,6 @@ JV_TEST(test_scenario_mistakes)
 	char text[2048];
 	int failed = 0;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		const char *at = strstr(scenario, m[i].from);
 		int rc;

@@ -78,7 +78,6 @@ JV_TEST(test_rank_keys)
 		C("b", UDP, true, 0.0, 900, 0),
 	};
 
-	(void)state;
 	assert_int_equal(sel(loss, N(loss), -1, -1, &p, 0), 1);
 	assert_int_equal(sel(rtt, N(rtt), -1, -1, &p, 0), 1);
 	assert_int_equal(sel(flaps, N(flaps), -1, -1, &p, 0), 1);
@@ -98,7 +97,6 @@ JV_TEST(test_filters)
 		C("under", UDP, true, 0.1999, 500, 0),
 	};
 
-	(void)state;
 	assert_int_equal(sel(c, N(c), -1, -1, &p, 0), 2);
 	/* loss exactly at the threshold is out */
 	assert_int_equal(sel(c, 2, -1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
@@ -113,7 +111,6 @@ JV_TEST(test_exclude)
 		C("b", UDP, true, 0.1, 90, 4),
 	};
 
-	(void)state;
 	assert_int_equal(sel(c, N(c), -1, 0, &p, 0), 1);
 	assert_int_equal(sel(c, 1, -1, 0, &p, JV_R_NO_VALID_CANDIDATE), -1);
 	/* excluded current: no hysteresis against it either */
@@ -130,7 +127,6 @@ JV_TEST(test_hysteresis)
 		C("new", UDP, true, 0.05, 100, 0),
 	};
 
-	(void)state;
 	/* 110 / 100 is exactly the factor 1.10: enough */
 	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 1);
 	/* 109 / 100 is not: stay (-1) */
@@ -191,7 +187,6 @@ JV_TEST(test_candidate_cap)
 		C("p4", UDP, true, 0.0, 10, 0),   /* best, but fourth */
 	};
 
-	(void)state;
 	assert_int_equal(sel(c, 4, -1, -1, &p, 0), 2);
 	p.max_candidate_count = 4;
 	assert_int_equal(sel(c, 4, -1, -1, &p, 0), 3);
@@ -227,7 +222,6 @@ JV_TEST(test_denials)
 		C("tcp-b", TCP, true, 0.0, 30, 0),
 	};
 
-	(void)state;
 	p.allowed_protocols = UDP;
 	/* failure matrix 7: the only usable candidate is disallowed */
 	assert_int_equal(sel(c, 2, -1, 0, &p, JV_R_POLICY_DENIED), -1);
@@ -321,7 +315,6 @@ JV_TEST(test_differential)
 	static const uint32_t rtts[] = { 0, 10, 11, 20, 22, 30, 33, 100 };
 	int chosen = 0, denied = 0, held = 0;
 
-	(void)state;
 	rng_state = 2024;
 	for (int t = 0; t < 20000; t++) {
 		struct jv_candidate c[6];

@@ -92,7 +92,6 @@ JV_TEST(test_bounds)
 {
 	struct jv_table *t = (struct jv_table *)&tag[0];
 
-	(void)state;
 	assert_int_equal(jv_table_new(&t, 0, rnd, NULL), JV_ERR_INVAL);
 	assert_null(t);
 	assert_int_equal(jv_table_new(&t, (1u << 20) + 1, rnd, NULL),
@@ -113,7 +112,6 @@ JV_TEST(test_max_capacity)
 	uint32_t idx, first = 0;
 	uint8_t id[16];
 
-	(void)state;
 	for (uint32_t i = 0; i < cap; i++) {
 		make_id(id, i);
 		assert_int_equal(jv_table_insert(t, id, &tag[i % 4096], &idx),
@@ -140,7 +138,6 @@ JV_TEST(test_insert_lookup_remove)
 	struct jv_table *t = full_table(100, idx);
 	uint8_t id[16];
 
-	(void)state;
 	assert_int_equal(jv_table_count(t), 100);
 	for (uint32_t i = 0; i < 100; i++) {
 		make_id(id, i);
@@ -179,7 +176,6 @@ JV_TEST(test_stale_index)
 	uint32_t a, b;
 	uint8_t id[16];
 
-	(void)state;
 	make_id(id, 1);
 	assert_int_equal(jv_table_insert(t, id, &tag[1], &a), 0);
 	jv_table_remove(t, a);
@@ -204,7 +200,6 @@ JV_TEST(test_index_outside_capacity)
 	uint32_t idx[5];
 	struct jv_table *t = full_table(5, idx);
 
-	(void)state;
 	for (uint32_t s = 5; s < 8; s++) {
 		assert_null(jv_table_by_index(t, (idx[0] & ~7u) | s));
 		jv_table_remove(t, (idx[0] & ~7u) | s);
@@ -221,7 +216,6 @@ JV_TEST(test_index_zero_on_free_slot)
 	struct jv_table *t = table(4);
 	uint32_t idx[2];
 
-	(void)state;
 	jv_table_remove(t, 0);
 	jv_table_set_deadline(t, 0, 5);
 	assert_null(jv_table_by_index(t, 0));
@@ -244,7 +238,6 @@ JV_TEST(test_index_never_zero)
 	uint32_t idx;
 	uint8_t id[16];
 
-	(void)state;
 	assert_int_equal(jv_table_new(&t, 1, scripted, &sc), 0);
 	make_id(id, 1);
 	assert_int_equal(jv_table_insert(t, id, &tag[1], &idx), 0);
@@ -278,7 +271,6 @@ JV_TEST(test_full)
 	struct jv_table *t = full_table(3, idx);
 	uint8_t id[16];
 
-	(void)state;
 	make_id(id, 3);
 	assert_int_equal(jv_table_insert(t, id, &tag[3], &idx[3]), JV_ERR_FULL);
 	assert_null(jv_table_by_id(t, id));
@@ -298,7 +290,6 @@ JV_TEST(test_iterate)
 	int count[50] = { 0 };
 	void *u;
 
-	(void)state;
 	for (uint32_t i = 0; i < 50; i += 3)
 		jv_table_remove(t, idx[i]);
 	while ((u = jv_table_next(t, &cur))) {
@@ -341,7 +332,6 @@ JV_TEST(test_shared_prefix)
 	uint32_t *idx = calloc(2 * n, sizeof(*idx));
 	uint8_t id[16];
 
-	(void)state;
 	assert_non_null(idx);
 	for (uint32_t i = 0; i < 2 * n; i++) {
 		prefix_id(id, i, n);
@@ -370,7 +360,6 @@ JV_TEST(test_timer_exact)
 	uint32_t a, b, got;
 	struct jv_table *t = table_ab(&a, &b);
 
-	(void)state;
 	assert_int_equal(jv_table_next_deadline(t), UINT64_MAX);
 	jv_table_set_deadline(t, a, 1000);
 	assert_true(jv_table_next_deadline(t) <= 1000);
@@ -410,7 +399,6 @@ JV_TEST(test_timer_past_and_same_ms)
 	uint32_t a, b, got;
 	struct jv_table *t = table_ab(&a, &b);
 
-	(void)state;
 	assert_null(jv_table_expire(t, 10000, &got));
 	/* set in the past: due at once, and next_deadline is not late */
 	jv_table_set_deadline(t, a, 50);
@@ -440,7 +428,6 @@ JV_TEST(test_timer_backwards)
 	uint32_t a, got;
 	struct jv_table *t = table_ab(&a, NULL);
 
-	(void)state;
 	assert_null(jv_table_expire(t, 50000, &got));
 	jv_table_set_deadline(t, a, 49950);
 	assert_null(jv_table_expire(t, 49900, &got));
@@ -460,7 +447,6 @@ JV_TEST(test_timer_not_due_moves_on)
 	struct jv_table *t = table_ab(&a, NULL);
 	uint64_t d1, d2;
 
-	(void)state;
 	jv_table_set_deadline(t, a, 20000);
 	d1 = jv_table_next_deadline(t);
 	assert_true(d1 <= 20000);
@@ -481,7 +467,6 @@ JV_TEST(test_timer_far_and_jumps)
 	struct jv_table *t = full_table(64, idx);
 	int n = 0;
 
-	(void)state;
 	jv_table_set_deadline(t, idx[0], 5 * DAY + 7);
 	jv_table_set_deadline(t, idx[1], 4096 * 3 + 1);
 	for (uint32_t i = 2; i < 64; i++)
@@ -513,7 +498,6 @@ JV_TEST(test_timer_day_jump)
 	uint32_t got, n = 0;
 	void *u;
 
-	(void)state;
 	for (uint32_t i = 0; i < 4096; i++)
 		jv_table_set_deadline(t, idx[i], base + i * 997ull % (4 * DAY));
 	while ((u = jv_table_expire(t, base + 2 * DAY, &got))) {
@@ -545,7 +529,6 @@ JV_TEST(test_timer_jump_interrupted)
 	uint64_t min = UINT64_MAX;
 	int *u;
 
-	(void)state;
 	fill(t, 4, idx);
 	for (int i = 0; i < 4; i++)
 		jv_table_set_deadline(t, idx[i], at[i]);
@@ -585,7 +568,6 @@ JV_TEST(test_timer_bucket_changes_between_pops)
 	bool seen[6] = { false };
 	int *u;
 
-	(void)state;
 	fill(t, 6, idx);
 	/* linked at the head: the bucket reads 0, 1, 2, 3, 4 */
 	jv_table_set_deadline(t, idx[4], 100);
@@ -619,7 +601,6 @@ JV_TEST(test_timer_overdue_gone)
 	struct jv_table *t = table(8);
 	uint32_t idx[2], got;
 
-	(void)state;
 	fill(t, 2, idx);
 	assert_null(jv_table_expire(t, 10000, &got));
 	jv_table_set_deadline(t, idx[0], 50);
@@ -640,7 +621,6 @@ JV_TEST(test_timer_changes_while_expiring)
 	uint32_t idx[3], got;
 	void *u;
 
-	(void)state;
 	fill(t, 3, idx);
 	for (int i = 0; i < 3; i++)
 		jv_table_set_deadline(t, idx[i], 100);
@@ -679,7 +659,6 @@ JV_TEST(test_timer_order_deterministic)
 {
 	static uint32_t a[255], b[255];
 
-	(void)state;
 	run_order(a, 255);
 	run_order(b, 255);
 	assert_memory_equal(a, b, sizeof(a));
@@ -921,7 +900,6 @@ static void differential(uint32_t cap, uint32_t tcap, int ops, uint64_t r)
  * has room for 128Ki sessions and so a wheel of more than 4096 buckets. */
 JV_TEST(test_differential)
 {
-	(void)state;
 	differential(300, 300, 200000, 7);
 	differential(5, 5, 50000, 11);
 	differential(2, 2, 20000, 13);

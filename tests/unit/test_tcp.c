@@ -25,7 +25,6 @@ static void on_frame(void *ctx, uint8_t *buf, size_t len)
 
 JV_TEST(tcp_frames_complete_and_partial)
 {
-	(void)state;
 	/* [3]"abc" [1]"z" [5]"hel" (incomplete) */
 	uint8_t b[] = { 0, 3, 'a', 'b', 'c', 0, 1, 'z', 0, 5, 'h', 'e', 'l' };
 	struct got g = { 0 };
@@ -44,7 +43,6 @@ JV_TEST(tcp_frames_complete_and_partial)
 
 JV_TEST(tcp_frames_short_prefix_and_empty)
 {
-	(void)state;
 	uint8_t b[] = { 0 };
 	struct got g = { 0 };
 	size_t used = 99, frames = 0;
@@ -59,7 +57,6 @@ JV_TEST(tcp_frames_short_prefix_and_empty)
 
 JV_TEST(tcp_frames_bad_length_after_good)
 {
-	(void)state;
 	static uint8_t b[8 + JV_WIRE_MAX];
 	struct got g = { 0 };
 	size_t used = 99, frames = 0;

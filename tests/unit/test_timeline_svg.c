@@ -216,7 +216,6 @@ static void assert_well_formed(const char *doc)
 /* The checker itself catches what it must. */
 JV_TEST(checker_rejects_broken_xml)
 {
-	(void)state;
 	assert_null(xml_error("<?xml version=\"1.0\"?>\n<a x=\"1\"><b/>t "
 			      "&amp; &#8230;</a>\n"));
 	assert_non_null(xml_error("<a><b></a></b>"));
@@ -238,7 +237,6 @@ JV_TEST(switch_on_both_nodes)
 	struct evs s = { .n = 0 };
 	char *svg;
 
-	(void)state;
 
 	load(&s, "split-server.jsonl");
 	load(&s, "split-client.jsonl");
@@ -274,7 +272,6 @@ JV_TEST(denials_and_termination)
 	struct evs s = { .n = 0 };
 	char *svg;
 
-	(void)state;
 
 	load(&s, "sim-repeated-denials.jsonl");
 	svg = render(&s);
@@ -296,7 +293,6 @@ JV_TEST(a_row_per_session)
 	char *svg, *p;
 	int rows = 0;
 
-	(void)state;
 
 	load(&s, "sim-lifetime-reconnect.jsonl");
 	svg = render(&s);
@@ -335,7 +331,6 @@ JV_TEST(hostile_strings_escaped)
 	char big[2000], *svg;
 	struct evs s = { .n = 0 };
 
-	(void)state;
 
 	memset(big, 'A', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -396,7 +391,6 @@ JV_TEST(a_row_per_run)
 	struct evs s = { .n = 0 };
 	char *svg;
 
-	(void)state;
 
 	s.ev[s.n] = event(0, "SessionCreated", "gw", "aaaaaaaa11");
 	set(s.ev[s.n++], "transport_id", "udp-a");
@@ -415,7 +409,6 @@ JV_TEST(no_events)
 	struct evs s = { .n = 0 };
 	char *svg = render(&s);
 
-	(void)state;
 
 	assert_well_formed(svg);
 	free(svg);
@@ -456,7 +449,6 @@ JV_TEST(text_escapes_and_cuts)
 		{ "", 3, "", 0 },
 	};
 
-	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		size_t count;

@@ -116,7 +116,6 @@ JV_TEST(test_configure)
 {
 	struct jv_error err;
 
-	(void)state;
 	assert_string_equal(name, "jvtest0");
 	assert_int_equal(jv_link_state(name), 0);
 	assert_int_equal(jv_tun_configure(name, ADDR, 24, 1400, &err), 0);
@@ -177,7 +176,6 @@ JV_TEST(test_carries_packets)
 	int64_t deadline;
 	bool got = false;
 
-	(void)state;
 	put16(pkt + 10, csum(pkt, 20));
 	put16(pkt + 22, csum(pkt + 20, sizeof(pkt) - 20));
 	assert_int_equal(write(tun_fd, pkt, sizeof(pkt)), sizeof(pkt));
@@ -199,7 +197,6 @@ JV_TEST(test_configure_rejected)
 {
 	struct jv_error err;
 
-	(void)state;
 	assert_int_equal(jv_tun_configure(name, ADDR, 24, 50, &err), JV_ERR_INVAL);
 	assert_non_null(strstr(err.msg, "jvtest0"));
 	assert_non_null(strstr(err.msg, "MTU"));
@@ -263,7 +260,6 @@ JV_TEST(test_link_monitor)
 	struct jv_error err;
 	struct seen none = { 0 };
 
-	(void)state;
 	assert_int_equal(jv_linkmon_open(&m, &err), 0);
 	/* nothing happened yet: nothing reported, nothing blocks */
 	assert_int_equal(jv_linkmon_read(m, on_link, &none), 0);
@@ -288,7 +284,6 @@ JV_TEST(test_errors)
 	int fd = 0;
 	char n[IFNAMSIZ];
 
-	(void)state;
 	assert_int_equal(jv_tun_open("jvtest-twenty-chars0", &fd, n, &err),
 			 JV_ERR_INVAL);
 	assert_int_equal(fd, -1);

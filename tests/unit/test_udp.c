@@ -125,7 +125,6 @@ JV_TEST(test_v4_answers_from_arrival_address)
 	struct got g = { 0 };
 	int fd = client4();
 
-	(void)state;
 	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.len, 4);
@@ -166,7 +165,6 @@ JV_TEST(test_v4_untracked)
 	struct got g = { 0 };
 	int fd = client4();
 
-	(void)state;
 	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
 	assert_int_equal(g.local.family, 0);
 	close(fd);
@@ -183,7 +181,6 @@ JV_TEST(test_v4_foreign_source)
 	int fd = client4();
 	socklen_t len = sizeof(to);
 
-	(void)state;
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&to, &len), 0);
 	assert_int_equal(inet_pton(AF_INET, "192.0.2.1", &bad.addr.v4), 1);
 	jv_udp_send(u, (struct sockaddr *)&to, sizeof(to), &bad,
@@ -208,7 +205,6 @@ JV_TEST(test_v6_answers_from_arrival_address)
 	char buf[16];
 	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
 
-	(void)state;
 	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) != 0) {
 		if (fd >= 0)
 			close(fd);
@@ -257,7 +253,6 @@ JV_TEST(test_stray_report)
 	};
 	struct jv_udp_stray s = { 0 };
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		assert_int_equal(jv_udp_stray_note(&s, rows[i].now),
 				 rows[i].report);

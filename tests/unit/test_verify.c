@@ -174,7 +174,6 @@ JV_TEST(test_valid)
 	struct jv_verify_counts c;
 	struct jv_error err;
 
-	(void)state;
 	valid(&s);
 	assert_int_equal(run(&s, 8, NULL, 0), 0);
 	for (int i = 0; i < s.n; i++)
@@ -204,7 +203,6 @@ JV_TEST(test_seq_gap)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 4, "\"seq\":2", "\"seq\":3");
 	expect_fail(&s, 4, "seq 3, expected 2");
@@ -214,7 +212,6 @@ JV_TEST(test_seq_duplicate)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 5, "\"seq\":3", "\"seq\":2");
 	expect_fail(&s, 5, "seq 2, expected 3");
@@ -224,7 +221,6 @@ JV_TEST(test_seq_not_from_one)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 1, "\"seq\":1", "\"seq\":7");
 	expect_fail(&s, 1, "expected 1");
@@ -234,7 +230,6 @@ JV_TEST(test_bad_transition)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	/* VOLATILE -> ATTACHED is not a row of the table */
 	edit(&s, 7, "\"new_state\":\"RECOVERING\",\"reason_code\":\"switch_initiated\"",
@@ -246,7 +241,6 @@ JV_TEST(test_wrong_previous_state)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 7, "\"previous_state\":\"VOLATILE\"",
 	     "\"previous_state\":\"DEGRADED\"");
@@ -257,7 +251,6 @@ JV_TEST(test_version_skip)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 7, "\"state_version\":3", "\"state_version\":4");
 	expect_fail(&s, 7, "state_version 4, expected 3");
@@ -267,7 +260,6 @@ JV_TEST(test_event_after_terminated)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	ev(&s, 0, 8000, "KeyRotated", SID_A,
 	   "\"reason_code\":\"time_elapsed\",\"key_epoch\":2");
@@ -278,7 +270,6 @@ JV_TEST(test_other_event_between)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	/* something between ->TERMINATED and SessionTerminated */
 	strcpy(s.line[s.n], s.line[s.n - 1]);
@@ -296,7 +287,6 @@ JV_TEST(test_terminated_without_event)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	s.n--;   /* drop the client's SessionTerminated */
 	expect_fail(&s, s.n, "no SessionTerminated event follows");
@@ -306,7 +296,6 @@ JV_TEST(test_terminated_reason_mismatch)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, s.n, "\"reason_code\":\"peer_terminated\"",
 	     "\"reason_code\":\"security_failure\"");
@@ -325,7 +314,6 @@ JV_TEST(test_attached_without_success)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	/* the client's ReattachResult (line 14) removed: seq renumbered */
 	for (int i = 13; i < s.n - 1; i++)
@@ -349,7 +337,6 @@ JV_TEST(test_attached_after_denied)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 14, "\"status\":\"SUCCESS\"", "\"status\":\"DENIED\"");
 	expect_fail(&s, 16, "without a ReattachResult SUCCESS (latest since "
@@ -371,7 +358,6 @@ JV_TEST(test_switch_rate)
 	struct stream s;
 	char msg[512];
 
-	(void)state;
 	/* 5 within 60 s with a limit of 4: the fifth fails */
 	switches(&s, 5, 14000);
 	assert_int_equal(run(&s, 4, msg, sizeof(msg)), 6);
@@ -391,7 +377,6 @@ JV_TEST(test_switch_rate_default)
 	struct stream s;
 	char msg[512];
 
-	(void)state;
 	switches(&s, 9, 7000);
 	assert_int_equal(run(&s, 8, msg, sizeof(msg)), 10);
 	assert_non_null(strstr(msg, "9 switches within 60 s (allowed 8)"));
@@ -424,7 +409,6 @@ JV_TEST(test_unknown_reason)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 5, "heartbeat_timeout", "cosmic_rays");
 	expect_fail(&s, 5, "unknown reason_code 'cosmic_rays'");
@@ -434,7 +418,6 @@ JV_TEST(test_unknown_event_type)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 8, "ReattachAttempt", "ReattachAttemptt");
 	expect_fail(&s, 8, "unknown event_type");
@@ -446,7 +429,6 @@ JV_TEST(test_handshake_load)
 	char msg[512] = "";
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	ev(&s, 1, 8000, "HandshakeLoad", NULL,
 	   "\"under_load\":true,\"cookie_threshold_per_s\":500");
@@ -466,7 +448,6 @@ JV_TEST(test_bad_session_id)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 3, SID_A, "0123456789ABCDEF0123456789abcdef");
 	expect_fail(&s, 3, "32 lowercase hex");
@@ -479,7 +460,6 @@ JV_TEST(test_not_json)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	strcpy(s.line[9], "{\"ts_ms\":5030,");
 	expect_fail(&s, 10, "not a JSON object");
@@ -500,7 +480,6 @@ JV_TEST(test_missing_fields)
 		{ ",\"session_id\":\"" SID_A "\"", "session_id missing" },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		struct stream s;
 
@@ -514,7 +493,6 @@ JV_TEST(test_time_backwards)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 6, "\"ts_ms\":5000", "\"ts_ms\":4000");
 	expect_fail(&s, 6, "goes back in time");
@@ -524,7 +502,6 @@ JV_TEST(test_state_change_without_session)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 6, ",\"session_id\":\"" SID_A "\"", "");
 	expect_fail(&s, 6, "SessionStateChange seq 4 of node laptop: "
@@ -535,7 +512,6 @@ JV_TEST(test_terminated_before_change)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	ev(&s, 1, 8000, "SessionTerminated", SID_B,
 	   "\"reason_code\":\"operator_terminated\",\"session_age_ms\":1,"
@@ -548,7 +524,6 @@ JV_TEST(test_terminated_twice)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	ev(&s, 0, 7030, "SessionTerminated", SID_A,
 	   "\"reason_code\":\"peer_terminated\",\"session_age_ms\":7030,"
@@ -560,7 +535,6 @@ JV_TEST(test_terminated_state_is_absorbing)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	/* the client's ->TERMINATED, then a change out of it */
 	s.n--;
@@ -603,7 +577,6 @@ JV_TEST(test_reattach_latest_result_counts)
 	static const char *const odd[] = { "MAYBE" };
 	struct stream s;
 
-	(void)state;
 	/* TransitionRejected changed nothing; DENIED then SUCCESS: fine */
 	recovery(&s, ok, 2);
 	assert_int_equal(run(&s, 8, NULL, 0), 0);
@@ -621,7 +594,6 @@ JV_TEST(test_reattach_result_is_per_recovery)
 	static const char *const ok[] = { "SUCCESS" };
 	struct stream s;
 
-	(void)state;
 	recovery(&s, ok, 1);
 	s.n -= 2;   /* drop the switch and ->ATTACHED */
 	s.seq[0] -= 2;
@@ -636,7 +608,6 @@ JV_TEST(test_attached_only_by_handshake_from_birth)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 3, "handshake_ok", "reattach_success");
 	expect_fail(&s, 3, "BIRTH -> ATTACHED (reattach_success) is not a "
@@ -647,7 +618,6 @@ JV_TEST(test_reason_none_is_unknown)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 5, "heartbeat_timeout", "none");
 	expect_fail(&s, 5, "unknown reason_code 'none'");
@@ -677,7 +647,6 @@ JV_TEST(test_wrong_types)
 		{ "\"seq\":2,", "\"seq\":2,\"seq\":2,", "not a JSON object" },
 	};
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct stream s;
 
@@ -692,7 +661,6 @@ JV_TEST(test_node_id_too_long)
 	struct stream s;
 	char id[80];
 
-	(void)state;
 	valid(&s);
 	memset(id, 'n', 64);
 	id[64] = '\0';
@@ -758,7 +726,6 @@ JV_TEST(test_engine_output_passes)
 	struct jv_verify_counts c;
 	struct jv_error err;
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct jv_verify *v = jv_verify_new(8);
 
@@ -833,7 +800,6 @@ static void each_line_dropped(const char *name, bool runs)
 
 JV_TEST(test_engine_output_each_line_dropped)
 {
-	(void)state;
 	each_line_dropped("sim-repeated-denials.jsonl", true);
 	each_line_dropped("legacy-repeated-denials.jsonl", false);
 }
@@ -847,7 +813,6 @@ JV_TEST(test_two_files)
 	struct jv_verify *v;
 	struct jv_error err;
 
-	(void)state;
 	load(&cl, "split-client.jsonl");
 	load(&sv, "split-server.jsonl");
 	v = jv_verify_new(8);
@@ -955,7 +920,6 @@ JV_TEST(test_restart_appended)
 	struct stream s;
 	int one[] = { 1 };
 
-	(void)state;
 	valid_runs(&s);
 	server_restarts(&s, "00000000000000a2", 90000);
 	server_restarts(&s, "00000000000000a3", 95000);
@@ -976,7 +940,6 @@ JV_TEST(test_new_run_mid_file_from_one)
 	struct stream s;
 	int one[] = { 1 };
 
-	(void)state;
 	valid_runs(&s);
 	restart(&s, 1, "00000000000000a2", 90000);
 	s.seq[1] = 2;
@@ -992,7 +955,6 @@ JV_TEST(test_file_begins_mid_run)
 {
 	struct stream s;
 
-	(void)state;
 	for (int from = 2; from <= 24; from++) {
 		int start[] = { from };
 
@@ -1017,7 +979,6 @@ JV_TEST(test_mid_run_still_checks_transitions)
 	struct stream s;
 	int from5[] = { 5 }, from14[] = { 14 };
 
-	(void)state;
 	valid_runs(&s);
 	edit(&s, 7, "\"previous_state\":\"VOLATILE\"",
 	     "\"previous_state\":\"ATTACHED\"");
@@ -1046,7 +1007,6 @@ JV_TEST(test_run_files_joined)
 	struct stream s;
 	int two[] = { 1, 10 }, three[] = { 3, 10, 20 };
 
-	(void)state;
 	valid_runs(&s);
 	expect_files(&s, 0, two, 2, 0, NULL, NULL);
 	expect_files(&s, 0, three, 3, 0, NULL, NULL);
@@ -1090,7 +1050,6 @@ JV_TEST(test_old_run_after_new)
 	struct stream s;
 	int one[] = { 1 };
 
-	(void)state;
 	valid_runs(&s);
 	restart(&s, 1, "00000000000000a2", 90000);
 	ev(&s, 1, 90005, "PolicyLoaded", NULL,
@@ -1108,7 +1067,6 @@ JV_TEST(test_run_fields)
 	struct stream s;
 	int one[] = { 1 };
 
-	(void)state;
 	valid_runs(&s);
 	edit(&s, 3, "\"run_id\":\"00000000000000a1\"", "\"run_id\":\"A1\"");
 	expect_files(&s, 0, one, 1, 3, "audit.jsonl",
@@ -1139,7 +1097,6 @@ JV_TEST(test_peer_and_remote)
 {
 	struct stream s;
 
-	(void)state;
 	valid(&s);
 	edit(&s, 3, "\"policy_version\":\"1.0\"",
 	     "\"policy_version\":\"1.0\",\"peer\":\"laptop\","

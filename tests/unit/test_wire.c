@@ -15,7 +15,6 @@
 
 JV_TEST(test_sizes)
 {
-	(void)state;
 	assert_int_equal(JV_HS_INIT_PAYLOAD, 74);
 	/* the Noise message, then mac1 and mac2 outside it */
 	assert_int_equal(JV_HS_INIT_MAC1_OFF, 8 + 96 + 74);
@@ -30,7 +29,6 @@ JV_TEST(test_wire_type)
 {
 	uint8_t buf[JV_WIRE_MAX + 1];
 
-	(void)state;
 	memset(buf, 0, sizeof(buf));
 	assert_int_equal(jv_wire_type(buf, 0), 0);
 	buf[0] = JV_MSG_HS_INIT;
@@ -62,7 +60,6 @@ JV_TEST(test_hdr)
 			    0x0102030405060708ull }, d;
 	uint8_t buf[64] = { 0 };
 
-	(void)state;
 	assert_int_equal(jv_hdr_encode(&h, buf), 16);
 	assert_int_equal(buf[0], 4);
 	assert_int_equal(buf[1], 3);
@@ -92,7 +89,6 @@ JV_TEST(test_tid)
 	struct jv_wire_tid t;
 	char long_id[JV_TID_MAX + 2];
 
-	(void)state;
 	assert_int_equal(jv_wire_tid_set(&t, JV_PROTO_UDP, "udp-a"), 0);
 	assert_int_equal(t.len, 5);
 	assert_string_equal(t.id, "udp-a");
@@ -114,7 +110,6 @@ JV_TEST(test_hs_payload)
 	struct jv_hs_init_payload p, d;
 	uint8_t buf[JV_HS_INIT_PAYLOAD];
 
-	(void)state;
 	memset(&p, 0, sizeof(p));
 	memset(p.session_id, 0xab, 16);
 	memset(p.prev_session_id, 0xcd, 16);
@@ -162,7 +157,6 @@ JV_TEST(test_ctrl)
 	struct jv_ctrl c, d;
 	uint8_t buf[JV_CTRL_MAX_BODY];
 
-	(void)state;
 	memset(&c, 0, sizeof(c));
 	c.type = JV_CTRL_HEARTBEAT;
 	c.u.hb.seq = 77;
@@ -249,7 +243,6 @@ JV_TEST(test_hs_hdr)
 			       .receiver_index = 0xffffffff }, d;
 	uint8_t buf[JV_HS_INIT_LEN + 1];
 
-	(void)state;
 	/* HS_INIT: type, 3 reserved zero bytes, sender_index; no receiver */
 	hs_hdr_both_ways(&h, init_hdr, sizeof(init_hdr), JV_HS_INIT_HDR_LEN,
 			 JV_HS_INIT_LEN, 0, buf, sizeof(buf));
@@ -291,7 +284,6 @@ JV_TEST(test_cookie_reply_codec)
 	struct jv_cookie_reply r, d;
 	uint8_t buf[JV_COOKIE_REPLY_LEN + 1];
 
-	(void)state;
 	for (size_t i = 0; i < sizeof(r.nonce); i++)
 		r.nonce[i] = (uint8_t)(0x40 + i);
 	for (size_t i = 0; i < sizeof(r.sealed); i++)
@@ -382,7 +374,6 @@ JV_TEST(test_reason_codes)
 	bool seen[256] = { false };
 	enum jv_reason r;
 
-	(void)state;
 	assert_int_equal(n, JV_R__COUNT);
 	assert_int_equal(JV_WR__COUNT, JV_R__COUNT);
 	for (size_t i = 0; i < n; i++) {
@@ -429,7 +420,6 @@ JV_TEST(test_proto_bytes)
 	struct jv_hs_init_payload p;
 	uint8_t buf[JV_HS_INIT_PAYLOAD];
 
-	(void)state;
 	assert_int_equal(JV_WIRE_PROTO_UDP, 1);
 	assert_int_equal(JV_WIRE_PROTO_TCP, 2);
 	memset(&p, 0, sizeof(p));
@@ -444,7 +434,6 @@ JV_TEST(test_tcp_framing)
 {
 	uint8_t b[2];
 
-	(void)state;
 	assert_int_equal(JV_TCP_LEN_BYTES, 2);
 	assert_int_equal(JV_TCP_FRAME_MAX, 2 + JV_WIRE_MAX);
 	/* network byte order: the length 0x0123 is 01 23 */
