@@ -1318,6 +1318,51 @@ static int client_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return 0;
 }
 
+/* The operator asks for transport t now: the path any switch takes (the
+ * limiter, ReattachAttempt, TransportSwitch on the ACK), from ATTACHED
+ * through VOLATILE (operator_switch) since only RECOVERING leads back to
+ * ATTACHED. */
+static int client_switch(struct jv_endpoint *ep, uint32_t t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	enum jv_state st = c->s.state;
+	int r;
+
+	if (t >= c->ntr)
+		return JV_ERR_NOTFOUND;
+	if (!c->live || st == JV_STATE_BIRTH || st == JV_STATE_RECOVERING)
+		return JV_ERR_STATE;
+	if (st == JV_STATE_ATTACHED && (int)t == c->active)
+		return JV_ERR_EXISTS;
+	if (!c->tr[t].link_up || c->tr[t].state == TR_DEAD)
+		return JV_ERR_STATE;
+	if (!allowed_proto(ep, c->tr[t].cfg.proto)) {
+		emit_denied(ep, (int)t, JV_R_POLICY_DENIED, now);
+		return JV_R_POLICY_DENIED;
+	}
+	r = jv_limiter_check(&c->limiter, &ep->policy, now);
+	if (r) {
+		emit_denied(ep, (int)t, r, now);
+		/* a denied switch leaves a VOLATILE session DEGRADED, as any
+		 * denial does; an ATTACHED one stays where it is */
+		if (st == JV_STATE_VOLATILE)
+			step(ep, (enum jv_reason)r, NULL, now);
+		return r;
+	}
+	if (st == JV_STATE_ATTACHED) {
+		set_tr_state(ep, c->active, TR_STANDBY, now);
+		c->last_active = c->active;
+		c->active = -1;
+		c->volatile_cause = JV_R_OPERATOR_SWITCH;
+		if (!step(ep, JV_R_OPERATOR_SWITCH, NULL, now))
+			return JV_ERR_STATE;
+	}
+	start_reattach(ep, (int)t, (int)t == c->last_active
+					   ? JV_R_HEALTH_RECOVERED
+					   : JV_R_SWITCH_INITIATED, now);
+	return 0;
+}
+
 static int client_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -1369,5 +1414,6 @@ const struct jv_half jv_client_half = {
 	.transport_down = client_transport_down,
 	.transport_up = client_transport_up,
 	.terminate = client_terminate,
+	.switch_to = client_switch,
 	.policy_changed = client_policy_changed,
 };

@@ -131,6 +131,23 @@ int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return ep->half->terminate(ep, session_id, reason, now);
 }
 
+int jv_endpoint_switch(struct jv_endpoint *ep, uint32_t transport,
+		       uint64_t now)
+{
+	if (!ep->half->switch_to)
+		return JV_ERR_STATE;
+	return ep->half->switch_to(ep, transport, now);
+}
+
+int jv_endpoint_set_peers(struct jv_endpoint *ep,
+			  const struct jv_peer_cfg *peers, uint32_t n,
+			  uint64_t now)
+{
+	if (!ep->half->set_peers)
+		return JV_ERR_STATE;
+	return ep->half->set_peers(ep, peers, n, now);
+}
+
 static void policy_event(struct jv_endpoint *ep, const char *type,
 			 enum jv_reason why, const char *detail, uint64_t now)
 {

@@ -155,6 +155,31 @@ void jv_endpoint_transport_up(struct jv_endpoint *ep, uint32_t transport,
 int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 			  enum jv_reason reason, uint64_t now);
 
+/* Client: the operator asks to move to transport (an index) now, the
+ * way any switch goes: the switch limiter, then the reattach
+ * (ReattachAttempt; TransportSwitch, explicit, when it is acknowledged);
+ * an ATTACHED session goes through VOLATILE (operator_switch). Returns 0
+ * (the reattach started), JV_ERR_NOTFOUND (no such transport),
+ * JV_ERR_EXISTS (already the active one), JV_ERR_STATE (no session to
+ * move, a reattach under way, the transport down or dead; a server), or
+ * the reason it was denied, a positive enum jv_reason
+ * (JV_R_SWITCH_RATE_LIMITED, JV_R_COOLDOWN_ACTIVE, JV_R_POLICY_DENIED),
+ * after TransportSwitchDenied. */
+int jv_endpoint_switch(struct jv_endpoint *ep, uint32_t transport,
+		       uint64_t now);
+
+/* Server: replaces the configured peers (copied), matched by name. A peer
+ * whose name and key are unchanged keeps its session untouched (same id,
+ * same keys), whatever became of its allowed_ips; the sessions of a peer
+ * removed, or whose public key changed, end with operator_terminated (the
+ * peer is told); the cryptokey routing table is rebuilt. All or nothing:
+ * JV_ERR_INVAL (no peers, too many, a malformed prefix, one prefix twice,
+ * a key of low order) or JV_ERR_NOMEM leave everything as it was;
+ * JV_ERR_STATE on a client. */
+int jv_endpoint_set_peers(struct jv_endpoint *ep,
+			  const struct jv_peer_cfg *peers, uint32_t n,
+			  uint64_t now);
+
 /* Replaces the policy atomically; emits PolicyLoaded. */
 void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
 			    uint64_t now);

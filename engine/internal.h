@@ -335,6 +335,11 @@ struct jv_half {
 	/* session_id NULL: all */
 	int (*terminate)(struct jv_endpoint *ep, const uint8_t *session_id,
 			 enum jv_reason why, uint64_t now);
+	/* the operator's switch to transport t (client) */
+	int (*switch_to)(struct jv_endpoint *ep, uint32_t t, uint64_t now);
+	/* the peers replaced (server) */
+	int (*set_peers)(struct jv_endpoint *ep, const struct jv_peer_cfg *peers,
+			 uint32_t n, uint64_t now);
 	/* the policy changed: timers that count from it are armed again */
 	void (*policy_changed)(struct jv_endpoint *ep, uint64_t now);
 };

@@ -1075,65 +1075,181 @@ static int server_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 	return found ? 0 : JV_ERR_NOTFOUND;
 }
 
-/* The routing table, built once from the peers' allowed_ips: nothing on
- * the packet path allocates. */
-static int build_routes(struct jv_server *sv)
+/* The routing table, built from the peers' allowed_ips at start and on
+ * every set_peers: nothing on the packet path allocates. */
+static int build_routes(const struct jv_peer_cfg *peers, uint32_t n,
+			struct jv_aip **out)
 {
+	struct jv_aip *routes;
 	uint32_t total = 0;
 	int rc;
 
-	for (uint32_t i = 0; i < sv->npeers; i++) {
-		if (sv->peers[i].nallowed > JV_PEER_MAX_IPS)
+	*out = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		if (peers[i].nallowed > JV_PEER_MAX_IPS)
 			return JV_ERR_INVAL;
-		total += sv->peers[i].nallowed;
+		total += peers[i].nallowed;
 	}
-	if ((rc = jv_aip_new(total, &sv->routes)) != 0)
+	if ((rc = jv_aip_new(total, &routes)) != 0)
 		return rc;
-	for (uint32_t i = 0; i < sv->npeers; i++)
-		for (uint32_t k = 0; k < sv->peers[i].nallowed; k++) {
-			rc = jv_aip_insert(sv->routes, &sv->peers[i].allowed[k],
-					   i);
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t k = 0; k < peers[i].nallowed; k++) {
+			rc = jv_aip_insert(routes, &peers[i].allowed[k], i);
 			if (rc == JV_ERR_EXISTS)
 				rc = JV_ERR_INVAL;
-			if (rc != 0)
+			if (rc != 0) {
+				jv_aip_free(routes);
 				return rc;
+			}
 		}
+	*out = routes;
 	return JV_OK;
+}
+
+/* The per-peer state, one array each, sized for n peers. */
+struct peer_arrays {
+	struct jv_peer_cfg *peers;
+	uint64_t *last_hs_ts;
+	uint8_t (*ended)[16];
+	uint32_t *session;
+	uint8_t (*ss)[32];
+	struct jv_aip *routes;
+};
+
+static void peer_arrays_free(struct jv_endpoint *ep, struct peer_arrays *a,
+			     uint32_t n)
+{
+	free(a->peers);
+	free(a->last_hs_ts);
+	free(a->ended);
+	free(a->session);
+	if (a->ss) {
+		sodium_memzero(a->ss, (size_t)n * 32);
+		jv_lock(ep, a->ss, (size_t)n * 32, false);
+	}
+	free(a->ss);
+	jv_aip_free(a->routes);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Builds everything for peers[0..n) or nothing: JV_ERR_INVAL for a bad
+ * prefix, one prefix twice, or a key of low order. */
+static int peer_arrays_new(struct jv_endpoint *ep,
+			   const struct jv_peer_cfg *peers, uint32_t n,
+			   struct peer_arrays *a)
+{
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (n == 0 || n > JV_MAX_PEERS)
+		return JV_ERR_INVAL;
+	a->peers = calloc(n, sizeof(*a->peers));
+	a->last_hs_ts = calloc(n, sizeof(uint64_t));
+	a->ended = calloc(n, 16);
+	a->session = calloc(n, sizeof(uint32_t));
+	a->ss = calloc(n, 32);
+	if (!a->peers || !a->last_hs_ts || !a->ended || !a->session ||
+	    !a->ss) {
+		peer_arrays_free(ep, a, n);
+		return JV_ERR_NOMEM;
+	}
+	jv_lock(ep, a->ss, (size_t)n * 32, true);
+	memcpy(a->peers, peers, n * sizeof(*a->peers));
+	rc = build_routes(a->peers, n, &a->routes);
+	/* a peer key of low order can never complete a handshake */
+	for (uint32_t i = 0; rc == 0 && i < n; i++)
+		if (crypto_scalarmult(a->ss[i], ep->cfg.private_key,
+				      a->peers[i].public_key) != 0)
+			rc = JV_ERR_INVAL;
+	if (rc != 0)
+		peer_arrays_free(ep, a, n);
+	return rc;
+}
+
+static void peer_arrays_install(struct jv_server *sv, struct peer_arrays *a,
+				uint32_t n)
+{
+	sv->npeers = n;
+	sv->peers = a->peers;
+	sv->peer_last_hs_ts = a->last_hs_ts;
+	sv->peer_ended = a->ended;
+	sv->peer_session = a->session;
+	sv->peer_ss = a->ss;
+	sv->routes = a->routes;
+}
+
+static int peer_by_name(const struct jv_peer_cfg *peers, uint32_t n,
+			const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strcmp(peers[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The peers replaced, matched by name: an unchanged peer (same key) keeps
+ * its session, its handshake replay floor and its last ended session; a
+ * removed peer's sessions, and those of a peer whose key changed, end
+ * with operator_terminated (the peer is told); new allowed_ips route at
+ * once. All or nothing: on error nothing changed. */
+static int server_set_peers(struct jv_endpoint *ep,
+			    const struct jv_peer_cfg *peers, uint32_t n,
+			    uint64_t now)
+{
+	struct jv_server *sv = S(ep);
+	struct peer_arrays a, old;
+	int32_t map[JV_MAX_PEERS];      /* old index -> new, -1: gone */
+	struct jv_session *s;
+	uint32_t cursor = 0;
+	int rc;
+
+	if ((rc = peer_arrays_new(ep, peers, n, &a)) != 0)
+		return rc;
+	for (uint32_t i = 0; i < sv->npeers; i++) {
+		int j = peer_by_name(a.peers, n, sv->peers[i].name);
+
+		map[i] = j >= 0 && sodium_memcmp(a.peers[j].public_key,
+						 sv->peers[i].public_key,
+						 32) == 0 ? j : -1;
+		if (map[i] < 0)
+			continue;
+		a.last_hs_ts[j] = sv->peer_last_hs_ts[i];
+		memcpy(a.ended[j], sv->peer_ended[i], 16);
+	}
+	/* ended under the old arrays: events name the peer as it was */
+	while ((s = jv_table_next(sv->table, &cursor)) != NULL)
+		if (map[s->peer] < 0)
+			terminate(ep, s, JV_R_OPERATOR_TERMINATED, now);
+	for (uint32_t i = 0; i < sv->npeers; i++)
+		if (map[i] >= 0)
+			a.session[map[i]] = sv->peer_session[i];
+	cursor = 0;
+	while ((s = jv_table_next(sv->table, &cursor)) != NULL)
+		s->peer = (uint32_t)map[s->peer];
+	old = (struct peer_arrays){ sv->peers, sv->peer_last_hs_ts,
+				    sv->peer_ended, sv->peer_session,
+				    sv->peer_ss, sv->routes };
+	peer_arrays_free(ep, &old, sv->npeers);
+	peer_arrays_install(sv, &a, n);
+	return 0;
 }
 
 static int server_init(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
 	uint32_t cap = ep->cfg.max_sessions ? ep->cfg.max_sessions : 1024;
+	struct peer_arrays pa;
 	int rc;
 
 	memset(sv, 0, sizeof(*sv));
-	if (ep->cfg.npeers == 0 || ep->cfg.npeers > JV_MAX_PEERS)
-		return JV_ERR_INVAL;
-	sv->npeers = ep->cfg.npeers;
-	sv->peers = calloc(sv->npeers, sizeof(*sv->peers));
-	sv->peer_last_hs_ts = calloc(sv->npeers, sizeof(uint64_t));
-	sv->peer_ended = calloc(sv->npeers, 16);
-	sv->peer_session = calloc(sv->npeers, sizeof(uint32_t));
+	if ((rc = peer_arrays_new(ep, ep->cfg.peers, ep->cfg.npeers, &pa)) != 0)
+		return rc;
+	peer_arrays_install(sv, &pa, ep->cfg.npeers);
 	sv->pool = calloc(cap, sizeof(*sv->pool));
 	sv->free_list = calloc(cap, sizeof(uint32_t));
-	if (!sv->peers || !sv->peer_last_hs_ts || !sv->peer_ended ||
-	    !sv->peer_session ||
-	    !sv->pool || !sv->free_list)
+	if (!sv->pool || !sv->free_list)
 		return JV_ERR_NOMEM;
-	memcpy(sv->peers, ep->cfg.peers, sv->npeers * sizeof(*sv->peers));
-	if ((rc = build_routes(sv)) != 0)
-		return rc;
-	sv->peer_ss = calloc(sv->npeers, 32);
-	if (!sv->peer_ss)
-		return JV_ERR_NOMEM;
-	/* a peer key of low order can never complete a handshake */
-	for (uint32_t i = 0; i < sv->npeers; i++)
-		if (crypto_scalarmult(sv->peer_ss[i], ep->cfg.private_key,
-				      sv->peers[i].public_key) != 0)
-			return JV_ERR_INVAL;
 	jv_lock(ep, sv->pool, cap * sizeof(*sv->pool), true);
-	jv_lock(ep, sv->peer_ss, sv->npeers * 32, true);
 	for (uint32_t i = 0; i < cap; i++)
 		sv->free_list[i] = cap - 1 - i;
 	sv->nfree = cap;
@@ -1166,16 +1282,13 @@ static void server_free(struct jv_endpoint *ep)
 	sodium_memzero(&sv->cookie, sizeof(sv->cookie));
 	free(sv->rl);
 	jv_table_free(sv->table);
-	free(sv->peers);
-	jv_aip_free(sv->routes);
-	free(sv->peer_last_hs_ts);
-	free(sv->peer_ended);
-	free(sv->peer_session);
-	if (sv->peer_ss) {
-		sodium_memzero(sv->peer_ss, sv->npeers * 32);
-		jv_lock(ep, sv->peer_ss, sv->npeers * 32, false);
+	{
+		struct peer_arrays old = { sv->peers, sv->peer_last_hs_ts,
+					   sv->peer_ended, sv->peer_session,
+					   sv->peer_ss, sv->routes };
+
+		peer_arrays_free(ep, &old, sv->npeers);
 	}
-	free(sv->peer_ss);
 	free(sv->pool);
 	free(sv->free_list);
 }
@@ -1190,4 +1303,5 @@ const struct jv_half jv_server_half = {
 	.tick = server_tick,
 	.deadline = server_deadline,
 	.terminate = server_terminate,
+	.set_peers = server_set_peers,
 };
