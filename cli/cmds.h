@@ -9,6 +9,7 @@
 int jv_cmd_genkey(int argc, char **argv);
 int jv_cmd_pubkey(int argc, char **argv);
 int jv_cmd_policy(int argc, char **argv);   /* "policy check FILE" */
+int jv_cmd_config(int argc, char **argv);   /* "config check FILE" */
 int jv_cmd_sim(int argc, char **argv);
 int jv_cmd_audit(int argc, char **argv);    /* "audit verify FILE..." */
 int jv_cmd_ctl(int argc, char **argv);      /* "ctl -s SOCKET CMD ..." */

@@ -361,6 +361,10 @@ static const struct jv_srow rows[] = {
 	{ .key = "metrics_listen", .type = JV_ST_CUSTOM,
 	  .off = CFG(C, metrics_listen), .min = 1, .parse = parse_sockaddr,
 	  .line_off = offsetof(C, line_metrics_listen) },
+	{ .key = "on_up", STR(C, on_up, false, 0, resolve_path),
+	  .line_off = offsetof(C, line_on_up) },
+	{ .key = "on_down", STR(C, on_down, false, 0, resolve_path),
+	  .line_off = offsetof(C, line_on_down) },
 	{ .key = "policy_file", STR(C, policy_file, false, 0, resolve_path),
 	  .line_off = offsetof(C, line_policy_file) },
 	{ .key = "policy", .type = JV_ST_CUSTOM, .off = CFG(C, policy),
@@ -749,6 +753,25 @@ static int read_policy_file(struct jv_config *cfg, struct jv_error *err)
 					    err);
 }
 
+/* A hook must be there and executable now, not when the TUN comes up. */
+static int check_hook(const struct jv_config *cfg, const char *key,
+		      const char *path, int line, struct jv_error *err)
+{
+	struct stat st;
+	char t[96];
+
+	if (!path[0])
+		return JV_OK;
+	jv_schema_shown(path, strlen(path), t, sizeof(t));
+	if (stat(path, &st) != 0)
+		return jv_error_set(err, JV_ERR_INVAL, cfg->file, line,
+				    "%s: %s: %s", key, t, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+		return jv_error_set(err, JV_ERR_INVAL, cfg->file, line,
+				    "%s: %s is not an executable file", key, t);
+	return JV_OK;
+}
+
 int jv_config_read_files(struct jv_config *cfg, struct jv_error *err)
 {
 	int rc = JV_OK;
@@ -764,6 +787,11 @@ int jv_config_read_files(struct jv_config *cfg, struct jv_error *err)
 				   err);
 	if (rc == JV_OK && cfg->policy_file[0])
 		rc = read_policy_file(cfg, err);
+	if (rc == JV_OK)
+		rc = check_hook(cfg, "on_up", cfg->on_up, cfg->line_on_up, err);
+	if (rc == JV_OK)
+		rc = check_hook(cfg, "on_down", cfg->on_down, cfg->line_on_down,
+				err);
 	if (rc)
 		jv_config_wipe(cfg);
 	return rc == JV_ERR_RANGE ? JV_ERR_INVAL : rc;
@@ -830,6 +858,176 @@ void jv_config_endpoint(const struct jv_config *cfg,
 	out->max_sessions = cfg->max_sessions;
 	out->cookie_threshold_per_s = cfg->cookie_threshold_per_s;
 	out->per_source_per_s = cfg->per_source_per_s;
+}
+
+static void print_prefix(FILE *f, const struct jv_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+	uint8_t b[16];
+
+	jv_prefix_bytes(p, b);
+	inet_ntop(p->family == JV_IP4 ? AF_INET : AF_INET6, b, buf,
+		  sizeof(buf));
+	fprintf(f, "%s/%u", buf, p->prefix);
+}
+
+static void print_addr(FILE *f, const struct jv_sockaddr *a)
+{
+	char buf[80];
+
+	jv_sockaddr_format((const struct sockaddr *)&a->ss, buf, sizeof(buf));
+	fprintf(f, "\"%s\"", buf);
+}
+
+void jv_config_print(const struct jv_config *cfg, FILE *f)
+{
+	struct in_addr tun = { htonl(cfg->tun.addr) };
+	char ip[INET_ADDRSTRLEN];
+
+	fprintf(f, "role: %s\nnode_id: %s\n",
+		cfg->role == JV_ROLE_SERVER ? "server" : "client",
+		cfg->node_id);
+	if (cfg->role == JV_ROLE_SERVER) {
+		fprintf(f, "listen:\n");
+		for (uint32_t i = 0; i < cfg->nlisten; i++) {
+			fprintf(f, "  - { id: %s, proto: %s, address: ",
+				cfg->listen[i].id,
+				jv_proto_name(cfg->listen[i].proto));
+			print_addr(f, &cfg->listen[i].addr);
+			fprintf(f, " }\n");
+		}
+	} else {
+		fprintf(f, "transports:\n");
+		for (uint32_t i = 0; i < cfg->ntransports; i++) {
+			const struct jv_transport_io_cfg *t = &cfg->transports[i];
+
+			fprintf(f, "  - { id: %s, proto: %s, remote: ", t->id,
+				jv_proto_name(t->proto));
+			print_addr(f, &t->remote);
+			if (t->bind_device[0])
+				fprintf(f, ", bind_device: %s", t->bind_device);
+			if (t->bind_address.len) {
+				fprintf(f, ", bind_address: ");
+				print_addr(f, &t->bind_address);
+			}
+			fprintf(f, " }\n");
+		}
+		fprintf(f, "on_terminated: %s\n",
+			cfg->reconnect ? "reconnect" : "exit");
+	}
+	inet_ntop(AF_INET, &tun, ip, sizeof(ip));
+	fprintf(f, "tun: { name: %s, address: %s/%u, mtu: %u }\n",
+		cfg->tun.name, ip, cfg->tun.prefix, cfg->tun.mtu);
+	if (cfg->role == JV_ROLE_SERVER) {
+		fprintf(f, "peers:\n");
+		for (uint32_t i = 0; i < cfg->npeers; i++) {
+			const struct jv_peer_cfg *p = &cfg->peers[i];
+
+			fprintf(f, "  - { name: %s, allowed_ips: [", p->name);
+			for (uint32_t k = 0; k < p->nallowed; k++) {
+				fprintf(f, k ? ", " : "");
+				print_prefix(f, &p->allowed[k]);
+			}
+			fprintf(f, "] }\n");
+		}
+		fprintf(f, "max_sessions: %u\n", cfg->max_sessions);
+	}
+	fprintf(f, "audit: { path: \"%s\" }\ncontrol_socket: \"%s\"\n",
+		cfg->audit_path, cfg->control_socket);
+	if (cfg->metrics_listen.len) {
+		fprintf(f, "metrics_listen: ");
+		print_addr(f, &cfg->metrics_listen);
+		fprintf(f, "\n");
+	}
+	if (cfg->on_up[0])
+		fprintf(f, "on_up: \"%s\"\n", cfg->on_up);
+	if (cfg->on_down[0])
+		fprintf(f, "on_down: \"%s\"\n", cfg->on_down);
+	fprintf(f, "policy_version: \"%s\"\n", cfg->policy.version);
+}
+
+static bool same_addr(const struct jv_sockaddr *a, const struct jv_sockaddr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+/* What a listener or a transport is, the lines of the file aside. */
+static bool same_listen(const struct jv_config *a, const struct jv_config *b)
+{
+	if (a->nlisten != b->nlisten)
+		return false;
+	for (uint32_t i = 0; i < a->nlisten; i++)
+		if (strcmp(a->listen[i].id, b->listen[i].id) ||
+		    a->listen[i].proto != b->listen[i].proto ||
+		    !same_addr(&a->listen[i].addr, &b->listen[i].addr))
+			return false;
+	return true;
+}
+
+static bool same_transports(const struct jv_config *a,
+			    const struct jv_config *b)
+{
+	if (a->ntransports != b->ntransports)
+		return false;
+	for (uint32_t i = 0; i < a->ntransports; i++) {
+		const struct jv_transport_io_cfg *x = &a->transports[i],
+						 *y = &b->transports[i];
+
+		if (strcmp(x->id, y->id) || x->proto != y->proto ||
+		    strcmp(x->bind_device, y->bind_device) ||
+		    !same_addr(&x->remote, &y->remote) ||
+		    !same_addr(&x->bind_address, &y->bind_address))
+			return false;
+	}
+	return true;
+}
+
+int jv_config_reloadable(const struct jv_config *cur,
+			 const struct jv_config *next, struct jv_error *err)
+{
+	const char *key = NULL;
+
+#define DIFF(field) memcmp(&cur->field, &next->field, sizeof(cur->field))
+	if (next->role != cur->role)
+		key = "role";
+	else if (strcmp(next->node_id, cur->node_id))
+		key = "node_id";
+	else if (sodium_memcmp(next->private_key, cur->private_key, 32))
+		key = "private_key";
+	else if (next->has_psk != cur->has_psk ||
+		 (cur->has_psk && sodium_memcmp(next->psk, cur->psk, 32)))
+		key = "preshared_key";
+	else if (!same_listen(cur, next))
+		key = "listen";
+	else if (next->max_sessions != cur->max_sessions)
+		key = "max_sessions";
+	else if (next->cookie_threshold_per_s != cur->cookie_threshold_per_s ||
+		 next->per_source_per_s != cur->per_source_per_s)
+		key = "handshake";
+	else if (DIFF(server_public_key))
+		key = "server_public_key";
+	else if (!same_transports(cur, next))
+		key = "transports";
+	else if (next->reconnect != cur->reconnect)
+		key = "on_terminated";
+	else if (strcmp(next->tun.name, cur->tun.name) ||
+		 next->tun.addr != cur->tun.addr ||
+		 next->tun.prefix != cur->tun.prefix ||
+		 next->tun.mtu != cur->tun.mtu)
+		key = "tun";
+	else if (strcmp(next->audit_path, cur->audit_path))
+		key = "audit.path";
+	else if (strcmp(next->control_socket, cur->control_socket))
+		key = "control_socket";
+	else if (!same_addr(&next->metrics_listen, &cur->metrics_listen))
+		key = "metrics_listen";
+#undef DIFF
+	if (!key)
+		return JV_OK;
+	return jv_error_set(err, JV_ERR_INVAL, next->file, 0,
+			    "%s: changed; a restart is needed to apply it (the "
+			    "reload changes only peers, policy, on_up and "
+			    "on_down)", key);
 }
 
 void jv_config_wipe(struct jv_config *cfg)

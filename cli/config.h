@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "core/err.h"
@@ -78,6 +79,10 @@ struct jv_config {
 	/* GET /metrics over HTTP: "ADDR:PORT", len 0 when not set */
 	struct jv_sockaddr metrics_listen;
 	int line_metrics_listen;
+	/* run at up (after the TUN device is up) and down (before it goes):
+	 * executables, "" when not set */
+	char on_up[JV_CFG_PATH_MAX], on_down[JV_CFG_PATH_MAX];
+	int line_on_up, line_on_down;
 	char policy_file[JV_CFG_PATH_MAX];     /* "" when the policy is inline */
 	struct jv_policy policy;               /* effective, validated */
 };
@@ -110,6 +115,20 @@ int jv_config_read_files(struct jv_config *cfg, struct jv_error *err);
 /* Fills an endpoint configuration from cfg (peers pointer into cfg). */
 void jv_config_endpoint(const struct jv_config *cfg,
 			struct jv_endpoint_cfg *out);
+
+/* The effective configuration for `jvpn config check`: role, node_id,
+ * listeners or transports, tun, peers and their allowed_ips, hooks,
+ * policy version, as YAML; no secrets. */
+void jv_config_print(const struct jv_config *cfg, FILE *f);
+
+/*
+ * A reload: 0 when next differs from cur only in what a running daemon
+ * can take without a restart (the peers, the policy, the hooks), else
+ * JV_ERR_INVAL with err naming the first key that needs a restart
+ * ("FILE:LINE: listen: changed; a restart is needed to apply it").
+ */
+int jv_config_reloadable(const struct jv_config *cur,
+			 const struct jv_config *next, struct jv_error *err);
 
 /* Wipes the keys held in cfg. */
 void jv_config_wipe(struct jv_config *cfg);

@@ -50,6 +50,7 @@ static const struct {
 	{ "server", cmd_server, "-c FILE", "run a gateway in the foreground" },
 	{ "client", cmd_client, "-c FILE", "run a client in the foreground" },
 	{ "ctl", jv_cmd_ctl, "-s SOCKET CMD [ARGS] [--json]", "talk to a running daemon" },
+	{ "config", jv_cmd_config, "check FILE", "validate a daemon configuration, print it" },
 	{ "policy", jv_cmd_policy, "check FILE", "validate a policy, print the effective policy" },
 	{ "sim", jv_cmd_sim, "[--out FILE] [--timeline] FILE...", "run simulation scenarios" },
 	{ "audit", jv_cmd_audit, "verify|timeline FILE...", "check audit logs; print a merged timeline" },

@@ -23,7 +23,7 @@ scenario=$tests/sim/1.1-link-down.yaml
 policy=$tests/data/policy/valid.yaml
 
 # --help on every command, before or after operands: usage on stdout, 0
-for cmd in genkey pubkey server client ctl policy sim audit version; do
+for cmd in genkey pubkey server client ctl config policy sim audit version; do
 	expect 0 "$jvpn" "$cmd" --help
 	has out "^usage: jvpn $cmd"
 	expect 0 "$jvpn" "$cmd" -h
