@@ -395,6 +395,61 @@ static json_t *do_policy_reload(struct jv_ctl_node *n, json_t *args,
 	return json_pack("{s:b, s:s}", "ok", 1, "policy_version", p.version);
 }
 
+static json_t *do_reload(struct jv_ctl_node *n, json_t *args, uint64_t now)
+{
+	char msg[1024];
+
+	(void)args;
+	if (!n->reload)
+		return reply_error("reload: not available here");
+	if (n->reload(n->ctx, now, msg, sizeof(msg)) != 0)
+		return reply_error("reload: %s", msg);
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "detail", msg,
+			 "policy_version", jv_endpoint_policy(n->ep)->version);
+}
+
+static json_t *do_switch(struct jv_ctl_node *n, json_t *args, uint64_t now)
+{
+	const char *id = json_string_value(json_array_get(args, 0));
+	struct jv_transport_info ti;
+	char ids[256] = "";
+	size_t used = 0;
+	uint32_t i;
+	int rc;
+
+	if (n->role != JV_ROLE_CLIENT)
+		return reply_error("switch: only a client switches transports");
+	for (i = 0; jv_endpoint_transport(n->ep, i, now, &ti); i++) {
+		if (id && strcmp(ti.id, id) == 0)
+			break;
+		used += (size_t)snprintf(ids + used, used < sizeof(ids)
+				? sizeof(ids) - used : 0, "%s%s",
+				i ? ", " : "", ti.id);
+		if (used >= sizeof(ids))
+			used = sizeof(ids) - 1;
+	}
+	if (!jv_endpoint_transport(n->ep, i, now, &ti))
+		return reply_error("switch: no transport '%s' (the configured "
+				   "ones: %s)", id ? id : "", ids);
+	rc = jv_endpoint_switch(n->ep, i, now);
+	if (rc == 0)
+		return json_pack("{s:b, s:s}", "ok", 1, "transport", ti.id);
+	if (rc == JV_ERR_EXISTS)
+		return reply_error("switch: %s is the active transport already",
+				   ti.id);
+	if (rc > 0)
+		return reply_error("switch: denied (%s); see "
+				   "TransportSwitchDenied",
+				   jv_reason_name((enum jv_reason)rc));
+	return reply_error("switch: not now: %s", jv_endpoint_client_state(
+		n->ep) == JV_STATE_TERMINATED ? "no session"
+		: jv_endpoint_client_state(n->ep) == JV_STATE_BIRTH
+			? "the handshake is not done"
+		: jv_endpoint_client_state(n->ep) == JV_STATE_RECOVERING
+			? "a reattach is under way"
+			: "that transport is down");
+}
+
 /* ---- renderers: reply -> text for people ---- */
 
 static void print_value(FILE *f, json_t *v, int width, bool right)
@@ -487,6 +542,13 @@ static void render_text(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
 	fputs(json_string_value(json_object_get(r, "text")) ?: "", f);
 }
 
+static void render_detail(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
+{
+	(void)c;
+	fprintf(f, "%s\n", json_string_value(json_object_get(r, "detail"))
+				   ?: "ok");
+}
+
 static void render_ok(FILE *f, const struct jv_ctl_cmd *c, json_t *r)
 {
 	(void)c, (void)r;
@@ -524,6 +586,15 @@ static const struct jv_ctl_cmd cmds[] = {
 	{ "policy-reload", 1, 1, JV_CTL_ARG_FILE,
 	  "validate a policy file and apply it atomically",
 	  do_policy_reload, render_ok, NULL, NULL },
+	{ "reload", 0, 0, JV_CTL_ARG_NONE,
+	  "re-read the configuration file: peers added, changed,\n"
+	  "removed, the policy; refused (old one kept) when invalid or\n"
+	  "when it changes what needs a restart",
+	  do_reload, render_detail, NULL, NULL },
+	{ "switch", 1, 1, JV_CTL_ARG_TRANSPORT_ID,
+	  "client: move to that transport now (the switch limiter\n"
+	  "applies; TransportSwitch or TransportSwitchDenied)",
+	  do_switch, render_ok, NULL, NULL },
 	{ "metrics", 0, 0, JV_CTL_ARG_NONE,
 	  "counters and gauges in Prometheus text format",
 	  do_metrics, render_text, NULL, NULL },
@@ -535,6 +606,7 @@ static const char *const arg_names[] = {
 	[JV_CTL_ARG_NONE] = "",
 	[JV_CTL_ARG_SESSION_ID] = "SESSION_ID",
 	[JV_CTL_ARG_FILE] = "FILE",
+	[JV_CTL_ARG_TRANSPORT_ID] = "TRANSPORT_ID",
 };
 
 const struct jv_ctl_cmd *jv_ctl_cmd_find(const char *name)

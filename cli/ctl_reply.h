@@ -18,6 +18,11 @@ struct jv_ctl_node {
 	const char *node_id;
 	enum jv_role role;
 	uint64_t started_ms;             /* monotonic, when the daemon began */
+	/* `reload`: re-reads the daemon's configuration and applies it, or
+	 * refuses it (a nonzero return) and keeps the old one; msg says
+	 * what was done or what is wrong. NULL: not available. */
+	int (*reload)(void *ctx, uint64_t now, char *msg, size_t cap);
+	void *ctx;
 };
 
 /* What a command's argument means; both sides check it. */
@@ -29,6 +34,8 @@ enum jv_ctl_arg {
 	/* a file the daemon reads: `jvpn ctl` sends it as an absolute path,
 	 * the daemon runs in another directory */
 	JV_CTL_ARG_FILE,
+	/* one of the client's transport ids (config transports[].id) */
+	JV_CTL_ARG_TRANSPORT_ID,
 };
 
 /* The most arguments a command takes. */
@@ -74,7 +81,10 @@ void jv_ctl_cmd_usage(FILE *f);
  *   metrics:    text: the Prometheus text exposition
  *   terminate:  nothing more; the session ends operator_terminated
  *   policy-reload: policy_version; PolicyLoaded or PolicyRejected is
- *               emitted either way */
+ *               emitted either way
+ *   reload:     detail: what the reload changed (peers added, changed,
+ *               removed; the policy)
+ *   switch:     transport: the reattach to it has started */
 json_t *jv_ctl_dispatch(struct jv_ctl_node *n, const char *cmd, json_t *args,
 			uint64_t now);
 

@@ -17,6 +17,7 @@
 #include "cli/ctl_reply.h"
 #include "cli/daemon.h"
 #include "cli/drv.h"
+#include "cli/hook.h"
 #include "cli/util.h"
 #include "io/notify.h"
 #include "io/tun.h"
@@ -149,11 +150,139 @@ static void on_timer(void *ctx)
 	jv_daemon_settle(d);
 }
 
+/* ---- hooks (config on_up, on_down) ---- */
+
+/* Runs the hook at path (nothing when ""); a failure is said, not fatal. */
+static void run_hook(struct daemon *d, const char *key, const char *path)
+{
+	char role[32], node[96], tun[48], sid[64] = "JVPN_SESSION_ID=";
+	char *env[] = { role, node, tun, NULL, NULL };
+	struct jv_session_info si;
+	char msg[128];
+	uint32_t cur = 0;
+
+	if (!path[0])
+		return;
+	snprintf(role, sizeof(role), "JVPN_ROLE=%s",
+		 d->cfg.role == JV_ROLE_CLIENT ? "client" : "server");
+	snprintf(node, sizeof(node), "JVPN_NODE_ID=%s", d->cfg.node_id);
+	snprintf(tun, sizeof(tun), "JVPN_TUN=%s", d->tun_name);
+	/* the client's one session, where there is one */
+	if (d->ep && d->cfg.role == JV_ROLE_CLIENT &&
+	    jv_endpoint_session_next(d->ep, &cur, jv_mono_ms(), &si)) {
+		jv_hex16(si.session_id, sid + strlen(sid));
+		env[3] = sid;
+	}
+	if (jv_hook_run(path, env, JV_HOOK_TIMEOUT_MS, msg, sizeof(msg)) != 0)
+		fprintf(stderr, "jvpn: %s: %s: %s (carrying on)\n", key, path,
+			msg);
+}
+
+static void hook_down(struct daemon *d)
+{
+	if (!d->hook_up_ran)
+		return;
+	d->hook_up_ran = false;
+	run_hook(d, "on_down", d->cfg.on_down);
+}
+
+/* ---- reload (ctl reload, SIGHUP) ---- */
+
+static bool same_peer(const struct jv_peer_cfg *a, const struct jv_peer_cfg *b)
+{
+	return a->nallowed == b->nallowed &&
+	       memcmp(a->public_key, b->public_key, 32) == 0 &&
+	       memcmp(a->allowed, b->allowed,
+		      a->nallowed * sizeof(a->allowed[0])) == 0;
+}
+
+/* "2 peers (1 added, 0 changed, 1 removed); policy 1.0" */
+static void peers_diff(const struct jv_config *cur,
+		       const struct jv_config *next, char *msg, size_t cap)
+{
+	uint32_t added = 0, changed = 0, kept = 0;
+
+	for (uint32_t i = 0; i < next->npeers; i++) {
+		uint32_t j = 0;
+
+		while (j < cur->npeers &&
+		       strcmp(cur->peers[j].name, next->peers[i].name))
+			j++;
+		if (j == cur->npeers)
+			added++;
+		else if (!same_peer(&cur->peers[j], &next->peers[i]))
+			changed++, kept++;
+		else
+			kept++;
+	}
+	snprintf(msg, cap, "%u peers (%u added, %u changed, %u removed)",
+		 next->npeers, added, changed, cur->npeers - kept);
+}
+
+static int reload(void *ctx, uint64_t now, char *msg, size_t cap)
+{
+	struct daemon *d = ctx;
+	struct jv_config *next = calloc(1, sizeof(*next));
+	struct jv_error err = { .file = "-" };
+	size_t n = 0;
+	int rc;
+
+	if (!next)
+		return snprintf(msg, cap, "out of memory"), JV_ERR_NOMEM;
+	rc = jv_config_load(next, d->cfg.file, &err);
+	if (rc != 0 &&
+	    (strncmp(err.msg, "policy", 6) == 0 ||
+	     (next->policy_file[0] && strcmp(err.file, next->policy_file) == 0))) {
+		jv_error_format(&err, msg, cap);
+		jv_endpoint_policy_rejected(d->ep, msg, now);
+	}
+	if (rc == 0)
+		rc = jv_config_reloadable(&d->cfg, next, &err);
+	if (rc == 0 && d->cfg.role == JV_ROLE_SERVER &&
+	    (rc = jv_endpoint_set_peers(d->ep, next->peers, next->npeers,
+					now)) != 0)
+		jv_error_set(&err, rc, d->cfg.file, 0, "peers: cannot apply "
+			     "them (%d)", rc);
+	if (rc != 0) {
+		jv_error_format(&err, msg, cap);
+		fprintf(stderr, "jvpn: reload refused, running on as before: "
+			"%s\n", msg);
+		jv_config_wipe(next);
+		free(next);
+		return rc;
+	}
+	if (d->cfg.role == JV_ROLE_SERVER) {
+		peers_diff(&d->cfg, next, msg, cap);
+		n = strlen(msg);
+		memcpy(d->cfg.peers, next->peers, sizeof(d->cfg.peers));
+		d->cfg.npeers = next->npeers;
+	}
+	if (memcmp(&next->policy, &d->cfg.policy, sizeof(next->policy)) != 0) {
+		jv_endpoint_set_policy(d->ep, &next->policy, now);
+		snprintf(msg + n, cap - n, "%spolicy %s applied", n ? "; " : "",
+			 next->policy.version);
+	} else {
+		snprintf(msg + n, cap - n, "%spolicy %s unchanged",
+			 n ? "; " : "", next->policy.version);
+	}
+	d->cfg.policy = next->policy;
+	memcpy(d->cfg.policy_file, next->policy_file, sizeof(d->cfg.policy_file));
+	memcpy(d->cfg.on_up, next->on_up, sizeof(d->cfg.on_up));
+	memcpy(d->cfg.on_down, next->on_down, sizeof(d->cfg.on_down));
+	fprintf(stderr, "jvpn: %s: reloaded %s: %s\n", d->cfg.node_id,
+		d->cfg.file, msg);
+	jv_config_wipe(next);
+	free(next);
+	return 0;
+}
+
 static void shutdown_now(struct daemon *d, const char *why)
 {
 	fprintf(stderr, "jvpn: %s: %s, terminating sessions\n",
 		d->cfg.node_id, why);
 	(void)jv_sd_notify("STOPPING=1");
+	/* before the sessions end and the device goes (PreDown) */
+	hook_down(d);
 	/* the peer is told; events say why */
 	jv_endpoint_terminate(d->ep, NULL, JV_R_OPERATOR_TERMINATED,
 			      jv_mono_ms());
@@ -171,8 +300,13 @@ static void on_signal(void *ctx, uint32_t events)
 	(void)events;
 	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
+			char msg[1024];
+
+			/* both: logrotate's postrotate and a reload */
 			if (jv_sink_reopen(&d->sink, &err) != 0)
 				jv_print_error(&err);
+			(void)reload(d, jv_mono_ms(), msg, sizeof(msg));
+			jv_daemon_settle(d);
 		} else {
 			shutdown_now(d, si.ssi_signo == SIGINT ? "SIGINT"
 							       : "SIGTERM");
@@ -186,7 +320,8 @@ static void on_signal(void *ctx, uint32_t events)
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 {
 	struct daemon *d = ctx;
-	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
+				 reload, d };
 	json_t *r = jv_ctl_dispatch(&n, cmd, args, jv_mono_ms());
 
 	jv_daemon_settle(d);
@@ -292,6 +427,7 @@ static int setup_engine(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	hook_down(d);                   /* the loop ended another way */
 	if (d->ctl)
 		jv_ctl_close(d->ctl);
 	jv_http_close(d->http);
@@ -312,8 +448,12 @@ static void help(FILE *f, const char *role)
 	fprintf(f,
 		"Runs a jvpn %s in the foreground with the configuration in FILE\n"
 		"(docs: README.md, examples/%s.yaml). Audit events go to the\n"
-		"configured audit path; SIGHUP reopens it; SIGINT or SIGTERM\n"
-		"terminates every session (the peer is told) and exits.\n"
+		"configured audit path. SIGHUP reopens it and re-reads FILE, as\n"
+		"`jvpn ctl reload` does (peers and policy; refused, the old\n"
+		"configuration kept, when invalid or when it changes what needs\n"
+		"a restart); SIGINT or SIGTERM terminates every session (the\n"
+		"peer is told) and exits. on_up runs once the TUN device is up,\n"
+		"on_down before it goes.\n"
 		"\n"
 		"  -c, --config FILE   the daemon's configuration (YAML)\n"
 		"\n"
@@ -386,6 +526,10 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 	if (rc == 0) {
 		fprintf(stderr, "jvpn: %s %s running on %s\n", name,
 			d->cfg.node_id, d->tun_name);
+		/* PostUp: the device is up, the sockets bound; before
+		 * READY, so a unit has started when its hook has run */
+		d->hook_up_ran = true;
+		run_hook(d, "on_up", d->cfg.on_up);
 		/* Type=notify units (dist/systemd): up, sockets bound */
 		if (jv_sd_notify("READY=1") < 0)
 			fprintf(stderr, "jvpn: cannot notify $NOTIFY_SOCKET\n");

@@ -34,6 +34,7 @@ struct daemon {
 	char tun_name[IFNAMSIZ];
 	uint64_t started;
 	bool done;
+	bool hook_up_ran;           /* on_up ran: on_down is due */
 	uint8_t pkt[JV_INNER_MAX + 64];
 };
 

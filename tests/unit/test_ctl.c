@@ -427,6 +427,79 @@ JV_TEST(test_policy_reload)
 	free_world(w);
 }
 
+/* The daemon's reload, as the ctl row sees it: what it says, or why not. */
+static int fake_reload(void *ctx, uint64_t now, char *msg, size_t cap)
+{
+	int *calls = ctx;
+
+	(void)now;
+	if ((*calls)++ == 0) {
+		snprintf(msg, cap, "1 peers (0 added, 1 changed, 0 removed)");
+		return 0;
+	}
+	snprintf(msg, cap, "/etc/jvpn/gw.yaml:0: listen: changed; a restart "
+		 "is needed to apply it");
+	return JV_ERR_INVAL;
+}
+
+JV_TEST(test_reload_row)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node n = server_node(w);
+	int calls = 0;
+	json_t *r;
+
+	assert_refused(call(&n, "reload", w->now), "reload: not available");
+	n.reload = fake_reload;
+	n.ctx = &calls;
+	r = call(&n, "reload", w->now);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_fields(r, "detail", "1 peers (0 added, 1 changed, 0 removed)",
+		      "policy_version", "1.0", NULL);
+	json_decref(r);
+	assert_refused(call(&n, "reload", w->now),
+		       "reload: /etc/jvpn/gw.yaml:0: listen: changed");
+	assert_refused(call_args(&n, "reload", "x", w->now),
+		       "reload: takes no arguments");
+	assert_int_equal(calls, 2);
+	free_world(w);
+}
+
+JV_TEST(test_switch_row)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_ctl_node s = server_node(w);
+	struct jv_ctl_node n = { w->c.ep, "laptop", JV_ROLE_CLIENT, 0 };
+	json_t *r;
+
+	assert_int_equal(jv_ctl_cmd_find("switch")->arg,
+			 JV_CTL_ARG_TRANSPORT_ID);
+	assert_refused(call(&n, "switch", w->now), "switch: takes TRANSPORT_ID");
+	assert_refused(call_args(&s, "switch", "udp-b", w->now),
+		       "switch: only a client");
+	assert_refused(call_args(&n, "switch", "nope", w->now),
+		       "switch: no transport 'nope' (the configured ones: "
+		       "udp-a, udp-b)");
+	assert_refused(call_args(&n, "switch", "udp-a", w->now),
+		       "udp-a is the active transport already");
+	w->c.nevents = 0;
+	r = call_args(&n, "switch", "udp-b", w->now);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_fields(r, "transport", "udp-b", NULL);
+	json_decref(r);
+	assert_true(has_event(&w->c, "\"event_type\":\"ReattachAttempt\""));
+	assert_refused(call_args(&n, "switch", "udp-a", w->now),
+		       "not now: a reattach is under way");
+	run_until(w, w->now + 500);
+	assert_string_equal(server_session(w).transport, "udp-b");
+	/* back at once: the limiter's cooldown */
+	w->c.nevents = 0;
+	assert_refused(call_args(&n, "switch", "udp-a", w->now),
+		       "switch: denied (cooldown_active)");
+	assert_true(has_event(&w->c, "\"event_type\":\"TransportSwitchDenied\""));
+	free_world(w);
+}
+
 /* What `jvpn ctl` prints for each reply: byte for byte what it printed
  * before the table (tests/net grep these). */
 static char *render(const char *cmd, const char *reply)
@@ -496,6 +569,10 @@ JV_TEST(test_render)
 		{ "terminate", "{\"ok\": true}", "ok\n" },
 		{ "policy-reload", "{\"ok\": true, \"policy_version\": \"2\"}",
 		  "ok\n" },
+		{ "reload", "{\"ok\": true, \"detail\": \"2 peers (1 added, 0 "
+		  "changed, 0 removed); policy 1.0 unchanged\"}",
+		  "2 peers (1 added, 0 changed, 0 removed); policy 1.0 unchanged\n" },
+		{ "switch", "{\"ok\": true, \"transport\": \"udp-b\"}", "ok\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -526,6 +603,11 @@ JV_TEST(test_usage)
 		"  terminate SESSION_ID     end a session (operator_terminated); the peer is told;\n"
 		"                           the id in full or its first 8+ hex digits\n"
 		"  policy-reload FILE       validate a policy file and apply it atomically\n"
+		"  reload                   re-read the configuration file: peers added, changed,\n"
+		"                           removed, the policy; refused (old one kept) when invalid or\n"
+		"                           when it changes what needs a restart\n"
+		"  switch TRANSPORT_ID      client: move to that transport now (the switch limiter\n"
+		"                           applies; TransportSwitch or TransportSwitchDenied)\n"
 		"  metrics                  counters and gauges in Prometheus text format\n");
 	free(buf);
 }
