@@ -7,12 +7,14 @@
 #include "core/fsm.h"
 #include "tests/unit/unit.h"
 
-/* Copied from the contract's table, a row a line: FROM -> TO: REASONS;
+/* Copied from the contract's table, a row a line: FROM -> TO: REASONS
+ * (operator_switch, `jvpn ctl switch` from ATTACHED, is the one row added
+ * since: CONTRACT section 1 is to list it);
  * "*" = any state but TERMINATED. */
 static const char *const contract[] = {
 	"BIRTH -> ATTACHED: handshake_ok",
 	"BIRTH -> TERMINATED: handshake_failed",
-	"ATTACHED -> VOLATILE: transport_dead link_down heartbeat_timeout loss_threshold_exceeded consecutive_drop_exceeded latency_threshold_exceeded peer_path_change",
+	"ATTACHED -> VOLATILE: transport_dead link_down heartbeat_timeout loss_threshold_exceeded consecutive_drop_exceeded latency_threshold_exceeded peer_path_change operator_switch",
 	"VOLATILE -> RECOVERING: switch_initiated health_recovered",
 	"DEGRADED -> RECOVERING: switch_initiated health_recovered",
 	"RECOVERING -> ATTACHED: reattach_success",
