@@ -70,7 +70,6 @@ enum jv_reason {
 	JV_R_BAD_DATA_KEY,          /* a session's data packet did not open */
 	JV_R_INNER_SOURCE_NOT_ALLOWED, /* inner source outside the prefixes */
 	/* ATTACHED -> VOLATILE: `jvpn ctl switch` asked the client to move */
-	JV_R_OPERATOR_SWITCH,
 	JV_R__COUNT
 };
 

@@ -1320,8 +1320,10 @@ static int client_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 
 /* The operator asks for transport t now: the path any switch takes (the
  * limiter, ReattachAttempt, TransportSwitch on the ACK), from ATTACHED
- * through VOLATILE (operator_switch) since only RECOVERING leads back to
- * ATTACHED. */
+ * through VOLATILE since only RECOVERING leads back to ATTACHED. The
+ * contract's reason for leaving ATTACHED on a move the session did not
+ * detect itself is peer_path_change: it keeps the log inside CONTRACT
+ * section 1's table. */
 static int client_switch(struct jv_endpoint *ep, uint32_t t, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -1353,8 +1355,8 @@ static int client_switch(struct jv_endpoint *ep, uint32_t t, uint64_t now)
 		set_tr_state(ep, c->active, TR_STANDBY, now);
 		c->last_active = c->active;
 		c->active = -1;
-		c->volatile_cause = JV_R_OPERATOR_SWITCH;
-		if (!step(ep, JV_R_OPERATOR_SWITCH, NULL, now))
+		c->volatile_cause = JV_R_PEER_PATH_CHANGE;
+		if (!step(ep, JV_R_PEER_PATH_CHANGE, NULL, now))
 			return JV_ERR_STATE;
 	}
 	start_reattach(ep, (int)t, (int)t == c->last_active

@@ -158,7 +158,7 @@ int jv_endpoint_terminate(struct jv_endpoint *ep, const uint8_t *session_id,
 /* Client: the operator asks to move to transport (an index) now, the
  * way any switch goes: the switch limiter, then the reattach
  * (ReattachAttempt; TransportSwitch, explicit, when it is acknowledged);
- * an ATTACHED session goes through VOLATILE (operator_switch). Returns 0
+ * an ATTACHED session goes through VOLATILE (peer_path_change). Returns 0
  * (the reattach started), JV_ERR_NOTFOUND (no such transport),
  * JV_ERR_EXISTS (already the active one), JV_ERR_STATE (no session to
  * move, a reattach under way, the transport down or dead; a server), or

@@ -363,7 +363,7 @@ JV_TEST(operator_switch_moves_the_session)
 	assert_int_equal(jv_endpoint_switch(w->c.ep, 1, w->now), 0);
 	assert_true(has_event(&w->c, "\"previous_state\":\"ATTACHED\","
 				     "\"new_state\":\"VOLATILE\","
-				     "\"reason_code\":\"operator_switch\""));
+				     "\"reason_code\":\"peer_path_change\""));
 	assert_true(has_event(&w->c, "\"reason_code\":\"switch_initiated\""));
 	assert_true(has_event(&w->c, "\"event_type\":\"ReattachAttempt\""));
 	/* a second one while the first is under way */
