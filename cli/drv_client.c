@@ -202,6 +202,23 @@ static int pin_open(struct ctransport *t, struct jv_error *err)
 	return 0;
 }
 
+/* Not an error: a device not there yet (a modem not plugged in) is
+ * waited for, the transport link_down until it is (client_start). */
+static void warn_missing(struct daemon *d, uint32_t i)
+{
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+	struct jv_error w;
+	char line[1024];
+
+	jv_error_set(&w, JV_ERR_INVAL, "", 0,
+		     "no such device \"%s\"; %s is link_down until it appears",
+		     c->bind_device, c->id);
+	jv_config_blame(&d->cfg, c->line_bind_device, &w,
+			"transports[%u].bind_device", i);
+	jv_error_format(&w, line, sizeof(line));
+	fprintf(stderr, "jvpn: warning: %s\n", line);
+}
+
 static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct ctransport *t = &client_of(d)->tr[i];
@@ -225,20 +242,9 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 		t->udp->fd = -1;
 		t->udp->ntx = 0;
 	}
-	/* a device not there yet (a modem not plugged in) is waited for:
-	 * the transport is link_down until it is (client_start) */
 	if (c->bind_device[0] &&
 	    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
-		struct jv_error w;
-		char line[1024];
-
-		jv_error_set(&w, JV_ERR_INVAL, "", 0,
-			     "no such device \"%s\"; %s is link_down until it "
-			     "appears", c->bind_device, c->id);
-		jv_config_blame(&d->cfg, c->line_bind_device, &w,
-				"transports[%u].bind_device", i);
-		jv_error_format(&w, line, sizeof(line));
-		fprintf(stderr, "jvpn: warning: %s\n", line);
+		warn_missing(d, i);
 		return 0;
 	}
 	t->pin.ifindex = ifindex;
@@ -247,6 +253,13 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 		return 0;
 	}
 	if (pin_open(t, err) != 0) {
+		/* gone in between */
+		if (c->bind_device[0] &&
+		    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
+			t->pin.ifindex = 0;
+			warn_missing(d, i);
+			return 0;
+		}
 		if (c->bind_address.len)
 			jv_config_blame(&d->cfg, c->line_bind_address, err,
 					"transports[%u].bind_address", i);
