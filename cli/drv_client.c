@@ -1,6 +1,9 @@
 /* The client driver: one socket per candidate transport (UDP, or TCP
  * reconnected after a delay), each optionally bound to a device whose
- * link state the rtnetlink monitor reports to the engine. */
+ * link state the rtnetlink monitor reports to the engine. A device that
+ * is missing (at start, or deleted) is waited for: the transport is
+ * link_down meanwhile, and gets a new socket once a device of that name
+ * is back and up (io/link.h, struct jv_link_pin). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "io/link.h"
 
 #define TCP_RETRY_MS 1000       /* reconnect delay */
+#define REOPEN_RETRY_MS 1000    /* a socket for a device that is back failed */
 
 struct ctransport {             /* one candidate */
 	struct daemon *d;
@@ -19,9 +23,11 @@ struct ctransport {             /* one candidate */
 	const struct jv_transport_io_cfg *cfg;
 	struct jv_udp *udp;
 	struct jv_tcp_conn *tcp;
-	uint64_t retry_at;          /* TCP reconnect, UINT64_MAX: none */
+	uint64_t retry_at;          /* TCP reconnect, UDP reopen; UINT64_MAX:
+				     * none */
 	bool connected;             /* TCP: told up to the engine */
-	bool link_up;               /* bind_device state */
+	struct jv_link_pin pin;     /* bind_device: the socket's device */
+	bool reopen_failed;         /* said once, until a socket is bound */
 	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
 };
 
@@ -143,50 +149,174 @@ static void tcp_connect(struct ctransport *t)
 	}
 }
 
+static int udp_open(struct ctransport *t, struct jv_error *err)
+{
+	const struct jv_transport_io_cfg *c = t->cfg;
+
+	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
+			(const struct sockaddr *)&c->bind_address.ss,
+			c->bind_address.len, c->bind_device, err) != 0)
+		return JV_ERR_INVAL;
+	if (jv_loop_add(t->d->loop, t->udp->fd, EPOLLIN, on_udp, t) != 0) {
+		jv_udp_close(t->udp);
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "cannot set up the event loop");
+	}
+	return 0;
+}
+
+/* The device of a pinned socket is gone or was replaced: the socket is
+ * bound to an ifindex that no longer exists. */
+static void pin_close(struct ctransport *t)
+{
+	if (t->tcp) {
+		if (t->tcp->fd >= 0)
+			jv_loop_del(t->d->loop, t->tcp->fd);
+		jv_tcp_close(t->tcp);
+		t->connected = false;       /* link_down says it */
+		t->retry_at = UINT64_MAX;   /* until the device is back */
+		return;
+	}
+	if (t->udp->fd >= 0)
+		jv_loop_del(t->d->loop, t->udp->fd);
+	jv_udp_close(t->udp);
+	t->udp->ntx = 0;
+}
+
+/* A new socket bound to the device of that name: UDP at once, TCP
+ * connects (and retries on its own). Records the device it is bound to. */
+static int pin_open(struct ctransport *t, struct jv_error *err)
+{
+	int fd, ifindex;
+
+	if (t->tcp) {
+		tcp_connect(t);
+		fd = t->tcp->fd;
+	} else if (udp_open(t, err) != 0) {
+		return JV_ERR_INVAL;
+	} else {
+		fd = t->udp->fd;
+	}
+	if ((ifindex = jv_link_bound_ifindex(fd)) > 0)
+		t->pin.ifindex = ifindex;
+	return 0;
+}
+
+/* Not an error: a device not there yet (a modem not plugged in) is
+ * waited for, the transport link_down until it is (client_start). */
+static void warn_missing(struct daemon *d, uint32_t i)
+{
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+	struct jv_error w;
+	char line[1024];
+
+	jv_error_set(&w, JV_ERR_INVAL, "", 0,
+		     "no such device \"%s\"; %s is link_down until it appears",
+		     c->bind_device, c->id);
+	jv_config_blame(&d->cfg, c->line_bind_device, &w,
+			"transports[%u].bind_device", i);
+	jv_error_format(&w, line, sizeof(line));
+	fprintf(stderr, "jvpn: warning: %s\n", line);
+}
+
 static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct ctransport *t = &client_of(d)->tr[i];
 	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+	int ifindex = 0;
 
 	t->d = d;
 	t->index = i;
 	t->cfg = c;
 	t->retry_at = UINT64_MAX;
-	t->link_up = true;
+	t->pin.up = true;           /* what the engine assumes */
 	if (c->proto == JV_PROTO_TCP) {
 		t->tcp = malloc(sizeof(*t->tcp));
 		if (!t->tcp)
 			return JV_ERR_NOMEM;
 		jv_tcp_init(t->tcp);
-		tcp_connect(t);
+	} else {
+		t->udp = malloc(sizeof(*t->udp));
+		if (!t->udp)
+			return JV_ERR_NOMEM;
+		t->udp->fd = -1;
+		t->udp->ntx = 0;
+	}
+	if (c->bind_device[0] &&
+	    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
+		warn_missing(d, i);
 		return 0;
 	}
-	t->udp = malloc(sizeof(*t->udp));
-	if (!t->udp)
-		return JV_ERR_NOMEM;
-	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
-			(const struct sockaddr *)&c->bind_address.ss,
-			c->bind_address.len, c->bind_device, err) != 0) {
-		if (c->bind_device[0] && if_nametoindex(c->bind_device) == 0) {
-			jv_error_set(err, JV_ERR_INVAL, "", 0,
-				     "no such device \"%s\"", c->bind_device);
-			jv_config_blame(&d->cfg, c->line_bind_device, err,
-					"transports[%u].bind_device", i);
-		} else if (c->bind_address.len) {
+	t->pin.ifindex = ifindex;
+	if (t->tcp) {
+		pin_open(t, err);
+		return 0;
+	}
+	if (pin_open(t, err) != 0) {
+		/* gone in between */
+		if (c->bind_device[0] &&
+		    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
+			t->pin.ifindex = 0;
+			warn_missing(d, i);
+			return 0;
+		}
+		if (c->bind_address.len)
 			jv_config_blame(&d->cfg, c->line_bind_address, err,
 					"transports[%u].bind_address", i);
-		} else {
+		else if (c->bind_device[0])
+			jv_config_blame(&d->cfg, c->line_bind_device, err,
+					"transports[%u].bind_device", i);
+		else
 			jv_config_blame(&d->cfg, c->line, err, "transports[%u]",
 					i);
-		}
 		return JV_ERR_INVAL;
 	}
-	return jv_loop_add(d->loop, t->udp->fd, EPOLLIN, on_udp, t);
+	return 0;
 }
 
 /* ---- link state ---- */
 
-static void on_link(void *ctx, const char *ifname, bool up)
+/* One report on the device a transport is pinned to: close, reopen,
+ * then tell the engine (jv_link_pin_step). */
+static void pin_report(struct ctransport *t, int ifindex,
+		       enum jv_link_status st, uint64_t now)
+{
+	struct daemon *d = t->d;
+	bool was_up = t->pin.up;
+	unsigned steps = jv_link_pin_step(&t->pin, ifindex, st);
+	struct jv_error err = { .file = "" };
+
+	if (steps & JV_PIN_CLOSE) {
+		pin_close(t);
+		fprintf(stderr, "jvpn: %s: %s %s: socket closed\n", t->cfg->id,
+			t->cfg->bind_device,
+			st == JV_LINK_GONE ? "is gone" : "was replaced");
+	}
+	if (steps & JV_PIN_OPEN) {
+		t->retry_at = UINT64_MAX;
+		if (pin_open(t, &err) != 0) {
+			steps &= ~JV_PIN_UP;
+			steps |= jv_link_pin_open_failed(&t->pin, was_up);
+			if (!t->reopen_failed)
+				fprintf(stderr, "jvpn: %s: %s: %s (retrying)\n",
+					t->cfg->id, t->cfg->bind_device,
+					err.msg);
+			t->reopen_failed = true;
+			t->retry_at = now + REOPEN_RETRY_MS;
+		} else {
+			t->reopen_failed = false;
+			fprintf(stderr, "jvpn: %s: %s is up: new socket\n",
+				t->cfg->id, t->cfg->bind_device);
+		}
+	}
+	if (steps & JV_PIN_UP)
+		jv_endpoint_transport_up(d->ep, t->index, now);
+	else if (steps & JV_PIN_DOWN)
+		jv_endpoint_transport_down(d->ep, t->index, JV_R_LINK_DOWN, now);
+}
+
+static void on_link(void *ctx, const char *ifname, int ifindex,
+		    enum jv_link_status st)
 {
 	struct daemon *d = ctx;
 	struct client *c = client_of(d);
@@ -195,24 +325,33 @@ static void on_link(void *ctx, const char *ifname, bool up)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		struct ctransport *t = &c->tr[i];
 
-		if (strcmp(t->cfg->bind_device, ifname) != 0 || t->link_up == up)
+		if (!t->cfg->bind_device[0])
 			continue;
-		t->link_up = up;
-		if (up)
-			jv_endpoint_transport_up(d->ep, i, now);
-		else
-			jv_endpoint_transport_down(d->ep, i, JV_R_LINK_DOWN, now);
+		if (strcmp(t->cfg->bind_device, ifname) == 0)
+			pin_report(t, ifindex, st, now);
+		/* renamed: the name bound to is not that device's any more */
+		else if (t->pin.ifindex && t->pin.ifindex == ifindex)
+			pin_report(t, ifindex, JV_LINK_GONE, now);
 	}
+}
+
+/* Asks the kernel for one pinned device's state. */
+static void resync_link(struct ctransport *t, uint64_t now)
+{
+	int ifindex;
+	enum jv_link_status st = jv_link_query(t->cfg->bind_device, &ifindex);
+
+	pin_report(t, ifindex, st, now);
 }
 
 static void resync_links(struct daemon *d)
 {
 	struct client *c = client_of(d);
+	uint64_t now = jv_mono_ms();
 
 	for (uint32_t i = 0; i < c->ntr; i++)
 		if (c->tr[i].cfg->bind_device[0])
-			on_link(d, c->tr[i].cfg->bind_device,
-				jv_link_state(c->tr[i].cfg->bind_device) == 1);
+			resync_link(&c->tr[i], now);
 }
 
 static void on_linkmon(void *ctx, uint32_t events)
@@ -273,6 +412,7 @@ static void client_send(struct daemon *d, const struct jv_path *path,
 		return;
 	t = &c->tr[path->local];
 	if (t->udp) {
+		/* fd -1 (no device): jv_udp_send drops it */
 		jv_udp_send(t->udp, (const struct sockaddr *)&t->cfg->remote.ss,
 			    t->cfg->remote.len, NULL, buf, len);
 	} else if (t->connected) {
@@ -316,9 +456,16 @@ static void client_tick(struct daemon *d, uint64_t now)
 {
 	struct client *c = client_of(d);
 
-	for (uint32_t i = 0; i < c->ntr; i++)
-		if (c->tr[i].tcp && c->tr[i].retry_at <= now)
-			tcp_connect(&c->tr[i]);
+	for (uint32_t i = 0; i < c->ntr; i++) {
+		struct ctransport *t = &c->tr[i];
+
+		if (t->retry_at > now)
+			continue;
+		if (t->tcp)
+			tcp_connect(t);
+		else                        /* a socket failed: try again */
+			resync_link(t, now);
+	}
 }
 
 static void client_flush(struct daemon *d)

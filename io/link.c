@@ -83,8 +83,11 @@ static void report(const struct nlmsghdr *h, jv_link_cb cb, void *ctx)
 	}
 	if (!name[0])
 		return;
-	cb(ctx, name, h->nlmsg_type == RTM_NEWLINK &&
-		      (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING));
+	cb(ctx, name, ifi->ifi_index,
+	   h->nlmsg_type == RTM_DELLINK ? JV_LINK_GONE
+	   : (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_RUNNING)
+		   ? JV_LINK_UP
+		   : JV_LINK_DOWN);
 }
 
 static void parse(const uint8_t *buf, int left, jv_link_cb cb, void *ctx)
@@ -129,23 +132,106 @@ int jv_linkmon_read(struct jv_linkmon *m, jv_link_cb cb, void *ctx)
 /* ENODEV/ENXIO (and a name no interface can have) mean "no such
  * interface"; any other failure cannot vouch for the link, so it counts
  * as not usable. */
-int jv_link_state(const char *ifname)
+enum jv_link_status jv_link_query(const char *ifname, int *ifindex)
 {
 	size_t n = strlen(ifname);
 	struct ifreq ifr;
 	int fd, rc, e;
+	short flags;
 
+	*ifindex = 0;
 	if (n == 0 || n >= IFNAMSIZ)
-		return -1;
+		return JV_LINK_GONE;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
+		return JV_LINK_DOWN;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, ifname, n);
 	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
 	e = errno;
+	flags = ifr.ifr_flags;
+	if (rc == 0) {
+		/* the device may go between the two calls: then it is gone */
+		rc = ioctl(fd, SIOCGIFINDEX, &ifr);
+		e = errno;
+		if (rc == 0)
+			*ifindex = ifr.ifr_ifindex;
+	}
 	close(fd);
 	if (rc != 0)
-		return e == ENODEV || e == ENXIO ? -1 : 0;
-	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+		return e == ENODEV || e == ENXIO ? JV_LINK_GONE : JV_LINK_DOWN;
+	return (flags & IFF_UP) && (flags & IFF_RUNNING) ? JV_LINK_UP
+							 : JV_LINK_DOWN;
+}
+
+int jv_link_state(const char *ifname)
+{
+	int ifindex;
+
+	switch (jv_link_query(ifname, &ifindex)) {
+	case JV_LINK_UP:
+		return 1;
+	case JV_LINK_DOWN:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* ---- a socket pinned to a device name ---- */
+
+unsigned jv_link_pin_step(struct jv_link_pin *pin, int ifindex,
+			  enum jv_link_status state)
+{
+	unsigned steps = 0;
+	bool usable;
+
+	if (ifindex <= 0)
+		state = JV_LINK_GONE, ifindex = 0;
+	/* the deletion of another device of that name than the one bound
+	 * to: an older one, its report read after the current state was
+	 * asked for (after an overrun) */
+	if (state == JV_LINK_GONE && ifindex && pin->ifindex &&
+	    ifindex != pin->ifindex)
+		return 0;
+	if (pin->ifindex && (state == JV_LINK_GONE || ifindex != pin->ifindex)) {
+		steps |= JV_PIN_CLOSE;
+		pin->ifindex = 0;
+	}
+	/* a socket for a device that is up; one that is down keeps its
+	 * socket, as after `ip link set down` */
+	if (state == JV_LINK_UP && !pin->ifindex) {
+		steps |= JV_PIN_OPEN;
+		pin->ifindex = ifindex;
+	}
+	usable = state == JV_LINK_UP;
+	if (usable && (!pin->up || (steps & JV_PIN_OPEN)))
+		steps |= JV_PIN_UP;
+	else if (!usable && pin->up)
+		steps |= JV_PIN_DOWN;
+	pin->up = usable;
+	return steps;
+}
+
+unsigned jv_link_pin_open_failed(struct jv_link_pin *pin, bool was_up)
+{
+	pin->ifindex = 0;
+	pin->up = false;
+	return was_up ? JV_PIN_DOWN : 0;
+}
+
+int jv_link_bound_ifindex(int fd)
+{
+#ifdef SO_BINDTOIFINDEX
+	int ifindex = 0;
+	socklen_t len = sizeof(ifindex);
+
+	if (fd >= 0 &&
+	    getsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &ifindex, &len) == 0 &&
+	    len == sizeof(ifindex) && ifindex > 0)
+		return ifindex;
+#else
+	(void)fd;
+#endif
+	return 0;
 }

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Startup failures name the config key (FILE:LINE) that asked for what
-# failed: a missing bind_device, a busy TUN name, a port in use, a missing
-# audit directory, a control socket a live daemon answers on. A second
+# failed: a busy TUN name, a port in use, a missing audit directory, a
+# control socket a live daemon answers on. A missing bind_device is not a
+# failure: the client warns, naming the key, and runs with that transport
+# link_down until the interface appears (case-iface-recreate.sh). A second
 # daemon on the same control_socket is refused and the first still
 # answers. `ctl terminate` refuses a malformed id as bad input (exit 2) and
 # takes the 8-hex short id that timeline and metrics print.
@@ -43,11 +45,38 @@ sed -e 's/name: jvs0/name: jvs9/' -e "s|$T/server.sock|$T/s2.sock|" \
 start_fails "$S" server "$T/s2.yaml" \
 	"$(line "$T/s2.yaml" '0\.0\.0\.0:51820'): listen[0].address: "
 
-# a client whose first transport names an interface that does not exist
+# a client whose transports name interfaces that do not exist (yet): it
+# warns, naming each key, and runs with both link_down (so it makes no
+# handshake: the running client's session stays the only one)
 sed -e 's/name: jvc0/name: jvc9/' -e "s|$T/client.sock|$T/c2.sock|" \
+	-e 's|path: client.jsonl|path: c2.jsonl|' \
+	-e 's/bind_device: ca0/bind_device: wlan8/' \
 	-e 's/bind_device: cb0/bind_device: wlan9/' "$T/client.yaml" > "$T/c2.yaml"
-start_fails "$C" client "$T/c2.yaml" \
-	"$(line "$T/c2.yaml" 'wlan9'): transports[1].bind_device: no such device \"wlan9\""
+( cd "$T" && exec ip netns exec "$C" "$JVPN" client -c "$T/c2.yaml" ) \
+	> "$T/c2.log" 2>&1 &
+c2=$!
+PIDS="$PIDS $c2"
+wait_for 5 "[ -S '$T/c2.sock' ]" ||
+	fail "a client with missing interfaces did not start: $(cat "$T/c2.log")"
+for w in "$(line "$T/c2.yaml" 'wlan8'): transports[0].bind_device: no such device \"wlan8\"" \
+	"$(line "$T/c2.yaml" 'wlan9'): transports[1].bind_device: no such device \"wlan9\""; do
+	grep -qF "jvpn: warning: $T/c2.yaml:$w" "$T/c2.log" ||
+		fail "no warning \"$w\": $(cat "$T/c2.log")"
+done
+"$JVPN" ctl -s "$T/c2.sock" transports --json > "$T/c2-transports.json" ||
+	fail "the client with missing interfaces does not answer"
+python3 - "$T/c2-transports.json" <<'PY' || fail "transports: $(cat "$T/c2-transports.json")"
+import json, sys
+ts = json.load(open(sys.argv[1]))["transports"]
+assert [t["state"] for t in ts] == ["dead", "dead"], ts
+PY
+kill -0 "$c2" || fail "the client with missing interfaces stopped"
+log "runs as expected: $(head -1 "$T/c2.log")"
+kill -TERM "$c2"
+wait_for 5 "! kill -0 $c2 2>/dev/null" || fail "the client with missing interfaces did not stop"
+rc=0
+wait "$c2" || rc=$?
+[ $rc = 0 ] || fail "the client with missing interfaces exited $rc"
 # and one whose audit log would go to a directory that does not exist
 sed -e 's/name: jvc0/name: jvc9/' -e "s|$T/client.sock|$T/c3.sock|" \
 	-e 's|path: client.jsonl|path: nodir/client.jsonl|' "$T/client.yaml" > "$T/c3.yaml"

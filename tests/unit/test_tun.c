@@ -210,36 +210,48 @@ JV_TEST(test_configure_rejected)
 
 struct seen {
 	int reports;
-	bool last_up;
+	bool last_up, gone;
+	int last_ifindex;
 };
 
-static void on_link(void *ctx, const char *ifname, bool up)
+static void on_link(void *ctx, const char *ifname, int ifindex,
+		    enum jv_link_status st)
 {
 	struct seen *s = ctx;
 
 	if (strcmp(ifname, "jvtest0") != 0)
 		return;
 	s->reports++;
-	s->last_up = up;
+	s->last_up = st == JV_LINK_UP;
+	s->last_ifindex = ifindex;
+	s->gone = st == JV_LINK_GONE;
 }
 
-/* Reads reports until the device's last one says up (or 2 s pass). */
-static bool wait_for(struct jv_linkmon *m, bool up)
+/* Reads reports until the device's last one says up (or 2 s pass); the
+ * last one in *last (NULL: not wanted). */
+static bool wait_for_seen(struct jv_linkmon *m, bool up, struct seen *last)
 {
 	struct pollfd p = { .fd = jv_linkmon_fd(m), .events = POLLIN };
 	int64_t deadline = now_ms() + 2000;
-	struct seen s = { 0 };
+	struct seen s = { 0 }, *sp = last ? last : &s;
+
+	*sp = (struct seen){ 0 };
 
 	while (left_ms(deadline) > 0) {
 		int r = poll(&p, 1, left_ms(deadline));
 
 		assert_true(r >= 0);
 		if (r > 0)
-			assert_int_equal(jv_linkmon_read(m, on_link, &s), 0);
-		if (s.reports && s.last_up == up)
+			assert_int_equal(jv_linkmon_read(m, on_link, sp), 0);
+		if (sp->reports && sp->last_up == up)
 			return true;
 	}
 	return false;
+}
+
+static bool wait_for(struct jv_linkmon *m, bool up)
+{
+	return wait_for_seen(m, up, NULL);
 }
 
 static void set_up(bool up)
@@ -258,24 +270,74 @@ JV_TEST(test_link_monitor)
 {
 	struct jv_linkmon *m;
 	struct jv_error err;
-	struct seen none = { 0 };
+	struct seen none = { 0 }, last;
+	int ifindex, again;
 
+	assert_int_equal(jv_link_query(name, &ifindex), JV_LINK_UP);
+	assert_true(ifindex > 0);
 	assert_int_equal(jv_linkmon_open(&m, &err), 0);
 	/* nothing happened yet: nothing reported, nothing blocks */
 	assert_int_equal(jv_linkmon_read(m, on_link, &none), 0);
 	assert_int_equal(none.reports, 0);
 	set_up(false);
-	assert_true(wait_for(m, false));
+	assert_true(wait_for_seen(m, false, &last));
+	assert_false(last.gone);
+	assert_int_equal(last.last_ifindex, ifindex);
 	assert_int_equal(jv_link_state(name), 0);
+	assert_int_equal(jv_link_query(name, &again), JV_LINK_DOWN);
+	assert_int_equal(again, ifindex);
 	set_up(true);
 	assert_true(wait_for(m, true));
 	assert_int_equal(jv_link_state(name), 1);
-	/* closing the descriptor removes the device: RTM_DELLINK is down */
+	/* closing the descriptor removes the device: RTM_DELLINK is gone,
+	 * and names the ifindex that went */
 	close(tun_fd);
 	tun_fd = -1;
-	assert_true(wait_for(m, false));
+	assert_true(wait_for_seen(m, false, &last));
+	assert_true(last.gone);
+	assert_int_equal(last.last_ifindex, ifindex);
 	assert_int_equal(jv_link_state("jvtest0"), -1);
+	assert_int_equal(jv_link_query("jvtest0", &again), JV_LINK_GONE);
+	assert_int_equal(again, 0);
 	jv_linkmon_close(m);
+}
+
+/* The premise of struct jv_link_pin: a device deleted and re-created
+ * under the same name has a new ifindex, and a socket bound to the name
+ * before stays bound to the old one. */
+JV_TEST(test_recreated_device)
+{
+	struct jv_error err;
+	char n[IFNAMSIZ];
+	int fd = -1, sock, first, second, ifindex;
+	const char *dev = "jvpin0";
+
+	assert_int_equal(jv_tun_open(dev, &fd, n, &err), 0);
+	assert_int_equal(jv_link_query(dev, &first), JV_LINK_DOWN);
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(sock >= 0);
+	assert_int_equal(jv_link_bound_ifindex(sock), 0);
+	assert_int_equal(setsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, dev,
+				    (socklen_t)strlen(dev)), 0);
+	ifindex = jv_link_bound_ifindex(sock);
+	assert_int_equal(ifindex, first);
+	close(fd);
+	assert_int_equal(jv_link_query(dev, &ifindex), JV_LINK_GONE);
+	/* a name that is not there cannot be bound to */
+	{
+		int s2 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+		assert_int_not_equal(setsockopt(s2, SOL_SOCKET,
+						SO_BINDTODEVICE, dev,
+						(socklen_t)strlen(dev)), 0);
+		close(s2);
+	}
+	assert_int_equal(jv_tun_open(dev, &fd, n, &err), 0);
+	assert_int_equal(jv_link_query(dev, &second), JV_LINK_DOWN);
+	assert_int_not_equal(second, first);
+	assert_int_equal(jv_link_bound_ifindex(sock), first);
+	close(sock);
+	close(fd);
 }
 
 JV_TEST(test_errors)
