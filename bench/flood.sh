@@ -15,6 +15,7 @@
 #            COOKIE_REPLY each; a second client handshakes during it
 #   cookie   the flood answers its cookies: a valid mac2 per source, so the
 #            per-source token bucket and the DH are what stands in the way
+#   bad-50k, mac1-50k  as bad and mac1, paced to 50,000 HS_INITs a second
 #   base2    iperf3 alone again (the machine's drift over the run)
 # Printed: throughput and its ratio to the baseline (mean of base, base2),
 # the flood's send rate and the replies it got, the server's CPU, the
@@ -125,10 +126,12 @@ TICK=$(getconf CLK_TCK)
 RSS0=$(rss)
 log "session up; server VmRSS ${RSS0} kB; phases of $DUR s"
 
-# phase NAME [FLOOD_MODE [drop]]: iperf3 for DUR s, with the flood if asked
+# phase NAME [FLOOD_MODE [drop|PPS]]: iperf3 for DUR s, with the flood if
+# asked (dropped by nftables before the server's socket, or paced to PPS)
 phase() {
-	local name=$1 mode=${2:-} fpid="" m0 m1 c0 c1 d0 d1 bps k0 k1 t0 t1 r0 r1
+	local name=$1 mode=${2:-} fpid="" pps m0 m1 c0 c1 d0 d1 bps k0 k1 t0 t1 r0 r1
 	m0=$(hs_metrics); c0=$(cpu); d0=$(udp_drops); k0=$(machine)
+	case ${3:-} in [0-9]*) pps=$3 ;; *) pps=0 ;; esac
 	t0=$(metric "$T/client.sock" jvpn_tx_packets_total)
 	r0=$(metric "$T/server.sock" jvpn_inner_delivered_total)
 	if [ "${3:-}" = drop ]; then
@@ -138,7 +141,7 @@ phase() {
 	fi
 	if [ -n "$mode" ]; then
 		inf nice -n 0 "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" 10.202.1.1 \
-			$NSRC $((DUR + 2)) $MAXP > "$T/flood-$name.out" 2>&1 &
+			$NSRC $((DUR + 2)) $MAXP "$pps" > "$T/flood-$name.out" 2>&1 &
 		fpid=$!
 		PIDS="$PIDS $fpid"
 		sleep 1
@@ -179,6 +182,8 @@ phase dropped bad drop
 phase bad bad
 phase mac1 mac1
 phase cookie cookie
+phase bad-50k bad 50000
+phase mac1-50k mac1 50000
 phase base2
 RSS1=$(rss)
 HWM=$(hwm)
@@ -193,7 +198,7 @@ t = {k: int(v) for k, v in t.items()}
 base = (t["base"] + t["base2"]) / 2
 print("throughput with the flood / without (mean of base and base2, %.1f Mbit/s):"
       % (base / 1e6))
-for k in ("dropped", "bad", "mac1", "cookie"):
+for k in ("dropped", "bad", "mac1", "cookie", "bad-50k", "mac1-50k"):
     print("  %-8s %.3f" % (k, t[k] / base if base else 0))
 PY
 if [ ! -s "$T/client2.jsonl" ]; then

@@ -1,7 +1,7 @@
 /* hsflood: forged HS_INITs from many source addresses, as fast as one
  * thread can send them, for bench/flood.sh (a benchmark, never a test).
  *
- *   hsflood DST PORT MODE SERVER_PUB SRC_FIRST NSRC SECONDS MAX_PACKETS
+ *   hsflood DST PORT MODE SERVER_PUB SRC_FIRST NSRC SECONDS MAX_PACKETS [PPS]
  *
  * MODE   bad     210 bytes, type 1, random content: mac1 is wrong
  *        mac1    random content under a valid mac1, no mac2: the server
@@ -18,6 +18,8 @@
  *                every reply)
  * SECONDS, MAX_PACKETS  bounds: it stops at whichever comes first (at most
  *                120 s and 100,000,000 packets whatever is asked).
+ * PPS    packets a second at most (paced per batch); 0 or none: as fast
+ *        as it can.
  *
  * Sends to DST:PORT only. Prints one line of key=value results. The
  * message layout is docs/protocol.md's (HS_INIT, COOKIE_REPLY); the MACs
@@ -94,10 +96,11 @@ int main(int argc, char **argv)
 		uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))];
 	} rctl[BATCH];
 	unsigned src = 0, mi = 0;
+	double pps = argc > 9 ? atof(argv[9]) : 0;
 
-	if (argc != 9) {
+	if (argc != 9 && argc != 10) {
 		fprintf(stderr, "usage: hsflood DST PORT bad|mac1|cookie "
-				"SERVER_PUB SRC_FIRST NSRC SECONDS MAX_PACKETS\n");
+				"SERVER_PUB SRC_FIRST NSRC SECONDS MAX_PACKETS [PPS]\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -209,6 +212,17 @@ int main(int argc, char **argv)
 			continue;
 		}
 		sent += (unsigned)r;
+		if (pps > 0) {
+			double ahead = t0 + (double)sent / pps - now_s();
+
+			if (ahead > 0) {
+				struct timespec ts = {
+					.tv_sec = (time_t)ahead,
+					.tv_nsec = (long)((ahead - (double)(time_t)ahead) * 1e9)
+				};
+				nanosleep(&ts, NULL);
+			}
+		}
 		/* the replies: counted, and in cookie mode opened */
 		for (int round = 0; round < 4; round++) {
 			for (int i = 0; i < BATCH; i++) {
