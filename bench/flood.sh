@@ -87,7 +87,7 @@ CFG
 start_daemons
 wait_attached 10
 
-ins iperf3 -s -B 10.77.0.1 -p 5201 > "$T/iperf3-server.log" 2>&1 &
+( exec ip netns exec "$S" iperf3 -s -B 10.77.0.1 -p 5201 ) > "$T/iperf3-server.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 5 "ins ss -ltn 2>/dev/null | grep -q 10.77.0.1:5201" ||
 	fail "iperf3 server did not start"
@@ -140,8 +140,8 @@ phase() {
 		ins nft add rule inet jvflood in ip saddr 10.202.1.0/24 udp dport 51820 drop
 	fi
 	if [ -n "$mode" ]; then
-		inf nice -n 0 "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" 10.202.1.1 \
-			$NSRC $((DUR + 2)) $MAXP "$pps" > "$T/flood-$name.out" 2>&1 &
+		( exec ip netns exec "$F" "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" \
+			10.202.1.1 $NSRC $((DUR + 2)) $MAXP "$pps" ) > "$T/flood-$name.out" 2>&1 &
 		fpid=$!
 		PIDS="$PIDS $fpid"
 		sleep 1
@@ -153,7 +153,8 @@ phase() {
 			> "$T/client2.log" 2>&1 ) &
 		PIDS="$PIDS $!"
 	fi
-	inc iperf3 -c 10.77.0.1 -p 5201 -t "$DUR" -O 1 -J > "$T/iperf-$name.json" 2>&1 ||
+	timeout -k 2 $((DUR + 10)) ip netns exec "$C" \
+		iperf3 -c 10.77.0.1 -p 5201 -t "$DUR" -O 1 -J > "$T/iperf-$name.json" 2>&1 ||
 		log "iperf3 failed in phase $name: $(tail -3 "$T/iperf-$name.json")"
 	if [ -n "$fpid" ]; then
 		wait "$fpid" || true
@@ -171,20 +172,23 @@ except Exception: print(0)' "$T/iperf-$name.json")
 		"$(echo "$k0 $k1" | awk '{ print ($3 - $1) * 100 / ($4 - $2) }')" \
 		"$(echo "($c1 - $c0) * 100 / $TICK / ($DUR + 1)" | bc -l)" \
 		$((d1 - d0)) "$(hs_delta "$m0" "$m1")" >> "$T/report"
+	kill -0 "$CLIENT_PID" 2>/dev/null ||
+		echo "         the session's client has exited (session over): $(tail -1 "$T/client.log")" >> "$T/report"
 	echo "$t0 $t1 $r0 $r1" | awk '{ printf "         tunnel: client sent %d datagrams, server delivered %d inner packets (%.1f %% lost on the way)\n", $2 - $1, $4 - $3, ($2 - $1) ? 100 * (1 - ($4 - $3) / ($2 - $1)) : 0 }' >> "$T/report"
 	[ -n "$mode" ] && sed 's/^/         flood: /' "$T/flood-$name.out" >> "$T/report"
 	log "phase $name done"
 	sleep 2    # the load mode ends, queues drain
 }
 
+# the cookie-answering flood last: it may end the session
 phase base
 phase dropped bad drop
-phase bad bad
-phase mac1 mac1
-phase cookie cookie
 phase bad-50k bad 50000
 phase mac1-50k mac1 50000
+phase bad bad
+phase mac1 mac1
 phase base2
+phase cookie cookie
 RSS1=$(rss)
 HWM=$(hwm)
 
