@@ -16,7 +16,7 @@ DESTDIR ?=
 # `make deb` only: the Debian packaging tools.
 DEB_DEBS := debhelper dpkg-dev fakeroot
 
-.PHONY: all deps fuzz-deps build test demo bench fuzz fuzz-seeds install \
+.PHONY: all deps fuzz-deps build test demo bench flood fuzz fuzz-seeds install \
 	uninstall deb clean
 
 all: build
@@ -56,6 +56,15 @@ demo: build
 
 bench: build
 	@scripts/bench.sh
+
+# The handshake flood benchmark (root; docs/PERFORMANCE.md "Handshake
+# flood"): a release build, iperf3, FLOOD_S seconds a phase.
+FLOOD_S ?= 10
+flood: deps
+	@scripts/deps.sh iperf3 bc
+	@[ -f build/release/build.ninja ] || meson setup build/release --buildtype=release >/dev/null
+	@ninja -C build/release jvpn bench/hsflood >/dev/null
+	@JVPN=build/release/jvpn HSFLOOD=build/release/bench/hsflood bench/flood.sh $(FLOOD_S)
 
 # Runs every fuzz target for FUZZ_S seconds, one after another
 # (docs/FUZZING.md); FUZZ_TARGETS="server client" runs only those.

@@ -1,0 +1,241 @@
+#!/bin/bash
+# Handshake flood benchmark (issue #10 item 5): a benchmark, not a test;
+# nothing here asserts. `make flood`, or as root:
+#
+#   JVPN=build/h/jvpn HSFLOOD=build/h/bench/hsflood bench/flood.sh [SECONDS]
+#
+# An established session carries iperf3 while forged HS_INITs arrive from
+# 254 source addresses at the highest rate one sending thread reaches.
+# Phases, SECONDS each (default 10), all in one run on the same machine:
+#   base     iperf3 alone
+#   dropped  the flood (bad mac1) dropped by nftables before the server's
+#            socket: what sending it costs the machine, not the server
+#   bad      the flood, random content: mac1 fails, dropped after one hash
+#   mac1     the flood with a valid mac1 and no mac2: load mode, a
+#            COOKIE_REPLY each; a second client handshakes during it
+#   cookie   the flood answers its cookies: a valid mac2 per source, so the
+#            per-source token bucket and the DH are what stands in the way
+#   bad-50k, mac1-50k  as bad and mac1, paced to 50,000 HS_INITs a second
+#   base2    iperf3 alone again (the machine's drift over the run)
+# Printed: throughput and its ratio to the baseline (mean of base, base2),
+# the flood's send rate and the replies it got, the server's CPU, the
+# kernel's UDP drops, jvpn_handshake_total{result} per phase, the
+# HandshakeLoad events, the new client's time to ATTACHED, the server's
+# VmRSS before and after. docs/PERFORMANCE.md ("Handshake flood") reads them.
+#
+# Network: three namespaces made here and deleted on exit (client, server,
+# the "internet" side with the attacker and the second client); traffic
+# goes only to addresses inside them. The flood is bounded in time (phase
+# length + 2 s) and count (hsflood's MAX_PACKETS, 30,000,000 a phase).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+JVPN=${JVPN:-$ROOT/build/h/jvpn}
+HSFLOOD=${HSFLOOD:-$ROOT/build/h/bench/hsflood}
+DUR=${1:-10}
+[ "$DUR" -ge 3 ] && [ "$DUR" -le 60 ] || { echo "SECONDS: 3..60" >&2; exit 2; }
+MAXP=30000000
+NSRC=254
+export JVPN
+NPATHS=1
+TRANSPORTS='  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }'
+# shellcheck source=../tests/net/lib.sh
+. "$ROOT/tests/net/lib.sh"
+command -v iperf3 >/dev/null || skip "needs iperf3 (apt-get install iperf3)"
+[ -x "$HSFLOOD" ] || skip "no $HSFLOOD (ninja -C build/h bench/hsflood)"
+F=jvf$ID
+
+flood_cleanup() {
+	set +e
+	cleanup
+	ip netns del "$F" 2>/dev/null
+}
+trap flood_cleanup EXIT
+inf() { ip netns exec "$F" "$@"; }
+
+topology
+# the internet side: sf0 10.202.0.1/16 on the server, fa0 in F with the
+# second client's 10.202.0.2 (primary) and the attacker's 10.202.1.1-254
+ip netns add "$F"
+inf ip link set lo up
+ip link add fa0 netns "$F" type veth peer name sf0 netns "$S"
+ins ip addr add 10.202.0.1/16 dev sf0
+inf ip addr add 10.202.0.2/16 dev fa0
+for i in $(seq 1 $NSRC); do echo "addr add 10.202.1.$i/16 dev fa0"; done |
+	inf ip -batch -
+ins ip link set sf0 up
+inf ip link set fa0 up
+
+write_configs
+( umask 077; "$JVPN" genkey > "$T/client2.key" )
+SPUB=$("$JVPN" pubkey < "$T/server.key")
+C2PUB=$("$JVPN" pubkey < "$T/client2.key")
+sed -i "/^peers:/a\\  - { name: newcomer, public_key: \"$C2PUB\", allowed_ips: [10.77.0.3/32] }" \
+	"$T/server.yaml"
+cat > "$T/client2.yaml" <<CFG
+role: client
+node_id: newcomer
+private_key_file: client2.key
+server_public_key: "$SPUB"
+transports:
+  - { id: udp-f, proto: udp, remote: "10.202.0.1:51820", bind_device: fa0 }
+tun: { name: jvn0, address: 10.77.0.3/24, mtu: 1400 }
+audit: { path: client2.jsonl }
+control_socket: $T/client2.sock
+on_terminated: exit
+policy_file: policy.yaml
+CFG
+start_daemons
+wait_attached 10
+
+( exec ip netns exec "$S" iperf3 -s -B 10.77.0.1 -p 5201 ) > "$T/iperf3-server.log" 2>&1 &
+PIDS="$PIDS $!"
+wait_for 5 "ins ss -ltn 2>/dev/null | grep -q 10.77.0.1:5201" ||
+	fail "iperf3 server did not start"
+
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$SERVER_PID/status"; }
+hwm() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status"; }
+# the server's CPU time in clock ticks (user + system)
+cpu() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+# the machine's busy and total ticks, all CPUs
+machine() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8; exit }' /proc/stat; }
+# the server namespace's UDP receive-buffer drops
+udp_drops() {
+	ins awk '/^Udp:/ { if (h) { print $6; exit } h = 1 }' /proc/net/snmp
+}
+# jvpn_handshake_total as "ok=N bad_mac=N ..."
+hs_metrics() {
+	"$JVPN" ctl -s "$T/server.sock" metrics |
+		sed -n 's/^jvpn_handshake_total{.*result="\([a-z_]*\)"} \([0-9]*\)$/\1=\2/p' |
+		sort | tr '\n' ' '
+}
+# metric SOCK NAME: the sum of a metric's samples
+metric() {
+	"$JVPN" ctl -s "$1" metrics | awk -v n="$2" '$1 == n || index($1, n "{") == 1 { s += $2 } END { print s + 0 }'
+}
+hs_delta() {   # hs_delta "BEFORE" "AFTER"
+	python3 - "$1" "$2" <<'PY'
+import sys
+b = dict(kv.split("=") for kv in sys.argv[1].split())
+a = dict(kv.split("=") for kv in sys.argv[2].split())
+print(" ".join("%s=%d" % (k, int(a[k]) - int(b.get(k, 0)))
+               for k in ("ok", "bad_mac", "cookie_sent", "rate_limited",
+                         "failed") if k in a))
+PY
+}
+TICK=$(getconf CLK_TCK)
+RSS0=$(rss)
+log "session up; server VmRSS ${RSS0} kB; phases of $DUR s"
+
+# phase NAME [FLOOD_MODE [drop|PPS]]: iperf3 for DUR s, with the flood if
+# asked (dropped by nftables before the server's socket, or paced to PPS)
+phase() {
+	local name=$1 mode=${2:-} fpid="" pps m0 m1 c0 c1 d0 d1 bps k0 k1 t0 t1 r0 r1
+	m0=$(hs_metrics); c0=$(cpu); d0=$(udp_drops); k0=$(machine)
+	case ${3:-} in [0-9]*) pps=$3 ;; *) pps=0 ;; esac
+	t0=$(metric "$T/client.sock" jvpn_tx_packets_total)
+	r0=$(metric "$T/server.sock" jvpn_inner_delivered_total)
+	if [ "${3:-}" = drop ]; then
+		ins nft add table inet jvflood
+		ins nft add chain inet jvflood in '{ type filter hook input priority -10; }'
+		ins nft add rule inet jvflood in ip saddr 10.202.1.0/24 udp dport 51820 drop
+	fi
+	if [ -n "$mode" ]; then
+		( exec ip netns exec "$F" "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" \
+			10.202.1.1 $NSRC $((DUR + 2)) $MAXP "$pps" ) > "$T/flood-$name.out" 2>&1 &
+		fpid=$!
+		PIDS="$PIDS $fpid"
+		sleep 1
+	fi
+	if [ "$name" = mac1 ]; then
+		( sleep 2
+		  date +%s%3N > "$T/client2.start"
+		  cd "$T" && exec ip netns exec "$F" "$JVPN" client -c "$T/client2.yaml" \
+			> "$T/client2.log" 2>&1 ) &
+		PIDS="$PIDS $!"
+	fi
+	timeout -k 2 $((DUR + 10)) ip netns exec "$C" \
+		iperf3 -c 10.77.0.1 -p 5201 -t "$DUR" -O 1 -J > "$T/iperf-$name.json" 2>&1 ||
+		log "iperf3 failed in phase $name: $(tail -3 "$T/iperf-$name.json")"
+	if [ -n "$fpid" ]; then
+		wait "$fpid" || true
+	fi
+	[ "${3:-}" = drop ] && ins nft delete table inet jvflood
+	m1=$(hs_metrics); c1=$(cpu); d1=$(udp_drops); k1=$(machine)
+	t1=$(metric "$T/client.sock" jvpn_tx_packets_total)
+	r1=$(metric "$T/server.sock" jvpn_inner_delivered_total)
+	bps=$(python3 -c 'import json,sys
+try: print(int(json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"]))
+except Exception: print(0)' "$T/iperf-$name.json")
+	echo "$name $bps" >> "$T/tput"
+	printf '%-8s %7.1f Mbit/s  machine busy %3.0f %%  server CPU %3.0f %%  UDP rcvbuf drops %8d  handshakes: %s\n' \
+		"$name" "$(echo "$bps / 1000000" | bc -l)" \
+		"$(echo "$k0 $k1" | awk '{ print ($3 - $1) * 100 / ($4 - $2) }')" \
+		"$(echo "($c1 - $c0) * 100 / $TICK / ($DUR + 1)" | bc -l)" \
+		$((d1 - d0)) "$(hs_delta "$m0" "$m1")" >> "$T/report"
+	kill -0 "$CLIENT_PID" 2>/dev/null ||
+		echo "         the session's client has exited (session over): $(tail -1 "$T/client.log")" >> "$T/report"
+	echo "$t0 $t1 $r0 $r1" | awk '{ printf "         tunnel: client sent %d datagrams, server delivered %d inner packets (%.1f %% lost on the way)\n", $2 - $1, $4 - $3, ($2 - $1) ? 100 * (1 - ($4 - $3) / ($2 - $1)) : 0 }' >> "$T/report"
+	[ -n "$mode" ] && sed 's/^/         flood: /' "$T/flood-$name.out" >> "$T/report"
+	log "phase $name done"
+	sleep 2    # the load mode ends, queues drain
+}
+
+# the cookie-answering flood last: it may end the session
+phase base
+phase dropped bad drop
+phase bad-50k bad 50000
+phase mac1-50k mac1 50000
+phase bad bad
+phase mac1 mac1
+phase base2
+phase cookie cookie
+RSS1=$(rss)
+HWM=$(hwm)
+
+echo
+echo "== handshake flood: $(nproc) CPUs, $(uname -r), ${DUR} s a phase, $NSRC sources"
+cat "$T/report"
+python3 - "$T/tput" <<'PY'
+import sys
+t = dict(l.split() for l in open(sys.argv[1]))
+t = {k: int(v) for k, v in t.items()}
+base = (t["base"] + t["base2"]) / 2
+print("throughput with the flood / without (mean of base and base2, %.1f Mbit/s):"
+      % (base / 1e6))
+for k in ("dropped", "bad", "mac1", "cookie", "bad-50k", "mac1-50k"):
+    print("  %-8s %.3f" % (k, t[k] / base if base else 0))
+PY
+if [ ! -s "$T/client2.jsonl" ]; then
+	echo "new client: no audit log; its output:"; tail -5 "$T/client2.log"
+elif [ -s "$T/client2.start" ]; then
+	python3 - "$T/client2.start" "$T/client2.jsonl" <<'PY'
+import json, sys
+start = int(open(sys.argv[1]).read())
+att = None
+first = None
+for line in open(sys.argv[2]):
+    e = json.loads(line)
+    if first is None:
+        first = e.get("ts_ms")
+    if e.get("event_type") == "SessionStateChange" and e.get("new_state") == "ATTACHED":
+        att = e.get("ts_ms")
+        break
+if att is None:
+    print("new client during the mac1 flood: never ATTACHED")
+else:
+    print("new client during the mac1 flood: ATTACHED %d ms after its start "
+          "(%d ms after its first event)" % (att - start, att - first))
+PY
+fi
+echo "HandshakeLoad events (server):"
+python3 - "$T/server.jsonl" <<'PY'
+import json, sys
+t0 = None
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    t0 = t0 or e.get("ts_ms")
+    if e.get("event_type") == "HandshakeLoad":
+        print("  +%6.1f s under_load=%s" % ((e["ts_ms"] - t0) / 1000,
+                                           str(e.get("under_load")).lower()))
+PY
+echo "server VmRSS: ${RSS0} kB before, ${RSS1} kB after (VmHWM ${HWM} kB)"
