@@ -33,6 +33,7 @@ export NPATHS TRANSPORTS TRANSPORT_LOST_TTL_MS MAX_SWITCHES
 SOAK=$(cd "$(dirname "$0")" && pwd)
 . "$SOAK/../net/lib.sh"
 [ "$SOAK_S" -ge 30 ] || { echo "SOAK_S must be at least 30" >&2; exit 2; }
+need_root
 REPORT=${SOAK_REPORT:-$T/report.txt}
 log "soak: seed $SEED, $SOAK_S s (replay: SOAK_SEED=$SEED SOAK_S=$SOAK_S)"
 

@@ -23,14 +23,17 @@ import time
 
 RATE = int(os.environ.get("SOAK_RATE", "100000"))  # bytes/s each way
 CHUNK = 2000
+RECV = 65536
 TIMEOUT = 120  # longer than any fault the soak schedules
-PAT = bytes(range(251)) * (CHUNK // 251 + 2)
+PAT = bytes(range(251)) * (max(CHUNK, RECV) // 251 + 2)
 SALT_UP, SALT_DOWN = 0, 97  # client->server, server->client
 
 
 def pattern(offset, n):
     o = offset % 251
-    return PAT[o:o + n]
+    p = PAT[o:o + n]
+    assert len(p) == n
+    return p
 
 
 class Side:
@@ -59,7 +62,7 @@ class Side:
 def receiver(conn, st, salt):
     try:
         while True:
-            data = conn.recv(65536)
+            data = conn.recv(RECV)
             if not data:
                 st.eof = True
                 return
@@ -67,7 +70,8 @@ def receiver(conn, st, salt):
             if data != exp:
                 bad = sum(1 for a, b in zip(data, exp) if a != b)
                 if st.first_corrupt is None:
-                    st.first_corrupt = st.got
+                    st.first_corrupt = st.got + next(
+                        i for i, (a, b) in enumerate(zip(data, exp)) if a != b)
                 st.corrupt += bad
             st.got += len(data)
     except socket.timeout:
