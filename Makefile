@@ -62,10 +62,12 @@ bench: build
 
 # The chaos soak (needs root and network namespaces): real daemons under a
 # seeded random fault schedule for SOAK_S seconds; one summary line, the
-# report in build/soak/report.txt, the logs in build/soak/report.d/.
+# report in build/soak/report.txt, the logs in build/soak/report.d/. Its
+# temp dir is under build/soak/tmp, not /tmp, which others may clean.
 soak: build
-	@JVPN=$(BUILD)/jvpn SOAK_S=$(SOAK_S) SOAK_REPORT=build/soak/report.txt \
-		bash tests/soak/soak.sh
+	@mkdir -p build/soak/tmp
+	@TMPDIR=$(CURDIR)/build/soak/tmp JVPN=$(BUILD)/jvpn SOAK_S=$(SOAK_S) \
+		SOAK_REPORT=build/soak/report.txt bash tests/soak/soak.sh
 
 # Runs every fuzz target for FUZZ_S seconds, one after another
 # (docs/FUZZING.md); FUZZ_TARGETS="server client" runs only those.

@@ -92,6 +92,7 @@ sample() { # LABEL: one line "t label srss sfd crss cfd"
 	echo "$(( $(date +%s) - START )) $1 $(rss $SERVER_PID) $(nfd $SERVER_PID) $(rss $CLIENT_PID) $(nfd $CLIENT_PID)" >> "$T/samples"
 }
 alive() {
+	[ -d "$T" ] || { log "FAIL: $T was removed by something else"; exit 1; }
 	kill -0 $SERVER_PID 2>/dev/null || fail "the server died"
 	kill -0 $CLIENT_PID 2>/dev/null || fail "the client died"
 }
@@ -116,6 +117,7 @@ rotate() { # server|client: mv the audit log aside, SIGHUP reopens it
 	local who=$1 pid n
 	[ "$who" = server ] && pid=$SERVER_PID || pid=$CLIENT_PID
 	eval "n=\$((ROT_$who + 1)); ROT_$who=\$n"
+	[ -f "$T/$who.jsonl" ] || fail "no $who audit log to rotate"
 	mv "$T/$who.jsonl" "$T/$who.jsonl.r$n"
 	echo "$who.jsonl.r$n" >> "$T/rotated.$who"
 	kill -HUP "$pid"
