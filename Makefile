@@ -66,8 +66,8 @@ bench: build
 # temp dir is under build/soak/tmp, not /tmp, which others may clean.
 soak: build
 	@mkdir -p build/soak/tmp
-	@TMPDIR=$(CURDIR)/build/soak/tmp JVPN=$(BUILD)/jvpn SOAK_S=$(SOAK_S) \
-		SOAK_REPORT=build/soak/report.txt bash tests/soak/soak.sh
+	@TMPDIR=$(CURDIR)/build/soak/tmp JVPN=$(CURDIR)/$(BUILD)/jvpn SOAK_S=$(SOAK_S) \
+		SOAK_REPORT=$(CURDIR)/build/soak/report.txt bash tests/soak/soak.sh
 
 # Runs every fuzz target for FUZZ_S seconds, one after another
 # (docs/FUZZING.md); FUZZ_TARGETS="server client" runs only those.
