@@ -8,6 +8,9 @@ DEBS := gcc libc6-dev make meson ninja-build pkg-config python3 \
 # replays the fuzz corpora with gcc and does not need them.
 FUZZ_DEBS := clang libclang-rt-14-dev
 FUZZ_S ?= 60
+# `make soak`: the chaos soak's length in seconds (tests/soak/soak.sh);
+# SOAK_SEED=N replays a run's schedule.
+SOAK_S ?= 300
 BUILD := build/plain
 # `make install`: meson install of build/plain with this prefix, under
 # DESTDIR when it is set (README "Installed files").
@@ -17,7 +20,7 @@ DESTDIR ?=
 DEB_DEBS := debhelper dpkg-dev fakeroot
 
 .PHONY: all deps fuzz-deps build test demo bench flood fuzz fuzz-seeds install \
-	uninstall deb clean
+	uninstall deb clean soak
 
 all: build
 
@@ -65,6 +68,15 @@ flood: deps
 	@[ -f build/release/build.ninja ] || meson setup build/release --buildtype=release >/dev/null
 	@ninja -C build/release jvpn bench/hsflood >/dev/null
 	@JVPN=build/release/jvpn HSFLOOD=build/release/bench/hsflood bench/flood.sh $(FLOOD_S)
+
+# The chaos soak (needs root and network namespaces): real daemons under a
+# seeded random fault schedule for SOAK_S seconds; one summary line, the
+# report in build/soak/report.txt, the logs in build/soak/report.d/. Its
+# temp dir is under build/soak/tmp, not /tmp, which others may clean.
+soak: build
+	@mkdir -p build/soak/tmp
+	@TMPDIR=$(CURDIR)/build/soak/tmp JVPN=$(CURDIR)/$(BUILD)/jvpn SOAK_S=$(SOAK_S) \
+		SOAK_REPORT=$(CURDIR)/build/soak/report.txt bash tests/soak/soak.sh
 
 # Runs every fuzz target for FUZZ_S seconds, one after another
 # (docs/FUZZING.md); FUZZ_TARGETS="server client" runs only those.
