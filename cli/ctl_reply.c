@@ -203,6 +203,10 @@ static const struct {
 	  "Replays, forged proofs and other security findings."),
 	C("security_events_suppressed_total", security_suppressed,
 	  "Security findings the audit log's rate limit left out."),
+	C("rx_late_total", rx_late,
+	  "A session's data packets from a key epoch already left (delivered "
+	  "late, e.g. a TCP connection through a blackout): dropped, not "
+	  "reported."),
 	C("rx_auth_failed_total", rx_auth_failed,
 	  "A session's packets that did not authenticate (forged, or keys "
 	  "out of step)."),

@@ -801,13 +801,8 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		goto drop;
 	n = jv_keys_open(&s->keys, &h, buf, len, ep->plain, sizeof(ep->plain),
 			 now, ep->policy.heartbeat_volatile_ms, &adv);
-	if (n == JV_ERR_AUTH) {
-		/* shown, not swallowed: a key mismatch is a dead tunnel */
-		ep->stats.rx_auth_failed++;
-		if (h.type == JV_MSG_DATA)
-			jv_ev_security(ep, s, "SecurityValidationFailed",
-				       JV_R_BAD_DATA_KEY, tname(c, t), now);
-	}
+	if (n == JV_ERR_AUTH)
+		jv_data_auth_failed(ep, s, &h, tname(c, t), now);
 	if (n < 0)
 		goto drop;
 	if (c->tr[t].state == TR_DEAD && c->tr[t].link_up) {

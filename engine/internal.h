@@ -294,6 +294,12 @@ void jv_ev_security(struct jv_endpoint *ep, struct jv_session *s,
 		    const char *transport, uint64_t now);
 /* An inner packet whose source lies outside the peer's prefixes: counted
  * and reported (SecurityInnerSourceRejected, rate limited). */
+/* A session's packet that did not open (JV_ERR_AUTH): counted; a DATA
+ * packet reported (bad_data_key) unless it is from an epoch already left
+ * behind (late, counted in rx_late). */
+void jv_data_auth_failed(struct jv_endpoint *ep, struct jv_session *s,
+			 const struct jv_hdr *h, const char *transport,
+			 uint64_t now);
 void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
 			      const char *transport, uint64_t now);
 void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,

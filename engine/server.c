@@ -953,14 +953,13 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		goto drop;
 	}
 	if (n < 0) {                                                /* B5 */
-		if (n == JV_ERR_AUTH)
-			ep->stats.rx_auth_failed++;
-		if (is_req)
+		if (is_req) {
+			ep->stats.rx_auth_failed += n == JV_ERR_AUTH;
 			jv_ev_security(ep, s, "SecurityValidationFailed",
 				       JV_R_BAD_PROOF, NULL, now);
-		else if (h.type == JV_MSG_DATA && n == JV_ERR_AUTH)
-			jv_ev_security(ep, s, "SecurityValidationFailed",
-				       JV_R_BAD_DATA_KEY, NULL, now);
+		} else if (n == JV_ERR_AUTH) {
+			jv_data_auth_failed(ep, s, &h, NULL, now);
+		}
 		goto drop;
 	}
 	if (!s->confirmed)

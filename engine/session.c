@@ -373,6 +373,27 @@ void jv_ev_security(struct jv_endpoint *ep, struct jv_session *s,
 	jv_ev_end(ep);
 }
 
+void jv_data_auth_failed(struct jv_endpoint *ep, struct jv_session *s,
+			 const struct jv_hdr *h, const char *transport,
+			 uint64_t now)
+{
+	uint16_t behind = (uint16_t)(s->keys.rx_epoch - h->epoch);
+
+	/* shown, not swallowed: a key mismatch is a dead tunnel. But a DATA
+	 * packet from an epoch this end has moved past is late, not forged:
+	 * a transport that held it (a TCP connection through a blackout)
+	 * hands it over after a rekey. Counted, not reported. */
+	ep->stats.rx_auth_failed++;
+	if (h->type != JV_MSG_DATA)
+		return;
+	if (behind >= 1 && behind <= JV_EPOCH_SYNC_MAX) {
+		ep->stats.rx_late++;
+		return;
+	}
+	jv_ev_security(ep, s, "SecurityValidationFailed", JV_R_BAD_DATA_KEY,
+		       transport, now);
+}
+
 void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
 			      const char *transport, uint64_t now)
 {
