@@ -38,7 +38,8 @@ REPORT=${SOAK_REPORT:-$T/report.txt}
 log "soak: seed $SEED, $SOAK_S s (replay: SOAK_SEED=$SEED SOAK_S=$SOAK_S)"
 
 # warm-up: the first sample counted is taken after this many seconds of
-# schedule (a fifth of the run, at least 15 s)
+# schedule (a fifth of the run, at least 15 s) and once every kind of
+# event has run
 WARM=$(( SOAK_S / 5 > 15 ? SOAK_S / 5 : 15 ))
 SETTLE=4   # quiet seconds before a counted sample
 
@@ -163,6 +164,15 @@ SAMPLER=$!; PIDS="$PIDS $!"
 
 # --- the schedule ------------------------------------------------------
 declare -A COUNT=()
+# Warm-up ends only once every kind of event has run: the first of each
+# (the first reload parses the configuration again, say) sets a
+# high-water mark of memory that is not growth.
+all_kinds_seen() {
+	local k
+	for k in cut down loss flap blackout udpblock reload hup; do
+		[ "${COUNT[$k]:-0}" -gt 0 ] || return 1
+	done
+}
 warm_done=0
 nev=$(wc -l < "$T/schedule")
 i=0
@@ -211,7 +221,8 @@ while read -r kind a b c d; do
 	clear_faults
 	alive
 	sleep "$gap"
-	if [ $warm_done = 0 ] && [ $(( $(date +%s) - START )) -ge $WARM ]; then
+	if [ $warm_done = 0 ] && [ $(( $(date +%s) - START )) -ge $WARM ] &&
+	   all_kinds_seen; then
 		quiet
 		sample warm
 		log "warm-up sample: $(tail -n 1 "$T/samples")"
