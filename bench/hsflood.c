@@ -23,7 +23,8 @@
  *
  * Sends to DST:PORT only. Prints one line of key=value results. The
  * message layout is docs/protocol.md's (HS_INIT, COOKIE_REPLY); the MACs
- * are computed here from the spec, not with the project's code. */
+ * and the cookie come from proto/cookie.h, as a client computes them
+ * (tests/unit/test_cookie.c checks those against the server). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -36,19 +37,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HS_INIT_LEN 210
-#define MAC1_OFF 178
-#define MAC2_OFF 194
-#define MAC_LEN 16
-#define COOKIE_REPLY_LEN 64
+#include "proto/cookie.h"
+
 #define NMSG 1024               /* distinct messages, cycled */
 #define BATCH 64
 #define MAX_SRC 4096
 #define MAX_SECONDS 120.0
 #define MAX_PACKETS 100000000ull
 
-static uint8_t msgs[NMSG][HS_INIT_LEN];
-static uint8_t cookie[MAX_SRC][MAC_LEN];
+static uint8_t msgs[NMSG][JV_HS_INIT_LEN];
+static uint8_t cookie[MAX_SRC][JV_COOKIE_LEN];
 static uint8_t has_cookie[MAX_SRC];
 
 static double now_s(void)
@@ -59,20 +57,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void label_hash(uint8_t out[32], const char *label,
-		       const uint8_t pub[32])
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)label, 8);
-	crypto_generichash_update(&st, pub, 32);
-	crypto_generichash_final(&st, out, 32);
-}
-
 int main(int argc, char **argv)
 {
-	uint8_t pub[32], k_mac1[32], k_seal[32];
+	uint8_t pub[32];
+	struct jv_cookie_keys keys;
 	size_t publen = 0;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	uint32_t first;
@@ -81,7 +69,7 @@ int main(int argc, char **argv)
 	unsigned long long maxp, sent = 0, rx = 0, rx_bytes = 0, cookies = 0,
 				     cookies_bad = 0, with_mac2 = 0, send_err = 0;
 	/* the batch: one buffer, one address and one PKTINFO per message */
-	static uint8_t buf[BATCH][HS_INIT_LEN];
+	static uint8_t buf[BATCH][JV_HS_INIT_LEN];
 	static struct mmsghdr mm[BATCH];
 	static struct iovec iov[BATCH];
 	static union {
@@ -130,12 +118,11 @@ int main(int argc, char **argv)
 	if (maxp == 0 || maxp > MAX_PACKETS)
 		maxp = MAX_PACKETS;
 
-	label_hash(k_mac1, "mac1----", pub);
-	label_hash(k_seal, "cookie--", pub);
+	jv_cookie_keys_init(&keys, pub);
 	for (int i = 0; i < NMSG; i++) {
 		uint8_t *m = msgs[i];
 
-		randombytes_buf(m, HS_INIT_LEN);
+		randombytes_buf(m, JV_HS_INIT_LEN);
 		m[0] = 1;
 		m[1] = m[2] = m[3] = 0;
 		/* sender_index: the message's own number, so a cookie reply
@@ -143,11 +130,8 @@ int main(int argc, char **argv)
 		m[4] = (uint8_t)(i + 1);
 		m[5] = (uint8_t)((i + 1) >> 8);
 		m[6] = m[7] = 0;
-		if (mode >= 1) {
-			crypto_generichash(m + MAC1_OFF, MAC_LEN, m, MAC1_OFF,
-					   k_mac1, sizeof(k_mac1));
-			memset(m + MAC2_OFF, 0, MAC_LEN);
-		}
+		if (mode >= 1)
+			jv_hs_init_macs(&keys, NULL, m);   /* mac2 zero */
 	}
 
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -162,7 +146,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < BATCH; i++) {
 		iov[i].iov_base = buf[i];
-		iov[i].iov_len = HS_INIT_LEN;
+		iov[i].iov_len = JV_HS_INIT_LEN;
 		mm[i].msg_hdr.msg_name = &dst;
 		mm[i].msg_hdr.msg_namelen = sizeof(dst);
 		mm[i].msg_hdr.msg_iov = &iov[i];
@@ -188,11 +172,9 @@ int main(int argc, char **argv)
 			struct cmsghdr *c = &ctl[i].h;
 			struct in_pktinfo pi = { 0 };
 
-			memcpy(buf[i], msgs[mi], HS_INIT_LEN);
+			memcpy(buf[i], msgs[mi], JV_HS_INIT_LEN);
 			if (mode == 2 && has_cookie[src]) {
-				crypto_generichash(buf[i] + MAC2_OFF, MAC_LEN,
-						   buf[i], MAC2_OFF,
-						   cookie[src], MAC_LEN);
+				jv_hs_init_macs(&keys, cookie[src], buf[i]);
 				with_mac2++;
 			}
 			pi.ipi_spec_dst.s_addr = htonl(first + src);
@@ -236,13 +218,12 @@ int main(int argc, char **argv)
 			for (int i = 0; i < r; i++) {
 				const uint8_t *p = rbuf[i];
 				struct cmsghdr *c;
+				struct jv_cookie_reply cr;
 				uint32_t idx, to = 0;
-				unsigned long long clen;
-				uint8_t plain[MAC_LEN];
 
 				rx++;
 				rx_bytes += rm[i].msg_len;
-				if (rm[i].msg_len != COOKIE_REPLY_LEN || p[0] != 5)
+				if (jv_cookie_reply_decode(&cr, p, rm[i].msg_len) != 0)
 					continue;
 				cookies++;
 				if (mode != 2)
@@ -256,20 +237,18 @@ int main(int argc, char **argv)
 						memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 						to = ntohl(pi.ipi_addr.s_addr);
 					}
-				idx = (uint32_t)p[4] | (uint32_t)p[5] << 8;
+				idx = cr.receiver_index;
 				if (to < first || to - first >= (uint32_t)nsrc ||
 				    idx < 1 || idx > NMSG) {
 					cookies_bad++;
 					continue;
 				}
-				if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-					    plain, &clen, NULL, p + 32, 32,
-					    msgs[idx - 1] + MAC1_OFF, MAC_LEN,
-					    p + 8, k_seal) != 0) {
+				if (jv_cookie_reply_open(&keys, &cr,
+							 msgs[idx - 1] + JV_HS_INIT_MAC1_OFF,
+							 cookie[to - first]) != 0) {
 					cookies_bad++;
 					continue;
 				}
-				memcpy(cookie[to - first], plain, MAC_LEN);
 				has_cookie[to - first] = 1;
 			}
 		}
@@ -282,7 +261,7 @@ int main(int argc, char **argv)
 		       "cookie_replies=%llu cookies_unopened=%llu "
 		       "with_mac2=%llu send_errors=%llu\n",
 		       argv[3], sent, dt, dt > 0 ? (double)sent / dt : 0.0,
-		       sent * HS_INIT_LEN, rx, rx_bytes, cookies, cookies_bad,
+		       sent * JV_HS_INIT_LEN, rx, rx_bytes, cookies, cookies_bad,
 		       with_mac2, send_err);
 	}
 	close(fd);

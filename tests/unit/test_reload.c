@@ -24,30 +24,16 @@ struct net {
 	uint64_t now;
 };
 
-static struct jv_prefix p4(uint32_t a, uint8_t len)
-{
-	return (struct jv_prefix){ .addr = a, .prefix = len, .family = JV_IP4 };
-}
-
 static void new_client(struct net *n, int i)
 {
 	struct jv_endpoint_cfg cc;
 
 	jv_endpoint_free(n->cl[i].ep);
 	memset(&n->cl[i], 0, sizeof(n->cl[i]));
-	memset(&cc, 0, sizeof(cc));
-	cc.role = JV_ROLE_CLIENT;
-	snprintf(cc.node_id, sizeof(cc.node_id), "%s", n->peers[i].name);
-	memcpy(cc.private_key, n->cpriv[i], 32);
-	memcpy(cc.server_public_key, n->spub, 32);
-	jv_policy_defaults(&cc.policy);
-	cc.ntransports = 1;
-	snprintf(cc.transports[0].id, sizeof(cc.transports[0].id), "udp-a");
-	cc.transports[0].proto = JV_PROTO_UDP;
-	cc.server_allowed[0] = p4(0x0a000000, 8);
+	gateway_client_cfg(&cc, n->peers[i].name, n->cpriv[i], n->spub,
+			   &n->cl[i]);
+	cc.server_allowed[0] = prefix4(0x0a000000, 8);
 	cc.nserver_allowed = 1;
-	cc.ops = world_ops;
-	cc.ctx = &n->cl[i];
 	n->cl[i].rng = 300 + (uint64_t)i;
 	assert_int_equal(jv_endpoint_new(&cc, n->now, &n->cl[i].ep), 0);
 }
@@ -70,7 +56,7 @@ static struct net *make_net(void)
 		snprintf(n->peers[i].name, sizeof(n->peers[i].name), "%s",
 			 names[i]);
 		crypto_scalarmult_base(n->peers[i].public_key, n->cpriv[i]);
-		n->peers[i].allowed[0] = p4(0x0a4d0002 + (uint32_t)i, 32);
+		n->peers[i].allowed[0] = prefix4(0x0a4d0002 + (uint32_t)i, 32);
 		n->peers[i].nallowed = 1;
 		new_client(n, i);
 	}
@@ -90,36 +76,13 @@ static struct net *make_net(void)
 
 static void free_net(struct net *n)
 {
-	for (int i = 0; i < NCL; i++)
-		jv_endpoint_free(n->cl[i].ep);
-	jv_endpoint_free(n->srv.ep);
+	gateway_free(&n->srv, n->cl, NCL);
 	free(n);
 }
 
-/* Client i reaches the server from path address byte i. */
 static void pump_net(struct net *n)
 {
-	for (int i = 0; i < NCL; i++) {
-		struct node *c = &n->cl[i];
-
-		for (int k = 0; k < c->nout; k++) {
-			struct jv_path p = { .proto = c->out[k].path.proto,
-					     .len = 1 };
-
-			p.addr[0] = (uint8_t)i;
-			jv_endpoint_recv(n->srv.ep, &p, c->out[k].buf,
-					 c->out[k].len, n->now);
-		}
-		c->nout = 0;
-	}
-	for (int k = 0; k < n->srv.nout; k++) {
-		struct dgram *d = &n->srv.out[k];
-		struct jv_path p = { .proto = d->path.proto, .local = 0 };
-
-		jv_endpoint_recv(n->cl[d->path.addr[0]].ep, &p, d->buf, d->len,
-				 n->now);
-	}
-	n->srv.nout = 0;
+	gateway_pump(&n->srv, n->cl, NCL, n->now);
 }
 
 static void attach(struct net *n, int i)
@@ -286,7 +249,7 @@ JV_TEST(changed_allowed_ips_route_at_once)
 	assert_true(session_of(n, "alice", &a0));
 	assert_int_equal(route_to(n, 0x0a320101), -1);    /* 10.50.1.1 */
 	assert_false(from_client(n, 0, 0x0a320101));
-	p.allowed[1] = p4(0x0a320000, 16);                /* 10.50/16 */
+	p.allowed[1] = prefix4(0x0a320000, 16);                /* 10.50/16 */
 	p.nallowed = 2;
 	assert_int_equal(jv_endpoint_set_peers(n->srv.ep, &p, 1, n->now), 0);
 	assert_int_equal(route_to(n, 0x0a320101), 0);
@@ -294,7 +257,7 @@ JV_TEST(changed_allowed_ips_route_at_once)
 	assert_true(session_of(n, "alice", &a1));
 	assert_memory_equal(a0.session_id, a1.session_id, 16);
 	/* and taken away again */
-	p.allowed[0] = p4(0x0a320000, 16);
+	p.allowed[0] = prefix4(0x0a320000, 16);
 	p.nallowed = 1;
 	assert_int_equal(jv_endpoint_set_peers(n->srv.ep, &p, 1, n->now), 0);
 	assert_int_equal(route_to(n, 0x0a4d0002), -1);

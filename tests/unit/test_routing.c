@@ -23,11 +23,6 @@ struct net {
 	uint64_t now;
 };
 
-static struct jv_prefix p4(uint32_t a, uint8_t len)
-{
-	return (struct jv_prefix){ .addr = a, .prefix = len, .family = JV_IP4 };
-}
-
 /* An IPv6 prefix from its first 64 bits (the rest zero) and a last byte. */
 static struct jv_prefix p6(uint16_t a, uint16_t b, uint16_t c, uint16_t d,
 			   uint8_t last, uint8_t len)
@@ -52,18 +47,18 @@ static void peer_prefixes(struct jv_peer_cfg *peers)
 
 	for (int i = 0; i < NPEERS; i++)
 		snprintf(peers[i].name, sizeof(peers[i].name), "%s", names[i]);
-	peers[0].allowed[0] = p4(0x0a4d0002, 32);            /* 10.77.0.2 */
+	peers[0].allowed[0] = prefix4(0x0a4d0002, 32);            /* 10.77.0.2 */
 	peers[0].allowed[1] = p6(0xfd77, 0, 0, 0, 2, 128);   /* fd77::2 */
 	peers[0].nallowed = 2;
-	peers[1].allowed[0] = p4(0x0a580000, 16);            /* 10.88/16 */
-	peers[1].allowed[1] = p4(0x0a000000, 8);             /* 10/8 */
+	peers[1].allowed[0] = prefix4(0x0a580000, 16);            /* 10.88/16 */
+	peers[1].allowed[1] = prefix4(0x0a000000, 8);             /* 10/8 */
 	peers[1].allowed[2] = p6(0xfd88, 0, 0, 0, 0, 32);    /* fd88::/32 */
 	peers[1].nallowed = 3;
-	peers[2].allowed[0] = p4(0x0a4d0003, 32);            /* 10.77.0.3 */
-	peers[2].allowed[1] = p4(0x0a580500, 24);            /* 10.88.5/24 */
+	peers[2].allowed[0] = prefix4(0x0a4d0003, 32);            /* 10.77.0.3 */
+	peers[2].allowed[1] = prefix4(0x0a580500, 24);            /* 10.88.5/24 */
 	peers[2].allowed[2] = p6(0xfd88, 0, 5, 0, 0, 64);    /* fd88:0:5::/64 */
 	peers[2].nallowed = 3;
-	peers[3].allowed[0] = p4(0x0a630000, 16);            /* 10.99/16 */
+	peers[3].allowed[0] = prefix4(0x0a630000, 16);            /* 10.99/16 */
 	peers[3].allowed[1] = p6(0xfd99, 0, 0, 0, 0, 32);
 	peers[3].nallowed = 2;
 }
@@ -104,21 +99,12 @@ static struct net *make_net(void)
 	for (int i = 0; i < NCLIENTS; i++) {
 		struct jv_endpoint_cfg cc;
 
-		memset(&cc, 0, sizeof(cc));
-		cc.role = JV_ROLE_CLIENT;
-		snprintf(cc.node_id, sizeof(cc.node_id), "%s", n->peers[i].name);
-		memcpy(cc.private_key, cpriv[i], 32);
-		memcpy(cc.server_public_key, spub, 32);
-		jv_policy_defaults(&cc.policy);
-		cc.ntransports = 1;
-		snprintf(cc.transports[0].id, sizeof(cc.transports[0].id), "udp-a");
-		cc.transports[0].proto = JV_PROTO_UDP;
+		gateway_client_cfg(&cc, n->peers[i].name, cpriv[i], spub,
+				   &n->cl[i]);
 		/* what may come from the gateway: the tunnel's space */
-		cc.server_allowed[0] = p4(0x0a000000, 8);
+		cc.server_allowed[0] = prefix4(0x0a000000, 8);
 		cc.server_allowed[1] = p6(0xfd00, 0, 0, 0, 0, 8);
 		cc.nserver_allowed = 2;
-		cc.ops = world_ops;
-		cc.ctx = &n->cl[i];
 		n->cl[i].rng = 300 + (uint64_t)i;
 		assert_int_equal(jv_endpoint_new(&cc, 0, &n->cl[i].ep), 0);
 	}
@@ -129,37 +115,13 @@ static struct net *make_net(void)
 
 static void free_net(struct net *n)
 {
-	for (int i = 0; i < NCLIENTS; i++)
-		jv_endpoint_free(n->cl[i].ep);
-	jv_endpoint_free(n->srv.ep);
+	gateway_free(&n->srv, n->cl, NCLIENTS);
 	free(n);
 }
 
-/* Client i's transport reaches the server from path address byte i. */
 static void pump_net(struct net *n)
 {
-	for (int i = 0; i < NCLIENTS; i++) {
-		struct node *c = &n->cl[i];
-
-		for (int k = 0; k < c->nout; k++) {
-			struct jv_path p = { .proto = c->out[k].path.proto,
-					     .len = 1 };
-
-			p.addr[0] = (uint8_t)i;
-			jv_endpoint_recv(n->srv.ep, &p, c->out[k].buf,
-					 c->out[k].len, n->now);
-		}
-		c->nout = 0;
-	}
-	for (int k = 0; k < n->srv.nout; k++) {
-		struct dgram *d = &n->srv.out[k];
-		struct jv_path p = { .proto = d->path.proto, .local = 0 };
-
-		assert_true(d->path.addr[0] < NCLIENTS);
-		jv_endpoint_recv(n->cl[d->path.addr[0]].ep, &p, d->buf, d->len,
-				 n->now);
-	}
-	n->srv.nout = 0;
+	gateway_pump(&n->srv, n->cl, NCLIENTS, n->now);
 }
 
 static struct net *attached_net(void)
@@ -470,10 +432,10 @@ JV_TEST(test_server_refuses_bad_prefixes)
 	assert_int_equal(jv_endpoint_new(&sc, 0, &ep), 0);
 	jv_endpoint_free(ep);
 	/* the phone's /24 given to the site as well */
-	n->peers[1].allowed[n->peers[1].nallowed++] = p4(0x0a580500, 24);
+	n->peers[1].allowed[n->peers[1].nallowed++] = prefix4(0x0a580500, 24);
 	assert_int_equal(jv_endpoint_new(&sc, 0, &ep), JV_ERR_INVAL);
 	n->peers[1].nallowed--;
-	n->peers[3].allowed[0] = p4(0x0a630001, 16);      /* host bits */
+	n->peers[3].allowed[0] = prefix4(0x0a630001, 16);      /* host bits */
 	assert_int_equal(jv_endpoint_new(&sc, 0, &ep), JV_ERR_INVAL);
 	n->peers[3].allowed[0] = p6(0xfd99, 0, 0, 0, 0, 129);
 	assert_int_equal(jv_endpoint_new(&sc, 0, &ep), JV_ERR_INVAL);

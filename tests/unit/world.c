@@ -90,3 +90,59 @@ void data_both_ways(struct world *w, int n)
 	assert_int_equal(w->s.delivered - sd, n);
 	assert_int_equal(w->c.delivered - cd, n);
 }
+
+struct jv_prefix prefix4(uint32_t addr, uint8_t len)
+{
+	return (struct jv_prefix){ .addr = addr, .prefix = len,
+				   .family = JV_IP4 };
+}
+
+void gateway_client_cfg(struct jv_endpoint_cfg *cc, const char *name,
+			const uint8_t priv[32], const uint8_t server_pub[32],
+			struct node *ctx)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->role = JV_ROLE_CLIENT;
+	snprintf(cc->node_id, sizeof(cc->node_id), "%s", name);
+	memcpy(cc->private_key, priv, 32);
+	memcpy(cc->server_public_key, server_pub, 32);
+	jv_policy_defaults(&cc->policy);
+	cc->ntransports = 1;
+	snprintf(cc->transports[0].id, sizeof(cc->transports[0].id), "udp-a");
+	cc->transports[0].proto = JV_PROTO_UDP;
+	cc->ops = world_ops;
+	cc->ctx = ctx;
+}
+
+void gateway_pump(struct node *srv, struct node *cl, int ncl, uint64_t now)
+{
+	for (int i = 0; i < ncl; i++) {
+		struct node *c = &cl[i];
+
+		for (int k = 0; k < c->nout; k++) {
+			struct jv_path p = { .proto = c->out[k].path.proto,
+					     .len = 1 };
+
+			p.addr[0] = (uint8_t)i;
+			jv_endpoint_recv(srv->ep, &p, c->out[k].buf,
+					 c->out[k].len, now);
+		}
+		c->nout = 0;
+	}
+	for (int k = 0; k < srv->nout; k++) {
+		struct dgram *d = &srv->out[k];
+		struct jv_path p = { .proto = d->path.proto, .local = 0 };
+
+		assert_true(d->path.addr[0] < ncl);
+		jv_endpoint_recv(cl[d->path.addr[0]].ep, &p, d->buf, d->len,
+				 now);
+	}
+	srv->nout = 0;
+}
+
+void gateway_free(struct node *srv, struct node *cl, int ncl)
+{
+	for (int i = 0; i < ncl; i++)
+		jv_endpoint_free(cl[i].ep);
+	jv_endpoint_free(srv->ep);
+}

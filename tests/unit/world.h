@@ -21,6 +21,19 @@ void run_until(struct world *w, uint64_t until);
 void run_until_keep(struct world *w, uint64_t until);
 
 struct jv_session_info server_session(struct world *w);
+
+/* One gateway and several clients, for the multi-peer tests: */
+/* an IPv4 prefix (host order) */
+struct jv_prefix prefix4(uint32_t addr, uint8_t len);
+/* A client named name with one UDP transport "udp-a", the default policy
+ * and world_ops on ctx: everything but its accepted server prefixes. */
+void gateway_client_cfg(struct jv_endpoint_cfg *cc, const char *name,
+			const uint8_t priv[32], const uint8_t server_pub[32],
+			struct node *ctx);
+/* Carries every queued datagram across once: client i reaches the server
+ * from path address byte i, and the server's answers go back by it. */
+void gateway_pump(struct node *srv, struct node *cl, int ncl, uint64_t now);
+void gateway_free(struct node *srv, struct node *cl, int ncl);
 /* n inner packets each way between the tunnel addresses, all delivered. */
 void data_both_ways(struct world *w, int n);
 
