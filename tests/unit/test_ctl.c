@@ -151,6 +151,9 @@ JV_TEST(test_replies)
 	assert_non_null(strstr(text, "jvpn_up{node=\"n\\\"1\"} 1\n"));
 	assert_non_null(strstr(text, "jvpn_sessions{node=\"n\\\"1\",state=\"BIRTH\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE jvpn_rx_packets_total counter\n"));
+	/* CONTRACT section 8 names this one */
+	assert_non_null(strstr(text,
+			       "# TYPE jvpn_inner_source_rejected_total counter\n"));
 	/* one HELP and TYPE for the five results of jvpn_handshake_total */
 	assert_non_null(strstr(text, "# TYPE jvpn_handshake_total counter\n"));
 	assert_null(strstr(strstr(text, "# TYPE jvpn_handshake_total") + 1,
