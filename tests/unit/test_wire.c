@@ -204,6 +204,22 @@ JV_TEST(test_ctrl)
 	c.type = JV_CTRL_TERMINATE;
 	c.u.term.reason = 3;
 	roundtrip(&c, 1);
+	/* path validation: request counter and token, every length refused
+	 * but the right one */
+	c.type = JV_CTRL_PATH_CHALLENGE;
+	c.u.path.req_counter = 0x0102030405060708ull;
+	memcpy(c.u.path.token, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+	roundtrip(&c, 16);
+	c.type = JV_CTRL_PATH_RESPONSE;
+	roundtrip(&c, 16);
+	{
+		struct jv_ctrl d2;
+
+		assert_int_equal(jv_ctrl_encode(&c, buf, sizeof(buf)), 16);
+		assert_int_equal(jv_ctrl_decode(&d2, c.type, buf, 16), 0);
+		assert_true(d2.u.path.req_counter == c.u.path.req_counter);
+		assert_memory_equal(d2.u.path.token, c.u.path.token, 8);
+	}
 	c.type = 0;
 	assert_int_equal(jv_ctrl_encode(&c, buf, sizeof(buf)), JV_ERR_INVAL);
 	assert_int_equal(jv_ctrl_decode(&d, 0, buf, 4), JV_ERR_INVAL);
