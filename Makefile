@@ -52,6 +52,7 @@ fuzz-deps: deps
 	@scripts/deps.sh $(FUZZ_DEBS)
 
 test: deps
+	@scripts/test-tools.sh
 	@scripts/test.sh
 
 demo: build

@@ -6,6 +6,8 @@
 # that fails counts as one failure.
 set -u
 cd "$(dirname "$0")/.."
+# promtool unpacked by scripts/test-tools.sh
+export PATH="$PWD/build/tools/usr/bin:$PATH"
 pass=0 fail=0 skip=0
 
 setup() { # dir, extra meson options...
