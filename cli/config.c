@@ -69,9 +69,25 @@ static int check_ifname(struct jv_sctx *c, const struct jv_srow *r,
 			      jv_schema_shown(s, strlen(s), t, sizeof(t)));
 }
 
+/* The examples' keys are placeholders that cannot pass for keys: the
+ * message says what goes there and how to make it. */
+#define JV_KEY_PLACEHOLDER "REPLACE-WITH-"
+
 static int decode_key(struct jv_sctx *c, const yaml_node_t *v, const char *s,
 		      uint8_t key[32])
 {
+	char t[64];
+
+	if (strncmp(s, JV_KEY_PLACEHOLDER, strlen(JV_KEY_PLACEHOLDER)) == 0)
+		return jv_schema_fail(
+			c, JV_ERR_INVAL, v,
+			"%s: \"%s\" is a placeholder, not a key: put the %s "
+			"here (a key pair: `umask 077; jvpn genkey > NAME.key` "
+			"on the machine it belongs to, then `jvpn pubkey < "
+			"NAME.key` prints the public half to copy)", c->key,
+			jv_schema_shown(s, strlen(s), t, sizeof(t)),
+			strstr(c->key, "public_key") ? "other end's public key"
+						      : "base64 key");
 	if (jv_key_from_base64(s, key) != 0)
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
 				      "%s: not a base64 key (44 characters, as "

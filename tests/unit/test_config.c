@@ -443,13 +443,27 @@ JV_TEST(test_load)
 	assert_non_null(strstr(err.msg, "No such file"));
 }
 
-/* The shipped examples are complete but for the key files they name,
- * which live beside them on a real machine and are never shipped. */
+/* The shipped examples are complete but for their keys: the private key
+ * files they name live beside them on a real machine and are never
+ * shipped, and the other end's public key is a placeholder that is
+ * refused as one, saying how to make a key. With real keys put in, they
+ * run as written. */
 JV_TEST(test_examples)
 {
-	static const struct { const char *name, *key_line; int line; } ex[] = {
-		{ "server", "private_key_file: gw-1.key", 5 },
-		{ "client", "private_key_file: laptop.key", 5 },
+	static const struct {
+		const char *name, *key_line, *placeholder, *msg;
+		int line;
+	} ex[] = {
+		{ "server", "private_key_file: gw-1.key",
+		  "\"REPLACE-WITH-LAPTOP-PUBLIC-KEY\"",
+		  "peers[0].public_key: \"REPLACE-WITH-LAPTOP-PUBLIC-KEY\" is a "
+		  "placeholder, not a key: put the other end's public key here",
+		  15 },
+		{ "client", "private_key_file: laptop.key",
+		  "\"REPLACE-WITH-GATEWAY-PUBLIC-KEY\"",
+		  "server_public_key: \"REPLACE-WITH-GATEWAY-PUBLIC-KEY\" is a "
+		  "placeholder, not a key: put the other end's public key here",
+		  9 },
 	};
 	char def[4096], got[4096];
 	struct jv_policy p;
@@ -457,7 +471,8 @@ JV_TEST(test_examples)
 	jv_policy_defaults(&p);
 	assert_true(jv_policy_format(&p, def, sizeof(def)) >= 0);
 	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
-		char path[512], text[4096], fixed[4096], *buf = NULL;
+		char path[512], text[4096], fixed[4096], keyed[4096];
+		char *buf = NULL;
 		struct jv_error err;
 		size_t len;
 
@@ -467,15 +482,27 @@ JV_TEST(test_examples)
 				 JV_ERR_INVAL);
 		assert_string_equal(err.file, path);
 		assert_int_equal(err.line, ex[i].line);
-		if (!strstr(err.msg, "private_key_file: cannot read ") ||
-		    !strstr(err.msg, ".key: No such file or directory"))
+		if (!strstr(err.msg, ex[i].msg) ||
+		    !strstr(err.msg, "`umask 077; jvpn genkey > NAME.key`") ||
+		    !strstr(err.msg, "`jvpn pubkey < NAME.key`"))
 			fail_msg("%s: %s", path, err.msg);
 
 		assert_int_equal(jv_read_file(path, 1 << 20, &buf, &len, &err),
 				 0);
 		snprintf(text, sizeof(text), "%s", buf);
 		free(buf);
-		edit(fixed, sizeof(fixed), text, ex[i].key_line,
+		/* a real public key: then only the key file is missing */
+		edit(keyed, sizeof(keyed), text, ex[i].placeholder,
+		     "\"" PHONE_PUB "\"");
+		assert_int_equal(jv_config_parse(&cfg, keyed, strlen(keyed),
+						 path, &err), 0);
+		assert_int_equal(jv_config_read_files(&cfg, &err),
+				 JV_ERR_INVAL);
+		assert_int_equal(err.line, 5);
+		if (!strstr(err.msg, "private_key_file: cannot read ") ||
+		    !strstr(err.msg, ".key: No such file or directory"))
+			fail_msg("%s: %s", path, err.msg);
+		edit(fixed, sizeof(fixed), keyed, ex[i].key_line,
 		     "private_key: \"" GW_KEY "\"");
 		if (jv_config_parse(&cfg, fixed, strlen(fixed), path, &err) ||
 		    jv_config_read_files(&cfg, &err))
@@ -755,6 +782,11 @@ static const struct mistake mistakes[] = {
 	{ CLI, "private_key: \"" LAPTOP_KEY "\"",
 	  "private_key: \"" LAPTOP_KEY "AA\"", NULL, 4,
 	  "private_key: not a base64 key" },
+	{ CLI, "private_key: \"" LAPTOP_KEY "\"",
+	  "private_key: \"REPLACE-WITH-BASE64-KEY\"", NULL, 4,
+	  "private_key: \"REPLACE-WITH-BASE64-KEY\" is a placeholder, not a "
+	  "key: put the base64 key here (a key pair: `umask 077; jvpn genkey "
+	  "> NAME.key`" },
 	{ CLI, "private_key: \"" LAPTOP_KEY "\"",
 	  "private_key: \"" LAPTOP_KEY "\"\nprivate_key_file: gw-1.key", NULL, 5,
 	  "private_key and private_key_file: give one of them, not both" },
