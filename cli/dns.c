@@ -651,6 +651,14 @@ int jv_dns_up(struct jv_dns *d, const struct jv_config *cfg,
 			 "its state file");
 		goto out;
 	}
+	/* one jv_dns_recover could not undo: saving over it would lose the
+	 * old resolv.conf it holds */
+	if (access(d->state, F_OK) == 0) {
+		snprintf(msg, sizeof(msg), "%s is still there from a previous "
+			 "run; remove it once %s is right", d->state,
+			 JV_DNS_RESOLV_CONF);
+		goto out;
+	}
 	jv_dns_facts(&f);
 	if (jv_dns_plan(jv_dns_choose(&f), &f, cfg, ifname, &p) != 0) {
 		snprintf(msg, sizeof(msg), "too many servers or domains");

@@ -460,4 +460,40 @@ JV_TEST(dns_undo_command)
 	assert_false(exists("state"));
 }
 
+/* jv_dns_up never saves over a state file jv_dns_recover could not undo:
+ * it holds the only copy of the old resolv.conf. (It stops before
+ * looking at this system's /etc/resolv.conf.) */
+JV_TEST(dns_up_refuses_over_a_state_file)
+{
+	static struct jv_config cfg;
+	const char *kept = "jvpn-dns 1\nmethod file\niface jvc0\nwritten x\n"
+			   "original 3\nold";
+	struct jv_dns d;
+	struct jv_error err;
+
+	client_cfg(&cfg);
+	snprintf(cfg.file, sizeof(cfg.file), "/etc/jvpn/laptop.yaml");
+	cfg.line_dns = 14;
+	snprintf(cfg.control_socket, sizeof(cfg.control_socket), "%s/ctl",
+		 dir);
+	put("ctl.dns", kept);
+	assert_int_equal(jv_dns_up(&d, &cfg, "jvc0", &err), JV_ERR_INVAL);
+	assert_string_equal(err.file, "/etc/jvpn/laptop.yaml");
+	assert_int_equal(err.line, 14);
+	assert_non_null(strstr(err.msg, "dns: cannot set it for jvc0: "));
+	assert_non_null(strstr(err.msg, "/ctl.dns is still there from a "
+				    "previous run; remove it once "
+				    "/etc/resolv.conf is right"));
+	assert_false(d.applied);
+	assert_string_equal(get("ctl.dns"), kept);
+	jv_dns_down(&d);                /* nothing applied: nothing undone */
+	assert_string_equal(get("ctl.dns"), kept);
+	unlink(path_of("ctl.dns"));
+
+	/* no dns: nothing at all */
+	cfg.ndns = 0;
+	assert_int_equal(jv_dns_up(&d, &cfg, "jvc0", &err), 0);
+	assert_false(d.applied);
+}
+
 JV_TEST_GROUP(setup, teardown);
