@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -68,9 +69,25 @@ static int check_ifname(struct jv_sctx *c, const struct jv_srow *r,
 			      jv_schema_shown(s, strlen(s), t, sizeof(t)));
 }
 
+/* The examples' keys are placeholders that cannot pass for keys: the
+ * message says what goes there and how to make it. */
+#define JV_KEY_PLACEHOLDER "REPLACE-WITH-"
+
 static int decode_key(struct jv_sctx *c, const yaml_node_t *v, const char *s,
 		      uint8_t key[32])
 {
+	char t[64];
+
+	if (strncmp(s, JV_KEY_PLACEHOLDER, strlen(JV_KEY_PLACEHOLDER)) == 0)
+		return jv_schema_fail(
+			c, JV_ERR_INVAL, v,
+			"%s: \"%s\" is a placeholder, not a key: put the %s "
+			"here (a key pair: `umask 077; jvpn genkey > NAME.key` "
+			"on the machine it belongs to, then `jvpn pubkey < "
+			"NAME.key` prints the public half to copy)", c->key,
+			jv_schema_shown(s, strlen(s), t, sizeof(t)),
+			strstr(c->key, "public_key") ? "other end's public key"
+						      : "base64 key");
 	if (jv_key_from_base64(s, key) != 0)
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
 				      "%s: not a base64 key (44 characters, as "
@@ -235,6 +252,65 @@ static int parse_sockaddr(struct jv_sctx *c, const struct jv_srow *r,
 	return JV_OK;
 }
 
+/* A resolver for dns: an IPv4 or IPv6 address, no port, no scope (what
+ * resolv.conf and resolvectl both take). */
+static int parse_dns_server(struct jv_sctx *c, const struct jv_srow *r,
+			    yaml_node_t *v, void *slot)
+{
+	struct jv_dns_server *d = slot;
+	const char *s;
+	char t[64];
+	int rc;
+
+	(void)r;
+	if ((rc = jv_schema_text(c, v, &s)))
+		return rc;
+	memset(d, 0, sizeof(*d));
+	if (inet_pton(AF_INET, s, d->addr) == 1)
+		d->family = AF_INET;
+	else if (inet_pton(AF_INET6, s, d->addr) == 1)
+		d->family = AF_INET6;
+	else
+		return jv_schema_fail(c, JV_ERR_INVAL, v,
+				      "%s: \"%s\" is not an IPv4 or IPv6 address "
+				      "like 10.77.0.1 or fd77::1", c->key,
+				      jv_schema_shown(s, strlen(s), t, sizeof(t)));
+	return JV_OK;
+}
+
+/* A search domain: labels of letters, digits, '-' and '_' (1..63
+ * characters, no '-' at either end) joined by dots; no final dot. It
+ * ends up in resolv.conf and on a command line, so nothing else. */
+static int check_domain(struct jv_sctx *c, const struct jv_srow *r,
+			yaml_node_t *v, void *slot)
+{
+	const char *s = slot, *label = s;
+	char t[64];
+
+	(void)r;
+	for (const char *p = s;; p++) {
+		if (*p == '.' || !*p) {
+			size_t n = (size_t)(p - label);
+
+			if (n < 1 || n > 63 || *label == '-' || p[-1] == '-')
+				break;
+			if (!*p)
+				return JV_OK;
+			label = p + 1;
+		} else if (!((*p >= 'a' && *p <= 'z') ||
+			     (*p >= 'A' && *p <= 'Z') ||
+			     (*p >= '0' && *p <= '9') || *p == '-' ||
+			     *p == '_')) {
+			break;
+		}
+	}
+	return jv_schema_fail(c, JV_ERR_INVAL, v,
+			      "%s: \"%s\" is not a domain name like "
+			      "corp.example.com (labels of letters, digits and "
+			      "'-', 1..63 characters, joined by '.', no final '.')",
+			      c->key, jv_schema_shown(s, strlen(s), t, sizeof(t)));
+}
+
 /* "-" is stdout */
 static int resolve_audit(struct jv_sctx *c, const struct jv_srow *r,
 			 yaml_node_t *v, void *slot)
@@ -328,6 +404,14 @@ static const struct jv_schema transport_schema = {
 	.check = check_transport,
 };
 
+static const struct jv_srow dns_row = {
+	.type = JV_ST_CUSTOM, .parse = parse_dns_server,
+};
+static const struct jv_srow dns_search_row = {
+	.type = JV_ST_STRING, .size = JV_CFG_DNS_NAME_MAX + 1, .min = 1,
+	.parse = check_domain,
+};
+
 static const struct jv_sname roles[] = {
 	{ "server", JV_ROLE_SERVER }, { "client", JV_ROLE_CLIENT }, { NULL, 0 },
 };
@@ -395,6 +479,14 @@ static const struct jv_srow rows[] = {
 	  .items = &transport_schema, .count_off = offsetof(C, ntransports) },
 	{ .key = "on_terminated", .type = JV_ST_ENUM, .off = CFG(C, reconnect),
 	  .roles = R_CLIENT, .names = on_terminated },
+	{ .key = "dns", .type = JV_ST_LIST, .off = offsetof(C, dns),
+	  .size = sizeof(struct jv_dns_server), .roles = R_CLIENT,
+	  .min = 1, .max = JV_CFG_MAX_DNS, .item = &dns_row,
+	  .count_off = offsetof(C, ndns), .line_off = offsetof(C, line_dns) },
+	{ .key = "dns_search", .type = JV_ST_LIST, .off = offsetof(C, dns_search),
+	  .size = JV_CFG_DNS_NAME_MAX + 1, .roles = R_CLIENT,
+	  .min = 1, .max = JV_CFG_MAX_DNS_SEARCH, .item = &dns_search_row,
+	  .count_off = offsetof(C, ndns_search) },
 };
 #undef C
 static const struct jv_schema schema = {
@@ -531,6 +623,37 @@ static int one_of(struct jv_sctx *c, yaml_node_t *root, const char *a,
 	return JV_OK;
 }
 
+/* dns and dns_search: each entry once; search domains need resolvers to
+ * ask (with none, the file written would have no nameserver). */
+static int check_dns(struct jv_sctx *c, const struct jv_config *cfg,
+		     yaml_node_t *root)
+{
+	yaml_node_t *l = jv_yaml_get(c->doc, root, "dns");
+
+	for (uint32_t k = 0; k < cfg->ndns; k++)
+		for (uint32_t n = 0; n < k; n++)
+			if (cfg->dns[k].family == cfg->dns[n].family &&
+			    memcmp(cfg->dns[k].addr, cfg->dns[n].addr, 16) == 0)
+				return jv_schema_fail(
+					c, JV_ERR_INVAL, yaml_document_get_node(
+						c->doc, l->data.sequence.items.start[k]),
+					"dns[%u]: listed twice (also dns[%u])", k, n);
+	l = jv_yaml_get(c->doc, root, "dns_search");
+	for (uint32_t k = 0; k < cfg->ndns_search; k++)
+		for (uint32_t n = 0; n < k; n++)
+			if (strcasecmp(cfg->dns_search[k], cfg->dns_search[n]) == 0)
+				return jv_schema_fail(
+					c, JV_ERR_INVAL, yaml_document_get_node(
+						c->doc, l->data.sequence.items.start[k]),
+					"dns_search[%u]: listed twice (also "
+					"dns_search[%u])", k, n);
+	if (cfg->ndns_search && !cfg->ndns)
+		return jv_schema_fail(c, JV_ERR_INVAL, l,
+				      "dns_search: needs dns (the resolvers to "
+				      "ask for these domains)");
+	return JV_OK;
+}
+
 /* CONTRACT section 5: a daemon with no policy runs on the defaults of
  * section 3. */
 static int check_config(struct jv_sctx *c, void *target, yaml_node_t *root,
@@ -544,7 +667,8 @@ static int check_config(struct jv_sctx *c, void *target, yaml_node_t *root,
 	if ((rc = one_of(c, root, "private_key", "private_key_file", true)) ||
 	    (rc = one_of(c, root, "preshared_key", "preshared_key_file",
 			 false)) ||
-	    (rc = one_of(c, root, "policy", "policy_file", false)))
+	    (rc = one_of(c, root, "policy", "policy_file", false)) ||
+	    (rc = check_dns(c, cfg, root)))
 		return rc;
 	cfg->has_psk = jv_yaml_get(c->doc, root, "preshared_key") ||
 		       cfg->psk_file[0];
@@ -879,6 +1003,27 @@ static void print_addr(FILE *f, const struct jv_sockaddr *a)
 	fprintf(f, "\"%s\"", buf);
 }
 
+static void print_dns(FILE *f, const struct jv_config *cfg)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (cfg->ndns) {
+		fprintf(f, "dns: [");
+		for (uint32_t i = 0; i < cfg->ndns; i++) {
+			inet_ntop(cfg->dns[i].family, cfg->dns[i].addr, buf,
+				  sizeof(buf));
+			fprintf(f, "%s\"%s\"", i ? ", " : "", buf);
+		}
+		fprintf(f, "]\n");
+	}
+	if (cfg->ndns_search) {
+		fprintf(f, "dns_search: [");
+		for (uint32_t i = 0; i < cfg->ndns_search; i++)
+			fprintf(f, "%s%s", i ? ", " : "", cfg->dns_search[i]);
+		fprintf(f, "]\n");
+	}
+}
+
 void jv_config_print(const struct jv_config *cfg, FILE *f)
 {
 	struct in_addr tun = { htonl(cfg->tun.addr) };
@@ -914,6 +1059,7 @@ void jv_config_print(const struct jv_config *cfg, FILE *f)
 		}
 		fprintf(f, "on_terminated: %s\n",
 			cfg->reconnect ? "reconnect" : "exit");
+		print_dns(f, cfg);
 	}
 	inet_ntop(AF_INET, &tun, ip, sizeof(ip));
 	fprintf(f, "tun: { name: %s, address: %s/%u, mtu: %u }\n",
@@ -1010,6 +1156,10 @@ int jv_config_reloadable(const struct jv_config *cur,
 		key = "transports";
 	else if (next->reconnect != cur->reconnect)
 		key = "on_terminated";
+	else if (next->ndns != cur->ndns || DIFF(dns))
+		key = "dns";
+	else if (next->ndns_search != cur->ndns_search || DIFF(dns_search))
+		key = "dns_search";
 	else if (strcmp(next->tun.name, cur->tun.name) ||
 		 next->tun.addr != cur->tun.addr ||
 		 next->tun.prefix != cur->tun.prefix ||

@@ -16,6 +16,9 @@
 
 #define JV_CFG_MAX_LISTEN 16
 #define JV_CFG_PATH_MAX 256
+#define JV_CFG_MAX_DNS 8                 /* glibc reads the first 3 */
+#define JV_CFG_MAX_DNS_SEARCH 6          /* glibc's MAXDNSRCH */
+#define JV_CFG_DNS_NAME_MAX 253          /* a domain name, no final dot */
 
 struct jv_sockaddr {
 	struct sockaddr_storage ss;
@@ -38,6 +41,12 @@ struct jv_transport_io_cfg {
 	char bind_device[IFNAMSIZ];      /* "" = none (SO_BINDTODEVICE) */
 	struct jv_sockaddr bind_address; /* len 0 = none; port may be 0 */
 	int line, line_bind_device, line_bind_address;  /* 0: not given */
+};
+
+/* client dns: one resolver address */
+struct jv_dns_server {
+	int family;                      /* AF_INET or AF_INET6 */
+	uint8_t addr[16];                /* network order */
 };
 
 struct jv_tun_cfg {
@@ -71,6 +80,12 @@ struct jv_config {
 	struct jv_transport_io_cfg transports[JV_MAX_TRANSPORTS];
 	uint32_t ntransports;
 	bool reconnect;                  /* on_terminated: reconnect|exit */
+	/* DNS while the tunnel is up (cli/dns.c): resolvers, search domains */
+	struct jv_dns_server dns[JV_CFG_MAX_DNS];
+	uint32_t ndns;
+	char dns_search[JV_CFG_MAX_DNS_SEARCH][JV_CFG_DNS_NAME_MAX + 1];
+	uint32_t ndns_search;
+	int line_dns;
 	/* both */
 	struct jv_tun_cfg tun;
 	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */

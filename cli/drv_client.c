@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "cli/dns.h"
 #include "cli/drv.h"
 #include "cli/util.h"
 #include "io/link.h"
@@ -35,6 +36,7 @@ struct client {
 	struct ctransport tr[JV_MAX_TRANSPORTS];
 	uint32_t ntr;               /* opened so far */
 	struct jv_linkmon *lm;
+	struct jv_dns dns;          /* config dns: applied, undone at close */
 };
 
 static struct client *client_of(struct daemon *d)
@@ -374,6 +376,8 @@ static int client_open(struct daemon *d, struct jv_error *err)
 
 	if (!(d->priv = c))
 		return JV_ERR_NOMEM;
+	/* what a killed client left in resolv.conf, before anything else */
+	jv_dns_recover(&d->cfg);
 	for (; c->ntr < d->cfg.ntransports; c->ntr++)
 		if ((rc = open_transport(d, c->ntr, err)) != 0) {
 			c->ntr++;           /* closed with the rest */
@@ -387,7 +391,8 @@ static int client_open(struct daemon *d, struct jv_error *err)
 			      on_linkmon, d)) != 0)
 		return jv_error_set(err, rc, d->cfg.file, 0,
 				    "cannot set up the event loop");
-	return 0;
+	/* the TUN is up (and the routes in place): DNS last */
+	return jv_dns_up(&c->dns, &d->cfg, d->tun_name, err);
 }
 
 static void client_start(struct daemon *d, uint64_t now)
@@ -483,6 +488,7 @@ static void client_close(struct daemon *d)
 
 	if (!c)
 		return;
+	jv_dns_down(&c->dns);           /* before the TUN goes */
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		jv_daemon_udp_free(c->tr[i].udp);
 		if (c->tr[i].tcp) {

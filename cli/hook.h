@@ -22,4 +22,13 @@
 int jv_hook_run(const char *path, char *const *env, uint64_t timeout_ms,
 		char *msg, size_t cap);
 
+/*
+ * The same for a program with arguments (argv[0] a path, NULL last): the
+ * DNS helpers (cli/dns.c). input, when not NULL, is written to the
+ * program's stdin (at most a pipe's capacity, 64 KiB), else stdin is
+ * /dev/null.
+ */
+int jv_run(char *const *argv, char *const *env, const char *input,
+	   uint64_t timeout_ms, char *msg, size_t cap);
+
 #endif

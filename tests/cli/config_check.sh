@@ -72,6 +72,14 @@ has out '^role: client'
 has out 'id: udp-a, proto: udp, remote: "192.0.2.1:51820", bind_device: wlan0'
 has out '^on_terminated: '
 has out '^policy_version: '
+# dns and dns_search (client only): printed as they will be applied
+{ cat "$dir/client.yaml"; printf 'dns: [10.77.0.1, "FD77:0::1"]\ndns_search: [corp.example.com, lab]\n'; } > "$dir/dns.yaml"
+expect 0 "$jvpn" config check "$dir/dns.yaml"
+has out '^dns: \["10.77.0.1", "fd77::1"\]$'
+has out '^dns_search: \[corp.example.com, lab\]$'
+{ cat "$dir/server.yaml"; printf 'dns: [10.77.0.1]\n'; } > "$dir/sdns.yaml"
+expect 2 "$jvpn" config check "$dir/sdns.yaml"
+has err "^jvpn: $dir/sdns.yaml:15: dns: only for role client"
 expect 0 "$jvpn" config --help
 has out '^usage: jvpn config check FILE'
 expect 0 "$jvpn" config check "$dir/server.yaml" --help

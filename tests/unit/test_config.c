@@ -443,13 +443,27 @@ JV_TEST(test_load)
 	assert_non_null(strstr(err.msg, "No such file"));
 }
 
-/* The shipped examples are complete but for the key files they name,
- * which live beside them on a real machine and are never shipped. */
+/* The shipped examples are complete but for their keys: the private key
+ * files they name live beside them on a real machine and are never
+ * shipped, and the other end's public key is a placeholder that is
+ * refused as one, saying how to make a key. With real keys put in, they
+ * run as written. */
 JV_TEST(test_examples)
 {
-	static const struct { const char *name, *key_line; int line; } ex[] = {
-		{ "server", "private_key_file: gw-1.key", 5 },
-		{ "client", "private_key_file: laptop.key", 5 },
+	static const struct {
+		const char *name, *key_line, *placeholder, *msg;
+		int line;
+	} ex[] = {
+		{ "server", "private_key_file: gw-1.key",
+		  "\"REPLACE-WITH-LAPTOP-PUBLIC-KEY\"",
+		  "peers[0].public_key: \"REPLACE-WITH-LAPTOP-PUBLIC-KEY\" is a "
+		  "placeholder, not a key: put the other end's public key here",
+		  15 },
+		{ "client", "private_key_file: laptop.key",
+		  "\"REPLACE-WITH-GATEWAY-PUBLIC-KEY\"",
+		  "server_public_key: \"REPLACE-WITH-GATEWAY-PUBLIC-KEY\" is a "
+		  "placeholder, not a key: put the other end's public key here",
+		  9 },
 	};
 	char def[4096], got[4096];
 	struct jv_policy p;
@@ -457,7 +471,8 @@ JV_TEST(test_examples)
 	jv_policy_defaults(&p);
 	assert_true(jv_policy_format(&p, def, sizeof(def)) >= 0);
 	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
-		char path[512], text[4096], fixed[4096], *buf = NULL;
+		char path[512], text[4096], fixed[4096], keyed[4096];
+		char *buf = NULL;
 		struct jv_error err;
 		size_t len;
 
@@ -467,15 +482,27 @@ JV_TEST(test_examples)
 				 JV_ERR_INVAL);
 		assert_string_equal(err.file, path);
 		assert_int_equal(err.line, ex[i].line);
-		if (!strstr(err.msg, "private_key_file: cannot read ") ||
-		    !strstr(err.msg, ".key: No such file or directory"))
+		if (!strstr(err.msg, ex[i].msg) ||
+		    !strstr(err.msg, "`umask 077; jvpn genkey > NAME.key`") ||
+		    !strstr(err.msg, "`jvpn pubkey < NAME.key`"))
 			fail_msg("%s: %s", path, err.msg);
 
 		assert_int_equal(jv_read_file(path, 1 << 20, &buf, &len, &err),
 				 0);
 		snprintf(text, sizeof(text), "%s", buf);
 		free(buf);
-		edit(fixed, sizeof(fixed), text, ex[i].key_line,
+		/* a real public key: then only the key file is missing */
+		edit(keyed, sizeof(keyed), text, ex[i].placeholder,
+		     "\"" PHONE_PUB "\"");
+		assert_int_equal(jv_config_parse(&cfg, keyed, strlen(keyed),
+						 path, &err), 0);
+		assert_int_equal(jv_config_read_files(&cfg, &err),
+				 JV_ERR_INVAL);
+		assert_int_equal(err.line, 5);
+		if (!strstr(err.msg, "private_key_file: cannot read ") ||
+		    !strstr(err.msg, ".key: No such file or directory"))
+			fail_msg("%s: %s", path, err.msg);
+		edit(fixed, sizeof(fixed), keyed, ex[i].key_line,
 		     "private_key: \"" GW_KEY "\"");
 		if (jv_config_parse(&cfg, fixed, strlen(fixed), path, &err) ||
 		    jv_config_read_files(&cfg, &err))
@@ -756,6 +783,11 @@ static const struct mistake mistakes[] = {
 	  "private_key: \"" LAPTOP_KEY "AA\"", NULL, 4,
 	  "private_key: not a base64 key" },
 	{ CLI, "private_key: \"" LAPTOP_KEY "\"",
+	  "private_key: \"REPLACE-WITH-BASE64-KEY\"", NULL, 4,
+	  "private_key: \"REPLACE-WITH-BASE64-KEY\" is a placeholder, not a "
+	  "key: put the base64 key here (a key pair: `umask 077; jvpn genkey "
+	  "> NAME.key`" },
+	{ CLI, "private_key: \"" LAPTOP_KEY "\"",
 	  "private_key: \"" LAPTOP_KEY "\"\nprivate_key_file: gw-1.key", NULL, 5,
 	  "private_key and private_key_file: give one of them, not both" },
 	{ SRV, "private_key_file: gw-1.key", "private_key_file: open.key", NULL,
@@ -808,6 +840,65 @@ static const struct mistake mistakes[] = {
 	{ CLI, "transport_lost_ttl_ms: 5000", "transport_lost_ttl_ms: 70000",
 	  NULL, 16, "policy.session.transport_lost_ttl_ms (70000) must not "
 	  "exceed policy.session.max_lifetime_ms (60000)" },
+
+	/* dns, dns_search: client only, addresses, domain names */
+	{ SRV, "max_sessions: 64", "dns: [10.77.0.1]", NULL, 17,
+	  "dns: only for role client" },
+	{ SRV, "max_sessions: 64", "dns_search: [corp.example.com]", NULL, 17,
+	  "dns_search: only for role client" },
+	{ CLI, "on_terminated", "dns: [10.77.0.256]\non_terminated", NULL, 13,
+	  "dns[0]: \"10.77.0.256\" is not an IPv4 or IPv6 address like "
+	  "10.77.0.1 or fd77::1" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1, \"10.77.0.2:53\"]\n"
+	  "on_terminated", NULL, 13,
+	  "dns[1]: \"10.77.0.2:53\" is not an IPv4 or IPv6 address" },
+	{ CLI, "on_terminated", "dns: [\"fe80::1%eth0\"]\non_terminated", NULL,
+	  13, "dns[0]: \"fe80::1%eth0\" is not an IPv4 or IPv6 address" },
+	{ CLI, "on_terminated", "dns: [dns.example.com]\non_terminated", NULL,
+	  13, "dns[0]: \"dns.example.com\" is not an IPv4 or IPv6 address" },
+	{ CLI, "on_terminated", "dns: 10.77.0.1\non_terminated", NULL, 13,
+	  "dns: expected a list, got '10.77.0.1'" },
+	{ CLI, "on_terminated", "dns: []\non_terminated", NULL, 13,
+	  "dns: 0 entries (allowed 1..8)" },
+	{ CLI, "on_terminated", "dns: [1.1.1.1, 1.1.1.2, 1.1.1.3, 1.1.1.4, "
+	  "1.1.1.5, 1.1.1.6, 1.1.1.7, 1.1.1.8, 1.1.1.9]\non_terminated", NULL,
+	  13, "dns: 9 entries (allowed 1..8)" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1, 10.77.0.1]\non_terminated",
+	  NULL, 13, "dns[1]: listed twice (also dns[0])" },
+	{ CLI, "on_terminated", "dns:\n  - \"fd77::1\"\n  - 10.77.0.1\n"
+	  "  - \"fd77:0:0::1\"\non_terminated", NULL, 16,
+	  "dns[2]: listed twice (also dns[0])" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [\"-corp.example\"]"
+	  "\non_terminated", NULL, 14,
+	  "dns_search[0]: \"-corp.example\" is not a domain name like "
+	  "corp.example.com (labels of letters, digits and '-', 1..63 "
+	  "characters, joined by '.', no final '.')" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [lab, corp..example]"
+	  "\non_terminated", NULL, 14,
+	  "dns_search[1]: \"corp..example\" is not a domain name" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [corp.example.]"
+	  "\non_terminated", NULL, 14,
+	  "dns_search[0]: \"corp.example.\" is not a domain name" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [\"a b\"]"
+	  "\non_terminated", NULL, 14, "dns_search[0]: \"a b\" is not a domain" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [\"ex;ample\"]"
+	  "\non_terminated", NULL, 14, "\"ex;ample\" is not a domain name" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [corp-.example]"
+	  "\non_terminated", NULL, 14, "\"corp-.example\" is not a domain name" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [a"
+	  "123456789b123456789c123456789d123456789e123456789f123456789abcd.x]"
+	  "\non_terminated", NULL, 14, "is not a domain name" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [\"\"]"
+	  "\non_terminated", NULL, 14,
+	  "dns_search[0]: 0 characters (allowed 1..253)" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [a, b, c, d, e, f, g]"
+	  "\non_terminated", NULL, 14, "dns_search: 7 entries (allowed 1..6)" },
+	{ CLI, "on_terminated", "dns: [10.77.0.1]\ndns_search: [Corp.Example, "
+	  "corp.example]\non_terminated", NULL, 14,
+	  "dns_search[1]: listed twice (also dns_search[0])" },
+	{ CLI, "on_terminated", "dns_search: [corp.example]\non_terminated",
+	  NULL, 13, "dns_search: needs dns (the resolvers to ask for these "
+	  "domains)" },
 
 	/* the document */
 	{ SRV, "role: server", "role: [server", NULL, 3, "YAML syntax error" },
@@ -897,6 +988,63 @@ JV_TEST(test_allowed_ips_ipv6_and_nested)
 }
 
 /* Lists are bounded: one entry past the bound is refused. */
+/* dns and dns_search: parsed, printed by config check, and a change
+ * needs a restart. */
+JV_TEST(test_dns)
+{
+	static const uint8_t fd77_1[16] = { 0xfd, 0x77, [15] = 1 };
+	static struct jv_config cur;
+	char a[4096], *out = NULL;
+	struct jv_error err;
+	size_t outlen = 0;
+	FILE *f;
+
+	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
+	assert_int_equal(cfg.ndns, 0);
+	assert_int_equal(cfg.ndns_search, 0);
+	jv_config_wipe(&cfg);
+	edit(a, sizeof(a), client_text, "on_terminated",
+	     "dns: [10.77.0.1, \"fd77::1\"]\n"
+	     "dns_search: [corp.example.com, Lab_1]\non_terminated");
+	if (parse_as("client.yaml", a, &err) != 0)
+		fail_msg("%s:%d: %s", err.file, err.line, err.msg);
+	assert_int_equal(cfg.ndns, 2);
+	assert_int_equal(cfg.dns[0].family, AF_INET);
+	assert_memory_equal(cfg.dns[0].addr, "\x0a\x4d\x00\x01", 4);
+	assert_int_equal(cfg.dns[1].family, AF_INET6);
+	assert_memory_equal(cfg.dns[1].addr, fd77_1, 16);
+	assert_int_equal(cfg.line_dns, 13);
+	assert_int_equal(cfg.ndns_search, 2);
+	assert_string_equal(cfg.dns_search[0], "corp.example.com");
+	assert_string_equal(cfg.dns_search[1], "Lab_1");
+
+	f = open_memstream(&out, &outlen);
+	jv_config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(out, "\ndns: [\"10.77.0.1\", \"fd77::1\"]\n"
+				    "dns_search: [corp.example.com, Lab_1]\n"));
+	free(out);
+
+	/* the same: a reload takes it; another server or domain: not */
+	cur = cfg;
+	assert_int_equal(parse_as("client.yaml", a, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), 0);
+	edit(a, sizeof(a), client_text, "on_terminated",
+	     "dns: [10.77.0.1]\ndns_search: [corp.example.com, Lab_1]\n"
+	     "on_terminated");
+	assert_int_equal(parse_as("client.yaml", a, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "dns: changed; a restart is needed"));
+	edit(a, sizeof(a), client_text, "on_terminated",
+	     "dns: [10.77.0.1, \"fd77::1\"]\ndns_search: [corp.example.com]\n"
+	     "on_terminated");
+	assert_int_equal(parse_as("client.yaml", a, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "dns_search: changed; a restart"));
+	jv_config_wipe(&cfg);
+	jv_config_wipe(&cur);
+}
+
 JV_TEST(test_too_many)
 {
 	char list[4096] = "", text[8192];

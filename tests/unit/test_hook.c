@@ -64,6 +64,40 @@ JV_TEST(hook_environment)
 	unlink(out);
 }
 
+/* jv_run: arguments, and the input on stdin (cli/dns.c feeds
+ * resolvconf this way); a program that does not read it is no harm. */
+JV_TEST(run_argv_and_input)
+{
+	char out[160], msg[128], body[256], text[128] = "";
+	char *argv[] = { NULL, (char *)"-a", (char *)"jvc0", NULL };
+	FILE *f;
+	size_t n;
+
+	snprintf(out, sizeof(out), "%s/run.out", dir[0] ? dir : "/tmp");
+	snprintf(body, sizeof(body), "{ echo \"$*\"; cat; } > %s", out);
+	argv[0] = (char *)script("run", body);
+	assert_int_equal(jv_run(argv, NULL, "nameserver 10.77.0.1\n", 5000,
+				msg, sizeof(msg)), 0);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_string_equal(text, "-a jvc0\nnameserver 10.77.0.1\n");
+	/* no input: stdin is /dev/null, read as empty */
+	assert_int_equal(jv_run(argv, NULL, NULL, 5000, msg, sizeof(msg)), 0);
+	f = fopen(out, "r");
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_string_equal(text, "-a jvc0\n");
+	argv[0] = (char *)script("run", "exit 0");
+	assert_int_equal(jv_run(argv, NULL, "not read\n", 5000, msg,
+				sizeof(msg)), 0);
+	unlink(out);
+	unlink(argv[0]);
+}
+
 JV_TEST(hook_killed_after_timeout)
 {
 	char msg[128];
