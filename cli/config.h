@@ -16,6 +16,11 @@
 
 #define JV_CFG_MAX_LISTEN 16
 #define JV_CFG_PATH_MAX 256
+/* client routes: as many as wg-quick users list in AllowedIPs (a full
+ * tunnel "minus the private ranges" is some 30 prefixes) */
+#define JV_CFG_MAX_ROUTES 64
+/* the fwmark, and the number of the routing table of a full tunnel */
+#define JV_CFG_FWMARK_DEFAULT 51821
 
 struct jv_sockaddr {
 	struct sockaddr_storage ss;
@@ -71,6 +76,12 @@ struct jv_config {
 	struct jv_transport_io_cfg transports[JV_MAX_TRANSPORTS];
 	uint32_t ntransports;
 	bool reconnect;                  /* on_terminated: reconnect|exit */
+	/* CONTRACT section 8: destinations sent into the tunnel (0.0.0.0/0,
+	 * ::/0: a full tunnel) and the fwmark of the outer sockets then */
+	struct jv_prefix routes[JV_CFG_MAX_ROUTES];
+	uint32_t nroutes;
+	uint32_t fwmark;                 /* default JV_CFG_FWMARK_DEFAULT */
+	int line_routes, line_fwmark;
 	/* both */
 	struct jv_tun_cfg tun;
 	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */
