@@ -92,10 +92,13 @@ void jv_rule_format(const struct jv_rule *r, char *buf, size_t cap)
 void jv_rules_full_tunnel(uint8_t family, uint32_t fwmark,
 			  struct jv_rule out[2])
 {
+	/* "not fwmark" on the suppress rule too: the same routing (marked
+	 * packets reach the main table anyway), and each instance's rule
+	 * is its own, found and removed by its fwmark alone */
 	out[0] = (struct jv_rule){ .family = family,
 				   .priority = JV_RULE_PRIO_SUPPRESS,
-				   .table = JV_RT_TABLE_MAIN,
-				   .suppress_prefixlen = 0 };
+				   .table = JV_RT_TABLE_MAIN, .fwmark = fwmark,
+				   .invert = true, .suppress_prefixlen = 0 };
 	out[1] = (struct jv_rule){ .family = family,
 				   .priority = JV_RULE_PRIO_FWMARK,
 				   .table = fwmark, .fwmark = fwmark,
@@ -126,15 +129,20 @@ bool jv_route_is_ours(const struct jv_route *r, uint32_t fwmark)
 /* ---- requests ---- */
 
 static int request(struct jv_rtnl *nl, struct nlmsghdr *h, bool fits,
-		   bool adding, const char *what, struct jv_error *err)
+		   bool adding, bool *created, const char *what,
+		   struct jv_error *err)
 {
 	char txt[128];
 	int rc;
 
+	if (created)
+		*created = false;
 	if (!fits)
 		return jv_error_set(err, JV_ERR_SHORT, "", 0,
 				    "routes: %s: request too long", what);
 	rc = jv_nl_transact(nl->nl, h, txt, sizeof(txt));
+	if (created)
+		*created = adding && rc == 0;
 	/* idempotent: there already, or already gone */
 	if (rc == 0 || (adding && rc == -EEXIST) ||
 	    (!adding && (rc == -ENOENT || rc == -ESRCH)))
@@ -146,7 +154,7 @@ static int request(struct jv_rtnl *nl, struct nlmsghdr *h, bool fits,
 }
 
 static int route_req(struct jv_rtnl *nl, const struct jv_route *r, bool add,
-		     struct jv_error *err)
+		     bool *created, struct jv_error *err)
 {
 	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
 	struct nlmsghdr *h;
@@ -179,23 +187,23 @@ static int route_req(struct jv_rtnl *nl, const struct jv_route *r, bool add,
 		fits = fits && mnl_attr_put_u32_check(h, sizeof(buf), RTA_OIF,
 						      oif);
 	jv_route_format(r, what, sizeof(what));
-	return request(nl, h, fits, add, what, err);
+	return request(nl, h, fits, add, created, what, err);
 }
 
-int jv_route_add(struct jv_rtnl *nl, const struct jv_route *r,
+int jv_route_add(struct jv_rtnl *nl, const struct jv_route *r, bool *created,
 		 struct jv_error *err)
 {
-	return route_req(nl, r, true, err);
+	return route_req(nl, r, true, created, err);
 }
 
 int jv_route_del(struct jv_rtnl *nl, const struct jv_route *r,
 		 struct jv_error *err)
 {
-	return route_req(nl, r, false, err);
+	return route_req(nl, r, false, NULL, err);
 }
 
 static int rule_req(struct jv_rtnl *nl, const struct jv_rule *r, bool add,
-		    struct jv_error *err)
+		    bool *created, struct jv_error *err)
 {
 	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
 	struct nlmsghdr *h;
@@ -222,19 +230,19 @@ static int rule_req(struct jv_rtnl *nl, const struct jv_rule *r, bool add,
 				       h, sizeof(buf), FRA_SUPPRESS_PREFIXLEN,
 				       (uint32_t)r->suppress_prefixlen);
 	jv_rule_format(r, what, sizeof(what));
-	return request(nl, h, fits, add, what, err);
+	return request(nl, h, fits, add, created, what, err);
 }
 
-int jv_rule_add(struct jv_rtnl *nl, const struct jv_rule *r,
+int jv_rule_add(struct jv_rtnl *nl, const struct jv_rule *r, bool *created,
 		struct jv_error *err)
 {
-	return rule_req(nl, r, true, err);
+	return rule_req(nl, r, true, created, err);
 }
 
 int jv_rule_del(struct jv_rtnl *nl, const struct jv_rule *r,
 		struct jv_error *err)
 {
-	return rule_req(nl, r, false, err);
+	return rule_req(nl, r, false, NULL, err);
 }
 
 /* ---- dumps ---- */

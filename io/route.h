@@ -6,7 +6,9 @@
  * fwmark), "not fwmark M lookup M" for unmarked traffic, "lookup main
  * suppress_prefixlength 0" before it so that the main table's specific
  * routes still win, and the daemon's own outer sockets marked M
- * (SO_MARK) so they keep the main table's uplinks. */
+ * (SO_MARK) so they keep the main table's uplinks. The suppress rule
+ * carries "not fwmark M" too (the same routing: marked packets reach the
+ * main table after it anyway), which makes it this instance's own. */
 #ifndef JV_IO_ROUTE_H
 #define JV_IO_ROUTE_H
 
@@ -46,12 +48,13 @@ void jv_rtnl_close(struct jv_rtnl *nl);
 
 /* Adds (NLM_F_EXCL) or deletes one route or rule. Idempotent: adding
  * what is there (EEXIST) and deleting what is not (ENOENT, ESRCH) are
- * success. Errors say what was asked and the kernel's reason. */
-int jv_route_add(struct jv_rtnl *nl, const struct jv_route *r,
+ * success; *created (NULL: not asked) says whether an add made it.
+ * Errors say what was asked and the kernel's reason. */
+int jv_route_add(struct jv_rtnl *nl, const struct jv_route *r, bool *created,
 		 struct jv_error *err);
 int jv_route_del(struct jv_rtnl *nl, const struct jv_route *r,
 		 struct jv_error *err);
-int jv_rule_add(struct jv_rtnl *nl, const struct jv_rule *r,
+int jv_rule_add(struct jv_rtnl *nl, const struct jv_rule *r, bool *created,
 		struct jv_error *err);
 int jv_rule_del(struct jv_rtnl *nl, const struct jv_rule *r,
 		struct jv_error *err);
