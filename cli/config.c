@@ -23,6 +23,10 @@
 
 #define KEY_FILE_MAX 1024      /* a key file is one line of base64 */
 
+/* the client accepts from the server its tunnel subnet and its routes */
+_Static_assert(JV_CFG_MAX_ROUTES + 1 <= JV_PEER_MAX_IPS,
+	       "server_allowed cannot hold the tunnel subnet and the routes");
+
 enum { R_SERVER = 1, R_CLIENT = 2 };
 
 static const char *const role_names[] = { "server", "client" };
@@ -334,6 +338,25 @@ static int parse_policy(struct jv_sctx *c, const struct jv_srow *r,
 				    c->err);
 }
 
+/* The fwmark numbers the full tunnel's routing table too (as wg-quick's
+ * Table = auto): the kernel's own tables are not jvpn's to fill, and the
+ * routes found in it at start are removed as a killed run's. */
+static int check_fwmark(struct jv_sctx *c, const struct jv_srow *r,
+			yaml_node_t *v, void *slot)
+{
+	uint32_t m = *(uint32_t *)slot;
+
+	(void)r;
+	if (m < 253 || m > 255)
+		return JV_OK;
+	return jv_schema_fail(c, JV_ERR_INVAL, v,
+			      "%s: %u is the kernel's %s routing table, which "
+			      "a full tunnel would fill with its own default "
+			      "route (allowed 1..252, 256..4294967295)", c->key,
+			      m, m == 253 ? "default" : m == 254 ? "main"
+							: "local");
+}
+
 /* ---- tables ---- */
 
 #define CFG(st, m) offsetof(st, m), .size = sizeof(((st *)0)->m)
@@ -487,6 +510,16 @@ static const struct jv_srow rows[] = {
 	  .size = JV_CFG_DNS_NAME_MAX + 1, .roles = R_CLIENT,
 	  .min = 1, .max = JV_CFG_MAX_DNS_SEARCH, .item = &dns_search_row,
 	  .count_off = offsetof(C, ndns_search) },
+	/* CONTRACT section 8: wg-quick's AllowedIPs routes and FwMark */
+	{ .key = "routes", .type = JV_ST_LIST, .off = offsetof(C, routes),
+	  .size = sizeof(struct jv_prefix), .roles = R_CLIENT,
+	  .max = JV_CFG_MAX_ROUTES, .item = &prefix_row,
+	  .count_off = offsetof(C, nroutes),
+	  .line_off = offsetof(C, line_routes) },
+	{ .key = "fwmark", .type = JV_ST_U32, .off = CFG(C, fwmark),
+	  .roles = R_CLIENT, .min = 1, .max = UINT32_MAX,
+	  .defu = JV_CFG_FWMARK_DEFAULT, .parse = check_fwmark,
+	  .line_off = offsetof(C, line_fwmark) },
 };
 #undef C
 static const struct jv_schema schema = {
@@ -654,6 +687,25 @@ static int check_dns(struct jv_sctx *c, const struct jv_config *cfg,
 	return JV_OK;
 }
 
+/* A route listed twice would be installed once and removed twice. */
+static int check_routes(struct jv_sctx *c, const struct jv_config *cfg,
+			yaml_node_t *root)
+{
+	yaml_node_t *list = jv_yaml_get(c->doc, root, "routes");
+
+	for (uint32_t k = 0; k < cfg->nroutes; k++)
+		for (uint32_t n = 0; n < k; n++)
+			if (same_prefix(&cfg->routes[k], &cfg->routes[n]))
+				return jv_schema_fail(
+					c, JV_ERR_INVAL,
+					yaml_document_get_node(
+						c->doc,
+						list->data.sequence.items.start[k]),
+					"routes[%u]: listed twice (also "
+					"routes[%u])", k, n);
+	return JV_OK;
+}
+
 /* CONTRACT section 5: a daemon with no policy runs on the defaults of
  * section 3. */
 static int check_config(struct jv_sctx *c, void *target, yaml_node_t *root,
@@ -673,6 +725,8 @@ static int check_config(struct jv_sctx *c, void *target, yaml_node_t *root,
 	cfg->has_psk = jv_yaml_get(c->doc, root, "preshared_key") ||
 		       cfg->psk_file[0];
 	cfg->tun.line = jv_yaml_line(jv_yaml_get(c->doc, root, "tun"));
+	if ((rc = check_routes(c, cfg, root)))
+		return rc;
 	return jv_policy_validate(&cfg->policy, c->file, c->err);
 }
 
@@ -977,6 +1031,11 @@ void jv_config_endpoint(const struct jv_config *cfg,
 		out->server_allowed[0].family = JV_IP4;
 		out->nserver_allowed = 1;
 	}
+	/* and what the routes send into the tunnel: the answers come from
+	 * there (a full tunnel accepts any source of its family) */
+	for (uint32_t i = 0; cfg->role == JV_ROLE_CLIENT && i < cfg->nroutes &&
+			     out->nserver_allowed < JV_PEER_MAX_IPS; i++)
+		out->server_allowed[out->nserver_allowed++] = cfg->routes[i];
 	out->peers = cfg->peers;
 	out->npeers = cfg->npeers;
 	out->max_sessions = cfg->max_sessions;
@@ -1060,6 +1119,12 @@ void jv_config_print(const struct jv_config *cfg, FILE *f)
 		fprintf(f, "on_terminated: %s\n",
 			cfg->reconnect ? "reconnect" : "exit");
 		print_dns(f, cfg);
+		fprintf(f, "routes: [");
+		for (uint32_t i = 0; i < cfg->nroutes; i++) {
+			fprintf(f, i ? ", " : "");
+			print_prefix(f, &cfg->routes[i]);
+		}
+		fprintf(f, "]\nfwmark: %u\n", cfg->fwmark);
 	}
 	inet_ntop(AF_INET, &tun, ip, sizeof(ip));
 	fprintf(f, "tun: { name: %s, address: %s/%u, mtu: %u }\n",
@@ -1160,6 +1225,12 @@ int jv_config_reloadable(const struct jv_config *cur,
 		key = "dns";
 	else if (next->ndns_search != cur->ndns_search || DIFF(dns_search))
 		key = "dns_search";
+	else if (next->nroutes != cur->nroutes ||
+		 memcmp(next->routes, cur->routes,
+			cur->nroutes * sizeof(cur->routes[0])))
+		key = "routes";
+	else if (next->fwmark != cur->fwmark)
+		key = "fwmark";
 	else if (strcmp(next->tun.name, cur->tun.name) ||
 		 next->tun.addr != cur->tun.addr ||
 		 next->tun.prefix != cur->tun.prefix ||

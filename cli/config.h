@@ -19,6 +19,11 @@
 #define JV_CFG_MAX_DNS 8                 /* glibc reads the first 3 */
 #define JV_CFG_MAX_DNS_SEARCH 6          /* glibc's MAXDNSRCH */
 #define JV_CFG_DNS_NAME_MAX 253          /* a domain name, no final dot */
+/* client routes: as many as wg-quick users list in AllowedIPs (a full
+ * tunnel "minus the private ranges" is some 30 prefixes) */
+#define JV_CFG_MAX_ROUTES 64
+/* the fwmark, and the number of the routing table of a full tunnel */
+#define JV_CFG_FWMARK_DEFAULT 51821
 
 struct jv_sockaddr {
 	struct sockaddr_storage ss;
@@ -86,6 +91,12 @@ struct jv_config {
 	char dns_search[JV_CFG_MAX_DNS_SEARCH][JV_CFG_DNS_NAME_MAX + 1];
 	uint32_t ndns_search;
 	int line_dns;
+	/* CONTRACT section 8: destinations sent into the tunnel (0.0.0.0/0,
+	 * ::/0: a full tunnel) and the fwmark of the outer sockets then */
+	struct jv_prefix routes[JV_CFG_MAX_ROUTES];
+	uint32_t nroutes;
+	uint32_t fwmark;                 /* default JV_CFG_FWMARK_DEFAULT */
+	int line_routes, line_fwmark;
 	/* both */
 	struct jv_tun_cfg tun;
 	char audit_path[JV_CFG_PATH_MAX];      /* "-" = stdout */

@@ -4,6 +4,7 @@
  * the client's candidates. After every callback the driver flushes its
  * send queues and the timer follows the earliest deadline. */
 #include <errno.h>
+#include <net/if.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -186,6 +187,62 @@ static void hook_down(struct daemon *d)
 	run_hook(d, "on_down", d->cfg.on_down);
 }
 
+/* ---- routes (CONTRACT section 8) ---- */
+
+/* What the configuration wants on the TUN, made so. */
+static int apply_routes(struct daemon *d, struct jv_error *err)
+{
+	struct jv_rtset want = { 0 };
+	int ifindex = (int)if_nametoindex(d->tun_name);
+	int rc;
+
+	if (!ifindex)
+		return jv_error_set(err, JV_ERR_NOTFOUND, "", 0,
+				    "routes: no interface %s", d->tun_name);
+	rc = jv_routes_plan(&d->cfg, ifindex, &want);
+	if (rc)
+		jv_error_set(err, rc, "", 0, "routes: out of memory");
+	else
+		rc = jv_routes_apply(&d->routes, &want, err);
+	jv_rtset_free(&want);
+	return rc;
+}
+
+/* The TUN is up: a client first removes what a killed run of it left
+ * (its rules outlive the device), then both install their routes. */
+static int setup_routes(struct daemon *d, struct jv_error *err)
+{
+	int rc;
+
+	if (d->cfg.role == JV_ROLE_CLIENT) {
+		rc = jv_routes_clean_leftovers(d->cfg.fwmark, err);
+		if (rc > 0)
+			fprintf(stderr, "jvpn: %s: removed %d rules and routes "
+				"a previous run left (fwmark %u)\n",
+				d->cfg.node_id, rc, d->cfg.fwmark);
+		else if (rc < 0)
+			fprintf(stderr, "jvpn: warning: %s (carrying on)\n",
+				err->msg);
+	}
+	if ((rc = apply_routes(d, err)) != 0)
+		jv_config_blame(&d->cfg, d->cfg.role == JV_ROLE_CLIENT
+				? d->cfg.line_routes : 0, err,
+				d->cfg.role == JV_ROLE_CLIENT ? "routes"
+							      : "peers");
+	return rc;
+}
+
+/* Exit: what this run installed goes (rules first). */
+static void remove_routes(struct daemon *d)
+{
+	struct jv_rtset none = { 0 };
+	struct jv_error err;
+
+	if (d->routes.n + d->routes.nrules)
+		(void)jv_routes_apply(&d->routes, &none, &err);
+	jv_rtset_free(&d->routes);
+}
+
 /* ---- reload (ctl reload, SIGHUP) ---- */
 
 static bool same_peer(const struct jv_peer_cfg *a, const struct jv_peer_cfg *b)
@@ -256,6 +313,12 @@ static int reload(void *ctx, uint64_t now, char *msg, size_t cap)
 		n = strlen(msg);
 		memcpy(d->cfg.peers, next->peers, sizeof(d->cfg.peers));
 		d->cfg.npeers = next->npeers;
+		/* the peers' prefixes on the TUN: added, removed; a route
+		 * that fails is said, the peers are applied regardless */
+		if (apply_routes(d, &err) != 0)
+			n += (size_t)snprintf(msg + n, cap - n,
+					      "; routes: %s", err.msg);
+		n = n < cap ? n : cap - 1;
 	}
 	if (memcmp(&next->policy, &d->cfg.policy, sizeof(next->policy)) != 0) {
 		jv_endpoint_set_policy(d->ep, &next->policy, now);
@@ -390,6 +453,8 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 		jv_config_blame(&d->cfg, tc->line, err, "tun");
 		return rc;
 	}
+	if ((rc = setup_routes(d, err)) != 0)
+		return rc;
 	if (jv_loop_add(d->loop, d->tun_fd, EPOLLIN, on_tun, d) != 0 ||
 	    setup_signals(d) != 0)
 		return jv_error_set(err, JV_ERR_INVAL, d->cfg.file, 0,
@@ -428,6 +493,7 @@ static int setup_engine(struct daemon *d)
 static void teardown(struct daemon *d)
 {
 	hook_down(d);                   /* the loop ended another way */
+	remove_routes(d);               /* after on_down, as wg-quick */
 	if (d->ctl)
 		jv_ctl_close(d->ctl);
 	jv_http_close(d->http);

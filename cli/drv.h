@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli/config.h"
+#include "cli/routes.h"
 #include "engine/endpoint.h"
 #include "io/ctl.h"
 #include "io/http.h"
@@ -35,6 +36,7 @@ struct daemon {
 	uint64_t started;
 	bool done;
 	bool hook_up_ran;           /* on_up ran: on_down is due */
+	struct jv_rtset routes;     /* installed by this run: removed at exit */
 	uint8_t pkt[JV_INNER_MAX + 64];
 };
 

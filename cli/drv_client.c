@@ -14,6 +14,7 @@
 #include "cli/drv.h"
 #include "cli/util.h"
 #include "io/link.h"
+#include "io/route.h"
 
 #define TCP_RETRY_MS 1000       /* reconnect delay */
 #define REOPEN_RETRY_MS 1000    /* a socket for a device that is back failed */
@@ -30,6 +31,9 @@ struct ctransport {             /* one candidate */
 	struct jv_link_pin pin;     /* bind_device: the socket's device */
 	bool reopen_failed;         /* said once, until a socket is bound */
 	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
+	/* a full tunnel: the fwmark that keeps this socket's packets out of
+	 * it (the main table's route, its own uplink); 0: none */
+	uint32_t mark;
 };
 
 struct client {
@@ -159,6 +163,10 @@ static int udp_open(struct ctransport *t, struct jv_error *err)
 			(const struct sockaddr *)&c->bind_address.ss,
 			c->bind_address.len, c->bind_device, err) != 0)
 		return JV_ERR_INVAL;
+	if (t->mark && jv_sock_mark(t->udp->fd, t->mark, err) != 0) {
+		jv_udp_close(t->udp);
+		return JV_ERR_INVAL;
+	}
 	if (jv_loop_add(t->d->loop, t->udp->fd, EPOLLIN, on_udp, t) != 0) {
 		jv_udp_close(t->udp);
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
@@ -232,11 +240,14 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 	t->cfg = c;
 	t->retry_at = UINT64_MAX;
 	t->pin.up = true;           /* what the engine assumes */
+	if (jv_routes_full(&d->cfg, JV_IP4) || jv_routes_full(&d->cfg, JV_IP6))
+		t->mark = d->cfg.fwmark;
 	if (c->proto == JV_PROTO_TCP) {
 		t->tcp = malloc(sizeof(*t->tcp));
 		if (!t->tcp)
 			return JV_ERR_NOMEM;
 		jv_tcp_init(t->tcp);
+		t->tcp->mark = t->mark;
 	} else {
 		t->udp = malloc(sizeof(*t->udp));
 		if (!t->udp)

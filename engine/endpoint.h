@@ -47,7 +47,7 @@ struct jv_transport_cfg {
  * the longest prefix for its destination, and takes an inner packet from
  * a peer only if its source would be routed back to that peer. Two peers
  * may not hold the same prefix (jv_endpoint_new fails). */
-#define JV_PEER_MAX_IPS 16
+#define JV_PEER_MAX_IPS 128
 struct jv_peer_cfg {
 	char name[64];
 	uint8_t public_key[32];

@@ -14,6 +14,7 @@ void jv_tcp_init(struct jv_tcp_conn *c)
 {
 	c->fd = -1;
 	c->connecting = false;
+	c->mark = 0;
 	c->rxlen = c->txlen = 0;
 	c->tx_dropped = 0;
 }
@@ -43,6 +44,10 @@ int jv_tcp_connect(struct jv_tcp_conn *c, const struct sockaddr *to,
 	if (bind_device && *bind_device &&
 	    setsockopt(c->fd, SOL_SOCKET, SO_BINDTODEVICE, bind_device,
 		       (socklen_t)strlen(bind_device)) != 0)
+		goto fail;
+	/* the route is chosen at connect: the mark must be there before */
+	if (c->mark &&
+	    setsockopt(c->fd, SOL_SOCKET, SO_MARK, &c->mark, sizeof(c->mark)) != 0)
 		goto fail;
 	if (bind_len && bind(c->fd, bind_addr, bind_len) != 0)
 		goto fail;

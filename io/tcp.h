@@ -26,6 +26,7 @@
 struct jv_tcp_conn {
 	int fd;                   /* -1: closed */
 	bool connecting;
+	uint32_t mark;            /* SO_MARK of the next connect; 0: none */
 	size_t rxlen, txlen;
 	uint64_t tx_dropped;
 	uint8_t rx[JV_TCP_RXBUF];
@@ -34,7 +35,8 @@ struct jv_tcp_conn {
 
 void jv_tcp_init(struct jv_tcp_conn *c);
 
-/* Starts a non-blocking connect (pinned like UDP). 0 when under way. */
+/* Starts a non-blocking connect (pinned like UDP, marked with c->mark
+ * before it connects). 0 when under way. */
 int jv_tcp_connect(struct jv_tcp_conn *c, const struct sockaddr *to,
 		   socklen_t to_len, const struct sockaddr *bind_addr,
 		   socklen_t bind_len, const char *bind_device,

@@ -1,6 +1,5 @@
-/* TUN device and its configuration over rtnetlink: requests built and
- * replies walked with libmnl (bounds-checked attributes, no hand-computed
- * offsets), every request ACKed. */
+/* TUN device and its configuration over rtnetlink (io/nl.h: libmnl,
+ * every request ACKed). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,18 +7,15 @@
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/nl.h"
 #include "io/tun.h"
 
-/* The kernel answers rtnetlink requests synchronously; this only bounds
- * the wait if it never does. */
-#define ACK_TIMEOUT_MS 2000
 /* room for one request: headers and two small attributes */
 #define REQ_MAX 128
 
@@ -55,113 +51,6 @@ int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
 	return 0;
 }
 
-/* Finds the kernel's own words in an extended ACK (NLMSGERR_ATTR_MSG), if
- * it sent any: "mtu less than device minimum" says more than EINVAL. */
-static void ack_text(const struct nlmsghdr *h, char *txt, size_t cap)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-	size_t off = sizeof(*e);
-	const struct nlattr *a;
-
-	txt[0] = '\0';
-	if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	/* without NLM_F_CAPPED the request itself is echoed first */
-	if (!(h->nlmsg_flags & NLM_F_CAPPED)) {
-		if (e->msg.nlmsg_len < sizeof(struct nlmsghdr) ||
-		    e->msg.nlmsg_len > h->nlmsg_len)
-			return;
-		off += e->msg.nlmsg_len - sizeof(struct nlmsghdr);
-	}
-	mnl_attr_for_each(a, h, off) {
-		size_t n = mnl_attr_get_payload_len(a);
-
-		if (mnl_attr_get_type(a) != NLMSGERR_ATTR_MSG || n == 0)
-			continue;
-		if (n >= cap)
-			n = cap - 1;
-		memcpy(txt, mnl_attr_get_payload(a), n);
-		txt[n] = '\0';
-		return;
-	}
-}
-
-/* Finds the ACK for seq in one datagram: 1 and *rc set (0 or -errno),
- * or 0 if it is not there. */
-static int find_ack(const uint8_t *buf, int left, uint32_t seq, int *rc,
-		    char *txt, size_t cap)
-{
-	const struct nlmsghdr *h;
-
-	for (h = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(h, left);
-	     h = mnl_nlmsg_next(h, &left)) {
-		const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-
-		if (h->nlmsg_seq != seq || h->nlmsg_type != NLMSG_ERROR)
-			continue;
-		if (h->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) || e->error > 0) {
-			*rc = -EPROTO;
-			return 1;
-		}
-		*rc = e->error;
-		if (*rc)
-			ack_text(h, txt, cap);
-		return 1;
-	}
-	return 0;
-}
-
-/* Sends one request and waits (bounded) for its ACK; returns 0 or -errno,
- * with the kernel's explanation in txt when it gave one. The reply is read
- * with recvfrom, not mnl_socket_recvfrom, to see who sent it. */
-static int transact(struct mnl_socket *nl, const struct nlmsghdr *req,
-		    char *txt, size_t cap)
-{
-	struct pollfd p = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
-	_Alignas(struct nlmsghdr) uint8_t buf[4096];
-	int rc;
-
-	txt[0] = '\0';
-	if (mnl_socket_sendto(nl, req, req->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		struct sockaddr_nl from;
-		socklen_t flen = sizeof(from);
-		ssize_t n;
-		int ready = poll(&p, 1, ACK_TIMEOUT_MS);
-
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready < 0)
-			return -errno;
-		if (ready == 0)
-			return -ETIMEDOUT;
-		n = recvfrom(p.fd, buf, sizeof(buf), MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &flen);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0)
-			return -errno;
-		/* only the kernel's word counts */
-		if (flen < sizeof(from) || from.nl_pid != 0)
-			continue;
-		if (find_ack(buf, (int)n, req->nlmsg_seq, &rc, txt, cap))
-			return rc;
-	}
-}
-
-/* Starts a request in buf (the ACK asked for): *h is its header; returns
- * its family header, zeroed. */
-static void *req_init(uint8_t *buf, struct nlmsghdr **h, uint16_t type,
-		      uint16_t flags, uint32_t seq, size_t fam_len)
-{
-	*h = mnl_nlmsg_put_header(buf);
-	(*h)->nlmsg_type = type;
-	(*h)->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	(*h)->nlmsg_seq = seq;
-	return mnl_nlmsg_put_extra_header(*h, fam_len);
-}
-
 /* Sends the kind ("address", "link") request h for interface name and
  * waits for the kernel's answer; fits: its attributes fitted the buffer
  * (running out of room is a programming error, caught here, not by the
@@ -176,7 +65,7 @@ static int request(struct mnl_socket *nl, struct nlmsghdr *h, bool fits,
 	if (!fits)
 		return jv_error_set(err, JV_ERR_SHORT, "", 0,
 				    "tun: %s: %s request too long", name, kind);
-	rc = transact(nl, h, txt, sizeof(txt));
+	rc = jv_nl_transact(nl, h, txt, sizeof(txt));
 	if (rc)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "tun: %s: cannot %s: %s%s%s", name, what,
@@ -194,7 +83,7 @@ static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
 	bool fits;
 
 	/* REPLACE: re-adding the same address/prefix after a restart is fine */
-	ifa = req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
+	ifa = jv_nl_req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
 		       sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = prefix;
@@ -213,7 +102,7 @@ static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
 	struct ifinfomsg *ifi;
 	bool fits;
 
-	ifi = req_init(buf, &h, RTM_NEWLINK, 0, 2, sizeof(*ifi));
+	ifi = jv_nl_req_init(buf, &h, RTM_NEWLINK, 0, 2, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = (int)idx;
 	ifi->ifi_flags = IFF_UP;
@@ -225,7 +114,6 @@ static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
 int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
 		     uint32_t mtu, struct jv_error *err)
 {
-	int one = 1;
 	struct mnl_socket *nl;
 	unsigned idx;
 	int rc;
@@ -239,13 +127,11 @@ int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
 		return jv_error_set(err, JV_ERR_NOTFOUND, "", 0,
 				    "tun: no interface %s: %s", name,
 				    strerror(errno));
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl = jv_nl_open();
 	if (!nl)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "tun: %s: netlink socket: %s", name,
 				    strerror(errno));
-	/* best effort: older kernels simply send no text */
-	(void)mnl_socket_setsockopt(nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	/* address first: the link comes up already reachable */
 	rc = set_addr(nl, name, idx, addr, prefix, err);
 	if (rc == 0)

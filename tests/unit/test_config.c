@@ -759,7 +759,7 @@ static const struct mistake mistakes[] = {
 	  "      - \"fd77::3/128\"\n      - \"fd77:0:0:0::3/128\"", NULL, 17,
 	  "peers[1].allowed_ips[1]: listed twice (also allowed_ips[0])" },
 	{ SRV, "[10.77.0.2/32, 10.88.0.0/16]", "[]", NULL, 12,
-	  "peers[0].allowed_ips: 0 entries (allowed 1..16)" },
+	  "peers[0].allowed_ips: 0 entries (allowed 1..128)" },
 	{ SRV, "address: 10.77.0.1/24", "address: 10.77.0.1", NULL, 10,
 	  "tun.address: \"10.77.0.1\" is not an IPv4 address with a prefix "
 	  "length, like 10.77.0.1/24" },
@@ -899,6 +899,57 @@ static const struct mistake mistakes[] = {
 	{ CLI, "on_terminated", "dns_search: [corp.example]\non_terminated",
 	  NULL, 13, "dns_search: needs dns (the resolvers to ask for these "
 	  "domains)" },
+	/* routes and fwmark (CONTRACT section 8): the client's only */
+#define ROUTES(v) "routes: " v "\non_terminated"
+#define FWMARK(v) "fwmark: " v "\non_terminated"
+	{ CLI, "on_terminated", ROUTES("[10.88.0.1/16]"), NULL, 13,
+	  "routes[0]: \"10.88.0.1/16\" has host bits set (the prefix must be a "
+	  "network address)" },
+	{ CLI, "on_terminated", ROUTES("[0.0.0.0/0, \"fd88::1/64\"]"), NULL, 13,
+	  "routes[1]: \"fd88::1/64\" has host bits set" },
+	{ CLI, "on_terminated", ROUTES("[10.88.0.0]"), NULL, 13,
+	  "routes[0]: \"10.88.0.0\" is not an IPv4 or IPv6 prefix like "
+	  "10.77.0.2/32 or fd77::2/128" },
+	{ CLI, "on_terminated", ROUTES("[10.0.0.0/33]"), NULL, 13,
+	  "routes[0]: \"10.0.0.0/33\" is not an IPv4 or IPv6 prefix" },
+	{ CLI, "on_terminated", ROUTES("[\"::/129\"]"), NULL, 13,
+	  "routes[0]: \"::/129\" is not an IPv4 or IPv6 prefix" },
+	{ CLI, "on_terminated", ROUTES("[default]"), NULL, 13,
+	  "routes[0]: \"default\" is not an IPv4 or IPv6 prefix" },
+	{ CLI, "on_terminated", ROUTES("0.0.0.0/0"), NULL, 13,
+	  "routes: expected a list, got '0.0.0.0/0'" },
+	{ CLI, "on_terminated", ROUTES("[[0.0.0.0/0]]"), NULL, 13,
+	  "routes[0]: expected a single value, got a list" },
+	{ CLI, "on_terminated", ROUTES("[0.0.0.0/0, 10.0.0.0/8, 0.0.0.0/0]"),
+	  NULL, 13, "routes[2]: listed twice (also routes[0])" },
+	{ CLI, "on_terminated", ROUTES("[\"::/0\", \"0::/0\"]"), NULL, 13,
+	  "routes[1]: listed twice (also routes[0])" },
+	{ CLI, "on_terminated", "routes: []\nroutes: []\non_terminated", NULL,
+	  14, "routes: duplicate key (first at line 13)" },
+	{ CLI, "on_terminated", FWMARK("0"), NULL, 13,
+	  "fwmark: value 0 out of range (allowed 1..4294967295)" },
+	{ CLI, "on_terminated", FWMARK("4294967296"), NULL, 13,
+	  "fwmark: value 4294967296 out of range (allowed 1..4294967295)" },
+	{ CLI, "on_terminated", FWMARK("-1"), NULL, 13,
+	  "fwmark: value -1 out of range (allowed 1..4294967295)" },
+	{ CLI, "on_terminated", FWMARK("0xca6d"), NULL, 13,
+	  "fwmark: expected an integer, got '0xca6d'" },
+	{ CLI, "on_terminated", FWMARK("[1]"), NULL, 13,
+	  "fwmark: expected an integer, got a list" },
+	{ CLI, "on_terminated", FWMARK("253"), NULL, 13,
+	  "fwmark: 253 is the kernel's default routing table, which a full "
+	  "tunnel would fill with its own default route (allowed 1..252, "
+	  "256..4294967295)" },
+	{ CLI, "on_terminated", FWMARK("254"), NULL, 13,
+	  "fwmark: 254 is the kernel's main routing table" },
+	{ CLI, "on_terminated", FWMARK("255"), NULL, 13,
+	  "fwmark: 255 is the kernel's local routing table" },
+	{ SRV, "max_sessions: 64", "routes: [0.0.0.0/0]\nmax_sessions: 64", NULL,
+	  17, "routes: only for role client" },
+	{ SRV, "max_sessions: 64", "fwmark: 51821\nmax_sessions: 64", NULL, 17,
+	  "fwmark: only for role client" },
+#undef ROUTES
+#undef FWMARK
 
 	/* the document */
 	{ SRV, "role: server", "role: [server", NULL, 3, "YAML syntax error" },
@@ -1073,6 +1124,112 @@ JV_TEST(test_too_many)
 	if (parse_as("client.yaml", text, &err) != 0)
 		fail_msg("%d: %s", err.line, err.msg);
 	assert_int_equal(cfg.ntransports, JV_MAX_TRANSPORTS);
+}
+
+/* routes: IPv4 and IPv6, a full tunnel included; the client then accepts
+ * from the server its tunnel subnet and every route (CONTRACT section 8);
+ * fwmark defaults to wg-quick's neighbour 51821. */
+JV_TEST(test_routes)
+{
+	static const uint8_t fd88[16] = { 0xfd, 0x88 };
+	struct jv_endpoint_cfg ec;
+	struct jv_error err;
+	char text[4096], out[4096];
+	FILE *f;
+
+	assert_int_equal(parse_as("client.yaml", client_text, &err), 0);
+	assert_int_equal(cfg.nroutes, 0);
+	assert_int_equal(cfg.fwmark, 51821);
+	jv_config_endpoint(&cfg, &ec);
+	assert_int_equal(ec.nserver_allowed, 1);
+
+	edit(text, sizeof(text), client_text, "on_terminated",
+	     "routes: [0.0.0.0/0, 10.88.0.0/16, \"fd88::/64\", \"::/0\"]\n"
+	     "fwmark: 4294967295\non_terminated");
+	if (parse_as("client.yaml", text, &err) != 0)
+		fail_msg("%d: %s", err.line, err.msg);
+	assert_int_equal(cfg.nroutes, 4);
+	assert_int_equal(cfg.line_routes, 13);
+	assert_int_equal(cfg.fwmark, 4294967295u);
+	assert_int_equal(cfg.routes[0].family, JV_IP4);
+	assert_int_equal(cfg.routes[0].prefix, 0);
+	assert_int_equal(cfg.routes[1].addr, 0x0a580000);
+	assert_int_equal(cfg.routes[1].prefix, 16);
+	assert_int_equal(cfg.routes[2].family, JV_IP6);
+	assert_memory_equal(cfg.routes[2].addr6, fd88, 16);
+	assert_int_equal(cfg.routes[3].prefix, 0);
+
+	jv_config_endpoint(&cfg, &ec);
+	assert_int_equal(ec.nserver_allowed, 5);
+	assert_int_equal(ec.server_allowed[0].addr, 0x0a4d0000);
+	assert_int_equal(ec.server_allowed[0].prefix, 24);
+	assert_memory_equal(&ec.server_allowed[1], &cfg.routes[0],
+			    4 * sizeof(cfg.routes[0]));
+
+	/* config check shows both */
+	f = fmemopen(out, sizeof(out), "w");
+	assert_non_null(f);
+	jv_config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(out, "\nroutes: [0.0.0.0/0, 10.88.0.0/16, "
+				    "fd88::/64, ::/0]\nfwmark: 4294967295\n"));
+
+	/* the bound */
+	{
+		char list[4096] = "routes: [";
+
+		for (int i = 0; i <= JV_CFG_MAX_ROUTES; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list),
+				 "%s10.%d.0.0/16", i ? ", " : "", i);
+		strcat(list, "]\non_terminated");
+		edit(text, sizeof(text), client_text, "on_terminated", list);
+		assert_int_equal(parse_as("client.yaml", text, &err),
+				 JV_ERR_INVAL);
+		assert_int_equal(err.line, 13);
+		assert_string_equal(err.msg, "routes: 65 entries (allowed 0..64)");
+		*strstr(list, ", 10.64.0.0/16") = '\0';
+		strcat(list, "]\non_terminated");
+		edit(text, sizeof(text), client_text, "on_terminated", list);
+		if (parse_as("client.yaml", text, &err) != 0)
+			fail_msg("%d: %s", err.line, err.msg);
+		assert_int_equal(cfg.nroutes, JV_CFG_MAX_ROUTES);
+		jv_config_endpoint(&cfg, &ec);
+		assert_int_equal(ec.nserver_allowed, JV_CFG_MAX_ROUTES + 1);
+	}
+}
+
+/* A change of routes or fwmark needs a restart: the reload says which. */
+JV_TEST(test_routes_reload)
+{
+	static struct jv_config cur;
+	struct jv_error err;
+	char text[4096];
+
+	edit(text, sizeof(text), client_text, "on_terminated",
+	     "routes: [0.0.0.0/0]\non_terminated");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	cur = cfg;
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), 0);
+
+	edit(text, sizeof(text), client_text, "on_terminated",
+	     "routes: [0.0.0.0/0, \"::/0\"]\non_terminated");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "routes: changed; a restart is needed"));
+
+	edit(text, sizeof(text), client_text, "on_terminated",
+	     "routes: [10.0.0.0/8]\non_terminated");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "routes: changed"));
+
+	edit(text, sizeof(text), client_text, "on_terminated",
+	     "routes: [0.0.0.0/0]\nfwmark: 7\non_terminated");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(jv_config_reloadable(&cur, &cfg, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "fwmark: changed; a restart is needed"));
+	jv_config_wipe(&cur);
 }
 
 /* Not a configuration at all. */
