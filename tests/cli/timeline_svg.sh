@@ -30,31 +30,4 @@ else
 	echo "no xmllint: well-formedness left to test_timeline_svg"
 fi
 
-chromium=
-for c in chromium chromium-browser; do
-	command -v "$c" > /dev/null && chromium=$c && break
-done
-if [ -z "$chromium" ]; then
-	echo "SKIP: no chromium to render the SVG"
-	exit 77
-fi
-height=$(sed -n 's/^<svg [^>]* height="\([0-9]*\)".*/\1/p' "$dir/a.svg")
-[ -n "$height" ] || fail "no height on <svg>"
-# the profile and any crash reports stay in $dir
-HOME=$dir timeout 120 "$chromium" --headless --no-sandbox --disable-gpu \
-	--disable-background-networking --disable-component-update \
-	--disable-sync --no-first-run --user-data-dir="$dir/profile" \
-	--screenshot="$dir/a.png" --window-size="1200,$height" \
-	"file://$dir/a.svg" > "$dir/chromium.log" 2>&1 ||
-	fail "chromium exited $?: $(tail -3 "$dir/chromium.log")"
-[ -f "$dir/a.png" ] || fail "chromium wrote no PNG: $(tail -3 "$dir/chromium.log")"
-# a PNG, 1200 px wide (IHDR), and not blank: a white page of this size
-# compresses to a few KB, the drawn timeline to tens
-magic=$(od -An -tx1 -N8 "$dir/a.png" | tr -d ' \n')
-[ "$magic" = 89504e470d0a1a0a ] || fail "not a PNG ($magic)"
-width=$(od -An -tu1 -j16 -N4 "$dir/a.png" |
-	awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
-[ "$width" = 1200 ] || fail "PNG $width px wide, want 1200"
-size=$(wc -c < "$dir/a.png")
-[ "$size" -gt 15000 ] || fail "PNG of $size bytes: blank?"
-echo "ok: rendered 1200x$height, $size bytes"
+sh "$(dirname "$0")/../svg_render.sh" "$dir/a.svg" "$dir"

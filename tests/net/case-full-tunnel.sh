@@ -191,4 +191,20 @@ for f in "$T"/client-*.jsonl; do
 	cp "$f" "$T/client.jsonl"
 	verify_logs
 done
+
+# The picture an operator would paste into an incident report, of run 1:
+# both nodes, the cut (udp-a declared dead) and the switch to udp-b, drawn
+# by a headless browser.
+"$JVPN" audit timeline --svg "$T/client-1.jsonl" "$T/server.jsonl" \
+	> "$T/run1.svg" || fail "audit timeline --svg exited $?"
+for want in 'gw-1' 'laptop' 'udp-a → udp-b (' 'TransportDead'; do
+	grep -qF "$want" "$T/run1.svg" || fail "the SVG does not show '$want'"
+done
+mkdir -p "$T/svg"
+sh "$(dirname "$0")/../svg_render.sh" "$T/run1.svg" "$T/svg" >&2
+case $? in
+0) ;;
+77) log "no chromium: the SVG was checked but not rendered" ;;
+*) fail "the SVG does not render" ;;
+esac
 log "PASS"
