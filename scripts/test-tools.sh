@@ -1,6 +1,7 @@
 #!/bin/sh
 # The tools some tests need beyond the build: chromium (renders the
-# timeline SVG headless), xmllint, systemd-analyze (the units) and
+# timeline SVG headless), xmllint, systemd-analyze (the units), the
+# Debian packaging tools (tests/pkg/deb.sh: make deb, dpkg -i) and
 # promtool (the metrics). Without them those tests skip, and a fresh CI
 # machine would then prove less than a developer's. Idempotent.
 #
@@ -10,7 +11,7 @@
 # build/tools/usr/bin on PATH.
 set -eu
 cd "$(dirname "$0")/.."
-scripts/deps.sh chromium libxml2-utils systemd
+scripts/deps.sh chromium libxml2-utils systemd debhelper dpkg-dev fakeroot
 command -v promtool > /dev/null && exit 0
 [ -x build/tools/usr/bin/promtool ] && exit 0
 if [ "$(id -u)" != 0 ]; then
