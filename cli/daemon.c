@@ -385,7 +385,7 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 		jv_config_blame(&d->cfg, tc->line_name, err, "tun.name");
 		return rc;
 	}
-	if ((rc = jv_tun_configure(d->tun_name, tc->addr, tc->prefix, tc->mtu,
+	if ((rc = jv_tun_configure(d->tun_name, tc->addr, tc->naddr, tc->mtu,
 				   err)) != 0) {
 		jv_config_blame(&d->cfg, tc->line, err, "tun");
 		return rc;

@@ -16,6 +16,7 @@
 
 #define TCP_RETRY_MS 1000       /* reconnect delay */
 #define REOPEN_RETRY_MS 1000    /* a socket for a device that is back failed */
+#define RESOLVE_RETRY_MS 5000   /* a host name that could not be looked up */
 
 struct ctransport {             /* one candidate */
 	struct daemon *d;
@@ -28,6 +29,8 @@ struct ctransport {             /* one candidate */
 	bool connected;             /* TCP: told up to the engine */
 	struct jv_link_pin pin;     /* bind_device: the socket's device */
 	bool reopen_failed;         /* said once, until a socket is bound */
+	bool unresolved;            /* no address yet: down, looked up again */
+	bool resolve_failed;        /* said once, until a lookup succeeds */
 	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
 };
 
@@ -35,6 +38,7 @@ struct client {
 	struct ctransport tr[JV_MAX_TRANSPORTS];
 	uint32_t ntr;               /* opened so far */
 	struct jv_linkmon *lm;
+	bool ended;                 /* no session live: names looked up */
 };
 
 static struct client *client_of(struct daemon *d)
@@ -155,7 +159,7 @@ static int udp_open(struct ctransport *t, struct jv_error *err)
 
 	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
 			(const struct sockaddr *)&c->bind_address.ss,
-			c->bind_address.len, c->bind_device, err) != 0)
+			c->bind_address.len, c->bind_device, false, err) != 0)
 		return JV_ERR_INVAL;
 	if (jv_loop_add(t->d->loop, t->udp->fd, EPOLLIN, on_udp, t) != 0) {
 		jv_udp_close(t->udp);
@@ -219,11 +223,67 @@ static void warn_missing(struct daemon *d, uint32_t i)
 	fprintf(stderr, "jvpn: warning: %s\n", line);
 }
 
+/* Looks the remote's host name (or its scope's interface) up, at start
+ * and again before a reconnect: the gateway may have moved. A failure
+ * keeps the address known so far (none at start), said once until a
+ * lookup succeeds. Returns 1 when the address changed, 0 when not, or
+ * the error (JV_ERR_AGAIN: temporary). */
+static int resolve(struct ctransport *t, struct jv_error *err)
+{
+	struct daemon *d = t->d;
+	struct jv_transport_io_cfg *c = &d->cfg.transports[t->index];
+	struct jv_sockaddr was = c->remote;
+	char line[1024], a[80];
+	int rc;
+
+	if (!jv_addr_needs_lookup(&c->remote))
+		return 0;
+	if ((rc = jv_config_resolve_one(&d->cfg, true, t->index, err)) != 0) {
+		jv_error_format(err, line, sizeof(line));
+		if (!t->resolve_failed)
+			fprintf(stderr, "jvpn: warning: %s (%s)\n", line,
+				c->remote.len ? "keeping the last address"
+					      : "the transport is down until "
+						"it resolves");
+		t->resolve_failed = true;
+		return rc;
+	}
+	t->resolve_failed = false;
+	if (was.len == c->remote.len &&
+	    memcmp(&was.ss, &c->remote.ss, was.len) == 0)
+		return 0;
+	jv_sockaddr_format((const struct sockaddr *)&c->remote.ss, a, sizeof(a));
+	fprintf(stderr, "jvpn: %s: %s is %s\n", c->id,
+		c->remote.host[0] ? c->remote.host : c->remote.scope, a);
+	return 1;
+}
+
+/* Before a new session: the names again. A UDP socket of the other
+ * family (or bound to a device that went with a link-local scope) is
+ * replaced. */
+static void re_resolve(struct ctransport *t, uint64_t now)
+{
+	sa_family_t was = t->cfg->remote.ss.ss_family;
+	struct jv_error err;
+
+	if (t->unresolved || resolve(t, &err) != 1 || !t->udp ||
+	    t->udp->fd < 0 || t->cfg->remote.ss.ss_family == was)
+		return;
+	pin_close(t);
+	if (pin_open(t, &err) != 0) {
+		fprintf(stderr, "jvpn: %s: %s (retrying)\n", t->cfg->id, err.msg);
+		t->retry_at = now + REOPEN_RETRY_MS;
+	}
+}
+
+static int attach_transport(struct daemon *d, uint32_t i,
+			    struct jv_error *err);
+
 static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct ctransport *t = &client_of(d)->tr[i];
 	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
-	int ifindex = 0;
+	int rc;
 
 	t->d = d;
 	t->index = i;
@@ -242,6 +302,27 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 		t->udp->fd = -1;
 		t->udp->ntx = 0;
 	}
+	/* a name that does not exist is a mistake in the file; a lookup
+	 * that failed for now (no network yet) is retried */
+	rc = resolve(t, err);
+	if (rc == JV_ERR_AGAIN) {
+		t->unresolved = true;
+		t->retry_at = jv_mono_ms() + RESOLVE_RETRY_MS;
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	return attach_transport(d, i, err);
+}
+
+/* The socket of a transport whose address is known. */
+static int attach_transport(struct daemon *d, uint32_t i,
+			    struct jv_error *err)
+{
+	struct ctransport *t = &client_of(d)->tr[i];
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+	int ifindex = 0;
+
 	if (c->bind_device[0] &&
 	    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
 		warn_missing(d, i);
@@ -395,7 +476,7 @@ static void client_start(struct daemon *d, uint64_t now)
 	struct client *c = client_of(d);
 
 	for (uint32_t i = 0; i < c->ntr; i++)
-		if (c->tr[i].tcp && !c->tr[i].connected)
+		if ((c->tr[i].tcp && !c->tr[i].connected) || c->tr[i].unresolved)
 			jv_endpoint_transport_down(d->ep, i, JV_R_TRANSPORT_DEAD,
 						   now);
 	resync_links(d);
@@ -446,10 +527,49 @@ static uint64_t client_settle(struct daemon *d)
 			at = c->tr[i].retry_at;
 	}
 	/* without reconnect the client lives as long as its session */
-	if (!d->cfg.reconnect &&
-	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED)
+	if (jv_endpoint_client_state(d->ep) != JV_STATE_TERMINATED) {
+		c->ended = false;
+	} else if (!d->cfg.reconnect) {
 		jv_daemon_stop(d);
+	} else if (!c->ended) {
+		/* the next session may find the gateway elsewhere */
+		c->ended = true;
+		for (uint32_t i = 0; i < c->ntr; i++)
+			re_resolve(&c->tr[i], jv_mono_ms());
+	}
 	return at;
+}
+
+/* A transport whose name did not resolve at start: again, until it does
+ * (or turns out not to exist, which is said and retried all the same: a
+ * running client does not exit over DNS). */
+static void retry_resolve(struct ctransport *t, uint64_t now)
+{
+	struct daemon *d = t->d;
+	struct jv_error err;
+
+	t->retry_at = now + RESOLVE_RETRY_MS;
+	if (resolve(t, &err) < 0)
+		return;
+	t->unresolved = false;
+	t->retry_at = UINT64_MAX;
+	if (attach_transport(d, t->index, &err) != 0) {
+		fprintf(stderr, "jvpn: %s: %s (retrying)\n", t->cfg->id, err.msg);
+		t->retry_at = now + REOPEN_RETRY_MS;
+		return;
+	}
+	/* TCP says so once connected; a device's state comes from it */
+	if (t->udp && t->udp->fd >= 0 && !t->cfg->bind_device[0])
+		jv_endpoint_transport_up(d->ep, t->index, now);
+}
+
+/* TCP connects again, to the name's address as it is now. */
+static void reconnect_tcp(struct ctransport *t)
+{
+	struct jv_error err;
+
+	(void)resolve(t, &err);
+	tcp_connect(t);
 }
 
 static void client_tick(struct daemon *d, uint64_t now)
@@ -461,8 +581,10 @@ static void client_tick(struct daemon *d, uint64_t now)
 
 		if (t->retry_at > now)
 			continue;
-		if (t->tcp)
-			tcp_connect(t);
+		if (t->unresolved)
+			retry_resolve(t, now);
+		else if (t->tcp)
+			reconnect_tcp(t);
 		else                        /* a socket failed: try again */
 			resync_link(t, now);
 	}

@@ -72,7 +72,7 @@ static struct jv_udp *gateway(int family, int track)
 	struct jv_error err;
 
 	assert_non_null(u);
-	assert_int_equal(jv_udp_open(u, family, NULL, 0, NULL, &err), 0);
+	assert_int_equal(jv_udp_open(u, family, NULL, 0, NULL, false, &err), 0);
 	if (track)
 		assert_int_equal(jv_udp_track_local(u, &err), 0);
 	return u;
