@@ -506,12 +506,18 @@ static void client_send(struct daemon *d, const struct jv_path *path,
 static size_t client_format_path(struct daemon *d, const struct jv_path *path,
 				 char *buf, size_t cap)
 {
+	const struct jv_sockaddr *a;
+
 	buf[0] = '\0';
-	if (path->local < d->cfg.ntransports &&
-	    d->cfg.transports[path->local].remote.len)
-		jv_sockaddr_format(
-			(const struct sockaddr *)&d->cfg.transports[path->local]
-				.remote.ss, buf, cap);
+	if (path->local >= d->cfg.ntransports)
+		return 0;
+	a = &d->cfg.transports[path->local].remote;
+	/* a link-local scope by its name, as configured ("%ca0", not "%3");
+	 * a host name by the address it resolved to */
+	if (a->len && a->scope[0])
+		jv_addr_format(a, buf, cap);
+	else if (a->len)
+		jv_sockaddr_format((const struct sockaddr *)&a->ss, buf, cap);
 	return strlen(buf);
 }
 
