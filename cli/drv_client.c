@@ -283,7 +283,6 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct ctransport *t = &client_of(d)->tr[i];
 	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
-	int rc;
 
 	t->d = d;
 	t->index = i;
@@ -302,16 +301,14 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 		t->udp->fd = -1;
 		t->udp->ntx = 0;
 	}
-	/* a name that does not exist is a mistake in the file; a lookup
-	 * that failed for now (no network yet) is retried */
-	rc = resolve(t, err);
-	if (rc == JV_ERR_AGAIN) {
+	/* looked up before (cli/daemon.c): no address means the lookup
+	 * failed for now, said there; retried */
+	if (!c->remote.len) {
 		t->unresolved = true;
+		t->resolve_failed = true;
 		t->retry_at = jv_mono_ms() + RESOLVE_RETRY_MS;
 		return 0;
 	}
-	if (rc < 0)
-		return rc;
 	return attach_transport(d, i, err);
 }
 

@@ -494,9 +494,6 @@ static int server_open(struct daemon *d, struct jv_error *err)
 	s->d = d;
 	if ((rc = setup_tcp_server(d, err)) != 0)
 		return rc;
-	/* host names: looked up once, at start; a listener stays bound */
-	if ((rc = jv_config_resolve(&d->cfg, err)) != 0)
-		return JV_ERR_INVAL;
 	for (; s->nls < d->cfg.nlisten; s->nls++)
 		if ((rc = open_listener(d, s->nls, err)) != 0) {
 			s->nls++;           /* closed with the rest */
