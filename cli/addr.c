@@ -228,10 +228,18 @@ int jv_addr_resolve(struct jv_sockaddr *a, int family, struct jv_error *err)
 
 int jv_addr_same(const struct jv_sockaddr *a, const struct jv_sockaddr *b)
 {
+	const struct sockaddr_in6 *x = (const void *)&a->ss,
+				  *y = (const void *)&b->ss;
+
 	if (a->host[0] || b->host[0])
 		return strcmp(a->host, b->host) == 0 && a->port == b->port;
-	return a->len == b->len && strcmp(a->scope, b->scope) == 0 &&
-	       memcmp(&a->ss, &b->ss, a->len) == 0;
+	/* a scope by name: the index it had when looked up does not count
+	 * (a running daemon's copy has one, a file read again not yet) */
+	if (a->scope[0] || b->scope[0])
+		return strcmp(a->scope, b->scope) == 0 && a->len == b->len &&
+		       x->sin6_port == y->sin6_port &&
+		       IN6_ARE_ADDR_EQUAL(&x->sin6_addr, &y->sin6_addr);
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
 void jv_addr_format(const struct jv_sockaddr *a, char *out, size_t cap)

@@ -5,6 +5,7 @@
 # ([fe80::2%cb0]:51821, to a listener bound to [fe80::2%sb0]:51821). The
 # session attaches over udp-a, carries ping and an inner stream, and
 # moves to udp-b when path A drops everything; events name the scope.
+# Reloading the unchanged files is not taken for a change of address.
 TRANSPORTS='  - { id: udp-a, proto: udp, remote: "[fd01::2]:51820", bind_device: ca0 }
   - { id: udp-b, proto: udp, remote: "[fe80::2%cb0]:51821", bind_device: cb0 }'
 export TRANSPORTS
@@ -28,6 +29,11 @@ wait_attached 10
 has client event_type=SessionStateChange new_state=ATTACHED transport_id=udp-a ||
 	fail "the session did not attach over udp-a"
 ping_ok 3 || fail "no ping over udp-a"
+# the files read again name the same scopes: nothing changed
+for n in client server; do
+	"$JVPN" ctl -s "$T/$n.sock" reload > "$T/reload-$n.txt" 2>&1 ||
+		fail "$n: reload of an unchanged file refused: $(cat "$T/reload-$n.txt")"
+done
 stream_start 6
 sleep 1
 cut_path_a 6 drop

@@ -218,4 +218,16 @@ JV_TEST(test_resolve)
 	assert_false(jv_addr_same(&a, &b));
 	ok("[fe80::1%ca0]:1", PORT, &b);
 	assert_true(jv_addr_same(&a, &b));
+	/* a reload compares the file read again with the running copy,
+	 * whose scope and name were looked up */
+	ok("[fe80::1%lo]:1", PORT, &a);
+	ok("[fe80::1%lo]:1", PORT, &b);
+	assert_int_equal(jv_addr_resolve(&a, AF_UNSPEC, &err), 0);
+	assert_true(jv_addr_same(&a, &b));
+	ok("[fe80::2%lo]:1", PORT, &b);
+	assert_false(jv_addr_same(&a, &b));
+	ok("localhost:1", PORT | NAME, &a);
+	ok("localhost:1", PORT | NAME, &b);
+	assert_int_equal(jv_addr_resolve(&a, AF_INET, &err), 0);
+	assert_true(jv_addr_same(&a, &b));
 }
