@@ -17,6 +17,10 @@
 #define TCP_RETRY_MS 1000       /* reconnect delay */
 #define REOPEN_RETRY_MS 1000    /* a socket for a device that is back failed */
 #define RESOLVE_RETRY_MS 5000   /* a host name that could not be looked up */
+/* A TCP transport reconnects every TCP_RETRY_MS while its path is down;
+ * its name is looked up again at most this often: a lookup blocks the
+ * loop (the other transports) for as long as DNS takes. */
+#define TCP_RESOLVE_MS 30000
 
 struct ctransport {             /* one candidate */
 	struct daemon *d;
@@ -31,6 +35,7 @@ struct ctransport {             /* one candidate */
 	bool reopen_failed;         /* said once, until a socket is bound */
 	bool unresolved;            /* no address yet: down, looked up again */
 	bool resolve_failed;        /* said once, until a lookup succeeds */
+	uint64_t resolved_at;       /* the last lookup for a TCP reconnect */
 	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
 };
 
@@ -567,11 +572,14 @@ static void retry_resolve(struct ctransport *t, uint64_t now)
 }
 
 /* TCP connects again, to the name's address as it is now. */
-static void reconnect_tcp(struct ctransport *t)
+static void reconnect_tcp(struct ctransport *t, uint64_t now)
 {
 	struct jv_error err;
 
-	(void)resolve(t, &err);
+	if (!t->resolved_at || now - t->resolved_at >= TCP_RESOLVE_MS) {
+		t->resolved_at = now;
+		(void)resolve(t, &err);
+	}
 	tcp_connect(t);
 }
 
@@ -587,7 +595,7 @@ static void client_tick(struct daemon *d, uint64_t now)
 		if (t->unresolved)
 			retry_resolve(t, now);
 		else if (t->tcp)
-			reconnect_tcp(t);
+			reconnect_tcp(t, now);
 		else                        /* a socket failed: try again */
 			resync_link(t, now);
 	}
