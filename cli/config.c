@@ -23,9 +23,9 @@
 
 #define KEY_FILE_MAX 1024      /* a key file is one line of base64 */
 
-/* the client accepts from the server its tunnel subnet and its routes */
-_Static_assert(JV_CFG_MAX_ROUTES + 1 <= JV_PEER_MAX_IPS,
-	       "server_allowed cannot hold the tunnel subnet and the routes");
+/* the client accepts from the server its tunnel subnets and its routes */
+_Static_assert(JV_CFG_MAX_ROUTES + JV_TUN_MAX_ADDRS <= JV_PEER_MAX_IPS,
+	       "server_allowed cannot hold the tunnel subnets and the routes");
 
 enum { R_SERVER = 1, R_CLIENT = 2 };
 
@@ -182,10 +182,16 @@ static int parse_cidr(const char *s, uint32_t *addr, uint8_t *prefix)
 	return 0;
 }
 
-static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
-			     yaml_node_t *v, void *slot)
+/* One address of the TUN device with its prefix length, IPv4 or IPv6;
+ * each address at most once. */
+static int parse_tun_one(struct jv_sctx *c, const struct jv_srow *r,
+			 yaml_node_t *v, void *slot)
 {
-	struct jv_tun_cfg *t = slot;
+	const struct ctx *x = c->user;
+	const struct jv_tun_cfg *t = &x->cfg->tun;
+	struct jv_prefix *a = slot;
+	uint32_t idx = (uint32_t)(a - t->addr);
+	uint8_t ab[16], ob[16];
 	const char *s;
 	char q[64];
 	int rc;
@@ -193,12 +199,62 @@ static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
 	(void)r;
 	if ((rc = jv_schema_text(c, v, &s)))
 		return rc;
-	if (parse_cidr(s, &t->addr, &t->prefix) != 0)
+	jv_schema_shown(s, strlen(s), q, sizeof(q));
+	memset(a, 0, sizeof(*a));
+	if (parse_cidr(s, &a->addr, &a->prefix) == 0)
+		a->family = JV_IP4;
+	else if (parse_cidr_af(AF_INET6, s, a->addr6, &a->prefix) == 0)
+		a->family = JV_IP6;
+	else
 		return jv_schema_fail(c, JV_ERR_INVAL, v,
-				      "%s: \"%s\" is not an IPv4 address with a "
-				      "prefix length, like 10.77.0.1/24", c->key,
-				      jv_schema_shown(s, strlen(s), q, sizeof(q)));
+				      "%s: \"%s\" is not an address with a prefix "
+				      "length, like 10.77.0.1/24 or fd77::1/64",
+				      c->key, q);
+	jv_prefix_bytes(a, ab);
+	if (!memcmp(ab, (uint8_t[16]){ 0 }, 16) ||
+	    (a->family == JV_IP4 ? ab[0] >= 224 : ab[0] == 0xff))
+		return jv_schema_fail(c, JV_ERR_INVAL, v,
+				      "%s: \"%s\" is not a unicast address", c->key,
+				      q);
+	for (uint32_t j = 0; j < idx; j++) {
+		jv_prefix_bytes(&t->addr[j], ob);
+		if (t->addr[j].family == a->family && !memcmp(ab, ob, 16))
+			return jv_schema_fail(c, JV_ERR_INVAL, v,
+					      "%s: listed twice (also "
+					      "tun.address[%u])", c->key, j);
+	}
 	return JV_OK;
+}
+
+#define TA struct jv_tun_cfg
+static const struct jv_srow tun_addr_row = {
+	.type = JV_ST_CUSTOM, .parse = parse_tun_one,
+};
+static const struct jv_srow tun_addr_list = {
+	.type = JV_ST_LIST, .off = offsetof(TA, addr),
+	.size = sizeof(((TA *)0)->addr[0]), .min = 1, .max = JV_TUN_MAX_ADDRS,
+	.item = &tun_addr_row, .count_off = offsetof(TA, naddr),
+};
+#undef TA
+
+/* tun.address: one CIDR or a list of them, as wg-quick's Address. */
+static int parse_tun_address(struct jv_sctx *c, const struct jv_srow *r,
+			     yaml_node_t *v, void *slot)
+{
+	struct jv_tun_cfg *t = slot;
+	char key[sizeof(c->key)];
+
+	(void)r;
+	t->naddr = 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		int rc = parse_tun_one(c, &tun_addr_row, v, &t->addr[0]);
+
+		if (rc == JV_OK)
+			t->naddr = 1;
+		return rc;
+	}
+	memcpy(key, c->key, sizeof(key));
+	return jv_schema_value(c, &tun_addr_list, v, key, t);
 }
 
 /* One entry of allowed_ips: a network address, IPv4 or IPv6, and its
@@ -232,27 +288,35 @@ static int parse_prefix(struct jv_sctx *c, const struct jv_srow *r,
 	return JV_OK;
 }
 
-/* A numeric address: "a.b.c.d:port" or "[v6]:port"; bind_address may
- * also be a bare address. Names are refused: a daemon must not depend on
- * DNS to find the path it would need to reach DNS. */
+/* "a.b.c.d:port", "[v6]:port" or "[fe80::1%IFNAME]:port"; bind_address
+ * may also be a bare address. Row min 1: a port is required; max 1: a
+ * host name may stand for the address (listen and remote; looked up by
+ * jv_config_resolve, not here). */
 static int parse_sockaddr(struct jv_sctx *c, const struct jv_srow *r,
 			  yaml_node_t *v, void *slot)
 {
-	struct jv_sockaddr *out = slot;
-	bool need_port = r->min == 1;     /* min 1: a port is required */
-	const char *s;
+	unsigned flags = (r->min == 1 ? JV_ADDR_PORT : 0) |
+			 (r->max == 1 ? JV_ADDR_NAME : 0);
+	const char *s, *why;
 	char t[64];
 	int rc;
 
 	if ((rc = jv_schema_text(c, v, &s)))
 		return rc;
-	if (jv_sockaddr_parse(s, &out->ss, &out->len, need_port) != 0)
-		return jv_schema_fail(c, JV_ERR_INVAL, v, "%s: \"%s\" is not %s",
-				      c->key,
+	if ((why = jv_addr_parse(s, flags, slot)))
+		return jv_schema_fail(c, JV_ERR_INVAL, v,
+				      "%s: \"%s\": %s (allowed: %s)", c->key,
 				      jv_schema_shown(s, strlen(s), t, sizeof(t)),
-				      need_port ? "IP:PORT (numeric a.b.c.d:PORT or "
-						  "[IPv6]:PORT, port 1..65535)"
-						: "an IP address or IP:PORT (numeric)");
+				      why,
+				      flags & JV_ADDR_NAME
+				      ? "A.B.C.D:PORT, [IPv6]:PORT, "
+					"[fe80::1%IFNAME]:PORT or NAME:PORT, "
+					"port 1..65535"
+				      : flags & JV_ADDR_PORT
+				      ? "A.B.C.D:PORT or [IPv6]:PORT, port "
+					"1..65535"
+				      : "an IP address, A.B.C.D:PORT or "
+					"[IPv6]:PORT");
 	return JV_OK;
 }
 
@@ -381,7 +445,7 @@ static const struct jv_srow listen_rows[] = {
 	{ .key = "id", STR(L, id, true, 1, check_ident) },
 	{ PROTO(L) },
 	{ .key = "address", .type = JV_ST_CUSTOM, .off = CFG(L, addr),
-	  .required = true, .min = 1, .parse = parse_sockaddr,
+	  .required = true, .min = 1, .max = 1, .parse = parse_sockaddr,
 	  .line_off = offsetof(L, line_address) },
 };
 #undef L
@@ -414,7 +478,8 @@ static const struct jv_srow transport_rows[] = {
 	{ .key = "id", STR(T, id, true, 1, check_ident) },
 	{ PROTO(T) },
 	{ .key = "remote", .type = JV_ST_CUSTOM, .off = CFG(T, remote),
-	  .required = true, .min = 1, .parse = parse_sockaddr },
+	  .required = true, .min = 1, .max = 1, .parse = parse_sockaddr,
+	  .line_off = offsetof(T, line_remote) },
 	{ .key = "bind_device", STR(T, bind_device, false, 1, check_ifname),
 	  .line_off = offsetof(T, line_bind_device) },
 	{ .key = "bind_address", .type = JV_ST_CUSTOM,
@@ -542,8 +607,7 @@ static int check_listen(struct jv_sctx *c, void *target, yaml_node_t *map,
 					      "%s.id: \"%s\" is used twice (also "
 					      "listen[%d])", path, l->id, j);
 		/* the second bind() would fail at startup */
-		if (o->proto == l->proto && o->addr.len == l->addr.len &&
-		    memcmp(&o->addr.ss, &l->addr.ss, l->addr.len) == 0)
+		if (o->proto == l->proto && jv_addr_same(&o->addr, &l->addr))
 			return jv_schema_fail(c, JV_ERR_INVAL, map,
 					      "%s.address: the same %s socket as "
 					      "listen[%d]", path,
@@ -626,7 +690,8 @@ static int check_transport(struct jv_sctx *c, void *target, yaml_node_t *map,
 	const struct ctx *x = c->user;
 
 	t->line = jv_yaml_line(map);
-	if (t->bind_address.len &&
+	/* a name is looked up in bind_address's family */
+	if (t->bind_address.len && !t->remote.host[0] &&
 	    t->bind_address.ss.ss_family != t->remote.ss.ss_family)
 		return jv_schema_fail(c, JV_ERR_INVAL,
 				      jv_yaml_get(c->doc, map, "bind_address"),
@@ -727,6 +792,15 @@ static int check_config(struct jv_sctx *c, void *target, yaml_node_t *root,
 	cfg->tun.line = jv_yaml_line(jv_yaml_get(c->doc, root, "tun"));
 	if ((rc = check_routes(c, cfg, root)))
 		return rc;
+	/* the kernel turns IPv6 off on a link below 1280 (RFC 8200) */
+	for (uint32_t i = 0; i < cfg->tun.naddr; i++)
+		if (cfg->tun.addr[i].family == JV_IP6 && cfg->tun.mtu < 1280)
+			return jv_schema_fail(c, JV_ERR_INVAL,
+					      jv_schema_find(c->doc, root,
+							     "tun.mtu"),
+					      "tun.mtu: %u is below 1280, the "
+					      "least IPv6 needs (tun.address[%u] "
+					      "is IPv6)", cfg->tun.mtu, i);
 	return jv_policy_validate(&cfg->policy, c->file, c->err);
 }
 
@@ -1004,6 +1078,47 @@ int jv_config_load(struct jv_config *cfg, const char *path,
 	return rc;
 }
 
+int jv_config_resolve_one(struct jv_config *cfg, bool transport, uint32_t i,
+			  struct jv_error *err)
+{
+	struct jv_sockaddr *a;
+	int family = AF_UNSPEC, line, rc;
+
+	if (transport) {
+		struct jv_transport_io_cfg *t = &cfg->transports[i];
+
+		a = &t->remote;
+		line = t->line_remote;
+		/* the family the socket will have anyway */
+		if (t->bind_address.len)
+			family = t->bind_address.ss.ss_family;
+	} else {
+		a = &cfg->listen[i].addr;
+		line = cfg->listen[i].line_address;
+	}
+	if (!jv_addr_needs_lookup(a))
+		return JV_OK;
+	if ((rc = jv_addr_resolve(a, family, err)) != JV_OK) {
+		jv_config_blame(cfg, line, err, "%s[%u].%s",
+				transport ? "transports" : "listen", i,
+				transport ? "remote" : "address");
+		/* blame makes every error INVAL: the caller needs the kind */
+		return rc;
+	}
+	return JV_OK;
+}
+
+int jv_config_resolve(struct jv_config *cfg, struct jv_error *err)
+{
+	int rc = JV_OK;
+
+	for (uint32_t i = 0; rc == JV_OK && i < cfg->nlisten; i++)
+		rc = jv_config_resolve_one(cfg, false, i, err);
+	for (uint32_t i = 0; rc == JV_OK && i < cfg->ntransports; i++)
+		rc = jv_config_resolve_one(cfg, true, i, err);
+	return rc;
+}
+
 void jv_config_endpoint(const struct jv_config *cfg,
 			struct jv_endpoint_cfg *out)
 {
@@ -1022,14 +1137,10 @@ void jv_config_endpoint(const struct jv_config *cfg,
 	out->ntransports = cfg->ntransports;
 	out->reconnect = cfg->reconnect;
 	if (cfg->role == JV_ROLE_CLIENT) {
-		/* what may come from the server: the tunnel subnet */
-		uint32_t mask = cfg->tun.prefix == 0
-					? 0 : 0xffffffffu << (32 - cfg->tun.prefix);
-
-		out->server_allowed[0].addr = cfg->tun.addr & mask;
-		out->server_allowed[0].prefix = cfg->tun.prefix;
-		out->server_allowed[0].family = JV_IP4;
-		out->nserver_allowed = 1;
+		/* what may come from the server: the tunnel subnets */
+		for (uint32_t i = 0; i < cfg->tun.naddr; i++)
+			out->server_allowed[out->nserver_allowed++] =
+				jv_tun_subnet(&cfg->tun.addr[i]);
 	}
 	/* and what the routes send into the tunnel: the answers come from
 	 * there (a full tunnel accepts any source of its family) */
@@ -1043,7 +1154,21 @@ void jv_config_endpoint(const struct jv_config *cfg,
 	out->per_source_per_s = cfg->per_source_per_s;
 }
 
-static void print_prefix(FILE *f, const struct jv_prefix *p)
+struct jv_prefix jv_tun_subnet(const struct jv_prefix *addr)
+{
+	struct jv_prefix p = *addr;
+	unsigned bits = jv_ip_bits(p.family);
+
+	if (p.family == JV_IP4) {
+		p.addr &= p.prefix ? 0xffffffffu << (32 - p.prefix) : 0;
+		return p;
+	}
+	for (unsigned i = p.prefix; i < bits; i++)
+		p.addr6[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return p;
+}
+
+void jv_tun_format(const struct jv_prefix *p, char *out, size_t cap)
 {
 	char buf[INET6_ADDRSTRLEN];
 	uint8_t b[16];
@@ -1051,14 +1176,23 @@ static void print_prefix(FILE *f, const struct jv_prefix *p)
 	jv_prefix_bytes(p, b);
 	inet_ntop(p->family == JV_IP4 ? AF_INET : AF_INET6, b, buf,
 		  sizeof(buf));
-	fprintf(f, "%s/%u", buf, p->prefix);
+	snprintf(out, cap, "%s/%u", buf, p->prefix);
 }
 
+static void print_prefix(FILE *f, const struct jv_prefix *p)
+{
+	char buf[64];
+
+	jv_tun_format(p, buf, sizeof(buf));
+	fputs(buf, f);
+}
+
+/* As configured: a host name is printed, not looked up. */
 static void print_addr(FILE *f, const struct jv_sockaddr *a)
 {
-	char buf[80];
+	char buf[JV_HOST_MAX + 16];
 
-	jv_sockaddr_format((const struct sockaddr *)&a->ss, buf, sizeof(buf));
+	jv_addr_format(a, buf, sizeof(buf));
 	fprintf(f, "\"%s\"", buf);
 }
 
@@ -1085,9 +1219,6 @@ static void print_dns(FILE *f, const struct jv_config *cfg)
 
 void jv_config_print(const struct jv_config *cfg, FILE *f)
 {
-	struct in_addr tun = { htonl(cfg->tun.addr) };
-	char ip[INET_ADDRSTRLEN];
-
 	fprintf(f, "role: %s\nnode_id: %s\n",
 		cfg->role == JV_ROLE_SERVER ? "server" : "client",
 		cfg->node_id);
@@ -1126,9 +1257,15 @@ void jv_config_print(const struct jv_config *cfg, FILE *f)
 		}
 		fprintf(f, "]\nfwmark: %u\n", cfg->fwmark);
 	}
-	inet_ntop(AF_INET, &tun, ip, sizeof(ip));
-	fprintf(f, "tun: { name: %s, address: %s/%u, mtu: %u }\n",
-		cfg->tun.name, ip, cfg->tun.prefix, cfg->tun.mtu);
+	/* as written: one address alone, several as a list */
+	fprintf(f, "tun: { name: %s, address: %s", cfg->tun.name,
+		cfg->tun.naddr > 1 ? "[" : "");
+	for (uint32_t i = 0; i < cfg->tun.naddr; i++) {
+		fprintf(f, i ? ", " : "");
+		print_prefix(f, &cfg->tun.addr[i]);
+	}
+	fprintf(f, "%s, mtu: %u }\n", cfg->tun.naddr > 1 ? "]" : "",
+		cfg->tun.mtu);
 	if (cfg->role == JV_ROLE_SERVER) {
 		fprintf(f, "peers:\n");
 		for (uint32_t i = 0; i < cfg->npeers; i++) {
@@ -1159,7 +1296,23 @@ void jv_config_print(const struct jv_config *cfg, FILE *f)
 
 static bool same_addr(const struct jv_sockaddr *a, const struct jv_sockaddr *b)
 {
-	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+	return jv_addr_same(a, b);
+}
+
+static bool same_tun(const struct jv_tun_cfg *a, const struct jv_tun_cfg *b)
+{
+	if (strcmp(a->name, b->name) || a->mtu != b->mtu || a->naddr != b->naddr)
+		return false;
+	for (uint32_t i = 0; i < a->naddr; i++) {
+		uint8_t x[16], y[16];
+
+		jv_prefix_bytes(&a->addr[i], x);
+		jv_prefix_bytes(&b->addr[i], y);
+		if (a->addr[i].family != b->addr[i].family ||
+		    a->addr[i].prefix != b->addr[i].prefix || memcmp(x, y, 16))
+			return false;
+	}
+	return true;
 }
 
 /* What a listener or a transport is, the lines of the file aside. */
@@ -1231,10 +1384,7 @@ int jv_config_reloadable(const struct jv_config *cur,
 		key = "routes";
 	else if (next->fwmark != cur->fwmark)
 		key = "fwmark";
-	else if (strcmp(next->tun.name, cur->tun.name) ||
-		 next->tun.addr != cur->tun.addr ||
-		 next->tun.prefix != cur->tun.prefix ||
-		 next->tun.mtu != cur->tun.mtu)
+	else if (!same_tun(&next->tun, &cur->tun))
 		key = "tun";
 	else if (strcmp(next->audit_path, cur->audit_path))
 		key = "audit.path";

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "cli/addr.h"
+#include "core/allowedips.h"
 #include "core/err.h"
 #include "core/policy.h"
 #include "engine/endpoint.h"
@@ -25,16 +27,14 @@
 /* the fwmark, and the number of the routing table of a full tunnel */
 #define JV_CFG_FWMARK_DEFAULT 51821
 
-struct jv_sockaddr {
-	struct sockaddr_storage ss;
-	socklen_t len;                   /* 0 = unset */
-};
+#define JV_TUN_MAX_ADDRS 8
 
 /* server: one socket to listen on */
 struct jv_listen_cfg {
 	char id[JV_TID_MAX + 1];
 	uint8_t proto;                   /* JV_PROTO_UDP or JV_PROTO_TCP */
-	struct jv_sockaddr addr;         /* "0.0.0.0:51820", "[::]:443" */
+	struct jv_sockaddr addr;         /* "0.0.0.0:51820", "[::]:443", a
+					  * name: jv_config_resolve */
 	int line_address;                /* where address is in the file */
 };
 
@@ -42,10 +42,12 @@ struct jv_listen_cfg {
 struct jv_transport_io_cfg {
 	char id[JV_TID_MAX + 1];
 	uint8_t proto;
-	struct jv_sockaddr remote;       /* "192.0.2.1:51820" (numeric) */
+	struct jv_sockaddr remote;       /* "192.0.2.1:51820", "[v6]:PORT",
+					  * "NAME:PORT" (jv_config_resolve) */
 	char bind_device[IFNAMSIZ];      /* "" = none (SO_BINDTODEVICE) */
 	struct jv_sockaddr bind_address; /* len 0 = none; port may be 0 */
-	int line, line_bind_device, line_bind_address;  /* 0: not given */
+	int line, line_remote, line_bind_device, line_bind_address;
+					  /* 0: not given */
 };
 
 /* client dns: one resolver address */
@@ -56,8 +58,10 @@ struct jv_dns_server {
 
 struct jv_tun_cfg {
 	char name[IFNAMSIZ];             /* "jvpn0" */
-	uint32_t addr;                   /* IPv4, host order */
-	uint8_t prefix;                  /* 0..32 */
+	/* the node's addresses with their prefix lengths, IPv4 and IPv6
+	 * ("10.77.0.2/24": host bits kept, unlike allowed_ips) */
+	struct jv_prefix addr[JV_TUN_MAX_ADDRS];
+	uint32_t naddr;                  /* 1..JV_TUN_MAX_ADDRS */
 	uint32_t mtu;                    /* 576..9000; default 1420 */
 	int line, line_name;
 };
@@ -137,6 +141,26 @@ int jv_config_parse(struct jv_config *cfg, const char *buf, size_t len,
  * the config file and the line of the key (or the policy file and its
  * line). On error the keys are wiped. */
 int jv_config_read_files(struct jv_config *cfg, struct jv_error *err);
+
+/*
+ * Looks up what the parser left for later (CONTRACT section 8): host names
+ * in listen[].address and transports[].remote (the family of bind_address
+ * when it is given, the first result), interfaces named as the scope of a
+ * link-local address. A name that does not exist is an error naming
+ * FILE:LINE and the key; a temporary failure (JV_ERR_AGAIN) too, the
+ * caller deciding whether to go on without that address (the client does,
+ * its transport down and retried). jv_config_resolve_one does one entry:
+ * listen (transport false) or transports, index i.
+ */
+int jv_config_resolve(struct jv_config *cfg, struct jv_error *err);
+int jv_config_resolve_one(struct jv_config *cfg, bool transport, uint32_t i,
+			  struct jv_error *err);
+
+/* The subnet of a TUN address: host bits cleared. */
+struct jv_prefix jv_tun_subnet(const struct jv_prefix *addr);
+
+/* Formats a TUN address ("fd77::2/64") into out (64 bytes do). */
+void jv_tun_format(const struct jv_prefix *addr, char *out, size_t cap);
 
 /* Fills an endpoint configuration from cfg (peers pointer into cfg). */
 void jv_config_endpoint(const struct jv_config *cfg,

@@ -448,7 +448,7 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 		jv_config_blame(&d->cfg, tc->line_name, err, "tun.name");
 		return rc;
 	}
-	if ((rc = jv_tun_configure(d->tun_name, tc->addr, tc->prefix, tc->mtu,
+	if ((rc = jv_tun_configure(d->tun_name, tc->addr, tc->naddr, tc->mtu,
 				   err)) != 0) {
 		jv_config_blame(&d->cfg, tc->line, err, "tun");
 		return rc;
@@ -468,6 +468,36 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 		return rc;
 	}
 	return setup_metrics(d, err);
+}
+
+/*
+ * Host names and link-local scopes (CONTRACT section 8), before anything
+ * is opened: a name that does not exist is a mistake in the file (exit
+ * 2). A lookup that failed for now (EAI_AGAIN: no network, no DNS yet)
+ * stops the gateway, whose listeners must bind, but not the client: that
+ * transport stays down and is looked up again (cli/drv_client.c).
+ */
+static int resolve_names(struct daemon *d, struct jv_error *err)
+{
+	struct jv_config *cfg = &d->cfg;
+	char line[1024];
+	int rc;
+
+	for (uint32_t i = 0; i < cfg->nlisten; i++)
+		if ((rc = jv_config_resolve_one(cfg, false, i, err)) != 0)
+			return rc;
+	for (uint32_t i = 0; i < cfg->ntransports; i++) {
+		rc = jv_config_resolve_one(cfg, true, i, err);
+		if (rc == JV_ERR_AGAIN) {
+			jv_error_format(err, line, sizeof(line));
+			fprintf(stderr, "jvpn: warning: %s; %s is down until it "
+				"resolves\n", line, cfg->transports[i].id);
+			continue;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int setup_engine(struct daemon *d)
@@ -580,6 +610,12 @@ int jv_daemon_main(int argc, char **argv, enum jv_role role)
 		jv_config_wipe(&d->cfg);
 		free(d);
 		return 2;
+	}
+	if ((rc = resolve_names(d, &err)) != 0) {
+		jv_print_error(&err);
+		jv_config_wipe(&d->cfg);
+		free(d);
+		return rc == JV_ERR_AGAIN ? 1 : 2;
 	}
 	d->started = jv_mono_ms();
 	rc = jv_loop_new(&d->loop);

@@ -18,6 +18,11 @@
 
 #define TCP_RETRY_MS 1000       /* reconnect delay */
 #define REOPEN_RETRY_MS 1000    /* a socket for a device that is back failed */
+#define RESOLVE_RETRY_MS 5000   /* a host name that could not be looked up */
+/* A TCP transport reconnects every TCP_RETRY_MS while its path is down;
+ * its name is looked up again at most this often: a lookup blocks the
+ * loop (the other transports) for as long as DNS takes. */
+#define TCP_RESOLVE_MS 30000
 
 struct ctransport {             /* one candidate */
 	struct daemon *d;
@@ -30,6 +35,9 @@ struct ctransport {             /* one candidate */
 	bool connected;             /* TCP: told up to the engine */
 	struct jv_link_pin pin;     /* bind_device: the socket's device */
 	bool reopen_failed;         /* said once, until a socket is bound */
+	bool unresolved;            /* no address yet: down, looked up again */
+	bool resolve_failed;        /* said once, until a lookup succeeds */
+	uint64_t resolved_at;       /* the last lookup for a TCP reconnect */
 	struct jv_udp_stray stray;  /* UDP: datagrams not from the remote */
 	/* a full tunnel: the fwmark that keeps this socket's packets out of
 	 * it (the main table's route, its own uplink); 0: none */
@@ -41,6 +49,7 @@ struct client {
 	uint32_t ntr;               /* opened so far */
 	struct jv_linkmon *lm;
 	struct jv_dns dns;          /* config dns: applied, undone at close */
+	bool ended;                 /* no session live: names looked up */
 };
 
 static struct client *client_of(struct daemon *d)
@@ -161,7 +170,7 @@ static int udp_open(struct ctransport *t, struct jv_error *err)
 
 	if (jv_udp_open(t->udp, c->remote.ss.ss_family,
 			(const struct sockaddr *)&c->bind_address.ss,
-			c->bind_address.len, c->bind_device, err) != 0)
+			c->bind_address.len, c->bind_device, false, err) != 0)
 		return JV_ERR_INVAL;
 	if (t->mark && jv_sock_mark(t->udp->fd, t->mark, err) != 0) {
 		jv_udp_close(t->udp);
@@ -229,11 +238,66 @@ static void warn_missing(struct daemon *d, uint32_t i)
 	fprintf(stderr, "jvpn: warning: %s\n", line);
 }
 
+/* Looks the remote's host name (or its scope's interface) up, at start
+ * and again before a reconnect: the gateway may have moved. A failure
+ * keeps the address known so far (none at start), said once until a
+ * lookup succeeds. Returns 1 when the address changed, 0 when not, or
+ * the error (JV_ERR_AGAIN: temporary). */
+static int resolve(struct ctransport *t, struct jv_error *err)
+{
+	struct daemon *d = t->d;
+	struct jv_transport_io_cfg *c = &d->cfg.transports[t->index];
+	struct jv_sockaddr was = c->remote;
+	char line[1024], a[80];
+	int rc;
+
+	if (!jv_addr_needs_lookup(&c->remote))
+		return 0;
+	if ((rc = jv_config_resolve_one(&d->cfg, true, t->index, err)) != 0) {
+		jv_error_format(err, line, sizeof(line));
+		if (!t->resolve_failed)
+			fprintf(stderr, "jvpn: warning: %s (%s)\n", line,
+				c->remote.len ? "keeping the last address"
+					      : "the transport is down until "
+						"it resolves");
+		t->resolve_failed = true;
+		return rc;
+	}
+	t->resolve_failed = false;
+	if (was.len == c->remote.len &&
+	    memcmp(&was.ss, &c->remote.ss, was.len) == 0)
+		return 0;
+	jv_sockaddr_format((const struct sockaddr *)&c->remote.ss, a, sizeof(a));
+	fprintf(stderr, "jvpn: %s: %s is %s\n", c->id,
+		c->remote.host[0] ? c->remote.host : c->remote.scope, a);
+	return 1;
+}
+
+/* Before a new session: the names again. A UDP socket of the other
+ * family (or bound to a device that went with a link-local scope) is
+ * replaced. */
+static void re_resolve(struct ctransport *t, uint64_t now)
+{
+	sa_family_t was = t->cfg->remote.ss.ss_family;
+	struct jv_error err;
+
+	if (t->unresolved || resolve(t, &err) != 1 || !t->udp ||
+	    t->udp->fd < 0 || t->cfg->remote.ss.ss_family == was)
+		return;
+	pin_close(t);
+	if (pin_open(t, &err) != 0) {
+		fprintf(stderr, "jvpn: %s: %s (retrying)\n", t->cfg->id, err.msg);
+		t->retry_at = now + REOPEN_RETRY_MS;
+	}
+}
+
+static int attach_transport(struct daemon *d, uint32_t i,
+			    struct jv_error *err);
+
 static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct ctransport *t = &client_of(d)->tr[i];
 	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
-	int ifindex = 0;
 
 	t->d = d;
 	t->index = i;
@@ -255,6 +319,25 @@ static int open_transport(struct daemon *d, uint32_t i, struct jv_error *err)
 		t->udp->fd = -1;
 		t->udp->ntx = 0;
 	}
+	/* looked up before (cli/daemon.c): no address means the lookup
+	 * failed for now, said there; retried */
+	if (!c->remote.len) {
+		t->unresolved = true;
+		t->resolve_failed = true;
+		t->retry_at = jv_mono_ms() + RESOLVE_RETRY_MS;
+		return 0;
+	}
+	return attach_transport(d, i, err);
+}
+
+/* The socket of a transport whose address is known. */
+static int attach_transport(struct daemon *d, uint32_t i,
+			    struct jv_error *err)
+{
+	struct ctransport *t = &client_of(d)->tr[i];
+	const struct jv_transport_io_cfg *c = &d->cfg.transports[i];
+	int ifindex = 0;
+
 	if (c->bind_device[0] &&
 	    jv_link_query(c->bind_device, &ifindex) == JV_LINK_GONE) {
 		warn_missing(d, i);
@@ -411,7 +494,7 @@ static void client_start(struct daemon *d, uint64_t now)
 	struct client *c = client_of(d);
 
 	for (uint32_t i = 0; i < c->ntr; i++)
-		if (c->tr[i].tcp && !c->tr[i].connected)
+		if ((c->tr[i].tcp && !c->tr[i].connected) || c->tr[i].unresolved)
 			jv_endpoint_transport_down(d->ep, i, JV_R_TRANSPORT_DEAD,
 						   now);
 	resync_links(d);
@@ -441,12 +524,18 @@ static void client_send(struct daemon *d, const struct jv_path *path,
 static size_t client_format_path(struct daemon *d, const struct jv_path *path,
 				 char *buf, size_t cap)
 {
+	const struct jv_sockaddr *a;
+
 	buf[0] = '\0';
-	if (path->local < d->cfg.ntransports &&
-	    d->cfg.transports[path->local].remote.len)
-		jv_sockaddr_format(
-			(const struct sockaddr *)&d->cfg.transports[path->local]
-				.remote.ss, buf, cap);
+	if (path->local >= d->cfg.ntransports)
+		return 0;
+	a = &d->cfg.transports[path->local].remote;
+	/* a link-local scope by its name, as configured ("%ca0", not "%3");
+	 * a host name by the address it resolved to */
+	if (a->len && a->scope[0])
+		jv_addr_format(a, buf, cap);
+	else if (a->len)
+		jv_sockaddr_format((const struct sockaddr *)&a->ss, buf, cap);
 	return strlen(buf);
 }
 
@@ -462,10 +551,52 @@ static uint64_t client_settle(struct daemon *d)
 			at = c->tr[i].retry_at;
 	}
 	/* without reconnect the client lives as long as its session */
-	if (!d->cfg.reconnect &&
-	    jv_endpoint_client_state(d->ep) == JV_STATE_TERMINATED)
+	if (jv_endpoint_client_state(d->ep) != JV_STATE_TERMINATED) {
+		c->ended = false;
+	} else if (!d->cfg.reconnect) {
 		jv_daemon_stop(d);
+	} else if (!c->ended) {
+		/* the next session may find the gateway elsewhere */
+		c->ended = true;
+		for (uint32_t i = 0; i < c->ntr; i++)
+			re_resolve(&c->tr[i], jv_mono_ms());
+	}
 	return at;
+}
+
+/* A transport whose name did not resolve at start: again, until it does
+ * (or turns out not to exist, which is said and retried all the same: a
+ * running client does not exit over DNS). */
+static void retry_resolve(struct ctransport *t, uint64_t now)
+{
+	struct daemon *d = t->d;
+	struct jv_error err;
+
+	t->retry_at = now + RESOLVE_RETRY_MS;
+	if (resolve(t, &err) < 0)
+		return;
+	t->unresolved = false;
+	t->retry_at = UINT64_MAX;
+	if (attach_transport(d, t->index, &err) != 0) {
+		fprintf(stderr, "jvpn: %s: %s (retrying)\n", t->cfg->id, err.msg);
+		t->retry_at = now + REOPEN_RETRY_MS;
+		return;
+	}
+	/* TCP says so once connected; a device's state comes from it */
+	if (t->udp && t->udp->fd >= 0 && !t->cfg->bind_device[0])
+		jv_endpoint_transport_up(d->ep, t->index, now);
+}
+
+/* TCP connects again, to the name's address as it is now. */
+static void reconnect_tcp(struct ctransport *t, uint64_t now)
+{
+	struct jv_error err;
+
+	if (!t->resolved_at || now - t->resolved_at >= TCP_RESOLVE_MS) {
+		t->resolved_at = now;
+		(void)resolve(t, &err);
+	}
+	tcp_connect(t);
 }
 
 static void client_tick(struct daemon *d, uint64_t now)
@@ -477,8 +608,10 @@ static void client_tick(struct daemon *d, uint64_t now)
 
 		if (t->retry_at > now)
 			continue;
-		if (t->tcp)
-			tcp_connect(t);
+		if (t->unresolved)
+			retry_resolve(t, now);
+		else if (t->tcp)
+			reconnect_tcp(t, now);
 		else                        /* a socket failed: try again */
 			resync_link(t, now);
 	}

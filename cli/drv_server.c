@@ -42,6 +42,7 @@ struct listener {               /* one listen entry */
 	struct in6_addr local6[LOCAL6_MAX];
 	uint32_t nlocal6;
 	bool local6_full_told;
+	bool dual;                  /* [::] taking IPv4 clients (mapped) */
 };
 
 struct tconn {                  /* one accepted TCP transport */
@@ -107,8 +108,9 @@ static void udp_path_encode(struct listener *l, const struct sockaddr *from,
 	p->proto = JV_PROTO_UDP;
 	p->local = l->index;
 	/* the source prefix the engine rate-limits handshakes by: the IPv4
-	 * address, or the /64 of the IPv6 one (the sockets are V6ONLY, so
-	 * no IPv4 client hides in a mapped address) */
+	 * address, or the /64 of the IPv6 one (on_udp_rx unmaps an IPv4
+	 * client of a dual-stack socket first, so none hides in the one
+	 * /64 of every mapped address) */
 	p->src_off = (uint8_t)(from->sa_family == AF_INET
 				       ? offsetof(struct sockaddr_in, sin_addr)
 				       : offsetof(struct sockaddr_in6, sin6_addr));
@@ -168,6 +170,27 @@ static bool udp_path_decode(const struct listener *l, const struct jv_path *p,
 	return false;
 }
 
+/* An IPv4 path of a dual-stack listener, back in the IPv4-mapped form
+ * its IPv6 socket sends to and from (IPV6_PKTINFO takes a mapped
+ * source). */
+static void map_path(struct sockaddr_storage *to, socklen_t *to_len,
+		     struct jv_udp_local *from)
+{
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+
+	memcpy(&a4, to, sizeof(a4));
+	jv_sockaddr_map(&a4, &a6);
+	memcpy(to, &a6, sizeof(a6));
+	*to_len = sizeof(a6);
+	if (from->family == AF_INET) {
+		a4.sin_addr = from->addr.v4;
+		jv_sockaddr_map(&a4, &a6);
+		from->family = AF_INET6;
+		from->addr.v6 = a6.sin6_addr;
+	}
+}
+
 static void conn_drop(struct tconn *t)
 {
 	if (!t->c)
@@ -201,8 +224,26 @@ static void on_udp_rx(void *ctx, const struct sockaddr *from,
 			     size_t len)
 {
 	struct listener *l = ctx;
+	struct sockaddr_storage v4;
+	struct jv_udp_local l4;
 	struct jv_path p;
 
+	/* an IPv4 client of a dual-stack listener: its path, rate limit and
+	 * `remote` are IPv4 ones, as if it had come to 0.0.0.0 */
+	if (from->sa_family == AF_INET6 && local->family != AF_INET &&
+	    from_len <= sizeof(v4)) {
+		memcpy(&v4, from, from_len);
+		if (jv_sockaddr_unmap(&v4, &from_len)) {
+			from = (const struct sockaddr *)&v4;
+			memset(&l4, 0, sizeof(l4));
+			if (local->family == AF_INET6 &&
+			    IN6_IS_ADDR_V4MAPPED(&local->addr.v6)) {
+				l4.family = AF_INET;
+				memcpy(&l4.addr.v4, &local->addr.v6.s6_addr[12], 4);
+			}
+			local = &l4;
+		}
+	}
 	udp_path_encode(l, from, from_len, local, &p);
 	if (!p.len)
 		return;
@@ -292,6 +333,8 @@ static void on_accept(void *ctx, uint32_t events)
 
 		if (fd < 0)
 			break;
+		/* an IPv4 client of a dual-stack listener: IPv4 it is */
+		jv_sockaddr_unmap(&peer, &plen);
 		/* always admitted; at the bound an older pre-handshake
 		 * connection makes room */
 		t = &s->conns[jv_tcp_gate_admit(&s->gate,
@@ -333,19 +376,45 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
 	return false;
 }
 
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET
+		       ? ((const struct sockaddr_in *)ss)->sin_port
+		       : ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+/* "[::]:PORT" takes IPv4 clients too (as wg and most daemons do), unless
+ * an IPv4 listener of the same protocol has that port: then the two
+ * sockets split the families (both binds would clash otherwise). */
+static bool dual_stack(const struct jv_config *cfg, uint32_t i)
+{
+	const struct jv_listen_cfg *c = &cfg->listen[i];
+
+	if (c->addr.ss.ss_family != AF_INET6 || !is_wildcard(&c->addr.ss))
+		return false;
+	for (uint32_t j = 0; j < cfg->nlisten; j++)
+		if (cfg->listen[j].proto == c->proto &&
+		    cfg->listen[j].addr.ss.ss_family == AF_INET &&
+		    port_of(&cfg->listen[j].addr.ss) == port_of(&c->addr.ss))
+			return false;
+	return true;
+}
+
 static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 {
 	struct server *s = server_of(d);
 	struct listener *l = &s->ls[i];
 	const struct jv_listen_cfg *c = &d->cfg.listen[i];
+	bool dual = dual_stack(&d->cfg, i);
 
 	l->s = s;
 	l->index = (uint16_t)i;
 	l->cfg = c;
 	l->tcp_fd = -1;
+	l->dual = dual;
 	if (c->proto == JV_PROTO_TCP) {
 		l->tcp_fd = jv_tcp_listen((const struct sockaddr *)&c->addr.ss,
-					  c->addr.len, err);
+					  c->addr.len, dual, err);
 		if (l->tcp_fd < 0) {
 			jv_config_blame(&d->cfg, c->line_address, err,
 					"listen[%u].address", i);
@@ -358,7 +427,7 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 		return JV_ERR_NOMEM;
 	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
 			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
-			err) != 0 ||
+			dual, err) != 0 ||
 	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0)) {
 		jv_config_blame(&d->cfg, c->line_address, err,
 				"listen[%u].address", i);
@@ -447,6 +516,8 @@ static void server_send(struct daemon *d, const struct jv_path *path,
 		    !udp_path_decode(&s->ls[path->local], path, &to, &to_len,
 				     &from))
 			return;
+		if (s->ls[path->local].dual && to.ss_family == AF_INET)
+			map_path(&to, &to_len, &from);
 		jv_udp_send(s->ls[path->local].udp, (struct sockaddr *)&to,
 			    to_len, &from, buf, len);
 	} else {

@@ -63,16 +63,11 @@ bool jv_routes_full(const struct jv_config *cfg, uint8_t family)
 uint32_t jv_routes_tun_subnets(const struct jv_config *cfg,
 			       struct jv_prefix *out, uint32_t cap)
 {
-	uint32_t mask = cfg->tun.prefix == 0
-				? 0 : 0xffffffffu << (32 - cfg->tun.prefix);
+	uint32_t n = 0;
 
-	if (cap == 0)
-		return 0;
-	memset(&out[0], 0, sizeof(out[0]));
-	out[0].family = JV_IP4;
-	out[0].addr = cfg->tun.addr & mask;
-	out[0].prefix = cfg->tun.prefix;
-	return 1;
+	for (uint32_t i = 0; i < cfg->tun.naddr && n < cap; i++)
+		out[n++] = jv_tun_subnet(&cfg->tun.addr[i]);
+	return n;
 }
 
 /* Whether p lies within subnet (the same or narrower). */

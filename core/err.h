@@ -16,6 +16,7 @@ enum jv_errno {
 	JV_ERR_SHORT = -8,     /* truncated input or output buffer too small */
 	JV_ERR_STATE = -9,     /* operation not valid in the current state */
 	JV_ERR_EXISTS = -10,   /* the key is already someone else's */
+	JV_ERR_AGAIN = -11,    /* a temporary failure (DNS): try again later */
 };
 
 /* Where and what: "FILE:LINE: msg". line 0 means "no line". */

@@ -315,7 +315,7 @@ int jv_http_open(struct jv_http **out, struct jv_loop *loop,
 		h->c[i].h = h;
 		h->c[i].fd = -1;
 	}
-	h->fd = jv_tcp_listen(addr, len, err);
+	h->fd = jv_tcp_listen(addr, len, false, err);
 	if (h->fd < 0) {
 		free(h);
 		return JV_ERR_INVAL;

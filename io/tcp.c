@@ -64,10 +64,10 @@ fail:
 }
 
 int jv_tcp_listen(const struct sockaddr *addr, socklen_t len,
-		  struct jv_error *err)
+		  bool dual_stack, struct jv_error *err)
 {
 	int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			0), one = 1;
+			0), one = 1, v6only = !dual_stack;
 	char a[80];
 
 	if (fd < 0)
@@ -75,7 +75,8 @@ int jv_tcp_listen(const struct sockaddr *addr, socklen_t len,
 				    strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (addr->sa_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+			   sizeof(v6only));
 	if (bind(fd, addr, len) == 0 && listen(fd, 64) == 0)
 		return fd;
 	jv_sockaddr_format(addr, a, sizeof(a));

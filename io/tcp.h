@@ -42,9 +42,11 @@ int jv_tcp_connect(struct jv_tcp_conn *c, const struct sockaddr *to,
 		   socklen_t bind_len, const char *bind_device,
 		   struct jv_error *err);
 
-/* A listening socket, non-blocking. Returns the fd or JV_ERR_INVAL. */
+/* A listening socket, non-blocking; an IPv6 one is IPV6_V6ONLY unless
+ * dual_stack (IPv4 peers then arrive IPv4-mapped). Returns the fd or
+ * JV_ERR_INVAL. */
 int jv_tcp_listen(const struct sockaddr *addr, socklen_t len,
-		  struct jv_error *err);
+		  bool dual_stack, struct jv_error *err);
 /* Accepts one connection: its descriptor (non-blocking), or -EAGAIN /
  * -errno. The caller decides where it goes (jv_tcp_gate_admit), then
  * hands it to a connection with jv_tcp_adopt. */

@@ -74,24 +74,66 @@ static int request(struct mnl_socket *nl, struct nlmsghdr *h, bool fits,
 }
 
 static int set_addr(struct mnl_socket *nl, const char *name, unsigned idx,
-		    uint32_t addr, uint8_t prefix, struct jv_error *err)
+		    const struct jv_prefix *p, uint32_t seq,
+		    struct jv_error *err)
 {
 	_Alignas(struct nlmsghdr) uint8_t buf[REQ_MAX];
 	struct nlmsghdr *h;
 	struct ifaddrmsg *ifa;
-	uint32_t a = htonl(addr);
+	uint8_t a[16];
+	size_t n = p->family == JV_IP6 ? 16 : 4;
+	/* nothing else answers on a TUN: duplicate address detection would
+	 * only keep the address tentative (unusable) for a second or more */
+	uint32_t flags = p->family == JV_IP6 ? IFA_F_NODAD : 0;
+	char what[80], ip[INET6_ADDRSTRLEN];
 	bool fits;
 
+	jv_prefix_bytes(p, a);
 	/* REPLACE: re-adding the same address/prefix after a restart is fine */
-	ifa = jv_nl_req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, 1,
+	ifa = jv_nl_req_init(buf, &h, RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, seq,
 		       sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = prefix;
+	ifa->ifa_family = p->family == JV_IP6 ? AF_INET6 : AF_INET;
+	ifa->ifa_prefixlen = p->prefix;
+	ifa->ifa_flags = (uint8_t)flags;
 	ifa->ifa_index = idx;
 	/* the attributes are fixed and small */
-	fits = mnl_attr_put_check(h, sizeof(buf), IFA_LOCAL, sizeof(a), &a) &&
-	       mnl_attr_put_check(h, sizeof(buf), IFA_ADDRESS, sizeof(a), &a);
-	return request(nl, h, fits, name, "address", "add its address", err);
+	fits = mnl_attr_put_check(h, sizeof(buf), IFA_LOCAL, n, a) &&
+	       mnl_attr_put_check(h, sizeof(buf), IFA_ADDRESS, n, a) &&
+	       mnl_attr_put_check(h, sizeof(buf), IFA_FLAGS, sizeof(flags),
+				  &flags);
+	inet_ntop(ifa->ifa_family, a, ip, sizeof(ip));
+	snprintf(what, sizeof(what), "add address %s/%u", ip, p->prefix);
+	return request(nl, h, fits, name, "address", what, err);
+}
+
+/* A new device inherits net.ipv6.conf.default.disable_ipv6: an IPv6
+ * address on it is refused until IPv6 is switched on for it. */
+static int enable_ipv6(const char *name, struct jv_error *err)
+{
+	char path[96], v = '1';
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "tun: %s: IPv6 is not available (%s: %s)",
+				    name, path, strerror(errno));
+	if (read(fd, &v, 1) == 1 && v == '0') {
+		close(fd);
+		return 0;
+	}
+	if (pwrite(fd, "0\n", 2, 0) != 2) {
+		int e = errno;
+
+		close(fd);
+		return jv_error_set(err, JV_ERR_INVAL, "", 0,
+				    "tun: %s: cannot enable IPv6 (%s: %s)",
+				    name, path, strerror(e));
+	}
+	close(fd);
+	return 0;
 }
 
 static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
@@ -111,17 +153,24 @@ static int set_link(struct mnl_socket *nl, const char *name, unsigned idx,
 	return request(nl, h, fits, name, "link", "set MTU and link up", err);
 }
 
-int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
-		     uint32_t mtu, struct jv_error *err)
+int jv_tun_configure(const char *name, const struct jv_prefix *addrs,
+		     uint32_t naddrs, uint32_t mtu, struct jv_error *err)
 {
 	struct mnl_socket *nl;
+	bool v6 = false;
 	unsigned idx;
-	int rc;
+	int rc = 0;
 
-	if (prefix > 32)
-		return jv_error_set(err, JV_ERR_RANGE, "", 0,
-				    "tun: %s: prefix /%u is not an IPv4 prefix",
-				    name, prefix);
+	for (uint32_t i = 0; i < naddrs; i++) {
+		if (addrs[i].prefix > jv_ip_bits(addrs[i].family) ||
+		    !jv_ip_bits(addrs[i].family))
+			return jv_error_set(err, JV_ERR_RANGE, "", 0,
+					    "tun: %s: prefix /%u is too long for "
+					    "an IPv%c address", name,
+					    addrs[i].prefix,
+					    addrs[i].family == JV_IP6 ? '6' : '4');
+		v6 |= addrs[i].family == JV_IP6;
+	}
 	idx = if_nametoindex(name);
 	if (!idx)
 		return jv_error_set(err, JV_ERR_NOTFOUND, "", 0,
@@ -132,8 +181,11 @@ int jv_tun_configure(const char *name, uint32_t addr, uint8_t prefix,
 		return jv_error_set(err, JV_ERR_INVAL, "", 0,
 				    "tun: %s: netlink socket: %s", name,
 				    strerror(errno));
-	/* address first: the link comes up already reachable */
-	rc = set_addr(nl, name, idx, addr, prefix, err);
+	if (v6)
+		rc = enable_ipv6(name, err);
+	/* addresses first: the link comes up already reachable */
+	for (uint32_t i = 0; rc == 0 && i < naddrs; i++)
+		rc = set_addr(nl, name, idx, &addrs[i], 10 + i, err);
 	if (rc == 0)
 		rc = set_link(nl, name, idx, mtu, err);
 	mnl_socket_close(nl);

@@ -12,10 +12,10 @@
 
 int jv_udp_open(struct jv_udp *u, int family,
 		const struct sockaddr *bind_addr, socklen_t bind_len,
-		const char *bind_device, struct jv_error *err)
+		const char *bind_device, bool dual_stack, struct jv_error *err)
 {
 	struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
-	int one = 1;
+	int v6only = !dual_stack;
 
 	/* once per socket: the message headers must start zeroed (no
 	 * control data, no flags) */
@@ -25,8 +25,10 @@ int jv_udp_open(struct jv_udp *u, int family,
 	if (u->fd < 0)
 		return jv_error_set(err, JV_ERR_INVAL, "", 0, "udp socket: %s",
 				    strerror(errno));
+	/* explicit both ways: net.ipv6.bindv6only must not decide */
 	if (family == AF_INET6)
-		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		setsockopt(u->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+			   sizeof(v6only));
 	if (bind_device && *bind_device &&
 	    setsockopt(u->fd, SOL_SOCKET, SO_BINDTODEVICE, bind_device,
 		       (socklen_t)strlen(bind_device)) != 0) {
@@ -269,76 +271,30 @@ int jv_udp_flush(struct jv_udp *u)
 	return rc;
 }
 
-int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
-		      socklen_t *len, int need_port)
+bool jv_sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len)
 {
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *port = NULL;
-	unsigned long p = 0;
-	size_t hl;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
 
+	if (ss->ss_family != AF_INET6 || *len < sizeof(*a6) ||
+	    !IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
+		return false;
+	a4.sin_port = a6->sin6_port;
+	memcpy(&a4.sin_addr, &a6->sin6_addr.s6_addr[12], 4);
 	memset(ss, 0, sizeof(*ss));
-	/* a bare IPv6 address, where no port is needed */
-	if (!need_port && s[0] != '[' && strchr(s, ':') != strrchr(s, ':')) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+	memcpy(ss, &a4, sizeof(a4));
+	*len = sizeof(a4);
+	return true;
+}
 
-		if (inet_pton(AF_INET6, s, &a->sin6_addr) != 1)
-			return JV_ERR_INVAL;
-		a->sin6_family = AF_INET6;
-		*len = sizeof(*a);
-		return 0;
-	}
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-
-		if (!e || (e[1] && e[1] != ':'))
-			return JV_ERR_INVAL;
-		hl = (size_t)(e - s - 1);
-		if (hl >= sizeof(host))
-			return JV_ERR_INVAL;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		port = e[1] ? e + 2 : NULL;
-	} else {
-		const char *c = strrchr(s, ':');
-
-		hl = c ? (size_t)(c - s) : strlen(s);
-		if (hl >= sizeof(host) || (c && strchr(s, ':') != c))
-			return JV_ERR_INVAL;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		port = c ? c + 1 : NULL;
-	}
-	if (port) {
-		size_t n = strlen(port);
-
-		/* digits only: strtoul alone would take " 443" or "+443" */
-		if (n < 1 || n > 5 || strspn(port, "0123456789") != n)
-			return JV_ERR_INVAL;
-		p = strtoul(port, NULL, 10);
-		if (p < 1 || p > 65535)
-			return JV_ERR_INVAL;
-	} else if (need_port) {
-		return JV_ERR_INVAL;
-	}
-	if (s[0] != '[') {
-		struct sockaddr_in *a = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
-			return JV_ERR_INVAL;
-		a->sin_family = AF_INET;
-		a->sin_port = htons((uint16_t)p);
-		*len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
-			return JV_ERR_INVAL;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons((uint16_t)p);
-		*len = sizeof(*a);
-	}
-	return 0;
+void jv_sockaddr_map(const struct sockaddr_in *a4, struct sockaddr_in6 *a6)
+{
+	memset(a6, 0, sizeof(*a6));
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = a4->sin_port;
+	a6->sin6_addr.s6_addr[10] = 0xff;
+	a6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&a6->sin6_addr.s6_addr[12], &a4->sin_addr, 4);
 }
 
 void jv_sockaddr_format(const struct sockaddr *sa, char *out, size_t cap)
@@ -354,7 +310,11 @@ void jv_sockaddr_format(const struct sockaddr *sa, char *out, size_t cap)
 		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
 
 		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
+		if (a->sin6_scope_id)
+			snprintf(out, cap, "[%s%%%u]:%u", ip, a->sin6_scope_id,
+				 ntohs(a->sin6_port));
+		else
+			snprintf(out, cap, "[%s]:%u", ip, ntohs(a->sin6_port));
 	} else {
 		snprintf(out, cap, "?");
 	}

@@ -57,10 +57,12 @@ struct jv_udp {
 /*
  * Opens a non-blocking UDP socket of family (AF_INET/AF_INET6). bind_addr
  * (len 0: any address, port 0) and bind_device ("" or NULL: none) pin it.
+ * An IPv6 socket is IPV6_V6ONLY unless dual_stack: then IPv4 peers reach
+ * it too, as IPv4-mapped addresses (::ffff:a.b.c.d).
  */
 int jv_udp_open(struct jv_udp *u, int family,
 		const struct sockaddr *bind_addr, socklen_t bind_len,
-		const char *bind_device, struct jv_error *err);
+		const char *bind_device, bool dual_stack, struct jv_error *err);
 void jv_udp_close(struct jv_udp *u);
 
 /*
@@ -104,10 +106,13 @@ struct jv_udp_stray {
  * (this one and those kept quiet since the last report), or 0. */
 uint64_t jv_udp_stray_note(struct jv_udp_stray *s, uint64_t now);
 
-/* "a.b.c.d:port" / "[v6]:port" into addr; 0 or JV_ERR_INVAL. */
-int jv_sockaddr_parse(const char *s, struct sockaddr_storage *ss,
-		      socklen_t *len, int need_port);
-/* Formats addr as "ip:port" into out. */
+/* An IPv4-mapped IPv6 address (a dual-stack socket's IPv4 peer) becomes
+ * the IPv4 sockaddr it stands for; returns whether it was one. */
+bool jv_sockaddr_unmap(struct sockaddr_storage *ss, socklen_t *len);
+/* The IPv4-mapped IPv6 form of a4, to send to it from a dual-stack
+ * socket. */
+void jv_sockaddr_map(const struct sockaddr_in *a4, struct sockaddr_in6 *a6);
+/* Formats addr as "ip:port" into out ("[v6%SCOPE_ID]:port"). */
 void jv_sockaddr_format(const struct sockaddr *sa, char *out, size_t cap);
 
 #endif

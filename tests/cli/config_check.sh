@@ -80,6 +80,18 @@ has out '^dns_search: \[corp.example.com, lab\]$'
 { cat "$dir/server.yaml"; printf 'dns: [10.77.0.1]\n'; } > "$dir/sdns.yaml"
 expect 2 "$jvpn" config check "$dir/sdns.yaml"
 has err "^jvpn: $dir/sdns.yaml:15: dns: only for role client"
+# names and lists (CONTRACT section 8): printed as written, nothing
+# looked up (.invalid never resolves, RFC 6761)
+sed -e 's/remote: "192.0.2.1:443"/remote: "gw.jvpn.invalid:443"/' \
+    -e 's|address: 10.77.0.2/24,|address: [10.77.0.2/24, "fd77::2/64"],|' \
+    "$dir/client.yaml" > "$dir/names.yaml"
+expect 0 "$jvpn" config check "$dir/names.yaml"
+has out 'id: tcp-a, proto: tcp, remote: "gw.jvpn.invalid:443" }'
+has out '^tun: { name: jvpn0, address: \[10.77.0.2/24, fd77::2/64\], mtu: 1400 }'
+sed 's|address: 10.77.0.2/24,|address: [10.77.0.2/24, 10.77.0.2/16],|' \
+    "$dir/client.yaml" > "$dir/twice.yaml"
+expect 2 "$jvpn" config check "$dir/twice.yaml"
+has err "^jvpn: $dir/twice.yaml:8: tun.address\[1\]: listed twice (also tun.address\[0\])"
 expect 0 "$jvpn" config --help
 has out '^usage: jvpn config check FILE'
 expect 0 "$jvpn" config check "$dir/server.yaml" --help

@@ -270,15 +270,18 @@ stay_on() {
 	expect_absent client event_type=TransportSwitch
 }
 
-# An inner TCP stream through the tunnel for SECONDS; its result is
-# checked by stream_check.
+# An inner TCP stream through the tunnel for SECONDS to the server's
+# ADDR (10.77.0.1, or an IPv6 one); its result is checked by stream_check.
 stream_start() {
-	ins python3 "$HERE/stream.py" serve 10.77.0.1 5001 "$T/stream.result" \
+	local addr=${2:-10.77.0.1} shown
+	shown=$addr
+	case $addr in *:*) shown="[$addr]" ;; esac
+	ins python3 "$HERE/stream.py" serve "$addr" 5001 "$T/stream.result" \
 		> "$T/stream-server.log" 2>&1 &
 	PIDS="$PIDS $!"
-	wait_for 5 "ins ss -ltn 2>/dev/null | grep -q 10.77.0.1:5001" ||
+	wait_for 5 "ins ss -ltn 2>/dev/null | grep -qF '$shown:5001'" ||
 		fail "stream server did not start"
-	inc python3 "$HERE/stream.py" send 10.77.0.1 5001 "$1" \
+	inc python3 "$HERE/stream.py" send "$addr" 5001 "$1" \
 		> "$T/stream-client.log" 2>&1 &
 	STREAM_PID=$!
 	PIDS="$PIDS $!"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """An inner TCP stream through the tunnel, to show it survives switches.
 
-  stream.py serve ADDR PORT RESULT   accepts one connection, checks that the
+  stream.py serve ADDR PORT RESULT   (ADDR IPv4 or IPv6) accepts one connection, checks that the
                                      bytes are the expected sequence, writes
                                      "OK <bytes>" or what went wrong to RESULT
   stream.py send ADDR PORT SECONDS   sends the sequence for SECONDS at about
@@ -20,7 +20,8 @@ def pattern(offset, n):
 
 
 def serve(addr, port, result):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    ls = socket.socket(family, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, int(port)))
     ls.listen(1)

@@ -168,8 +168,10 @@ JV_TEST(test_server)
 	assert_int_equal(cfg.peers[1].allowed[0].addr, 0x0a4d0003);
 
 	assert_string_equal(cfg.tun.name, "jvpn0");
-	assert_int_equal(cfg.tun.addr, 0x0a4d0001);
-	assert_int_equal(cfg.tun.prefix, 24);
+	assert_int_equal(cfg.tun.naddr, 1);
+	assert_int_equal(cfg.tun.addr[0].family, JV_IP4);
+	assert_int_equal(cfg.tun.addr[0].addr, 0x0a4d0001);
+	assert_int_equal(cfg.tun.addr[0].prefix, 24);
 	assert_int_equal(cfg.tun.mtu, 1400);
 	assert_int_equal(cfg.max_sessions, 64);
 	assert_string_equal(cfg.audit_path, "/var/log/jvpn/audit.jsonl");
@@ -234,7 +236,7 @@ JV_TEST(test_client)
 			 AF_INET6);
 	assert_true(cfg.reconnect);
 	assert_int_equal(cfg.tun.mtu, 1420);
-	assert_int_equal(cfg.tun.prefix, 24);
+	assert_int_equal(cfg.tun.addr[0].prefix, 24);
 	assert_string_equal(cfg.audit_path, "-");
 	assert_string_equal(cfg.policy_file, "");
 	assert_int_equal(cfg.policy.recovery_window_ms, 3000);
@@ -305,8 +307,8 @@ JV_TEST(test_metrics_listen)
 	     "metrics_listen: \"127.0.0.1\"");
 	assert_int_equal(parse_as("server.yaml", a, &err), JV_ERR_INVAL);
 	assert_int_equal(err.line, 20);
-	assert_non_null(strstr(err.msg, "metrics_listen: \"127.0.0.1\" is not "
-					"IP:PORT"));
+	assert_non_null(strstr(err.msg, "metrics_listen: \"127.0.0.1\": no "
+					"port"));
 }
 
 JV_TEST(test_defaults)
@@ -684,34 +686,86 @@ static const struct mistake mistakes[] = {
 
 	/* addresses */
 	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0\"", NULL, 7,
-	  "listen[0].address: \"0.0.0.0\" is not IP:PORT (numeric a.b.c.d:PORT "
-	  "or [IPv6]:PORT, port 1..65535)" },
+	  "listen[0].address: \"0.0.0.0\": no port (ADDRESS:PORT) (allowed: "
+	  "A.B.C.D:PORT, [IPv6]:PORT, [fe80::1%IFNAME]:PORT or NAME:PORT, "
+	  "port 1..65535)" },
 	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:0\"", NULL, 7,
-	  "\"0.0.0.0:0\" is not IP:PORT" },
+	  "\"0.0.0.0:0\": the port is out of range (1..65535)" },
 	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:65536\"", NULL, 7,
-	  "\"0.0.0.0:65536\" is not IP:PORT" },
-	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:-1\"", NULL, 7, "is not IP:PORT" },
+	  "\"0.0.0.0:65536\": the port is out of range" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:0000051820\"", NULL, 7,
+	  "the port is out of range" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:-1\"", NULL, 7,
+	  "the port is not a number" },
 	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0: 51820\"", NULL, 7,
-	  "is not IP:PORT" },
-	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:518x\"", NULL, 7, "is not IP:PORT" },
-	{ SRV, "\"0.0.0.0:51820\"", "\"gw.example.org:51820\"", NULL, 7,
-	  "\"gw.example.org:51820\" is not IP:PORT" },
-	{ SRV, "\"0.0.0.0:51820\"", "\"10.1:51820\"", NULL, 7, "is not IP:PORT" },
-	{ SRV, "\"[::]:443\"", "\"[::]443\"", NULL, 9, "\"[::]443\" is not IP:PORT" },
-	{ SRV, "\"[::]:443\"", "\"[::1:443\"", NULL, 9, "is not IP:PORT" },
-	{ SRV, "\"[::]:443\"", "\"::1:443\"", NULL, 9, "is not IP:PORT" },
-	{ SRV, "\"[::]:443\"", "\"[::1]:\"", NULL, 9, "is not IP:PORT" },
-	{ SRV, "\"[::]:443\"", "\"[1.2.3.4]:443\"", NULL, 9, "is not IP:PORT" },
+	  "the port is not a number" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"0.0.0.0:518x\"", NULL, 7,
+	  "the port is not a number" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"gw_1.example.org:51820\"", NULL, 7,
+	  "\"gw_1.example.org:51820\": neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"10.1:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"10.0.0.256:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"-gw.example:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"gw-.example:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"gw..example:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"a123456789b123456789c123456789d123456789"
+	  "e123456789f123456789g1234.example:51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"gw.example:51820:1\"", NULL, 7,
+	  "not an address (too many ':'" },
+	{ SRV, "\"0.0.0.0:51820\"", "\"gw.example:\"", NULL, 7,
+	  "the port is not a number" },
+	{ SRV, "\"0.0.0.0:51820\"", "\":51820\"", NULL, 7,
+	  "neither an IP address nor a host name" },
+	{ SRV, "\"[::]:443\"", "\"[::]443\"", NULL, 9,
+	  "\"[::]443\": ':PORT' must follow ']'" },
+	{ SRV, "\"[::]:443\"", "\"[::1:443\"", NULL, 9,
+	  "no ']' after the IPv6 address" },
+	{ SRV, "\"[::]:443\"", "\"::1:443\"", NULL, 9,
+	  "an IPv6 address with a port is written [ADDRESS]:PORT" },
+	{ SRV, "\"[::]:443\"", "\"[::1]:\"", NULL, 9, "the port is not a number" },
+	{ SRV, "\"[::]:443\"", "\"[1.2.3.4]:443\"", NULL, 9,
+	  "not an IPv6 address" },
+	{ SRV, "\"[::]:443\"", "\"[gw.example]:443\"", NULL, 9,
+	  "not an IPv6 address" },
+	{ SRV, "\"[::]:443\"", "\"[fd00::1%eth0]:443\"", NULL, 9,
+	  "a scope (%IFNAME) is only for a link-local address (fe80::/10)" },
+	{ SRV, "\"[::]:443\"", "\"[fe80::1%]:443\"", NULL, 9,
+	  "the scope after '%' is not an interface name" },
+	{ SRV, "\"[::]:443\"", "\"[fe80::1%eth0-sixteen-chr]:443\"", NULL, 9,
+	  "the scope after '%' is not an interface name" },
+	{ SRV, "\"[::]:443\"", "\"[fe80::1%0]:443\"", NULL, 9,
+	  "the scope index is out of range" },
+	{ SRV, "\"[::]:443\"", "\"[fe80::1%eth0%1]:443\"", NULL, 9,
+	  "the scope after '%' is not an interface name" },
 	{ CLI, "\"198.51.100.1:443\"", "\"198.51.100.1\"", NULL, 8,
-	  "transports[1].remote: \"198.51.100.1\" is not IP:PORT" },
+	  "transports[1].remote: \"198.51.100.1\": no port" },
+	{ CLI, "\"198.51.100.1:443\"", "\"gw.example\"", NULL, 8,
+	  "transports[1].remote: \"gw.example\": no port" },
+	{ CLI, "\"198.51.100.1:443\"", "\"gw.example:99999\"", NULL, 8,
+	  "transports[1].remote: \"gw.example:99999\": the port is out of "
+	  "range (1..65535)" },
 	{ CLI, "\"198.51.100.7\"", "\"198.51.100.7:0\"", NULL, 8,
-	  "transports[1].bind_address: \"198.51.100.7:0\" is not an IP address "
-	  "or IP:PORT" },
+	  "transports[1].bind_address: \"198.51.100.7:0\": the port is out of "
+	  "range (1..65535) (allowed: an IP address, A.B.C.D:PORT or "
+	  "[IPv6]:PORT)" },
 	{ CLI, "\"198.51.100.7\"", "\"wan.example\"", NULL, 8,
-	  "is not an IP address" },
+	  "transports[1].bind_address: \"wan.example\": not a numeric address" },
+	{ SRV, "audit:", "metrics_listen: \"metrics.example:9100\"\naudit:",
+	  NULL, 18, "metrics_listen: \"metrics.example:9100\": not a numeric "
+	  "address (allowed: A.B.C.D:PORT or [IPv6]:PORT, port 1..65535)" },
 	{ CLI, "\"198.51.100.7\"", "\"2001:db8::9\"", NULL, 8,
 	  "transports[1].bind_address: not of the address family of remote" },
 	{ SRV, "address: \"0.0.0.0:443\"", "address: \"0.0.0.0:51820\"", NULL, 8,
+	  "listen[1].address: the same udp socket as listen[0]" },
+	{ SRV, "\"0.0.0.0:51820\"...\"0.0.0.0:443\"",
+	  "\"gw.example:443\" }\n  - { id: udp-443, proto: udp, address: "
+	  "\"gw.example:443\"", NULL, 8,
 	  "listen[1].address: the same udp socket as listen[0]" },
 	{ SRV, "id: udp-443", "id: udp-51820", NULL, 8,
 	  "listen[1].id: \"udp-51820\" is used twice (also listen[0])" },
@@ -760,13 +814,44 @@ static const struct mistake mistakes[] = {
 	  "peers[1].allowed_ips[1]: listed twice (also allowed_ips[0])" },
 	{ SRV, "[10.77.0.2/32, 10.88.0.0/16]", "[]", NULL, 12,
 	  "peers[0].allowed_ips: 0 entries (allowed 1..128)" },
+	/* tun.address: one CIDR or a list, IPv4 and IPv6 */
 	{ SRV, "address: 10.77.0.1/24", "address: 10.77.0.1", NULL, 10,
-	  "tun.address: \"10.77.0.1\" is not an IPv4 address with a prefix "
-	  "length, like 10.77.0.1/24" },
+	  "tun.address: \"10.77.0.1\" is not an address with a prefix "
+	  "length, like 10.77.0.1/24 or fd77::1/64" },
 	{ SRV, "address: 10.77.0.1/24", "address: 10.77.0.1/33", NULL, 10,
-	  "tun.address: \"10.77.0.1/33\" is not an IPv4 address" },
-	{ SRV, "address: 10.77.0.1/24", "address: \"fd00::1/64\"", NULL, 10,
-	  "tun.address: \"fd00::1/64\" is not an IPv4 address" },
+	  "tun.address: \"10.77.0.1/33\" is not an address with a prefix" },
+	{ SRV, "address: 10.77.0.1/24", "address: \"fd00::1/129\"", NULL, 10,
+	  "tun.address: \"fd00::1/129\" is not an address with a prefix" },
+	{ SRV, "address: 10.77.0.1/24", "address: \"fd00::1\"", NULL, 10,
+	  "is not an address with a prefix" },
+	{ SRV, "address: 10.77.0.1/24", "address: [10.77.0.1/24, bogus]", NULL,
+	  10, "tun.address[1]: \"bogus\" is not an address with a prefix" },
+	{ SRV, "address: 10.77.0.1/24", "address: []", NULL, 10,
+	  "tun.address: 0 entries (allowed 1..8)" },
+	{ SRV, "address: 10.77.0.1/24",
+	  "address: [10.0.0.1/8, 10.0.0.2/8, 10.0.0.3/8, 10.0.0.4/8, "
+	  "10.0.0.5/8, 10.0.0.6/8, 10.0.0.7/8, 10.0.0.8/8, 10.0.0.9/8]", NULL,
+	  10, "tun.address: 9 entries (allowed 1..8)" },
+	{ SRV, "address: 10.77.0.1/24",
+	  "address: [10.77.0.1/24, \"fd77::1/64\", 10.77.0.1/16]", NULL, 10,
+	  "tun.address[2]: listed twice (also tun.address[0])" },
+	{ SRV, "address: 10.77.0.1/24",
+	  "address: [\"fd77::1/64\", \"fd77:0::1/48\"]", NULL, 10,
+	  "tun.address[1]: listed twice (also tun.address[0])" },
+	{ SRV, "address: 10.77.0.1/24", "address: 0.0.0.0/0", NULL, 10,
+	  "tun.address: \"0.0.0.0/0\" is not a unicast address" },
+	{ SRV, "address: 10.77.0.1/24", "address: [10.77.0.1/24, 224.0.0.1/4]",
+	  NULL, 10, "tun.address[1]: \"224.0.0.1/4\" is not a unicast address" },
+	{ SRV, "address: 10.77.0.1/24", "address: [\"ff02::1/64\"]", NULL, 10,
+	  "tun.address[0]: \"ff02::1/64\" is not a unicast address" },
+	{ SRV, "address: 10.77.0.1/24", "address: \"::/0\"", NULL, 10,
+	  "is not a unicast address" },
+	{ SRV, "address: 10.77.0.1/24", "address: { a: b }", NULL, 10,
+	  "tun.address: expected" },
+	{ SRV, "address: 10.77.0.1/24, mtu: 1400",
+	  "address: [10.77.0.1/24, \"fd77::1/64\"], mtu: 1200", NULL, 10,
+	  "tun.mtu: 1200 is below 1280, the least IPv6 needs (tun.address[1] "
+	  "is IPv6)" },
 
 	/* keys */
 	{ SRV, "public_key: \"" LAPTOP_PUB "\"", "public_key: \"abc\"", NULL, 12,
@@ -1038,7 +1123,6 @@ JV_TEST(test_allowed_ips_ipv6_and_nested)
 			    "is in peers[0] (laptop)");
 }
 
-/* Lists are bounded: one entry past the bound is refused. */
 /* dns and dns_search: parsed, printed by config check, and a change
  * needs a restart. */
 JV_TEST(test_dns)
@@ -1096,6 +1180,124 @@ JV_TEST(test_dns)
 	jv_config_wipe(&cur);
 }
 
+/* tun.address as a list of both families: every address kept with its
+ * prefix length, the client accepts inner sources from every tunnel
+ * subnet, config check prints them all, and a change needs a restart. */
+JV_TEST(test_tun_addresses)
+{
+	char text[4096], out[8192];
+	struct jv_config *next = calloc(1, sizeof(*next));
+	struct jv_endpoint_cfg ec;
+	struct jv_error err;
+	uint8_t fd77[16] = { 0xfd, 0x77, [15] = 2 };
+	uint8_t net[16] = { 0xfd, 0x77 }, src[16] = { 0xfd, 0x77, [15] = 1 };
+	uint8_t other[16] = { 0xfd, 0x78, [15] = 1 };
+	FILE *f;
+
+	assert_non_null(next);
+	edit(text, sizeof(text), client_text, "address: 10.77.0.2/24",
+	     "address: [10.77.0.2/24, \"fd77::2/64\"]");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(cfg.tun.naddr, 2);
+	assert_int_equal(cfg.tun.addr[0].family, JV_IP4);
+	assert_int_equal(cfg.tun.addr[0].addr, 0x0a4d0002);
+	assert_int_equal(cfg.tun.addr[1].family, JV_IP6);
+	assert_int_equal(cfg.tun.addr[1].prefix, 64);
+	assert_memory_equal(cfg.tun.addr[1].addr6, fd77, 16);
+
+	jv_config_endpoint(&cfg, &ec);
+	assert_int_equal(ec.nserver_allowed, 2);
+	assert_int_equal(ec.server_allowed[0].addr, 0x0a4d0000);
+	assert_int_equal(ec.server_allowed[0].prefix, 24);
+	assert_true(jv_prefix_valid(&ec.server_allowed[1]));
+	assert_memory_equal(ec.server_allowed[1].addr6, net, 16);
+	assert_true(jv_prefix_match(&ec.server_allowed[1], JV_IP6, src));
+	assert_false(jv_prefix_match(&ec.server_allowed[1], JV_IP6, other));
+	sodium_memzero(&ec, sizeof(ec));
+
+	f = fmemopen(out, sizeof(out), "w");
+	assert_non_null(f);
+	jv_config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(out, "tun: { name: jvpn0, address: "
+				    "[10.77.0.2/24, fd77::2/64], mtu: 1420 }\n"));
+
+	/* the same addresses: reloadable; another one: a restart */
+	assert_int_equal(jv_config_parse(next, text, strlen(text), cfg.file,
+					 &err), 0);
+	assert_int_equal(jv_config_reloadable(&cfg, next, &err), 0);
+	edit(text, sizeof(text), client_text, "address: 10.77.0.2/24",
+	     "address: [10.77.0.2/24, \"fd77::3/64\"]");
+	assert_int_equal(jv_config_parse(next, text, strlen(text), cfg.file,
+					 &err), 0);
+	assert_int_equal(jv_config_reloadable(&cfg, next, &err), JV_ERR_INVAL);
+	assert_non_null(strstr(err.msg, "tun: changed; a restart is needed"));
+
+	/* one CIDR alone is a list of one; IPv6 alone is fine too */
+	edit(text, sizeof(text), client_text, "address: 10.77.0.2/24",
+	     "address: \"fd77::2/64\"");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_int_equal(cfg.tun.naddr, 1);
+	assert_int_equal(cfg.tun.addr[0].family, JV_IP6);
+	jv_config_wipe(next);
+	free(next);
+}
+
+/* Host names and link-local scopes are kept for jv_config_resolve, not
+ * looked up by the parser; config check prints them as written. */
+JV_TEST(test_names_kept)
+{
+	char text[4096], out[8192];
+	struct jv_error err;
+	FILE *f;
+
+	edit(text, sizeof(text), client_text, "\"192.0.2.1:51820\"",
+	     "\"gw.example.org:51820\"");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+	assert_string_equal(cfg.transports[0].remote.host, "gw.example.org");
+	assert_int_equal(cfg.transports[0].remote.port, 51820);
+	assert_int_equal(cfg.transports[0].remote.len, 0);
+	assert_int_equal(cfg.transports[0].line_remote, 7);
+	f = fmemopen(out, sizeof(out), "w");
+	assert_non_null(f);
+	jv_config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(out, "remote: \"gw.example.org:51820\""));
+
+	/* bind_address decides the family a name is looked up in, so a
+	 * name next to an IPv6 bind_address is no family mismatch */
+	edit(text, sizeof(text), client_text, "\"[2001:db8::1]:443\"",
+	     "\"gw.example.org:443\"");
+	assert_int_equal(parse_as("client.yaml", text, &err), 0);
+
+	edit(text, sizeof(text), server_text, "\"[::]:443\"",
+	     "\"[fe80::1%eth0]:443\"");
+	assert_int_equal(parse_as("server.yaml", text, &err), 0);
+	assert_string_equal(cfg.listen[2].addr.scope, "eth0");
+	f = fmemopen(out, sizeof(out), "w");
+	assert_non_null(f);
+	jv_config_print(&cfg, f);
+	fclose(f);
+	assert_non_null(strstr(out, "address: \"[fe80::1%eth0]:443\""));
+
+	/* resolving: an interface that is not there names file, line, key */
+	edit(text, sizeof(text), server_text, "\"[::]:443\"",
+	     "\"[fe80::1%jvnosuch0]:443\"");
+	assert_int_equal(parse_as("server.yaml", text, &err), 0);
+	assert_int_equal(jv_config_resolve(&cfg, &err), JV_ERR_NOTFOUND);
+	assert_int_equal(err.line, 9);
+	assert_non_null(strstr(err.file, "server.yaml"));
+	assert_non_null(strstr(err.msg, "listen[2].address: no interface "
+					"\"jvnosuch0\""));
+	edit(text, sizeof(text), server_text, "\"[::]:443\"",
+	     "\"[fe80::1%lo]:443\"");
+	assert_int_equal(parse_as("server.yaml", text, &err), 0);
+	assert_int_equal(jv_config_resolve(&cfg, &err), 0);
+	assert_true(((struct sockaddr_in6 *)&cfg.listen[2].addr.ss)
+			    ->sin6_scope_id > 0);
+}
+
+/* Lists are bounded: one entry past the bound is refused. */
 JV_TEST(test_too_many)
 {
 	char list[4096] = "", text[8192];

@@ -19,12 +19,14 @@ static int ifx;
 
 static int setup(void **state)
 {
+	const struct jv_prefix addr = { .family = JV_IP4, .addr = 0x0a4d0002,
+					.prefix = 24 };
 	char name[IFNAMSIZ];
 	struct jv_error err;
 
 	(void)state;
 	if (jv_tun_open("jvrt0", &tun_fd, name, &err) != 0 ||
-	    jv_tun_configure(name, 0x0a4d0002, 24, 1400, &err) != 0) {
+	    jv_tun_configure(name, &addr, 1, 1400, &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
@@ -228,8 +230,10 @@ JV_TEST(test_apply)
 	struct seen s;
 
 	cfg.role = JV_ROLE_CLIENT;
-	cfg.tun.addr = 0x0a4d0002;
-	cfg.tun.prefix = 24;
+	cfg.tun.addr[0].family = JV_IP4;
+	cfg.tun.addr[0].addr = 0x0a4d0002;
+	cfg.tun.addr[0].prefix = 24;
+	cfg.tun.naddr = 1;
 	cfg.fwmark = 51821;
 	cfg.routes[0].prefix = 0;                    /* 0.0.0.0/0 */
 	cfg.routes[1].addr = 0x0a580000;             /* 10.88.0.0/16 */

@@ -36,8 +36,10 @@ static void client(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = JV_ROLE_CLIENT;
-	cfg.tun.addr = 0x0a4d0002;          /* 10.77.0.2/24 */
-	cfg.tun.prefix = 24;
+	cfg.tun.addr[0].family = JV_IP4;    /* 10.77.0.2/24 */
+	cfg.tun.addr[0].addr = 0x0a4d0002;
+	cfg.tun.addr[0].prefix = 24;
+	cfg.tun.naddr = 1;
 	cfg.fwmark = 51821;
 }
 
@@ -45,8 +47,10 @@ static void server(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.role = JV_ROLE_SERVER;
-	cfg.tun.addr = 0x0a4d0001;          /* 10.77.0.1/24 */
-	cfg.tun.prefix = 24;
+	cfg.tun.addr[0].family = JV_IP4;    /* 10.77.0.1/24 */
+	cfg.tun.addr[0].addr = 0x0a4d0001;
+	cfg.tun.addr[0].prefix = 24;
+	cfg.tun.naddr = 1;
 }
 
 static const struct jv_route *find(const struct jv_rtset *s,

@@ -22,6 +22,12 @@
 
 #define ADDR 0x0a630001u	/* 10.99.0.1 */
 
+/* 10.99.0.1/24 and fd99::1/64 */
+static const struct jv_prefix addrs[2] = {
+	{ .addr = ADDR, .prefix = 24, .family = JV_IP4 },
+	{ .addr6 = { 0xfd, 0x99, [15] = 1 }, .prefix = 64, .family = JV_IP6 },
+};
+
 static int tun_fd = -1;
 static char name[IFNAMSIZ];
 
@@ -98,6 +104,25 @@ static int count_v4(uint32_t want, uint8_t prefix)
 	return n;
 }
 
+/* fd99::1/64 on the device, counted. */
+static int count_v6(void)
+{
+	struct ifaddrs *all, *i;
+	int n = 0;
+
+	assert_int_equal(getifaddrs(&all), 0);
+	for (i = all; i; i = i->ifa_next) {
+		const struct sockaddr_in6 *a = (void *)i->ifa_addr;
+
+		if (!a || a->sin6_family != AF_INET6 || strcmp(i->ifa_name, name) ||
+		    memcmp(&a->sin6_addr, addrs[1].addr6, 16))
+			continue;
+		n++;
+	}
+	freeifaddrs(all);
+	return n;
+}
+
 static void check_configured(void)
 {
 	struct ifreq ifr;
@@ -118,11 +143,33 @@ JV_TEST(test_configure)
 
 	assert_string_equal(name, "jvtest0");
 	assert_int_equal(jv_link_state(name), 0);
-	assert_int_equal(jv_tun_configure(name, ADDR, 24, 1400, &err), 0);
+	assert_int_equal(jv_tun_configure(name, addrs, 1, 1400, &err), 0);
 	check_configured();
 	/* again: a restart finds it configured, and nothing doubles */
-	assert_int_equal(jv_tun_configure(name, ADDR, 24, 1400, &err), 0);
+	assert_int_equal(jv_tun_configure(name, addrs, 1, 1400, &err), 0);
 	check_configured();
+}
+
+/* Both families; IPv6 switched on for a device that has it off (as
+ * net.ipv6.conf.default.disable_ipv6=1 leaves a new one). */
+JV_TEST(test_configure_ipv6)
+{
+	char path[96];
+	struct jv_error err;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+		 name);
+	if (!(f = fopen(path, "w")))
+		skip();
+	fputs("1\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(jv_tun_configure(name, addrs, 2, 1400, &err), 0);
+	check_configured();
+	assert_int_equal(count_v6(), 1);
+	assert_int_equal(jv_tun_configure(name, addrs, 2, 1400, &err), 0);
+	assert_int_equal(count_v6(), 1);
+	assert_int_equal(count_v4(ADDR, 24), 1);
 }
 
 static uint16_t csum(const uint8_t *p, size_t n)
@@ -197,12 +244,15 @@ JV_TEST(test_configure_rejected)
 {
 	struct jv_error err;
 
-	assert_int_equal(jv_tun_configure(name, ADDR, 24, 50, &err), JV_ERR_INVAL);
+	struct jv_prefix long4 = { .addr = ADDR, .prefix = 33, .family = JV_IP4 };
+
+	assert_int_equal(jv_tun_configure(name, addrs, 1, 50, &err), JV_ERR_INVAL);
 	assert_non_null(strstr(err.msg, "jvtest0"));
 	assert_non_null(strstr(err.msg, "MTU"));
 	/* the kernel's extended ACK text, not just EINVAL */
 	assert_non_null(strstr(err.msg, "device minimum"));
-	assert_int_equal(jv_tun_configure(name, ADDR, 33, 1400, &err), JV_ERR_RANGE);
+	assert_int_equal(jv_tun_configure(name, &long4, 1, 1400, &err),
+			 JV_ERR_RANGE);
 	assert_non_null(strstr(err.msg, "jvtest0"));
 	/* neither attempt left a trace */
 	check_configured();
@@ -351,8 +401,8 @@ JV_TEST(test_errors)
 	assert_int_equal(fd, -1);
 	assert_non_null(strstr(err.msg, "jvtest-twenty-chars0"));
 	assert_non_null(strstr(err.msg, "longer than 15"));
-	assert_int_equal(jv_tun_configure("jvmissing0", 0x0a000001, 24, 1400,
-					  &err), JV_ERR_NOTFOUND);
+	assert_int_equal(jv_tun_configure("jvmissing0", addrs, 1, 1400, &err),
+			 JV_ERR_NOTFOUND);
 	assert_non_null(strstr(err.msg, "jvmissing0"));
 	assert_non_null(strstr(err.msg, "No such device"));
 	assert_int_equal(jv_link_state("jvmissing0"), -1);

@@ -72,7 +72,7 @@ static struct jv_udp *gateway(int family, int track)
 	struct jv_error err;
 
 	assert_non_null(u);
-	assert_int_equal(jv_udp_open(u, family, NULL, 0, NULL, &err), 0);
+	assert_int_equal(jv_udp_open(u, family, NULL, 0, NULL, false, &err), 0);
 	if (track)
 		assert_int_equal(jv_udp_track_local(u, &err), 0);
 	return u;
@@ -238,6 +238,54 @@ JV_TEST(test_v6_answers_from_arrival_address)
 /* (now, what jv_udp_stray_note reports) in order: the first drop at once,
  * then at most one report per JV_UDP_STRAY_REPORT_MS, carrying the count
  * of the drops kept quiet since. */
+/* A dual-stack [::] socket: an IPv4 client arrives IPv4-mapped, with the
+ * mapped address it wrote to; unmapped, it is the client's IPv4 address;
+ * mapped back, the reply leaves from the address the client wrote to. A
+ * V6ONLY socket on the same port would not have heard it. */
+JV_TEST(test_dual_stack_v4_client)
+{
+	struct jv_udp *u = malloc(sizeof(*u));
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6 }, m6;
+	struct sockaddr_in to, src, back;
+	struct sockaddr_storage peer;
+	struct jv_udp_local from;
+	struct jv_error err;
+	struct got g = { 0 };
+	socklen_t plen;
+	int fd = client4();
+
+	assert_non_null(u);
+	assert_int_equal(jv_udp_open(u, AF_INET6, (struct sockaddr *)&any,
+				     sizeof(any), NULL, true, &err), 0);
+	assert_int_equal(jv_udp_track_local(u, &err), 0);
+	to = v4("127.0.0.2", bound_port(u->fd));
+	ping(fd, (struct sockaddr *)&to, sizeof(to), u, &g);
+	assert_int_equal(g.from.ss_family, AF_INET6);
+	assert_true(IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&g.from)->sin6_addr));
+	assert_int_equal(g.local.family, AF_INET6);
+	assert_true(IN6_IS_ADDR_V4MAPPED(&g.local.addr.v6));
+	assert_memory_equal(&g.local.addr.v6.s6_addr[12], &to.sin_addr, 4);
+
+	peer = g.from;
+	plen = g.from_len;
+	assert_true(jv_sockaddr_unmap(&peer, &plen));
+	assert_int_equal(plen, sizeof(struct sockaddr_in));
+	memcpy(&back, &peer, sizeof(back));
+	assert_string_equal(inet_ntoa(back.sin_addr), "127.0.0.1");
+	assert_false(jv_sockaddr_unmap(&peer, &plen));     /* IPv4 already */
+
+	/* the reply, mapped again: to the client, from 127.0.0.2 */
+	jv_sockaddr_map(&back, &m6);
+	assert_memory_equal(&m6, &g.from, sizeof(m6));
+	from = g.local;
+	jv_udp_send(u, (struct sockaddr *)&m6, sizeof(m6), &from,
+		    (const uint8_t *)"pong", 4);
+	assert_int_equal(jv_udp_flush(u), 0);
+	reply_source(fd, &src, "127.0.0.2");
+	close(fd);
+	gateway_free(u);
+}
+
 JV_TEST(test_stray_report)
 {
 	static const struct { uint64_t now, report; } rows[] = {
