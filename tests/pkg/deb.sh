@@ -1,5 +1,6 @@
 #!/bin/sh
-# `make deb` builds a package that `dpkg -i` installs: the binary runs from
+# `make deb` builds a package that `dpkg -i` installs and that starts: the
+# binary runs from
 # /usr/bin, the man pages and the units are where Debian looks, the units
 # are neither enabled nor started, and `dpkg --purge` removes it all again.
 # Root only (skips otherwise), and skips when a jvpn package is already
@@ -37,6 +38,41 @@ done
 # templates: nothing enabled, nothing running
 ls /etc/systemd/system/multi-user.target.wants/jvpn* > /dev/null 2>&1 &&
 	fail "a unit was enabled"
+
+# it starts cleanly: the installed binary as the unit runs it (ExecStart),
+# a gateway in a namespace of this test's own, answers on its control
+# socket, and stops with status 0 on SIGTERM
+ns=jvdeb$$
+ip netns add "$ns" || fail "ip netns add"
+trap 'ip netns del "$ns" 2> /dev/null; dpkg --purge jvpn > /dev/null 2>&1; rm -rf "$out"' EXIT
+ip -n "$ns" link set lo up
+(umask 077 && /usr/bin/jvpn genkey > "$out/gw.key") || fail "genkey"
+cat > "$out/gw.yaml" <<CFG
+role: server
+node_id: gw-deb
+private_key_file: gw.key
+listen:
+  - { id: udp-51820, proto: udp, address: "127.0.0.1:51820" }
+tun: { name: jvdeb0, address: 10.77.0.1/24 }
+peers:
+  - { name: laptop, public_key: "$(/usr/bin/jvpn genkey | /usr/bin/jvpn pubkey)", allowed_ips: [10.77.0.2/32] }
+audit: { path: gw.jsonl }
+control_socket: $out/gw.sock
+CFG
+ip netns exec "$ns" /usr/bin/jvpn server -c "$out/gw.yaml" > "$out/gw.log" 2>&1 &
+pid=$!
+i=0
+until /usr/bin/jvpn ctl -s "$out/gw.sock" status > "$out/status" 2>&1; do
+	i=$((i + 1))
+	[ $i -lt 50 ] && kill -0 $pid 2> /dev/null ||
+		fail "the installed gateway did not start: $(cat "$out/gw.log")"
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid || fail "the installed gateway exited $? on SIGTERM: $(cat "$out/gw.log")"
+grep -q '^node_id  *gw-deb' "$out/status" || fail "ctl status: $(cat "$out/status")"
+ip netns del "$ns"
+
 dpkg --purge jvpn > "$out/purge.log" 2>&1 || { cat "$out/purge.log"; fail "dpkg --purge"; }
 [ -e /usr/bin/jvpn ] && fail "/usr/bin/jvpn left after purge"
-echo "ok: $(basename "$deb") installs, runs and purges"
+echo "ok: $(basename "$deb") installs, starts a gateway, stops it and purges"
