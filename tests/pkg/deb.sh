@@ -1,8 +1,8 @@
 #!/bin/sh
 # `make deb` builds a package that `dpkg -i` installs and that starts: the
-# binary runs from
-# /usr/bin, the man pages and the units are where Debian looks, the units
-# are neither enabled nor started, and `dpkg --purge` removes it all again.
+# binary runs from /usr/bin, the man pages and the units are where Debian
+# looks, the units are neither enabled nor started, the installed binary
+# runs a gateway, and `dpkg --purge` removes it all again.
 # Root only (skips otherwise), and skips when a jvpn package is already
 # installed: this test does not replace or remove someone's install.
 # Usage: deb.sh SOURCE_DIR
