@@ -13,10 +13,7 @@ TRANSPORTS='  - { id: udp-a, proto: udp, remote: "10.250.0.1:51820", bind_device
 export TRANSPORTS
 . "$(dirname "$0")/lib.sh"
 topology
-for ns in "$C" "$S"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null ||
-		skip "needs IPv6"
-done
+need_ipv6
 inc ip addr add fd02::1/64 dev cb0 nodad
 ins ip addr add fd02::2/64 dev sb0 nodad
 ins ip addr add 10.250.0.1/32 dev lo

@@ -11,10 +11,7 @@ TRANSPORTS='  - { id: udp-a, proto: udp, remote: "[fd01::2]:51820", bind_device:
 export TRANSPORTS
 . "$(dirname "$0")/lib.sh"
 topology
-for ns in "$C" "$S"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null ||
-		skip "needs IPv6"
-done
+need_ipv6
 inc ip addr add fd01::1/64 dev ca0 nodad
 ins ip addr add fd01::2/64 dev sa0 nodad
 inc ip addr add fe80::1/64 dev cb0 nodad

@@ -8,10 +8,7 @@ TRANSPORTS='  - { id: udp-a, proto: udp, remote: "[fd50::1]:51820", bind_device:
 export TRANSPORTS
 . "$(dirname "$0")/lib.sh"
 topology
-for ns in "$C" "$S"; do
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 2>/dev/null ||
-		skip "needs IPv6"
-done
+need_ipv6
 inc ip addr add fd01::1/64 dev ca0 nodad
 ins ip addr add fd01::2/64 dev sa0 nodad
 ins ip addr add fd50::1/128 dev lo

@@ -64,6 +64,15 @@ need_root() {
 	ip netns del "jvprobe$ID"
 }
 
+# IPv6 on in both namespaces (after topology), or skip the case.
+need_ipv6() {
+	local ns
+	for ns in "$C" "$S"; do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+			2>/dev/null || skip "needs IPv6"
+	done
+}
+
 inc() { ip netns exec "$C" "$@"; }
 ins() { ip netns exec "$S" "$@"; }
 
