@@ -78,6 +78,7 @@ static void client_policy_changed(struct jv_endpoint *ep, uint64_t now);
 static void state_changed(struct jv_endpoint *ep, uint64_t now);
 static void keepalives_changed(struct jv_endpoint *ep, uint64_t now);
 static void probe_answered(struct jv_endpoint *ep, int t, uint64_t now);
+static void failback_changed(struct jv_endpoint *ep, uint64_t now);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
 static void probes_changed(struct jv_endpoint *ep, int t, uint64_t now);
 
@@ -105,6 +106,7 @@ static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
 
 	tr->dead_since_ms = now;
 	tr->flaps++;
+	tr->healthy_since_ms = NEVER;
 	set_tr_state(ep, t, TR_DEAD, now);
 }
 
@@ -214,6 +216,7 @@ static void new_session(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		jv_health_init(&c->tr[i].health);
 		c->tr[i].state = TR_STANDBY;
+		c->tr[i].healthy_since_ms = NEVER;
 	}
 	jv_limiter_init(&c->limiter);
 	session_started(ep, now);
@@ -680,6 +683,120 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 	}
 }
 
+/* ---- failback ---- */
+
+/* Whether standby t could take the session: a record (qualified), its
+ * loss under the threshold, its protocol allowed. */
+static bool failback_fit(const struct jv_endpoint *ep, int t, uint64_t now)
+{
+	double loss = 0;
+
+	return qualified(ep, t, now, &loss) &&
+	       loss < ep->policy.loss_volatile_threshold &&
+	       allowed_proto(ep, ep->u.c.tr[t].cfg.proto);
+}
+
+/* Since when standby t counts as healthy for a failback from the current
+ * active transport: its streak, but not before the session attached
+ * there (a switch chose the active over it; it must show it is fine for
+ * failback_after_ms after that, not before). NEVER: no streak. */
+static uint64_t failback_since(const struct jv_client *c, int t)
+{
+	uint64_t since = c->tr[t].healthy_since_ms;
+
+	if (since == NEVER)
+		return NEVER;
+	return since > c->s.state_since_ms ? since : c->s.state_since_ms;
+}
+
+/* A probe of standby t was answered: a streak starts if none runs and t
+ * is fit (one that is not starts at a later answer). */
+static void standby_answered(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_ctransport *tr = &ep->u.c.tr[t];
+
+	if (tr->healthy_since_ms != NEVER || t == ep->u.c.active ||
+	    !failback_fit(ep, t, now))
+		return;
+	tr->healthy_since_ms = now;
+	failback_changed(ep, now);
+}
+
+/* Arms CT_FAILBACK: while ATTACHED with failback_after_ms set, at the
+ * first moment a standby earlier in the preference order than the active
+ * one has been healthy that long, and the limiter allows a switch (a
+ * failback is counted like any switch; it waits for the limiter rather
+ * than be denied). */
+static void failback_changed(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+	uint64_t at = NEVER, v;
+
+	if (c->live && c->s.state == JV_STATE_ATTACHED &&
+	    p->failback_after_ms && c->active > 0) {
+		for (int t = 0; t < c->active; t++) {
+			uint64_t since = failback_since(c, t);
+
+			if (since != NEVER && since + p->failback_after_ms < at)
+				at = since + p->failback_after_ms;
+		}
+	}
+	if (at != NEVER) {
+		v = jv_limiter_cooldown_end(&c->limiter, p);
+		if (v > at)
+			at = v;
+		v = jv_limiter_window_free_at(&c->limiter, p,
+					      at > now ? at : now);
+		if (v != NEVER && v > at)
+			at = v;
+	}
+	jv_timer_arm(&c->timers, CT_FAILBACK, at);
+}
+
+/*
+ * CT_FAILBACK is due: the most preferred standby ahead of the active one
+ * whose streak has lasted failback_after_ms takes the session back, by
+ * the path any switch takes (ATTACHED -> VOLATILE, reason `failback`;
+ * VOLATILE -> RECOVERING, switch_initiated; a reattach validated as
+ * always). A due standby that is no longer fit, or beyond
+ * max_candidate_count in the preference order, loses its streak.
+ */
+static void failback_due(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+	uint32_t fit_before = 0;
+	int to = -1;
+
+	if (c->s.state == JV_STATE_ATTACHED && p->failback_after_ms) {
+		for (int t = 0; t < c->active && to < 0; t++) {
+			struct jv_ctransport *tr = &c->tr[t];
+			uint64_t since = failback_since(c, t);
+			bool fit = failback_fit(ep, t, now);
+
+			if (since != NEVER && since + p->failback_after_ms <= now) {
+				if (fit && fit_before < p->max_candidate_count)
+					to = t;
+				else
+					tr->healthy_since_ms = NEVER;
+			}
+			fit_before += fit;
+		}
+	}
+	if (to < 0 || jv_limiter_check(&c->limiter, p, now) != 0) {
+		failback_changed(ep, now);
+		return;
+	}
+	set_tr_state(ep, c->active, TR_STANDBY, now);
+	c->last_active = c->active;
+	c->active = -1;
+	c->volatile_cause = JV_R_FAILBACK;
+	if (!step(ep, JV_R_FAILBACK, NULL, now))
+		return;
+	start_reattach(ep, to, JV_R_SWITCH_INITIATED, now);
+}
+
 /* ---- receive ---- */
 
 static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
@@ -730,6 +847,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)
 		c->tr[prev].state = TR_STANDBY;
 	c->tr[t].state = TR_ACTIVE;
+	c->tr[t].healthy_since_ms = NEVER;   /* a streak is a standby's */
 	c->active = c->last_active = t;
 	c->candidate = -1;
 	jv_health_reset_probes(&c->tr[t].health);
@@ -867,6 +985,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
 		probes_changed(ep, t, now);
 		probe_answered(ep, t, now);
+		standby_answered(ep, t, now);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		on_reattach_ack(ep, &m, t, now);
@@ -1054,6 +1173,7 @@ static void state_changed(struct jv_endpoint *ep, uint64_t now)
 			     now + ep->policy.recovery_window_ms);
 	arm_state_timers(ep, now);
 	keepalives_changed(ep, now);
+	failback_changed(ep, now);
 }
 
 /* Which transport takes heartbeats and which take probes changed (state,
@@ -1148,6 +1268,7 @@ static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
 	}
 	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, &c->s));
 	arm_state_timers(ep, now);
+	failback_changed(ep, now);
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		const struct jv_health *h = &c->tr[i].health;
 
@@ -1188,7 +1309,11 @@ static void probe_lost(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	struct jv_ctransport *tr = &ep->u.c.tr[t];
 
-	jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
+	if (jv_health_expire(&tr->health, now, probe_timeout(ep, tr)) > 0 &&
+	    tr->healthy_since_ms != NEVER) {
+		tr->healthy_since_ms = NEVER;   /* a loss restarts the streak */
+		failback_changed(ep, now);
+	}
 	probes_changed(ep, t, now);
 }
 
@@ -1308,6 +1433,10 @@ static void client_tick(struct jv_endpoint *ep, uint64_t now)
 	if (jv_timer_due(tm, CT_RATE_WINDOW, now))
 		jv_timer_cancel(tm, CT_RATE_WINDOW);
 	evaluate(ep, now);
+	/* after evaluate(): an active path that is itself failing is left
+	 * for its own reason, not for failback */
+	if (c->live && jv_timer_due(tm, CT_FAILBACK, now))
+		failback_due(ep, now);
 }
 
 static uint64_t client_deadline(const struct jv_endpoint *ep)
@@ -1435,6 +1564,7 @@ static int client_init(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		c->tr[i].cfg = ep->cfg.transports[i];
 		c->tr[i].link_up = true;
+		c->tr[i].healthy_since_ms = NEVER;
 		jv_health_init(&c->tr[i].health);
 	}
 	c->active = c->last_active = c->candidate = -1;

@@ -151,3 +151,178 @@ JV_TEST(standby_usable_between_slow_probes)
 	assert_true(has_event(&w->c, "\"new_transport\":\"udp-b\""));
 	free_world(w);
 }
+
+/* ---- item 3: failback ---- */
+
+static bool active_is(struct world *w, const char *id)
+{
+	struct jv_transport_info ti;
+
+	for (uint32_t i = 0; jv_endpoint_transport(w->c.ep, i, w->now, &ti); i++)
+		if (strcmp(ti.state, "active") == 0)
+			return strcmp(ti.id, id) == 0;
+	return false;
+}
+
+/* Runs 50 ms at a time to until; returns the time of the first round
+ * whose client events hold needle (0: none), and counts them in *n. */
+static uint64_t run_watch(struct world *w, uint64_t until, const char *needle,
+			  int *n)
+{
+	uint64_t first = 0;
+
+	while (w->now < until) {
+		int k;
+
+		run_until_keep(w, w->now + 50);
+		k = count_events(&w->c, needle);
+		if (k && !first)
+			first = w->now;
+		if (n)
+			*n += k;
+		w->c.nevents = w->s.nevents = 0;
+	}
+	return first;
+}
+
+static struct jv_policy failback_policy(uint64_t after)
+{
+	struct jv_policy p;
+
+	jv_policy_defaults(&p);
+	p.failback_after_ms = after;
+	p.transport_lost_ttl_ms = 120000;
+	return p;
+}
+
+/* udp-a's link goes down at 1200 (the session moves to udp-b) and comes
+ * back at 2000: its first probe is answered at 2050. */
+static struct world *moved_to_udp_b(const struct jv_policy *p)
+{
+	struct world *w = world3(p);
+
+	run_until(w, 1200);
+	link_set(w, 0, false);
+	run_until(w, 2000);
+	assert_true(active_is(w, "udp-b"));
+	link_set(w, 0, true);
+	return w;
+}
+
+/*
+ * failback_after_ms 5000: udp-a, first in the preference order, answers
+ * again from 2050 on without a loss; at 7050 the session moves back to it
+ * (ATTACHED -> VOLATILE `failback`, then a normal reattach), and stays.
+ */
+JV_TEST(failback_after_the_time)
+{
+	struct jv_policy p = failback_policy(5000);
+	struct world *w = moved_to_udp_b(&p);
+	int n = 0;
+
+	assert_int_equal(run_watch(w, 7000, "failback", NULL), 0);
+	assert_true(active_is(w, "udp-b"));
+	run_until_keep(w, 7050);
+	assert_true(has_event(&w->c, "\"previous_state\":\"ATTACHED\","
+				     "\"new_state\":\"VOLATILE\","
+				     "\"reason_code\":\"failback\""));
+	assert_true(has_event(&w->c, "\"reason_code\":\"switch_initiated\""));
+	assert_true(has_event(&w->c, "\"previous_transport\":\"udp-b\","
+				     "\"new_transport\":\"udp-a\""));
+	assert_true(active_is(w, "udp-a"));
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	/* the gateway followed, and nothing moves again */
+	assert_string_equal(server_session(w).transport, "udp-a");
+	w->c.nevents = w->s.nevents = 0;
+	run_watch(w, 60000, "\"TransportSwitch\"", &n);
+	assert_int_equal(n, 0);
+	free_world(w);
+}
+
+/* failback_after_ms 0 (the default): the session stays where it is. */
+JV_TEST(no_failback_when_zero)
+{
+	struct jv_policy p = failback_policy(0);
+	struct world *w = moved_to_udp_b(&p);
+	int n = 0;
+
+	run_watch(w, 60000, "\"TransportSwitch\"", &n);
+	assert_int_equal(n, 0);
+	assert_true(active_is(w, "udp-b"));
+	free_world(w);
+}
+
+/*
+ * A preferred path that keeps losing a probe now and then never takes the
+ * session back: each loss restarts its healthy time. The limiter would
+ * allow every switch (64 a minute, no cooldown): it is the failback timer
+ * that holds. Once the losses stop, failback follows failback_after_ms
+ * after the streak restarts.
+ */
+JV_TEST(flapping_preferred_path_no_failback)
+{
+	struct jv_policy p = failback_policy(5000);
+	struct world *w;
+	uint64_t at;
+	int n = 0;
+
+	p.max_switches_per_min = 64;
+	p.switch_cooldown_ms = 0;
+	w = moved_to_udp_b(&p);
+	/* udp-a loses everything for 1.1 s every 3 s (a probe each time),
+	 * from 4000 to 32100 */
+	for (uint64_t t = 4000; t <= 31000; t += 3000) {
+		assert_int_equal(run_watch(w, t, "failback", &n), 0);
+		w->lose_c2s |= 1u;
+		assert_int_equal(run_watch(w, t + 1100, "failback", &n), 0);
+		w->lose_c2s &= ~1u;
+	}
+	assert_true(active_is(w, "udp-b"));
+	/* the last loss is seen at its probe's timeout (2 s without an RTT
+	 * sample), after 33.5 s, and restarts the streak: failback no sooner
+	 * than 5 s after that */
+	at = run_watch(w, 60000, "\"reason_code\":\"failback\"", &n);
+	assert_true(at >= 38500);
+	assert_true(at <= 45000);
+	assert_int_equal(n, 1);
+	assert_true(active_is(w, "udp-a"));
+	free_world(w);
+}
+
+/* A failback is a switch to the limiter: with one switch a minute, the
+ * one at 1200 holds it back until 61200, then it happens at once. */
+JV_TEST(failback_waits_for_the_limiter)
+{
+	struct jv_policy p = failback_policy(5000);
+	struct world *w;
+	uint64_t at;
+
+	p.max_switches_per_min = 1;
+	w = moved_to_udp_b(&p);
+	at = run_watch(w, 70000, "\"reason_code\":\"failback\"", NULL);
+	assert_int_equal(at, 61200);
+	assert_true(active_is(w, "udp-a"));
+	free_world(w);
+}
+
+/* The healthy time of a failback target counts from the session's move
+ * to the active transport, not from before it: the operator moves the
+ * session to tcp-b at 20000 while udp-a and udp-b have answered every
+ * probe for 18 s; the session goes back to udp-a (the first in the
+ * preference order) only 5 s later. */
+JV_TEST(failback_counts_from_the_switch)
+{
+	struct jv_policy p = failback_policy(5000);
+	struct world *w = world3(&p);
+	uint64_t at;
+
+	run_until(w, 20000);
+	assert_int_equal(jv_endpoint_switch(w->c.ep, 2, w->now), 0);
+	pump(w);
+	pump(w);
+	assert_true(active_is(w, "tcp-b"));
+	at = run_watch(w, 30000, "\"reason_code\":\"failback\"", NULL);
+	assert_int_equal(at, 25000);
+	assert_true(active_is(w, "udp-a"));
+	free_world(w);
+}
