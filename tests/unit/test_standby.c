@@ -254,14 +254,16 @@ JV_TEST(no_failback_when_zero)
 
 /*
  * A preferred path that keeps losing a probe now and then never takes the
- * session back: each loss restarts its healthy time. The limiter would
- * allow every switch (64 a minute, no cooldown): it is the failback timer
- * that holds. Once the losses stop, failback follows failback_after_ms
- * after the streak restarts.
+ * session back: each loss restarts its healthy time. Here the losses are
+ * 5 s apart, rarer than the 4 s loss window, so a loss has left the window
+ * (the path looks fit) long before the 8 s are up: only the restart holds
+ * the session. The limiter would allow every switch (64 a minute, no
+ * cooldown). Once the losses stop, failback follows 8 s after the streak
+ * restarts.
  */
 JV_TEST(flapping_preferred_path_no_failback)
 {
-	struct jv_policy p = failback_policy(5000);
+	struct jv_policy p = failback_policy(8000);
 	struct world *w;
 	uint64_t at;
 	int n = 0;
@@ -269,9 +271,9 @@ JV_TEST(flapping_preferred_path_no_failback)
 	p.max_switches_per_min = 64;
 	p.switch_cooldown_ms = 0;
 	w = moved_to_udp_b(&p);
-	/* udp-a loses everything for 1.1 s every 3 s (a probe each time),
-	 * from 4000 to 32100 */
-	for (uint64_t t = 4000; t <= 31000; t += 3000) {
+	/* udp-a loses everything for 1.1 s every 5 s (a probe or two each
+	 * time), from 4000 to 30100 */
+	for (uint64_t t = 4000; t <= 29000; t += 5000) {
 		assert_int_equal(run_watch(w, t, "failback", &n), 0);
 		w->lose_c2s |= 1u;
 		assert_int_equal(run_watch(w, t + 1100, "failback", &n), 0);
@@ -279,11 +281,11 @@ JV_TEST(flapping_preferred_path_no_failback)
 	}
 	assert_true(active_is(w, "udp-b"));
 	/* the last loss is seen at its probe's timeout (2 s without an RTT
-	 * sample), after 33.5 s, and restarts the streak: failback no sooner
-	 * than 5 s after that */
+	 * sample), after 32 s, and restarts the streak: failback no sooner
+	 * than 8 s after that */
 	at = run_watch(w, 60000, "\"reason_code\":\"failback\"", &n);
-	assert_true(at >= 38500);
-	assert_true(at <= 45000);
+	assert_true(at >= 40000);
+	assert_true(at <= 50000);
 	assert_int_equal(n, 1);
 	assert_true(active_is(w, "udp-a"));
 	free_world(w);
