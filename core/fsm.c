@@ -56,11 +56,13 @@ static const char *const reason_names[JV_R__COUNT] = {
 	[JV_R_SESSION_REPLACED] = "session_replaced",
 	[JV_R_BAD_DATA_KEY] = "bad_data_key",
 	[JV_R_INNER_SOURCE_NOT_ALLOWED] = "inner_source_not_allowed",
+	[JV_R_FAILBACK] = "failback",
 };
 
 #define ANY_LIVE 0xff /* from-wildcard: any state but TERMINATED */
 
-/* CONTRACT section 1, row for row: in `from`, each event of the row moves
+/* CONTRACT section 1, row for row (plus `failback`, ATTACHED -> VOLATILE,
+ * added by issue 11): in `from`, each event of the row moves
  * the session to `to`. An event may appear in several rows, from different
  * states (switch_initiated from VOLATILE and from DEGRADED; the terminal
  * reasons from any live state), never twice for one state. */
@@ -73,7 +75,8 @@ static const struct {
 	{ JV_STATE_ATTACHED, JV_STATE_VOLATILE,
 	  { JV_R_TRANSPORT_DEAD, JV_R_LINK_DOWN, JV_R_HEARTBEAT_TIMEOUT,
 	    JV_R_LOSS_THRESHOLD_EXCEEDED, JV_R_CONSECUTIVE_DROP_EXCEEDED,
-	    JV_R_LATENCY_THRESHOLD_EXCEEDED, JV_R_PEER_PATH_CHANGE } },
+	    JV_R_LATENCY_THRESHOLD_EXCEEDED, JV_R_PEER_PATH_CHANGE,
+	    JV_R_FAILBACK } },
 	{ JV_STATE_VOLATILE, JV_STATE_RECOVERING,
 	  { JV_R_SWITCH_INITIATED, JV_R_HEALTH_RECOVERED } },
 	{ JV_STATE_DEGRADED, JV_STATE_RECOVERING,

@@ -69,7 +69,9 @@ enum jv_reason {
 	JV_R_SESSION_REPLACED,      /* SessionTerminated: the peer started anew */
 	JV_R_BAD_DATA_KEY,          /* a session's data packet did not open */
 	JV_R_INNER_SOURCE_NOT_ALLOWED, /* inner source outside the prefixes */
-	/* ATTACHED -> VOLATILE: `jvpn ctl switch` asked the client to move */
+	/* ATTACHED -> VOLATILE: a standby earlier in the preference order
+	 * stayed healthy switching.failback_after_ms; the client moves back */
+	JV_R_FAILBACK,
 	JV_R__COUNT
 };
 

@@ -41,6 +41,7 @@ struct jv_policy {
 	uint64_t switch_cooldown_ms;
 	uint64_t recovery_window_ms;
 	double switch_improvement_factor;
+	uint64_t failback_after_ms;       /* 0 = never */
 	/* transport */
 	uint32_t allowed_protocols;       /* JV_PROTO_* bits */
 	uint32_t max_candidate_count;

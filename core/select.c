@@ -1,9 +1,7 @@
 /* Candidate selection. One pass, no sorting: the order of cands is the
- * preference order, and ties end on id then index, so the same inputs
- * always give the same answer. */
+ * preference order, and ties end on it (the first wins), so the same
+ * inputs always give the same answer. */
 #include "core/select.h"
-
-#include <string.h>
 
 #include "core/fsm.h"
 
@@ -13,7 +11,10 @@ static uint64_t rtt_key(const struct jv_candidate *c)
 	return c->rtt_ms ? c->rtt_ms : (uint64_t)UINT32_MAX + 1;
 }
 
-/* <0 if a ranks before b: lower loss, lower rtt, fewer flaps, id. */
+/* <0 if a ranks before b: lower loss, lower rtt, fewer flaps; 0 when
+ * they are equally healthy (the caller keeps the earlier in the
+ * configured order: the user's preference, udp-b before tcp-b on one
+ * path, not the ids' spelling). */
 static int rank_cmp(const struct jv_candidate *a, const struct jv_candidate *b)
 {
 	if (a->loss != b->loss)
@@ -22,7 +23,7 @@ static int rank_cmp(const struct jv_candidate *a, const struct jv_candidate *b)
 		return rtt_key(a) < rtt_key(b) ? -1 : 1;
 	if (a->flaps != b->flaps)
 		return a->flaps < b->flaps ? -1 : 1;
-	return strcmp(a->id ? a->id : "", b->id ? b->id : "");
+	return 0;
 }
 
 /* Does w beat the current transport cur by enough to leave it? */

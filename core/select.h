@@ -1,5 +1,6 @@
 /* Candidate selection: filter, rank by loss then latency then stability,
- * hysteresis against the current transport, deterministic tie-break. */
+ * hysteresis against the current transport, ties to the preference
+ * order. */
 #ifndef JV_SELECT_H
 #define JV_SELECT_H
 
@@ -10,7 +11,7 @@
 #include "core/policy.h"
 
 struct jv_candidate {
-	const char *id;         /* transport id; tie-break is strcmp order */
+	const char *id;         /* transport id */
 	uint32_t proto;         /* JV_PROTO_* */
 	bool usable;            /* link up, not declared dead, has a recent ack */
 	double loss;            /* loss ratio over the policy window */
@@ -22,7 +23,8 @@ struct jv_candidate {
  * Picks the best candidate among cands[0..n), never `exclude` (index, or -1).
  * Filtered out: !usable, protocol not allowed, loss >= threshold, and any
  * beyond policy max_candidate_count in the given (preference) order.
- * Ranking: lower loss, then lower rtt, then fewer flaps, then id.
+ * Ranking: lower loss, then lower rtt, then fewer flaps, then the order of
+ * cands (the configured preference order).
  * If `current` >= 0 is itself acceptable and policy enforce_hysteresis is on,
  * the winner must beat it by switch_improvement_factor on rtt (or strictly on
  * loss) or -1 is returned.

@@ -77,6 +77,8 @@ static void session_ended(struct jv_endpoint *ep, uint64_t now);
 static void client_policy_changed(struct jv_endpoint *ep, uint64_t now);
 static void state_changed(struct jv_endpoint *ep, uint64_t now);
 static void keepalives_changed(struct jv_endpoint *ep, uint64_t now);
+static void probe_answered(struct jv_endpoint *ep, int t, uint64_t now);
+static void failback_changed(struct jv_endpoint *ep, uint64_t now);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
 static void probes_changed(struct jv_endpoint *ep, int t, uint64_t now);
 
@@ -104,6 +106,7 @@ static void mark_dead(struct jv_endpoint *ep, int t, uint64_t now)
 
 	tr->dead_since_ms = now;
 	tr->flaps++;
+	tr->healthy_since_ms = NEVER;
 	set_tr_state(ep, t, TR_DEAD, now);
 }
 
@@ -213,6 +216,7 @@ static void new_session(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		jv_health_init(&c->tr[i].health);
 		c->tr[i].state = TR_STANDBY;
+		c->tr[i].healthy_since_ms = NEVER;
 	}
 	jv_limiter_init(&c->limiter);
 	session_started(ep, now);
@@ -301,9 +305,9 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	jv_timer_cancel(&c->timers, CT_HS_RETRY);
 	jv_timer_cancel(&c->timers, CT_HS_GIVEUP);
 	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
+	/* the standbys at once: a backup within a few probes */
 	for (uint32_t i = 0; i < c->ntr; i++)
-		jv_timer_arm(&c->timers, CT_PROBE + i,
-			     now + ep->policy.probe_interval_ms / 2);
+		jv_timer_arm(&c->timers, CT_PROBE + i, now);
 	step(ep, JV_R_HANDSHAKE_OK, tname(c, t), now);
 	/* after the step: a session in BIRTH has no rekey deadline */
 	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, s));
@@ -396,6 +400,18 @@ static bool recently_heard(const struct jv_endpoint *ep,
 	       ep->policy.heartbeat_volatile_ms;
 }
 
+/* The same for a standby: it hears from us once a probe period, up to
+ * probe_interval_ms, so it may be silent that much longer. Otherwise a
+ * policy whose probe interval exceeds heartbeat_volatile_ms (heartbeat
+ * 100 ms, volatile 300 ms, probes every second) has a usable standby
+ * only in the 300 ms after each probe's answer. */
+static bool standby_heard(const struct jv_endpoint *ep,
+			  const struct jv_ctransport *tr, uint64_t now)
+{
+	return jv_health_rx_age(&tr->health, now) <=
+	       ep->policy.heartbeat_volatile_ms + ep->policy.probe_interval_ms;
+}
+
 /* Why transport t is not fit to be active, or JV_R_NONE. */
 static enum jv_reason unfit(const struct jv_endpoint *ep, int t, uint64_t now)
 {
@@ -444,6 +460,24 @@ static bool is_death(enum jv_reason r)
 	       r == JV_R_LINK_DOWN || r == JV_R_TRANSPORT_DEAD;
 }
 
+/* Whether transport t has a record to be chosen on: a path that answered
+ * once after a silence has not shown it carries traffic yet. Its loss is
+ * the standby window's (*loss, when given); jv_select judges that. */
+static bool qualified(const struct jv_endpoint *ep, int t, uint64_t now,
+		      double *loss)
+{
+	const struct jv_ctransport *tr = &ep->u.c.tr[t];
+	uint32_t samples = 0;
+	double l = jv_health_loss(&tr->health, now, loss_window(ep, 1),
+				  &samples);
+
+	if (loss)
+		*loss = l;
+	return tr->link_up && tr->state != TR_DEAD &&
+	       samples >= MIN_LOSS_SAMPLES && standby_heard(ep, tr, now) &&
+	       tr->health.consecutive_drops < ep->policy.max_consecutive_drops;
+}
+
 static int fill_candidates(const struct jv_endpoint *ep, uint64_t now,
 			   struct jv_candidate *cands)
 {
@@ -452,21 +486,12 @@ static int fill_candidates(const struct jv_endpoint *ep, uint64_t now,
 
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		const struct jv_ctransport *tr = &c->tr[i];
-		uint32_t samples = 0;
 
 		cands[i].id = tr->cfg.id;
 		cands[i].proto = tr->cfg.proto;
-		cands[i].loss = jv_health_loss(&tr->health, now,
-					       loss_window(ep, 1), &samples);
+		cands[i].usable = qualified(ep, (int)i, now, &cands[i].loss);
 		cands[i].rtt_ms = tr->health.srtt_ms;
 		cands[i].flaps = tr->flaps;
-		/* a candidate needs a record: a path that answered once
-		 * after a silence has not shown it carries traffic yet */
-		cands[i].usable = tr->link_up && tr->state != TR_DEAD &&
-				  samples >= MIN_LOSS_SAMPLES &&
-				  recently_heard(ep, tr, now) &&
-				  tr->health.consecutive_drops <
-					  ep->policy.max_consecutive_drops;
 		usable += cands[i].usable;
 	}
 	return usable;
@@ -658,6 +683,120 @@ static void evaluate(struct jv_endpoint *ep, uint64_t now)
 	}
 }
 
+/* ---- failback ---- */
+
+/* Whether standby t could take the session: a record (qualified), its
+ * loss under the threshold, its protocol allowed. */
+static bool failback_fit(const struct jv_endpoint *ep, int t, uint64_t now)
+{
+	double loss = 0;
+
+	return qualified(ep, t, now, &loss) &&
+	       loss < ep->policy.loss_volatile_threshold &&
+	       allowed_proto(ep, ep->u.c.tr[t].cfg.proto);
+}
+
+/* Since when standby t counts as healthy for a failback from the current
+ * active transport: its streak, but not before the session attached
+ * there (a switch chose the active over it; it must show it is fine for
+ * failback_after_ms after that, not before). NEVER: no streak. */
+static uint64_t failback_since(const struct jv_client *c, int t)
+{
+	uint64_t since = c->tr[t].healthy_since_ms;
+
+	if (since == NEVER)
+		return NEVER;
+	return since > c->s.state_since_ms ? since : c->s.state_since_ms;
+}
+
+/* A probe of standby t was answered: a streak starts if none runs and t
+ * is fit (one that is not starts at a later answer). */
+static void standby_answered(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_ctransport *tr = &ep->u.c.tr[t];
+
+	if (tr->healthy_since_ms != NEVER || t == ep->u.c.active ||
+	    !failback_fit(ep, t, now))
+		return;
+	tr->healthy_since_ms = now;
+	failback_changed(ep, now);
+}
+
+/* Arms CT_FAILBACK: while ATTACHED with failback_after_ms set, at the
+ * first moment a standby earlier in the preference order than the active
+ * one has been healthy that long, and the limiter allows a switch (a
+ * failback is counted like any switch; it waits for the limiter rather
+ * than be denied). */
+static void failback_changed(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+	uint64_t at = NEVER, v;
+
+	if (c->live && c->s.state == JV_STATE_ATTACHED &&
+	    p->failback_after_ms && c->active > 0) {
+		for (int t = 0; t < c->active; t++) {
+			uint64_t since = failback_since(c, t);
+
+			if (since != NEVER && since + p->failback_after_ms < at)
+				at = since + p->failback_after_ms;
+		}
+	}
+	if (at != NEVER) {
+		v = jv_limiter_cooldown_end(&c->limiter, p);
+		if (v > at)
+			at = v;
+		v = jv_limiter_window_free_at(&c->limiter, p,
+					      at > now ? at : now);
+		if (v != NEVER && v > at)
+			at = v;
+	}
+	jv_timer_arm(&c->timers, CT_FAILBACK, at);
+}
+
+/*
+ * CT_FAILBACK is due: the most preferred standby ahead of the active one
+ * whose streak has lasted failback_after_ms takes the session back, by
+ * the path any switch takes (ATTACHED -> VOLATILE, reason `failback`;
+ * VOLATILE -> RECOVERING, switch_initiated; a reattach validated as
+ * always). A due standby that is no longer fit, or beyond
+ * max_candidate_count in the preference order, loses its streak.
+ */
+static void failback_due(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	const struct jv_policy *p = &ep->policy;
+	uint32_t fit_before = 0;
+	int to = -1;
+
+	if (c->s.state == JV_STATE_ATTACHED && p->failback_after_ms) {
+		for (int t = 0; t < c->active && to < 0; t++) {
+			struct jv_ctransport *tr = &c->tr[t];
+			uint64_t since = failback_since(c, t);
+			bool fit = failback_fit(ep, t, now);
+
+			if (since != NEVER && since + p->failback_after_ms <= now) {
+				if (fit && fit_before < p->max_candidate_count)
+					to = t;
+				else
+					tr->healthy_since_ms = NEVER;
+			}
+			fit_before += fit;
+		}
+	}
+	if (to < 0 || jv_limiter_check(&c->limiter, p, now) != 0) {
+		failback_changed(ep, now);
+		return;
+	}
+	set_tr_state(ep, c->active, TR_STANDBY, now);
+	c->last_active = c->active;
+	c->active = -1;
+	c->volatile_cause = JV_R_FAILBACK;
+	if (!step(ep, JV_R_FAILBACK, NULL, now))
+		return;
+	start_reattach(ep, to, JV_R_SWITCH_INITIATED, now);
+}
+
 /* ---- receive ---- */
 
 static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
@@ -708,6 +847,7 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	if (prev >= 0 && prev != t && c->tr[prev].state == TR_ACTIVE)
 		c->tr[prev].state = TR_STANDBY;
 	c->tr[t].state = TR_ACTIVE;
+	c->tr[t].healthy_since_ms = NEVER;   /* a streak is a standby's */
 	c->active = c->last_active = t;
 	c->candidate = -1;
 	jv_health_reset_probes(&c->tr[t].health);
@@ -844,6 +984,8 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	case JV_CTRL_PROBE_ACK:
 		jv_health_on_ack(&c->tr[t].health, m.u.hb.seq, now);
 		probes_changed(ep, t, now);
+		probe_answered(ep, t, now);
+		standby_answered(ep, t, now);
 		break;
 	case JV_CTRL_REATTACH_ACK:
 		on_reattach_ack(ep, &m, t, now);
@@ -1031,6 +1173,7 @@ static void state_changed(struct jv_endpoint *ep, uint64_t now)
 			     now + ep->policy.recovery_window_ms);
 	arm_state_timers(ep, now);
 	keepalives_changed(ep, now);
+	failback_changed(ep, now);
 }
 
 /* Which transport takes heartbeats and which take probes changed (state,
@@ -1049,11 +1192,24 @@ static void keepalives_changed(struct jv_endpoint *ep, uint64_t now)
 }
 
 /* An authenticated packet arrived on t: it falls silent
- * heartbeat_volatile_ms from now. */
+ * heartbeat_volatile_ms from now, and silent for a standby a probe
+ * interval later (silence_seen). */
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	jv_timer_arm(&ep->u.c.timers, CT_RX_SILENCE + (unsigned)t,
 		     now + ep->policy.heartbeat_volatile_ms + 1);
+}
+
+static void silence_seen(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	const struct jv_health *h = &ep->u.c.tr[t].health;
+	uint64_t at = h->last_rx_ms + ep->policy.heartbeat_volatile_ms +
+		      ep->policy.probe_interval_ms + 1;
+
+	if (h->has_rx && at > now)
+		jv_timer_arm(&ep->u.c.timers, CT_RX_SILENCE + (unsigned)t, at);
+	else
+		jv_timer_cancel(&ep->u.c.timers, CT_RX_SILENCE + (unsigned)t);
 }
 
 /* A probe of t was sent, answered, given up or forgotten: the oldest one
@@ -1112,6 +1268,7 @@ static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
 	}
 	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, &c->s));
 	arm_state_timers(ep, now);
+	failback_changed(ep, now);
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		const struct jv_health *h = &c->tr[i].health;
 
@@ -1152,7 +1309,11 @@ static void probe_lost(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	struct jv_ctransport *tr = &ep->u.c.tr[t];
 
-	jv_health_expire(&tr->health, now, probe_timeout(ep, tr));
+	if (jv_health_expire(&tr->health, now, probe_timeout(ep, tr)) > 0 &&
+	    tr->healthy_since_ms != NEVER) {
+		tr->healthy_since_ms = NEVER;   /* a loss restarts the streak */
+		failback_changed(ep, now);
+	}
 	probes_changed(ep, t, now);
 }
 
@@ -1168,7 +1329,7 @@ static void standbys_checked(struct jv_endpoint *ep, uint64_t now)
 		if (tr->state == TR_STANDBY && (int)i != c->active &&
 		    (tr->health.consecutive_drops >=
 			     ep->policy.max_consecutive_drops ||
-		     !recently_heard(ep, tr, now)))
+		     !standby_heard(ep, tr, now)))
 			mark_dead(ep, (int)i, now);
 	}
 }
@@ -1182,17 +1343,44 @@ static void heartbeat_due(struct jv_endpoint *ep, uint64_t now)
 		     now + ep->policy.heartbeat_interval_ms);
 }
 
+/* How often standby t is probed: every probe_interval_ms while ATTACHED
+ * once it has a record; at the heartbeat rate (or probe_interval_ms if
+ * that is faster) while no transport is authoritative, and until it has
+ * a record, so that a session has a backup a few probes after it starts
+ * rather than three probe intervals (issue 11). A path that never
+ * answers stays on the fast rate: the moment it does, it qualifies. */
+static uint64_t probe_period(const struct jv_endpoint *ep, int t, uint64_t now)
+{
+	const struct jv_policy *p = &ep->policy;
+	uint64_t fast = p->heartbeat_interval_ms < p->probe_interval_ms
+				? p->heartbeat_interval_ms
+				: p->probe_interval_ms;
+
+	if (ep->u.c.s.state == JV_STATE_ATTACHED && qualified(ep, t, now, NULL))
+		return p->probe_interval_ms;
+	return fast;
+}
+
 static void probe_due(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
-	const struct jv_policy *p = &ep->policy;
 
 	send_hb(ep, t, JV_CTRL_PROBE, now);
-	/* probe faster while no transport is authoritative */
+	c->tr[t].probe_sent_ms = now;
 	jv_timer_arm(&c->timers, CT_PROBE + (unsigned)t,
-		     now + (c->s.state == JV_STATE_ATTACHED
-				    ? p->probe_interval_ms
-				    : p->heartbeat_interval_ms));
+		     now + probe_period(ep, t, now));
+}
+
+/* A probe of t was answered: if that gave t its record, its next probe
+ * goes at the slower rate, counted from the last one sent. */
+static void probe_answered(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	unsigned i = CT_PROBE + (unsigned)t;
+	uint64_t at = c->tr[t].probe_sent_ms + probe_period(ep, t, now);
+
+	if (jv_timer_armed(&c->timers, i) && at > c->timers.at[i])
+		jv_timer_arm(&c->timers, i, at);
 }
 
 static void client_tick(struct jv_endpoint *ep, uint64_t now)
@@ -1227,7 +1415,7 @@ static void client_tick(struct jv_endpoint *ep, uint64_t now)
 			probe_lost(ep, (int)i, now);
 		/* silence is a fact the checks below read */
 		if (jv_timer_due(tm, CT_RX_SILENCE + i, now))
-			jv_timer_cancel(tm, CT_RX_SILENCE + i);
+			silence_seen(ep, (int)i, now);
 		/* so is a sample leaving a loss window: evaluate() below
 		 * reads the ratio without it */
 		if (jv_timer_due(tm, CT_LOSS_AGE + i, now))
@@ -1245,6 +1433,10 @@ static void client_tick(struct jv_endpoint *ep, uint64_t now)
 	if (jv_timer_due(tm, CT_RATE_WINDOW, now))
 		jv_timer_cancel(tm, CT_RATE_WINDOW);
 	evaluate(ep, now);
+	/* after evaluate(): an active path that is itself failing is left
+	 * for its own reason, not for failback */
+	if (c->live && jv_timer_due(tm, CT_FAILBACK, now))
+		failback_due(ep, now);
 }
 
 static uint64_t client_deadline(const struct jv_endpoint *ep)
@@ -1372,6 +1564,7 @@ static int client_init(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		c->tr[i].cfg = ep->cfg.transports[i];
 		c->tr[i].link_up = true;
+		c->tr[i].healthy_since_ms = NEVER;
 		jv_health_init(&c->tr[i].health);
 	}
 	c->active = c->last_active = c->candidate = -1;

@@ -81,6 +81,11 @@ struct jv_ctransport {
 	bool link_up;
 	uint32_t flaps;
 	uint64_t dead_since_ms;
+	uint64_t probe_sent_ms;      /* the last probe sent on it */
+	/* a standby earlier in the preference order than the active one
+	 * fails back after failback_after_ms healthy: since when it has
+	 * been (NEVER: not now; any loss or death restarts it) */
+	uint64_t healthy_since_ms;
 };
 
 /* The client's timers (engine/timers.h); client.c alone arms them. */
@@ -97,6 +102,8 @@ enum jv_ctimer {
 	CT_REATTACH_TX,              /* send the reattach request again */
 	CT_COOLDOWN,                 /* the switch cooldown ends */
 	CT_RATE_WINDOW,              /* the sliding minute has room again */
+	CT_FAILBACK,                 /* a preferred standby stayed healthy
+					failback_after_ms */
 	CT_PROBE,                    /* + t: probe transport t (held when
 					not probed) */
 	CT_PROBE_TIMEOUT = CT_PROBE + JV_MAX_TRANSPORTS, /* + t: a probe of

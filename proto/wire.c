@@ -171,6 +171,7 @@ uint8_t jv_reason_to_wire(enum jv_reason r)
 	case JV_R_SESSION_REPLACED: return JV_WR_SESSION_REPLACED;
 	case JV_R_BAD_DATA_KEY: return JV_WR_BAD_DATA_KEY;
 	case JV_R_INNER_SOURCE_NOT_ALLOWED: return JV_WR_INNER_SOURCE_NOT_ALLOWED;
+	case JV_R_FAILBACK: return JV_WR_FAILBACK;
 	case JV_R__COUNT: break;
 	}
 	return JV_WR_NONE;
@@ -222,6 +223,7 @@ static const enum jv_reason reason_of_code[JV_WR__COUNT] = {
 	[JV_WR_SESSION_REPLACED] = JV_R_SESSION_REPLACED,
 	[JV_WR_BAD_DATA_KEY] = JV_R_BAD_DATA_KEY,
 	[JV_WR_INNER_SOURCE_NOT_ALLOWED] = JV_R_INNER_SOURCE_NOT_ALLOWED,
+	[JV_WR_FAILBACK] = JV_R_FAILBACK,
 };
 
 int jv_reason_from_wire(uint8_t code, enum jv_reason *r)

@@ -265,6 +265,7 @@ static void sort_faults(struct jv_scenario *sc)
 void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 {
 	struct g g = { seed * 0x2545f4914f6cdd1dull + 0x5eed };
+	struct g fb = { 0xfa11bac4 };
 	bool attacker;
 	unsigned n;
 
@@ -297,6 +298,14 @@ void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 	for (unsigned i = 0; i < n; i++)
 		gen_fault(&g, sc, attacker);
 	sort_faults(sc);
+	/* failback in half the seeds, from a stream of its own: every other
+	 * draw of a seed stays what it was before the key existed */
+	fb.x ^= seed;
+	if (chance(&fb, 50)) {
+		sc->client_policy.failback_after_ms = 100 * rnd(&fb, 5, 100);
+		sc->server_policy.failback_after_ms =
+			sc->client_policy.failback_after_ms;
+	}
 }
 
 /* ---- the schedule: which path is viable when ---- */
@@ -918,6 +927,7 @@ static const struct {
 	PF(max_candidate_count), PF(probe_interval_ms),
 	PF(enforce_hysteresis), PF(reattach_proof_max_age_ms),
 	PF(replay_window_size), PF(max_reattach_failures), PF(rekey_after_ms),
+	PF(failback_after_ms),
 };
 #undef PF
 

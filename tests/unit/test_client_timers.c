@@ -436,6 +436,9 @@ static void random_policy(struct jv_policy *p, uint64_t seed)
 	p->recovery_window_ms = between(&r, 100, 2000);
 	p->transport_lost_ttl_ms = 70000;
 	p->rekey_after_ms = between(&r, 1000, 10000);
+	/* failback in three policies of four (drawn last: the draws above
+	 * stay what they were) */
+	p->failback_after_ms = between(&r, 0, 3) ? between(&r, 100, 5000) : 0;
 	assert_int_equal(jv_policy_validate(p, "random", &err), 0);
 }
 

@@ -77,6 +77,7 @@ static void assert_policy_eq(const struct jv_policy *a,
 	assert_int_equal(a->recovery_window_ms, b->recovery_window_ms);
 	assert_true(a->switch_improvement_factor ==
 		    b->switch_improvement_factor);
+	assert_int_equal(a->failback_after_ms, b->failback_after_ms);
 	assert_int_equal(a->allowed_protocols, b->allowed_protocols);
 	assert_int_equal(a->max_candidate_count, b->max_candidate_count);
 	assert_int_equal(a->probe_interval_ms, b->probe_interval_ms);
@@ -110,6 +111,7 @@ static void tuned(struct jv_policy *p)
 	p->switch_cooldown_ms = 0;
 	p->recovery_window_ms = 12000;
 	p->switch_improvement_factor = 1.5;
+	p->failback_after_ms = 30000;
 	p->allowed_protocols = JV_PROTO_TCP;
 	p->max_candidate_count = 8;
 	p->probe_interval_ms = 250;
@@ -162,6 +164,7 @@ JV_TEST(test_defaults)
 	assert_int_equal(p.switch_cooldown_ms, 1500);
 	assert_int_equal(p.recovery_window_ms, 8000);
 	assert_true(p.switch_improvement_factor == 1.10);
+	assert_int_equal(p.failback_after_ms, 0);
 	assert_int_equal(p.allowed_protocols, JV_PROTO_UDP | JV_PROTO_TCP);
 	assert_int_equal(p.max_candidate_count, 3);
 	assert_int_equal(p.probe_interval_ms, 1000);
@@ -344,6 +347,7 @@ static const struct bound {
 	B("switching", max_switches_per_min, K32, 1, 64),
 	B("switching", switch_cooldown_ms, K64, 0, 600000),
 	B("switching", recovery_window_ms, K64, 100, 600000),
+	B("switching", failback_after_ms, K64, 0, 600000),
 	B("transport", max_candidate_count, K32, 1, 16),
 	B("transport", probe_interval_ms, K64, 10, 600000),
 	B("security", reattach_proof_max_age_ms, K64, 100, 600000),
@@ -837,6 +841,7 @@ JV_TEST(test_format)
 		"  switch_cooldown_ms: 1500\n"
 		"  recovery_window_ms: 8000\n"
 		"  switch_improvement_factor: 1.1\n"
+		"  failback_after_ms: 0\n"
 		"transport:\n"
 		"  allowed_protocols: [udp, tcp]\n"
 		"  max_candidate_count: 3\n"

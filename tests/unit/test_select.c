@@ -1,6 +1,7 @@
-/* Candidate selection: each ranking key, the id tie-break, hysteresis at
- * its exact edge, the candidate cap, the two denial reasons, and a
- * differential run against a naive filter-sort-compare version. */
+/* Candidate selection: each ranking key, the preference-order tie-break,
+ * hysteresis at its exact edge, the candidate cap, the two denial
+ * reasons, and a differential run against a naive filter-sort-compare
+ * version. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,10 +62,12 @@ JV_TEST(test_rank_keys)
 		C("b", UDP, true, 0.0, 30, 1),
 		C("c", UDP, true, 0.0, 30, 3),
 	};
-	/* all equal: strcmp order of id, not list order */
+	/* all equal: the configured (list) order, not the ids' strcmp
+	 * order (udp-b before tcp-b on the same path, issue 11) */
 	const struct jv_candidate id[] = {
+		C("tcp-z", UDP, false, 0.0, 30, 1),
 		C("udp-b", UDP, true, 0.0, 30, 1),
-		C("tcp-z", TCP, true, 0.0, 30, 1),
+		C("tcp-b", TCP, true, 0.0, 30, 1),
 		C("udp-a", UDP, true, 0.0, 30, 1),
 	};
 	/* the same id twice (a caller bug): the earlier index */
@@ -260,7 +263,6 @@ static int naive_cmp(const void *x, const void *y)
 	const struct slot *a = x, *b = y;
 	uint64_t ra = a->c->rtt_ms ? a->c->rtt_ms : UINT64_MAX;
 	uint64_t rb = b->c->rtt_ms ? b->c->rtt_ms : UINT64_MAX;
-	int s;
 
 	if (a->c->loss != b->c->loss)
 		return a->c->loss < b->c->loss ? -1 : 1;
@@ -268,8 +270,7 @@ static int naive_cmp(const void *x, const void *y)
 		return ra < rb ? -1 : 1;
 	if (a->c->flaps != b->c->flaps)
 		return a->c->flaps < b->c->flaps ? -1 : 1;
-	s = strcmp(a->c->id, b->c->id);
-	return s ? s : a->i - b->i;
+	return a->i - b->i;
 }
 
 /* Filter, cap, sort; hysteresis in integers for the factor 1.10. */

@@ -237,6 +237,21 @@ JV_TEST(test_bad_transition)
 	expect_fail(&s, 7, "not a transition of the table");
 }
 
+/* `failback` leaves ATTACHED for VOLATILE (issue 11), and nothing else:
+ * line 6 is the client's ATTACHED -> VOLATILE, line 7 its -> RECOVERING. */
+JV_TEST(test_failback_reason)
+{
+	struct stream s;
+
+	valid(&s);
+	edit(&s, 6, "\"reason_code\":\"heartbeat_timeout\"",
+	     "\"reason_code\":\"failback\"");
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	edit(&s, 7, "\"reason_code\":\"switch_initiated\"",
+	     "\"reason_code\":\"failback\"");
+	expect_fail(&s, 7, "not a transition of the table");
+}
+
 JV_TEST(test_wrong_previous_state)
 {
 	struct stream s;

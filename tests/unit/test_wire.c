@@ -382,6 +382,7 @@ static const struct {
 	{ JV_R_SESSION_REPLACED, 42 },
 	{ JV_R_BAD_DATA_KEY, 43 },
 	{ JV_R_INNER_SOURCE_NOT_ALLOWED, 44 },
+	{ JV_R_FAILBACK, 45 },
 };
 
 JV_TEST(test_reason_codes)

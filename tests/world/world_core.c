@@ -126,6 +126,12 @@ int world_init(struct world *w, const struct world_opts *o)
 	snprintf(cc.transports[1].id, sizeof(cc.transports[1].id), "%s",
 		 o->second_tcp ? "tcp-b" : "udp-b");
 	cc.transports[1].proto = o->second_tcp ? JV_PROTO_TCP : JV_PROTO_UDP;
+	if (o->third_tcp) {
+		cc.ntransports = 3;
+		snprintf(cc.transports[2].id, sizeof(cc.transports[2].id),
+			 "tcp-b");
+		cc.transports[2].proto = JV_PROTO_TCP;
+	}
 	cc.server_allowed[0].addr = 0x0a4d0000;   /* 10.77.0.0/24 */
 	cc.server_allowed[0].prefix = 24;
 	cc.nserver_allowed = 1;

@@ -59,6 +59,7 @@ struct world_opts {
 	uint32_t cookie_threshold, per_source;
 	uint32_t max_sessions;             /* 0: 8 */
 	bool second_tcp;    /* transport 1 is "tcp-b" over TCP, not "udp-b" */
+	bool third_tcp;     /* a transport 2, "tcp-b" over TCP, after "udp-b" */
 	bool lossy;         /* both nodes' (struct node) */
 };
 
