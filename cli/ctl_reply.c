@@ -204,9 +204,9 @@ static const struct {
 	C("security_events_suppressed_total", security_suppressed,
 	  "Security findings the audit log's rate limit left out."),
 	C("rx_late_total", rx_late,
-	  "A session's data packets from a key epoch already left (delivered "
-	  "late, e.g. a TCP connection through a blackout): dropped, not "
-	  "reported."),
+	  "A session's packets delivered late (e.g. by a TCP connection "
+	  "through a blackout): data from a key epoch already left, reattach "
+	  "requests older than one accepted since; dropped, not reported."),
 	C("rx_auth_failed_total", rx_auth_failed,
 	  "A session's packets that did not authenticate (forged, or keys "
 	  "out of step)."),

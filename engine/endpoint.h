@@ -234,7 +234,9 @@ struct jv_endpoint_stats {
 	uint64_t security_events;
 	uint64_t security_suppressed;   /* rate limit hid the event */
 	uint64_t rx_auth_failed;        /* a session's packet did not open */
-	uint64_t rx_late;               /* ... from a key epoch already left */
+	/* late, not forged: data from a key epoch already left, or a stale
+	 * reattach request older than one already accepted */
+	uint64_t rx_late;
 	uint64_t inner_source_rejected; /* inner source outside the prefixes */
 	/* server: what became of each HS_INIT (jvpn_handshake_total) */
 	uint64_t hs_ok;                 /* answered with HS_RESP */

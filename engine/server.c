@@ -808,6 +808,13 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		return;
 	}
 	if ((ts > age ? ts - age : age - ts) > p->reattach_proof_max_age_ms) {
+		/* older than a request already accepted: an authentic copy a
+		 * transport held back (a TCP send queue through a blackout),
+		 * superseded, harmless. Counted, not reported. */
+		if (s->has_acc && m->u.req.counter < s->acc_counter) {
+			ep->stats.rx_late++;
+			return;
+		}
 		jv_ev_security(ep, s, "SecurityValidationFailed",
 			       JV_R_STALE_REQUEST, cand, now);
 		return;
