@@ -313,6 +313,10 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
 /* Asks the driver to lock (on) or unlock memory that holds keys. */
 void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
+/* Server: tells the driver the session's bound path is path now (NULL:
+ * none, the session ends), and sets s->path. */
+void jv_path_bind(struct jv_endpoint *ep, struct jv_session *s,
+		  const struct jv_path *path);
 
 /* The client or the server half of an endpoint: endpoint.c dispatches
  * every entry point through it. NULL where a half has nothing to do. */

@@ -114,6 +114,7 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	if (sv->peer_session[s->peer] == s->local_index)
 		sv->peer_session[s->peer] = 0;
 	jv_table_remove(sv->table, s->local_index);
+	jv_path_bind(ep, s, NULL);
 	sv->free_list[sv->nfree++] = (uint32_t)(s - sv->pool);
 	sodium_memzero(s, sizeof(*s));
 }
@@ -544,7 +545,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	sv->peer_last_hs_ts[peer] = pl.timestamp_ms;
 	s->remote_index = sender;
-	s->path = *path;
+	jv_path_bind(ep, s, path);
 	s->tid = pl.tid;
 	s->last_rx_bound_ms = now;
 
@@ -687,7 +688,7 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		jv_json_bool(w, "explicit", true);
 		jv_ev_end(ep);
 	}
-	s->path = *path;
+	jv_path_bind(ep, s, path);
 	s->tid = *tid;
 	s->attach_epoch++;
 	s->reattach_failures = 0;

@@ -133,3 +133,35 @@ JV_TEST(test_late_reply_second_init_lost)
 	data_both_ways(w, 1);
 	free_world(w);
 }
+
+/* The driver hears which path the session is bound to: a resent HS_INIT
+ * from the same path binds nothing more, one from another path (the
+ * client's NAT rebound between them) moves the binding there. */
+JV_TEST(test_resent_init_binding)
+{
+	struct dgram init2, resp1;
+	struct world *w = slow_reply(&resp1, &init2);
+
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.binds, 1);
+	to_server(w, &init2, 0);
+	assert_int_equal(w->s.nout, 1);
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.binds, 1);
+	w->s.nout = 0;
+	to_server(w, &init2, 3);
+	/* the replay guard refuses the very same HS_INIT: nothing moves */
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.bound[0][3], 0);
+	w->now += jv_endpoint_policy(w->c.ep)->heartbeat_volatile_ms;
+	jv_endpoint_tick(w->c.ep, w->now);
+	assert_true(w->c.nout >= 1);
+	to_server(w, &w->c.out[w->c.nout - 1], 3);
+	w->c.nout = 0;
+	assert_int_equal(w->s.bound[0][0], 0);
+	assert_int_equal(w->s.bound[0][3], 1);
+	assert_int_equal(w->s.binds, 2);
+	jv_endpoint_terminate(w->s.ep, NULL, JV_R_OPERATOR_TERMINATED, w->now);
+	assert_int_equal(w->s.bound[0][3], 0);
+	free_world(w);
+}
