@@ -70,6 +70,9 @@ struct jv_session {
 };
 
 #define JV_HS_KEEP 3
+/* The first HS_INIT retry, doubling up to the policy's interval
+ * (client.c hs_retry_ms). */
+#define JV_HS_RETRY_FIRST_MS 250
 
 /* Client-side transport state. */
 enum { TR_STANDBY, TR_ACTIVE, TR_DEAD };
@@ -122,6 +125,7 @@ struct jv_client {
 	struct jv_noise hs[JV_HS_KEEP];
 	uint32_t hs_newest;
 	int hs_transport;
+	uint32_t hs_sent;            /* HS_INITs sent for this session */
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
 	/* per kept HS_INIT: its mac1, the AD of a COOKIE_REPLY to it, until
 	 * one reply to it has been taken; and whether it carried a mac2 */
