@@ -190,6 +190,10 @@ struct jv_server {
 	uint32_t hs_prev_next;
 	/* handshakes under load (docs/protocol.md) */
 	struct jv_cookie_checker cookie;
+	/* COOKIE_REPLY nonces: a random prefix drawn with each secret and a
+	 * count, unique without a system call per reply */
+	uint8_t cookie_nonce[JV_COOKIE_NONCE_LEN - 8];
+	uint64_t cookie_nonce_n;
 	struct jv_ratelimit *rl;     /* per source prefix, allocated at init */
 	uint8_t rl_key[16];          /* keys the hash naming a prefix */
 	uint32_t load_threshold;     /* HS_INITs a second before load */

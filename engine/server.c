@@ -323,8 +323,14 @@ static void send_cookie(struct jv_endpoint *ep, const struct jv_path *path,
 		jv_random(ep, secret, sizeof(secret));
 		jv_cookie_secret_set(&sv->cookie, secret, now);
 		sodium_memzero(secret, sizeof(secret));
+		jv_random(ep, sv->cookie_nonce, sizeof(sv->cookie_nonce));
+		sv->cookie_nonce_n = 0;
 	}
-	jv_random(ep, nonce, sizeof(nonce));
+	/* the seal key never changes (it comes from our public key): the
+	 * nonce must never repeat, which a 128-bit random prefix per secret
+	 * and a count under it give, with no system call per reply */
+	memcpy(nonce, sv->cookie_nonce, sizeof(sv->cookie_nonce));
+	jv_put_le64(nonce + sizeof(sv->cookie_nonce), sv->cookie_nonce_n++);
 	n = jv_cookie_reply_make(&sv->cookie, buf, src, src_len, nonce,
 				 ep->scratch, sizeof(ep->scratch));
 	if (n > 0)
