@@ -12,11 +12,18 @@
 #            socket: what sending it costs the machine, not the server
 #   bad      the flood, random content: mac1 fails, dropped after one hash
 #   mac1     the flood with a valid mac1 and no mac2: load mode, a
-#            COOKIE_REPLY each; a second client handshakes during it
+#            COOKIE_REPLY each
 #   cookie   the flood answers its cookies: a valid mac2 per source, so the
 #            per-source token bucket and the DH are what stands in the way
 #   bad-50k, mac1-50k  as bad and mac1, paced to 50,000 HS_INITs a second
 #   base2    iperf3 alone again (the machine's drift over the run)
+# In every flood phase a second client (another peer, from the attacker's
+# side) starts 2 s in and handshakes; its time to ATTACHED is printed.
+# CPUs: on a machine of 2 or more, the tunnel (both daemons and both
+# iperf3 ends) runs on CPU TUNNEL_CPU (0) and the flooder on FLOOD_CPU
+# (1), in every phase, the baseline too: the flood's sender then cannot
+# take the tunnel's CPU, only what the server spends on the flood can
+# (PIN=0: no pinning). The second client is not pinned.
 # Printed: throughput and its ratio to the baseline (mean of base, base2),
 # the flood's send rate and the replies it got, the server's CPU, the
 # kernel's UDP drops, jvpn_handshake_total{result} per phase, the
@@ -35,6 +42,15 @@ DUR=${1:-10}
 [ "$DUR" -ge 3 ] && [ "$DUR" -le 60 ] || { echo "SECONDS: 3..60" >&2; exit 2; }
 MAXP=30000000
 NSRC=254
+PIN=${PIN:-1}
+TUNNEL_CPU=${TUNNEL_CPU:-0}
+FLOOD_CPU=${FLOOD_CPU:-1}
+[ "$(nproc)" -ge 2 ] || PIN=0
+TSET_T="" TSET_F=""
+if [ "$PIN" = 1 ]; then
+	TSET_T="taskset -c $TUNNEL_CPU"
+	TSET_F="taskset -c $FLOOD_CPU"
+fi
 export JVPN
 NPATHS=1
 TRANSPORTS='  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }'
@@ -86,8 +102,12 @@ policy_file: policy.yaml
 CFG
 start_daemons
 wait_attached 10
+if [ "$PIN" = 1 ]; then
+	taskset -a -p -c "$TUNNEL_CPU" "$SERVER_PID" > /dev/null
+	taskset -a -p -c "$TUNNEL_CPU" "$CLIENT_PID" > /dev/null
+fi
 
-( exec ip netns exec "$S" iperf3 -s -B 10.77.0.1 -p 5201 ) > "$T/iperf3-server.log" 2>&1 &
+( exec $TSET_T ip netns exec "$S" iperf3 -s -B 10.77.0.1 -p 5201 ) > "$T/iperf3-server.log" 2>&1 &
 PIDS="$PIDS $!"
 wait_for 5 "ins ss -ltn 2>/dev/null | grep -q 10.77.0.1:5201" ||
 	fail "iperf3 server did not start"
@@ -126,6 +146,31 @@ TICK=$(getconf CLK_TCK)
 RSS0=$(rss)
 log "session up; server VmRSS ${RSS0} kB; phases of $DUR s"
 
+# newcomer PHASE: the second client's time to ATTACHED in that phase
+newcomer() {
+	python3 - "$T/client2-$1.start" "$T/client2-$1.jsonl" <<'PY'
+import json, sys
+try:
+    start = int(open(sys.argv[1]).read())
+    lines = open(sys.argv[2]).read().splitlines()
+except OSError:
+    print("         new client: did not start"); sys.exit()
+att = first = None
+for line in lines:
+    e = json.loads(line)
+    if first is None:
+        first = e.get("ts_ms")
+    if e.get("event_type") == "SessionStateChange" and e.get("new_state") == "ATTACHED":
+        att = e.get("ts_ms")
+        break
+if att is None:
+    print("         new client: never ATTACHED")
+else:
+    print("         new client: ATTACHED %d ms after its start (%d ms after its first event)"
+          % (att - start, att - first))
+PY
+}
+
 # phase NAME [FLOOD_MODE [drop|PPS]]: iperf3 for DUR s, with the flood if
 # asked (dropped by nftables before the server's socket, or paced to PPS)
 phase() {
@@ -140,24 +185,34 @@ phase() {
 		ins nft add rule inet jvflood in ip saddr 10.202.1.0/24 udp dport 51820 drop
 	fi
 	if [ -n "$mode" ]; then
-		( exec ip netns exec "$F" "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" \
+		( exec $TSET_F ip netns exec "$F" "$HSFLOOD" 10.202.0.1 51820 "$mode" "$SPUB" \
 			10.202.1.1 $NSRC $((DUR + 2)) $MAXP "$pps" ) > "$T/flood-$name.out" 2>&1 &
 		fpid=$!
 		PIDS="$PIDS $fpid"
 		sleep 1
 	fi
-	if [ "$name" = mac1 ]; then
+	c2pid=""
+	if [ -n "$mode" ]; then
+		# the newcomer: its own audit log per phase
+		sed "s/client2.jsonl/client2-$name.jsonl/" "$T/client2.yaml" \
+			> "$T/client2-$name.yaml"
 		( sleep 2
-		  date +%s%3N > "$T/client2.start"
-		  cd "$T" && exec ip netns exec "$F" "$JVPN" client -c "$T/client2.yaml" \
-			> "$T/client2.log" 2>&1 ) &
-		PIDS="$PIDS $!"
+		  date +%s%3N > "$T/client2-$name.start"
+		  cd "$T" && exec ip netns exec "$F" "$JVPN" client -c "$T/client2-$name.yaml" \
+			> "$T/client2-$name.log" 2>&1 ) &
+		c2pid=$!
+		PIDS="$PIDS $c2pid"
 	fi
-	timeout -k 2 $((DUR + 10)) ip netns exec "$C" \
+	timeout -k 2 $((DUR + 10)) $TSET_T ip netns exec "$C" \
 		iperf3 -c 10.77.0.1 -p 5201 -t "$DUR" -O 1 -J > "$T/iperf-$name.json" 2>&1 ||
 		log "iperf3 failed in phase $name: $(tail -3 "$T/iperf-$name.json")"
 	if [ -n "$fpid" ]; then
 		wait "$fpid" || true
+	fi
+	if [ -n "$c2pid" ]; then
+		# the subshell is ip netns exec's jvpn by now (exec)
+		kill -TERM "$c2pid" 2>/dev/null || true
+		wait "$c2pid" 2>/dev/null || true
 	fi
 	[ "${3:-}" = drop ] && ins nft delete table inet jvflood
 	m1=$(hs_metrics); c1=$(cpu); d1=$(udp_drops); k1=$(machine)
@@ -176,6 +231,7 @@ except Exception: print(0)' "$T/iperf-$name.json")
 		echo "         the session's client has exited (session over): $(tail -1 "$T/client.log")" >> "$T/report"
 	echo "$t0 $t1 $r0 $r1" | awk '{ printf "         tunnel: client sent %d datagrams, server delivered %d inner packets (%.1f %% lost on the way)\n", $2 - $1, $4 - $3, ($2 - $1) ? 100 * (1 - ($4 - $3) / ($2 - $1)) : 0 }' >> "$T/report"
 	[ -n "$mode" ] && sed 's/^/         flood: /' "$T/flood-$name.out" >> "$T/report"
+	[ -n "$mode" ] && newcomer "$name" >> "$T/report"
 	log "phase $name done"
 	sleep 2    # the load mode ends, queues drain
 }
@@ -193,7 +249,12 @@ RSS1=$(rss)
 HWM=$(hwm)
 
 echo
-echo "== handshake flood: $(nproc) CPUs, $(uname -r), ${DUR} s a phase, $NSRC sources"
+if [ "$PIN" = 1 ]; then
+	pin="tunnel on CPU $TUNNEL_CPU, flooder on CPU $FLOOD_CPU"
+else
+	pin="not pinned"
+fi
+echo "== handshake flood: $(nproc) CPUs ($pin), $(uname -r), ${DUR} s a phase, $NSRC sources"
 cat "$T/report"
 python3 - "$T/tput" <<'PY'
 import sys
@@ -205,28 +266,6 @@ print("throughput with the flood / without (mean of base and base2, %.1f Mbit/s)
 for k in ("dropped", "bad", "mac1", "cookie", "bad-50k", "mac1-50k"):
     print("  %-8s %.3f" % (k, t[k] / base if base else 0))
 PY
-if [ ! -s "$T/client2.jsonl" ]; then
-	echo "new client: no audit log; its output:"; tail -5 "$T/client2.log"
-elif [ -s "$T/client2.start" ]; then
-	python3 - "$T/client2.start" "$T/client2.jsonl" <<'PY'
-import json, sys
-start = int(open(sys.argv[1]).read())
-att = None
-first = None
-for line in open(sys.argv[2]):
-    e = json.loads(line)
-    if first is None:
-        first = e.get("ts_ms")
-    if e.get("event_type") == "SessionStateChange" and e.get("new_state") == "ATTACHED":
-        att = e.get("ts_ms")
-        break
-if att is None:
-    print("new client during the mac1 flood: never ATTACHED")
-else:
-    print("new client during the mac1 flood: ATTACHED %d ms after its start "
-          "(%d ms after its first event)" % (att - start, att - first))
-PY
-fi
 echo "HandshakeLoad events (server):"
 python3 - "$T/server.jsonl" <<'PY'
 import json, sys
