@@ -122,6 +122,19 @@ machine() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 
 udp_drops() {
 	ins awk '/^Udp:/ { if (h) { print $6; exit } h = 1 }' /proc/net/snmp
 }
+# the kernel's drops at the server's port 51820 as "LISTENER SESSION": the
+# listener's and the session socket's (connected to the client's path A,
+# issue #10), from the d counters of ss's skmem
+sock_drops() {
+	ins ss -Huamn '( sport = :51820 )' | awk '
+		/^UNCONN/ { w = "l" }
+		/^ESTAB/ { w = ($NF ~ /^10\.201\.1\.1:/) ? "s" : "" }
+		/skmem/ && match($0, /,d[0-9]+\)/) {
+			v = substr($0, RSTART + 2, RLENGTH - 3)
+			if (w == "l") l += v; else if (w == "s") s += v
+		}
+		END { print l + 0, s + 0 }'
+}
 # jvpn_handshake_total as "ok=N bad_mac=N ..."
 hs_metrics() {
 	"$JVPN" ctl -s "$T/server.sock" metrics |
@@ -174,8 +187,8 @@ PY
 # phase NAME [FLOOD_MODE [drop|PPS]]: iperf3 for DUR s, with the flood if
 # asked (dropped by nftables before the server's socket, or paced to PPS)
 phase() {
-	local name=$1 mode=${2:-} fpid="" pps m0 m1 c0 c1 d0 d1 bps k0 k1 t0 t1 r0 r1
-	m0=$(hs_metrics); c0=$(cpu); d0=$(udp_drops); k0=$(machine)
+	local name=$1 mode=${2:-} fpid="" pps m0 m1 c0 c1 d0 d1 bps k0 k1 t0 t1 r0 r1 q0 q1 c2pid
+	m0=$(hs_metrics); c0=$(cpu); d0=$(udp_drops); k0=$(machine); q0=$(sock_drops)
 	case ${3:-} in [0-9]*) pps=$3 ;; *) pps=0 ;; esac
 	t0=$(metric "$T/client.sock" jvpn_tx_packets_total)
 	r0=$(metric "$T/server.sock" jvpn_inner_delivered_total)
@@ -215,7 +228,7 @@ phase() {
 		wait "$c2pid" 2>/dev/null || true
 	fi
 	[ "${3:-}" = drop ] && ins nft delete table inet jvflood
-	m1=$(hs_metrics); c1=$(cpu); d1=$(udp_drops); k1=$(machine)
+	m1=$(hs_metrics); c1=$(cpu); d1=$(udp_drops); k1=$(machine); q1=$(sock_drops)
 	t1=$(metric "$T/client.sock" jvpn_tx_packets_total)
 	r1=$(metric "$T/server.sock" jvpn_inner_delivered_total)
 	bps=$(python3 -c 'import json,sys
@@ -229,6 +242,7 @@ except Exception: print(0)' "$T/iperf-$name.json")
 		$((d1 - d0)) "$(hs_delta "$m0" "$m1")" >> "$T/report"
 	kill -0 "$CLIENT_PID" 2>/dev/null ||
 		echo "         the session's client has exited (session over): $(tail -1 "$T/client.log")" >> "$T/report"
+	echo "$q0 $q1" | awk '{ printf "         kernel drops at port 51820: listener %d, the session socket %d\n", $3 - $1, $4 - $2 }' >> "$T/report"
 	echo "$t0 $t1 $r0 $r1" | awk '{ printf "         tunnel: client sent %d datagrams, server delivered %d inner packets (%.1f %% lost on the way)\n", $2 - $1, $4 - $3, ($2 - $1) ? 100 * (1 - ($4 - $3) / ($2 - $1)) : 0 }' >> "$T/report"
 	[ -n "$mode" ] && sed 's/^/         flood: /' "$T/flood-$name.out" >> "$T/report"
 	[ -n "$mode" ] && newcomer "$name" >> "$T/report"
