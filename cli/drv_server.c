@@ -478,6 +478,7 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	struct server *s = server_of(d);
 	struct listener *l = &s->ls[i];
 	const struct jv_listen_cfg *c = &d->cfg.listen[i];
+	int rc;
 
 	l->s = s;
 	l->index = (uint16_t)i;
@@ -505,7 +506,9 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 				"listen[%u].address", i);
 		return JV_ERR_INVAL;
 	}
-	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
+	rc = jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
+	/* the sessions' own sockets first: a flood keeps a listener busy */
+	return rc ? rc : jv_loop_set_late(d->loop, l->udp->fd, true);
 }
 
 /* Sizes the server's TCP connection table, its connected UDP sockets and
