@@ -500,12 +500,16 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	if (jv_udp_open(l->udp, c->addr.ss.ss_family,
 			(const struct sockaddr *)&c->addr.ss, c->addr.len, NULL,
 			err) != 0 ||
-	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0) ||
-	    jv_udp_share(l->udp, err) != 0) {
+	    (is_wildcard(&c->addr.ss) && jv_udp_track_local(l->udp, err) != 0)) {
 		jv_config_blame(&d->cfg, c->line_address, err,
 				"listen[%u].address", i);
 		return JV_ERR_INVAL;
 	}
+	/* without it the sessions' own sockets fail to bind, and every
+	 * datagram is read here, as before them */
+	if (jv_udp_share(l->udp) != 0)
+		fprintf(stderr, "jvpn: %s: cannot share port (SO_REUSEPORT): "
+			"sessions are read from the listener\n", c->id);
 	rc = jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
 	/* the sessions' own sockets first: a flood keeps a listener busy */
 	return rc ? rc : jv_loop_set_late(d->loop, l->udp->fd, true);

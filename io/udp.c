@@ -165,15 +165,12 @@ static size_t source_ctl(union jv_udp_ctl *ctl, sa_family_t family,
 	return 0;
 }
 
-int jv_udp_share(struct jv_udp *u, struct jv_error *err)
+int jv_udp_share(struct jv_udp *u)
 {
 	int one = 1;
 
-	if (setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)))
-		return jv_error_set(err, JV_ERR_INVAL, "", 0,
-				    "udp: cannot share the port: %s",
-				    strerror(errno));
-	return 0;
+	return setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))
+		       ? -errno : 0;
 }
 
 int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,

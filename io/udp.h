@@ -74,9 +74,9 @@ int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
 /*
  * Lets sockets of this process bind the port u is bound to (SO_REUSEPORT,
  * set after u's own bind, so that a port another program holds still
- * fails to bind): the connected sockets below. 0 or JV_ERR_INVAL.
+ * fails to bind): the connected sockets below. 0 or a negative errno.
  */
-int jv_udp_share(struct jv_udp *u, struct jv_error *err);
+int jv_udp_share(struct jv_udp *u);
 
 /*
  * A socket of its own for one peer of the shared socket l: bound to local

@@ -179,7 +179,7 @@ JV_TEST(test_v4_connected_socket_own_queue)
 	struct got g = { 0 };
 	int fa = client4(), fb = client4(), cfd;
 
-	assert_int_equal(jv_udp_share(u, &err), 0);
+	assert_int_equal(jv_udp_share(u), 0);
 	assert_int_equal(getsockname(fa, (struct sockaddr *)&a, &len), 0);
 	cfd = jv_udp_connected_open(u, (struct sockaddr *)&to, sizeof(to),
 				    (struct sockaddr *)&a, sizeof(a));
