@@ -7,7 +7,7 @@
 # An established session carries iperf3 while forged HS_INITs arrive from
 # 254 source addresses at the highest rate one sending thread reaches.
 # Phases, SECONDS each (default 10), all in one run on the same machine:
-#   base     iperf3 alone
+#   base0..6 iperf3 alone, before and after every flood phase
 #   dropped  the flood (bad mac1) dropped by nftables before the server's
 #            socket: what sending it costs the machine, not the server
 #   bad      the flood, random content: mac1 fails, dropped after one hash
@@ -16,7 +16,6 @@
 #   cookie   the flood answers its cookies: a valid mac2 per source, so the
 #            per-source token bucket and the DH are what stands in the way
 #   bad-50k, mac1-50k  as bad and mac1, paced to 50,000 HS_INITs a second
-#   base2    iperf3 alone again (the machine's drift over the run)
 # In every flood phase a second client (another peer, from the attacker's
 # side) starts 2 s in and handshakes; its time to ATTACHED is printed.
 # CPUs: on a machine of 2 or more, the tunnel (both daemons and both
@@ -24,7 +23,8 @@
 # (1), in every phase, the baseline too: the flood's sender then cannot
 # take the tunnel's CPU, only what the server spends on the flood can
 # (PIN=0: no pinning). The second client is not pinned.
-# Printed: throughput and its ratio to the baseline (mean of base, base2),
+# Printed: throughput and its ratio to the baseline (the mean of the base
+# phases just before and after),
 # the flood's send rate and the replies it got, the server's CPU, the
 # kernel's UDP drops, jvpn_handshake_total{result} per phase, the
 # HandshakeLoad events, the new client's time to ATTACHED, the server's
@@ -250,15 +250,22 @@ except Exception: print(0)' "$T/iperf-$name.json")
 	sleep 2    # the load mode ends, queues drain
 }
 
-# the cookie-answering flood last: it may end the session
-phase base
+# a baseline before and after every flood phase: on a shared machine the
+# throughput drifts over minutes; the cookie-answering flood last (it may
+# end the session)
+phase base0
 phase dropped bad drop
+phase base1
 phase bad-50k bad 50000
-phase mac1-50k mac1 50000
-phase bad bad
-phase mac1 mac1
 phase base2
+phase mac1-50k mac1 50000
+phase base3
+phase bad bad
+phase base4
+phase mac1 mac1
+phase base5
 phase cookie cookie
+phase base6
 RSS1=$(rss)
 HWM=$(hwm)
 
@@ -272,13 +279,23 @@ echo "== handshake flood: $(nproc) CPUs ($pin), $(uname -r), ${DUR} s a phase, $
 cat "$T/report"
 python3 - "$T/tput" <<'PY'
 import sys
-t = dict(l.split() for l in open(sys.argv[1]))
-t = {k: int(v) for k, v in t.items()}
-base = (t["base"] + t["base2"]) / 2
-print("throughput with the flood / without (mean of base and base2, %.1f Mbit/s):"
-      % (base / 1e6))
-for k in ("dropped", "bad", "mac1", "cookie", "bad-50k", "mac1-50k"):
-    print("  %-8s %.3f" % (k, t[k] / base if base else 0))
+rows = [l.split() for l in open(sys.argv[1])]
+names = [r[0] for r in rows]
+t = {r[0]: int(r[1]) for r in rows}
+bases = [t[n] for n in names if n.startswith("base")]
+print("baselines (Mbit/s, in order): " +
+      " ".join("%.1f" % (b / 1e6) for b in bases))
+print("throughput with the flood / without (the mean of the baselines just "
+      "before and after it; after it only if the session still carried "
+      "traffic):")
+for i, n in enumerate(names):
+    if n.startswith("base"):
+        continue
+    around = [t[names[j]] for j in (i - 1, i + 1)
+              if 0 <= j < len(names) and names[j].startswith("base") and t[names[j]]]
+    base = sum(around) / len(around) if around else 0
+    print("  %-8s %.3f  (%.1f / %.1f Mbit/s)" %
+          (n, t[n] / base if base else 0, t[n] / 1e6, base / 1e6))
 PY
 echo "HandshakeLoad events (server):"
 python3 - "$T/server.jsonl" <<'PY'
