@@ -38,6 +38,9 @@ set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 JVPN=${JVPN:-$ROOT/build/h/jvpn}
 HSFLOOD=${HSFLOOD:-$ROOT/build/h/bench/hsflood}
+# absolute: the daemons start from their temp directory (tests/net/lib.sh)
+JVPN=$(realpath "$JVPN")
+HSFLOOD=$(realpath "$HSFLOOD")
 DUR=${1:-10}
 [ "$DUR" -ge 3 ] && [ "$DUR" -le 60 ] || { echo "SECONDS: 3..60" >&2; exit 2; }
 MAXP=30000000
