@@ -124,6 +124,14 @@ static size_t op_format_path(void *ctx, const struct jv_path *path,
 				   : 0;
 }
 
+static void op_path_bound(void *ctx, const struct jv_path *path, bool bound)
+{
+	struct daemon *d = ctx;
+
+	if (d->drv->path_bound)
+		d->drv->path_bound(d, path, bound);
+}
+
 /* ---- TUN, timer, signals ---- */
 
 static void on_tun(void *ctx, uint32_t events)
@@ -509,7 +517,7 @@ static int setup_engine(struct daemon *d)
 	jv_config_endpoint(&d->cfg, &ec);
 	ec.ops = (struct jv_endpoint_ops){ op_send, op_deliver, op_event,
 					   op_random, op_lock,
-					   op_format_path };
+					   op_format_path, op_path_bound };
 	ec.ctx = d;
 	/* events carry Unix time; the engine runs on the monotonic clock */
 	ec.ts_offset_ms = (int64_t)(jv_wall_ms() - now);

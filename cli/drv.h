@@ -61,6 +61,9 @@ struct jv_drv {
 	 * engine's `remote`); returns the length, 0 when unknown. */
 	size_t (*format_path)(struct daemon *d, const struct jv_path *path,
 			      char *buf, size_t cap);
+	/* Optional: the engine's path_bound (engine/endpoint.h). */
+	void (*path_bound)(struct daemon *d, const struct jv_path *path,
+			   bool bound);
 	/* Closes what open() opened, also after it failed halfway. */
 	void (*close)(struct daemon *d);
 };

@@ -24,6 +24,16 @@
 /* Accepts per listener per loop turn: well below JV_TCP_PRE_MAX, so a
  * connection just accepted is read before a burst can push it out. */
 #define TCP_ACCEPT_BATCH 16
+/* Connected UDP sockets, one per bound session path (io/udp.h), at most
+ * max_sessions and this many (each is a descriptor and ~1 KiB in the
+ * kernel); sessions beyond them are read from the listener. */
+#define UDP_CONN_CAP 4096
+/* recvmmsg batches per turn: a listener that shares the loop with session
+ * sockets reads one batch, so a flood at it delays a session's datagrams
+ * by one batch's cost at most; a session socket reads as many as the
+ * listener alone does. */
+#define UDP_ROUNDS_SHARED 1
+#define UDP_ROUNDS 4
 /* Descriptors besides the loop's: stdio, audit log, epoll, an accept in
  * flight, and whatever libraries open. */
 #define FD_SPARE 32
@@ -54,8 +64,18 @@ struct tconn {                  /* one accepted TCP transport */
 	bool reading, doomed;       /* dropped while being read: later */
 };
 
+struct uconn {                  /* a bound session path's own socket */
+	struct server *s;
+	struct jv_path path;        /* path.len 0: a free entry */
+	uint32_t refs;              /* sessions bound to the path */
+	int fd;
+	bool reading, doomed;       /* let go while being read: later */
+};
+
 struct server {
 	struct daemon *d;
+	struct uconn *uconns;       /* nuconns_cap entries */
+	uint32_t nuconns_cap, nuconns;
 	struct listener ls[JV_CFG_MAX_LISTEN];
 	uint32_t nls;               /* opened so far */
 	struct tconn *conns;        /* gate.nslots */
@@ -218,6 +238,19 @@ static void conn_established(struct server *s, uint32_t slot)
 		conn_drop(&s->conns[lru]);
 }
 
+/* Bound to every address: replies must name the one each request
+ * came to. A socket bound to one address answers from it anyway. */
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
+		       htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return false;
+}
+
 static void on_udp_rx(void *ctx, const struct sockaddr *from,
 			     socklen_t from_len,
 			     const struct jv_udp_local *local, uint8_t *buf,
@@ -255,7 +288,127 @@ static void on_udp(void *ctx, uint32_t events)
 	struct listener *l = ctx;
 
 	(void)events;
-	jv_daemon_udp_read(l->s->d, l->udp, on_udp_rx, l);
+	jv_udp_read(l->udp, l->s->nuconns ? UDP_ROUNDS_SHARED : UDP_ROUNDS,
+		    on_udp_rx, l);
+	jv_daemon_settle(l->s->d);
+}
+
+/* ---- a socket of its own for each session's bound UDP path ---- */
+
+static void uconn_close(struct uconn *u)
+{
+	if (u->reading) {
+		u->doomed = true;
+		return;
+	}
+	jv_loop_del(u->s->d->loop, u->fd);
+	close(u->fd);
+	u->fd = -1;
+	u->refs = 0;
+	u->doomed = false;
+	u->path.len = 0;
+	u->s->nuconns--;
+}
+
+static void on_uconn(void *ctx, uint32_t events)
+{
+	struct uconn *u = ctx;
+	struct server *s = u->s;
+
+	(void)events;
+	u->reading = true;
+	/* read through the listener: its buffers, its path encoding, so a
+	 * session's datagrams name the same path whichever socket they took */
+	jv_udp_read_fd(s->ls[u->path.local].udp, u->fd, UDP_ROUNDS, on_udp_rx,
+		       &s->ls[u->path.local]);
+	u->reading = false;
+	if (u->doomed)
+		uconn_close(u);
+	jv_daemon_settle(s->d);
+}
+
+static struct uconn *uconn_find(struct server *s, const struct jv_path *p)
+{
+	for (uint32_t i = 0; i < s->nuconns_cap; i++) {
+		struct uconn *u = &s->uconns[i];
+
+		if (u->path.len && u->path.local == p->local &&
+		    u->path.len == p->len &&
+		    memcmp(u->path.addr, p->addr, p->len) == 0)
+			return u;
+	}
+	return NULL;
+}
+
+/* The local end of a bound path: the address the client wrote to (or the
+ * listener's own, when bound to one) and the listener's port. */
+static bool uconn_local(const struct listener *l,
+			const struct jv_udp_local *from,
+			struct sockaddr_storage *ss, socklen_t *len)
+{
+	const struct sockaddr_storage *b = &l->cfg->addr.ss;
+
+	*ss = *b;
+	*len = l->cfg->addr.len;
+	if (from->family == AF_INET && b->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_addr = from->addr.v4;
+	else if (from->family == AF_INET6 && b->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_addr = from->addr.v6;
+	else if (from->family || is_wildcard(b))
+		return false;   /* the address it came to is unknown */
+	return true;
+}
+
+/* The engine bound a session to path, or let it go: a UDP path gets a
+ * connected socket while a session is bound to it. Best effort: a path
+ * without one (no room, a socket error) is read from the listener. */
+static void server_path_bound(struct daemon *d, const struct jv_path *p,
+			      bool bound)
+{
+	struct server *s = server_of(d);
+	struct sockaddr_storage to, local;
+	struct jv_udp_local from;
+	socklen_t to_len, local_len;
+	struct listener *l;
+	struct uconn *u;
+	int fd;
+
+	if (p->proto != JV_PROTO_UDP || p->local >= s->nls ||
+	    !(l = &s->ls[p->local])->udp)
+		return;
+	u = uconn_find(s, p);
+	if (!bound) {
+		if (u && u->refs && --u->refs == 0)
+			uconn_close(u);
+		return;
+	}
+	if (u) {
+		/* let go and bound again within one read */
+		u->doomed = false;
+		u->refs++;
+		return;
+	}
+	if (s->nuconns == s->nuconns_cap ||
+	    !udp_path_decode(l, p, &to, &to_len, &from) ||
+	    !uconn_local(l, &from, &local, &local_len))
+		return;
+	fd = jv_udp_connected_open(l->udp, (struct sockaddr *)&local,
+				   local_len, (struct sockaddr *)&to, to_len);
+	if (fd < 0)
+		return;
+	for (uint32_t i = 0; i < s->nuconns_cap; i++)
+		if (!s->uconns[i].path.len) {
+			u = &s->uconns[i];
+			break;
+		}
+	if (!u || jv_loop_add(d->loop, fd, EPOLLIN, on_uconn, u) != 0) {
+		close(fd);
+		return;
+	}
+	u->path = *p;
+	u->refs = 1;
+	u->fd = fd;
+	s->nuconns++;
 }
 
 static void on_conn_rx(void *ctx, uint8_t *buf, size_t len)
@@ -363,19 +516,6 @@ static void on_accept(void *ctx, uint32_t events)
 	jv_daemon_settle(d);
 }
 
-/* Bound to every address: replies must name the one each request
- * came to. A socket bound to one address answers from it anyway. */
-static bool is_wildcard(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr ==
-		       htonl(INADDR_ANY);
-	if (ss->ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(
-			&((const struct sockaddr_in6 *)ss)->sin6_addr);
-	return false;
-}
-
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET
@@ -406,6 +546,7 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	struct listener *l = &s->ls[i];
 	const struct jv_listen_cfg *c = &d->cfg.listen[i];
 	bool dual = dual_stack(&d->cfg, i);
+	int rc;
 
 	l->s = s;
 	l->index = (uint16_t)i;
@@ -433,36 +574,60 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 				"listen[%u].address", i);
 		return JV_ERR_INVAL;
 	}
-	return jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
+	/* without it the sessions' own sockets fail to bind, and every
+	 * datagram is read here, as before them */
+	if (jv_udp_share(l->udp) != 0)
+		fprintf(stderr, "jvpn: %s: cannot share port (SO_REUSEPORT): "
+			"sessions are read from the listener\n", c->id);
+	rc = jv_loop_add(d->loop, l->udp->fd, EPOLLIN, on_udp, l);
+	/* the sessions' own sockets first: a flood keeps a listener busy */
+	return rc ? rc : jv_loop_set_late(d->loop, l->udp->fd, true);
 }
 
-/* Sizes the server's TCP connection table and the loop for the configured
- * max_sessions, within the descriptors the process may open. */
+/* Sizes the server's TCP connection table, its connected UDP sockets and
+ * the loop for the configured max_sessions, within the descriptors the
+ * process may open. */
 static int setup_tcp_server(struct daemon *d, struct jv_error *err)
 {
 	struct server *s = server_of(d);
 	uint32_t est = d->cfg.max_sessions < TCP_EST_CAP ? d->cfg.max_sessions
 							 : TCP_EST_CAP;
+	uint32_t ucap = d->cfg.max_sessions < UDP_CONN_CAP
+				? d->cfg.max_sessions : UDP_CONN_CAP;
 	uint32_t fixed = 4 + d->cfg.nlisten + JV_CTL_FDS + FD_SPARE +
 			 (d->cfg.metrics_listen.len ? JV_HTTP_FDS : 0);
 	struct rlimit rl;
 	int rc;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est) {
-		rlim_t want = (rlim_t)fixed + JV_TCP_PRE_MAX + est;
+	    rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est + ucap) {
+		rlim_t want = (rlim_t)fixed + JV_TCP_PRE_MAX + est + ucap;
 
 		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
-		/* what cannot be opened is not promised: fewer TCP sessions */
+		/* what cannot be opened is not promised: fewer sessions with
+		 * a UDP socket of their own, then fewer TCP sessions */
 		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + 1)
 			return jv_error_set(err, JV_ERR_INVAL, "", 0,
 					    "too few file descriptors allowed "
 					    "(ulimit -n %llu)",
 					    (unsigned long long)rl.rlim_cur);
+		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est + ucap)
+			ucap = rl.rlim_cur > (rlim_t)fixed + JV_TCP_PRE_MAX + est
+				? (uint32_t)(rl.rlim_cur - fixed -
+					     JV_TCP_PRE_MAX - est)
+				: 0;
 		if (rl.rlim_cur < (rlim_t)fixed + JV_TCP_PRE_MAX + est)
 			est = (uint32_t)(rl.rlim_cur - fixed - JV_TCP_PRE_MAX);
+	}
+	s->uconns = calloc(ucap ? ucap : 1, sizeof(*s->uconns));
+	if (!s->uconns)
+		return JV_ERR_NOMEM;
+	s->nuconns_cap = ucap;
+	for (uint32_t i = 0; i < ucap; i++) {
+		s->uconns[i].s = s;
+		s->uconns[i].fd = -1;
 	}
 	rc = jv_tcp_gate_init(&s->gate, JV_TCP_PRE_MAX, JV_TCP_PRE_PER_SOURCE,
 			      est);
@@ -477,7 +642,8 @@ static int setup_tcp_server(struct daemon *d, struct jv_error *err)
 	}
 	/* every owner has its own bound (the gate, JV_CTL_MAX_CLIENTS): a
 	 * loop sized for their sum never turns one away for another */
-	if (jv_loop_reserve(d->loop, fixed - FD_SPARE + s->gate.nslots) != 0)
+	if (jv_loop_reserve(d->loop, fixed - FD_SPARE + s->gate.nslots +
+				     ucap) != 0)
 		return JV_ERR_NOMEM;
 	return 0;
 }
@@ -604,6 +770,10 @@ static void server_close(struct daemon *d)
 	}
 	for (uint32_t i = 0; s->conns && i < s->gate.nslots; i++)
 		conn_drop(&s->conns[i]);
+	for (uint32_t i = 0; s->uconns && i < s->nuconns_cap; i++)
+		if (s->uconns[i].path.len)
+			uconn_close(&s->uconns[i]);
+	free(s->uconns);
 	free(s->conns);
 	jv_tcp_gate_free(&s->gate);
 	free(s);
@@ -619,5 +789,6 @@ const struct jv_drv jv_drv_server = {
 	.settle = server_settle,
 	.tick = server_tick,
 	.flush = server_flush,
+	.path_bound = server_path_bound,
 	.close = server_close,
 };

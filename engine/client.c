@@ -124,13 +124,21 @@ static const uint8_t *hs_cookie(const struct jv_client *c, int t,
 /* HS_INIT is sent again every heartbeat_volatile_ms, but at least four
  * times before the handshake gives up at transport_lost_ttl_ms: a policy
  * with a TTL shorter than the retry interval would otherwise give one lost
- * reply the whole session. */
-static uint64_t hs_retry_ms(const struct jv_endpoint *ep)
+ * reply the whole session. The first retries come sooner, doubling from
+ * JV_HS_RETRY_FIRST_MS up to that interval: one HS_INIT lost (a receive
+ * queue a flood keeps full drops it) costs a quarter second, not a whole
+ * interval; a reply slower than that still completes (the last JV_HS_KEEP
+ * HS_INITs are kept). tries: HS_INITs sent in this handshake before. */
+static uint64_t hs_retry_ms(const struct jv_endpoint *ep, uint32_t tries)
 {
 	uint64_t r = ep->policy.heartbeat_volatile_ms;
 	uint64_t q = ep->policy.transport_lost_ttl_ms / 4;
 
-	return q && q < r ? q : r;
+	if (q && q < r)
+		r = q;
+	if (tries < 8 && ((uint64_t)JV_HS_RETRY_FIRST_MS << tries) < r)
+		return (uint64_t)JV_HS_RETRY_FIRST_MS << tries;
+	return r;
 }
 
 static void hs_send(struct jv_endpoint *ep, uint64_t now)
@@ -180,7 +188,9 @@ static void hs_send(struct jv_endpoint *ep, uint64_t now)
 	}
 	sodium_memzero(e, sizeof(e));
 	sodium_memzero(body, sizeof(body));
-	jv_timer_arm(&c->timers, CT_HS_RETRY, now + hs_retry_ms(ep));
+	jv_timer_arm(&c->timers, CT_HS_RETRY, now + hs_retry_ms(ep, c->hs_sent));
+	if (c->hs_sent < UINT32_MAX)
+		c->hs_sent++;
 }
 
 static int first_usable_transport(const struct jv_endpoint *ep, int after)
@@ -213,6 +223,7 @@ static void new_session(struct jv_endpoint *ep, uint64_t now)
 	c->live = true;
 	c->active = c->last_active = c->candidate = -1;
 	c->hs_transport = first_usable_transport(ep, -1);
+	c->hs_sent = 0;
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		jv_health_init(&c->tr[i].health);
 		c->tr[i].state = TR_STANDBY;

@@ -74,6 +74,13 @@ struct jv_endpoint_ops {
 	 * and returns its length; 0 when unknown. */
 	size_t (*format_path)(void *ctx, const struct jv_path *path, char *buf,
 			      size_t cap);
+	/* Optional, server: path became (bound) or stopped being (!bound)
+	 * the path a session is bound to: at the handshake, when a reattach
+	 * moves the session, when it ends. Calls pair up per session, so a
+	 * path two sessions share is bound twice. The driver may give a
+	 * bound path a socket of its own (cli/drv_server.c), so that its
+	 * datagrams do not queue behind a flood at the listener. */
+	void (*path_bound)(void *ctx, const struct jv_path *path, bool bound);
 };
 
 #define JV_MAX_TRANSPORTS 16

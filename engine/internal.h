@@ -70,6 +70,9 @@ struct jv_session {
 };
 
 #define JV_HS_KEEP 3
+/* The first HS_INIT retry, doubling up to the policy's interval
+ * (client.c hs_retry_ms). */
+#define JV_HS_RETRY_FIRST_MS 250
 
 /* Client-side transport state. */
 enum { TR_STANDBY, TR_ACTIVE, TR_DEAD };
@@ -129,6 +132,7 @@ struct jv_client {
 	struct jv_noise hs[JV_HS_KEEP];
 	uint32_t hs_newest;
 	int hs_transport;
+	uint32_t hs_sent;            /* HS_INITs sent for this session */
 	uint64_t hs_last_ts;         /* last HS_INIT timestamp sent */
 	/* per kept HS_INIT: its mac1, the AD of a COOKIE_REPLY to it, until
 	 * one reply to it has been taken; and whether it carried a mac2 */
@@ -193,6 +197,10 @@ struct jv_server {
 	uint32_t hs_prev_next;
 	/* handshakes under load (docs/protocol.md) */
 	struct jv_cookie_checker cookie;
+	/* COOKIE_REPLY nonces: a random prefix drawn with each secret and a
+	 * count, unique without a system call per reply */
+	uint8_t cookie_nonce[JV_COOKIE_NONCE_LEN - 8];
+	uint64_t cookie_nonce_n;
 	struct jv_ratelimit *rl;     /* per source prefix, allocated at init */
 	uint8_t rl_key[16];          /* keys the hash naming a prefix */
 	uint32_t load_threshold;     /* HS_INITs a second before load */
@@ -320,6 +328,10 @@ void jv_random(struct jv_endpoint *ep, void *buf, size_t len);
 /* Asks the driver to lock (on) or unlock memory that holds keys. */
 void jv_lock(struct jv_endpoint *ep, void *ptr, size_t len, bool on);
 bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
+/* Server: tells the driver the session's bound path is path now (NULL:
+ * none, the session ends), and sets s->path. */
+void jv_path_bind(struct jv_endpoint *ep, struct jv_session *s,
+		  const struct jv_path *path);
 
 /* The client or the server half of an endpoint: endpoint.c dispatches
  * every entry point through it. NULL where a half has nothing to do. */

@@ -114,6 +114,7 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	if (sv->peer_session[s->peer] == s->local_index)
 		sv->peer_session[s->peer] = 0;
 	jv_table_remove(sv->table, s->local_index);
+	jv_path_bind(ep, s, NULL);
 	sv->free_list[sv->nfree++] = (uint32_t)(s - sv->pool);
 	sodium_memzero(s, sizeof(*s));
 }
@@ -322,8 +323,14 @@ static void send_cookie(struct jv_endpoint *ep, const struct jv_path *path,
 		jv_random(ep, secret, sizeof(secret));
 		jv_cookie_secret_set(&sv->cookie, secret, now);
 		sodium_memzero(secret, sizeof(secret));
+		jv_random(ep, sv->cookie_nonce, sizeof(sv->cookie_nonce));
+		sv->cookie_nonce_n = 0;
 	}
-	jv_random(ep, nonce, sizeof(nonce));
+	/* the seal key never changes (it comes from our public key): the
+	 * nonce must never repeat, which a 128-bit random prefix per secret
+	 * and a count under it give, with no system call per reply */
+	memcpy(nonce, sv->cookie_nonce, sizeof(sv->cookie_nonce));
+	jv_put_le64(nonce + sizeof(sv->cookie_nonce), sv->cookie_nonce_n++);
 	n = jv_cookie_reply_make(&sv->cookie, buf, src, src_len, nonce,
 				 ep->scratch, sizeof(ep->scratch));
 	if (n > 0)
@@ -544,7 +551,7 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	sv->peer_last_hs_ts[peer] = pl.timestamp_ms;
 	s->remote_index = sender;
-	s->path = *path;
+	jv_path_bind(ep, s, path);
 	s->tid = pl.tid;
 	s->last_rx_bound_ms = now;
 
@@ -687,7 +694,7 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		jv_json_bool(w, "explicit", true);
 		jv_ev_end(ep);
 	}
-	s->path = *path;
+	jv_path_bind(ep, s, path);
 	s->tid = *tid;
 	s->attach_epoch++;
 	s->reattach_failures = 0;

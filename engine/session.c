@@ -32,6 +32,25 @@ bool jv_path_eq(const struct jv_path *a, const struct jv_path *b)
 	       a->len == b->len && memcmp(a->addr, b->addr, a->len) == 0;
 }
 
+void jv_path_bind(struct jv_endpoint *ep, struct jv_session *s,
+		  const struct jv_path *path)
+{
+	void (*cb)(void *, const struct jv_path *, bool) =
+		ep->cfg.ops.path_bound;
+
+	if (s->path.proto && path && jv_path_eq(&s->path, path))
+		return;
+	if (s->path.proto && cb)
+		cb(ep->cfg.ctx, &s->path, false);
+	if (path) {
+		s->path = *path;
+		if (cb)
+			cb(ep->cfg.ctx, path, true);
+	} else {
+		memset(&s->path, 0, sizeof(s->path));
+	}
+}
+
 void jv_session_init(struct jv_endpoint *ep, struct jv_session *s,
 		     const uint8_t id[16], uint64_t now)
 {

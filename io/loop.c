@@ -29,6 +29,7 @@ struct watch {
 	int fd;                  /* -1: free */
 	uint32_t gen;            /* bumped on every removal */
 	uint32_t next_free;
+	bool late;               /* served after the others of its round */
 	jv_io_cb cb;
 	void *ctx;
 };
@@ -191,9 +192,20 @@ int jv_loop_add(struct jv_loop *l, int fd, uint32_t events, jv_io_cb cb,
 		return -errno;
 	l->free_head = w->next_free;
 	w->fd = fd;
+	w->late = false;
 	w->cb = cb;
 	w->ctx = ctx;
 	l->byfd[fd] = i;
+	return 0;
+}
+
+int jv_loop_set_late(struct jv_loop *l, int fd, bool late)
+{
+	struct watch *w = find(l, fd);
+
+	if (!w)
+		return -ENOENT;
+	w->late = late;
 	return 0;
 }
 
@@ -258,19 +270,22 @@ int jv_loop_run(struct jv_loop *l)
 				continue;
 			return -errno;
 		}
-		for (int i = 0; i < n && !l->stop; i++) {
-			uint32_t idx = (uint32_t)ev[i].data.u64;
-			uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
-			struct watch *w;
+		/* two passes: the late ones after all the others */
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < n && !l->stop; i++) {
+				uint32_t idx = (uint32_t)ev[i].data.u64;
+				uint32_t gen = (uint32_t)(ev[i].data.u64 >> 32);
+				struct watch *w;
 
-			/* an earlier callback may have removed it, and the
-			 * entry may hold another descriptor by now */
-			if (idx >= l->cap)
-				continue;
-			w = &l->w[idx];
-			if (w->fd >= 0 && w->gen == gen)
-				w->cb(w->ctx, ev[i].events);
-		}
+				/* an earlier callback may have removed it, and
+				 * the entry may hold another descriptor by now */
+				if (idx >= l->cap)
+					continue;
+				w = &l->w[idx];
+				if (w->fd >= 0 && w->gen == gen &&
+				    w->late == (pass == 1))
+					w->cb(w->ctx, ev[i].events);
+			}
 	}
 	return 0;
 }

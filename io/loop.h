@@ -26,6 +26,10 @@ int jv_loop_add(struct jv_loop *l, int fd, uint32_t events, jv_io_cb cb,
 		void *ctx);
 /* -ENOENT for a descriptor not registered. */
 int jv_loop_mod(struct jv_loop *l, int fd, uint32_t events);
+/* A late descriptor is served after every other one that is ready in the
+ * same round (a listener that a flood may keep busy, after the sessions'
+ * sockets). 0 or -ENOENT. */
+int jv_loop_set_late(struct jv_loop *l, int fd, bool late);
 /* Safe from inside a callback (also for fds not yet reported). */
 void jv_loop_del(struct jv_loop *l, int fd);
 

@@ -167,7 +167,48 @@ static size_t source_ctl(union jv_udp_ctl *ctl, sa_family_t family,
 	return 0;
 }
 
+int jv_udp_share(struct jv_udp *u)
+{
+	int one = 1;
+
+	return setsockopt(u->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))
+		       ? -errno : 0;
+}
+
+int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
+			  socklen_t local_len, const struct sockaddr *peer,
+			  socklen_t peer_len)
+{
+	int one = 1, e, fd;
+
+	if (local->sa_family != l->family || peer->sa_family != l->family)
+		return -EAFNOSUPPORT;
+	fd = socket(l->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((l->family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    (l->track_local && l->family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
+			sizeof(one))) ||
+	    (l->track_local && l->family == AF_INET &&
+	     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) ||
+	    bind(fd, local, local_len) || connect(fd, peer, peer_len)) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
+{
+	return jv_udp_read_fd(u, u->fd, rounds, cb, ctx);
+}
+
+int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
+		   void *ctx)
 {
 	int total = 0;
 
@@ -182,7 +223,7 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 			h->msg_controllen =
 				u->track_local ? sizeof(u->rx_ctl[i]) : 0;
 		}
-		n = recvmmsg(u->fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)

@@ -73,6 +73,27 @@ void jv_udp_close(struct jv_udp *u);
  */
 int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
 
+/*
+ * Lets sockets of this process bind the port u is bound to (SO_REUSEPORT,
+ * set after u's own bind, so that a port another program holds still
+ * fails to bind): the connected sockets below. 0 or a negative errno.
+ */
+int jv_udp_share(struct jv_udp *u);
+
+/*
+ * A socket of its own for one peer of the shared socket l: bound to local
+ * (an address of this host and l's port) and connected to peer. The
+ * kernel prefers a connected socket for its 4-tuple, so the peer's
+ * datagrams queue here, not behind whatever else arrives at l (a flood
+ * of handshakes). It has no buffers: read it with jv_udp_read_fd and
+ * l's; datagrams that arrived before connect() may come from elsewhere,
+ * and say so. It asks for arrival addresses when l does. Returns the
+ * descriptor (non-blocking) or a negative errno.
+ */
+int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
+			  socklen_t local_len, const struct sockaddr *peer,
+			  socklen_t peer_len);
+
 /* local: where the datagram arrived (family 0 unless tracked). */
 typedef void (*jv_udp_rx_cb)(void *ctx, const struct sockaddr *from,
 			     socklen_t from_len,
@@ -82,6 +103,9 @@ typedef void (*jv_udp_rx_cb)(void *ctx, const struct sockaddr *from,
 /* Reads what is queued, up to rounds batches; calls cb per datagram.
  * Returns datagrams read, or a negative errno (not EAGAIN). */
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx);
+/* The same from fd (a connected socket of u's) into u's buffers. */
+int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
+		   void *ctx);
 
 /* Queues one datagram (flushing first when the queue is full). from
  * (NULL or family 0: the kernel's choice) is its source address; a from

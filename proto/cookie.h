@@ -10,7 +10,9 @@
  *   cookie = MAC(secret, source path bytes), the secret random and
  *            replaced every JV_COOKIE_SECRET_MS
  *   sealed = XChaCha20-Poly1305(key = HASH("cookie--" || server_pub),
- *            nonce = 24 random bytes, AD = the HS_INIT's mac1, cookie)
+ *            nonce = 24 bytes never used before (the server: a random
+ *            16-byte prefix per secret and a count), AD = the HS_INIT's
+ *            mac1, cookie)
  * so only a sender that receives at its source address can produce mac2.
  *
  * WireGuard's MAC is keyed BLAKE2s-128 and its HASH BLAKE2s-256; jvpn uses
@@ -69,13 +71,14 @@ void jv_cookie_secret_set(struct jv_cookie_checker *ck,
 
 /* Responder: whether a whole HS_INIT's mac2 is right for a cookie made
  * from src (the source path bytes) under the current secret. An expired
- * secret makes every mac2 wrong. */
+ * secret makes every mac2 wrong; so do zeros (no cookie), found without
+ * any hash. */
 bool jv_hs_init_mac2_ok(const struct jv_cookie_checker *ck,
 			const uint8_t msg[JV_HS_INIT_LEN], const uint8_t *src,
 			size_t src_len, uint64_t now);
 
 /* Responder: the COOKIE_REPLY for HS_INIT msg from src, with the caller's
- * random nonce. The secret must be current (jv_cookie_secret_due false).
+ * nonce (never one used before: the seal key does not change). The secret must be current (jv_cookie_secret_due false).
  * Writes JV_COOKIE_REPLY_LEN bytes; returns that or a negative error. */
 int jv_cookie_reply_make(const struct jv_cookie_checker *ck,
 			 const uint8_t msg[JV_HS_INIT_LEN], const uint8_t *src,

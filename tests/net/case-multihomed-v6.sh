@@ -21,6 +21,9 @@ start_daemons
 wait_attached 10
 stay_on udp-a 4
 grep -q 'dropped' "$T/client.log" && fail "the client dropped datagrams"
+# the session's own socket (issue #10) sits on the address it came to
+ins ss -Hun state established '( sport = :51820 )' | grep -q '\[fd50::1\]:51820 *\[fd01::1\]:' ||
+	fail "no session socket on fd50::1: $(ins ss -Hun state established)"
 stop_daemons
 verify_logs
 log "PASS"

@@ -37,6 +37,9 @@ for t in ("udp-a", "udp-b"):
     assert ts[t]["loss_ratio"] < 0.2, ts[t]
 PY
 grep -q 'dropped' "$T/client.log" && fail "the client dropped datagrams"
+# the session's own socket (issue #10) sits on the address it came to
+ins ss -Hun state established '( sport = :51820 )' | grep -q '10\.250\.0\.1:51820 *10\.201\.1\.1:' ||
+	fail "no session socket on 10.250.0.1: $(ins ss -Hun state established)"
 
 log "a stray datagram from 10.201.1.2:51821 to udp-a's socket"
 port=$(inc ss -uanH | sed -n 's/.*%ca0:\([0-9]*\) .*/\1/p' | head -n 1)
@@ -55,6 +58,8 @@ wait_for 3 "grep -q 'jvpn: udp-a: dropped 1 datagram from 10.201.1.2:51821 (expe
 
 cut_path_a 5 down
 ping_ok 3 || fail "no ping over udp-b"
+wait_for 5 "ins ss -Hun state established '( sport = :51820 )' | grep -q '10\.250\.0\.2:51820 *10\.201\.2\.1:'" ||
+	fail "no session socket on 10.250.0.2: $(ins ss -Hun state established)"
 expect_seq server \
 	"event_type=ReattachResult,status=SUCCESS,candidate_transport=udp-b" \
 	"event_type=TransportSwitch,previous_transport=udp-a,new_transport=udp-b"

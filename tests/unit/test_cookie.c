@@ -306,6 +306,56 @@ JV_TEST(test_cookie_expired_secret)
 	free_world(w);
 }
 
+/* The seal key never changes, so no two COOKIE_REPLYs may share a nonce:
+ * not within one secret's life, not across a rotation. */
+JV_TEST(test_cookie_nonces_never_repeat)
+{
+	struct world *w = loaded_world(0);
+	uint8_t seen[12][JV_COOKIE_NONCE_LEN];
+	int n = 0;
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 6; i++) {
+			struct dgram d = junk_init(w, (uint8_t)(0x80 + i));
+			struct jv_cookie_reply r;
+
+			w->s.nout = 0;
+			to_server(w, &d, (uint8_t)(20 + i));
+			assert_int_equal(w->s.nout, 1);
+			assert_int_equal(jv_cookie_reply_decode(
+						 &r, w->s.out[0].buf,
+						 w->s.out[0].len), 0);
+			for (int j = 0; j < n; j++)
+				assert_memory_not_equal(seen[j], r.nonce,
+							JV_COOKIE_NONCE_LEN);
+			memcpy(seen[n++], r.nonce, JV_COOKIE_NONCE_LEN);
+		}
+		w->now += JV_COOKIE_SECRET_MS;
+		load_up(w, 2);
+	}
+	free_world(w);
+}
+
+/* An HS_INIT whose mac2 is zeros (sent without a cookie) and one whose
+ * mac2 is wrong both draw a cookie under load, never a DH. */
+JV_TEST(test_cookie_zero_or_wrong_mac2)
+{
+	struct world *w = loaded_world(0);
+	struct dgram d = junk_init(w, 0x55);
+	uint64_t sent = node_stats(&w->s).hs_cookie_sent;
+	uint64_t failed = node_stats(&w->s).hs_failed;
+
+	to_server(w, &d, 21);
+	d.buf[JV_HS_INIT_MAC2_OFF] ^= 1;
+	to_server(w, &d, 21);
+	assert_int_equal(w->s.nout, 2);
+	assert_int_equal(w->s.out[0].buf[0], JV_MSG_COOKIE_REPLY);
+	assert_int_equal(w->s.out[1].buf[0], JV_MSG_COOKIE_REPLY);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 2);
+	assert_int_equal(node_stats(&w->s).hs_failed, failed);
+	free_world(w);
+}
+
 /* The same at the level of proto/cookie.c: a cookie stands while its
  * secret does, and no longer. */
 JV_TEST(test_cookie_secret_rotation)

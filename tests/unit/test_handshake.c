@@ -133,3 +133,86 @@ JV_TEST(test_late_reply_second_init_lost)
 	data_both_ways(w, 1);
 	free_world(w);
 }
+
+/* The driver hears which path the session is bound to: a resent HS_INIT
+ * from the same path binds nothing more, one from another path (the
+ * client's NAT rebound between them) moves the binding there. */
+JV_TEST(test_resent_init_binding)
+{
+	struct dgram init2, resp1;
+	struct world *w = slow_reply(&resp1, &init2);
+
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.binds, 1);
+	to_server(w, &init2, 0);
+	assert_int_equal(w->s.nout, 1);
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.binds, 1);
+	w->s.nout = 0;
+	to_server(w, &init2, 3);
+	/* the replay guard refuses the very same HS_INIT: nothing moves */
+	assert_int_equal(w->s.bound[0][0], 1);
+	assert_int_equal(w->s.bound[0][3], 0);
+	w->now += jv_endpoint_policy(w->c.ep)->heartbeat_volatile_ms;
+	jv_endpoint_tick(w->c.ep, w->now);
+	assert_true(w->c.nout >= 1);
+	to_server(w, &w->c.out[w->c.nout - 1], 3);
+	w->c.nout = 0;
+	assert_int_equal(w->s.bound[0][0], 0);
+	assert_int_equal(w->s.bound[0][3], 1);
+	assert_int_equal(w->s.binds, 2);
+	jv_endpoint_terminate(w->s.ep, NULL, JV_R_OPERATOR_TERMINATED, w->now);
+	assert_int_equal(w->s.bound[0][3], 0);
+	free_world(w);
+}
+
+/* HS_INIT send times, with every one of them lost. */
+static uint64_t sent_at[16];
+static int nsent, losses;
+
+static bool lose_inits(struct world *w, bool c2s, struct dgram *d)
+{
+	if (c2s && d->buf[0] == JV_MSG_HS_INIT) {
+		if (nsent < 16)
+			sent_at[nsent++] = w->now;
+		return nsent > losses;
+	}
+	return true;
+}
+
+/* The first retries come soon and back off, doubling from 250 ms up to
+ * heartbeat_volatile_ms (2 s by default): a flood that fills the
+ * server's receive queue costs a new client a quarter second per lost
+ * HS_INIT at first, and steady retries cost the server no more than the
+ * policy allows. */
+JV_TEST(test_init_retry_backs_off)
+{
+	/* sent at 0 (carried across at the first pump, 50) and then */
+	static const uint64_t want[] = { 50, 250, 750, 1750, 3750, 5750 };
+	struct world *w = make_world(NULL);
+
+	nsent = 0;
+	losses = 100;
+	w->filter = lose_inits;
+	jv_endpoint_start(w->c.ep, 0);
+	run_until(w, 6000);
+	assert_int_equal(nsent, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(sent_at[i], want[i]);
+	free_world(w);
+}
+
+/* One HS_INIT lost: the session is up a quarter second later. */
+JV_TEST(test_one_lost_init_costs_little)
+{
+	struct world *w = make_world(NULL);
+
+	nsent = 0;
+	losses = 1;
+	w->filter = lose_inits;
+	jv_endpoint_start(w->c.ep, 0);
+	run_until(w, 300);
+	assert_int_equal(nsent, 2);
+	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
+	free_world(w);
+}

@@ -158,6 +158,55 @@ JV_TEST(test_removed_in_round)
 	jv_loop_free(p.l);
 }
 
+static int order[4], norder;
+
+static void on_first(void *ctx, uint32_t events)
+{
+	struct hit *h = ctx;
+	char b[16];
+
+	(void)events;
+	if (read(h->fd, b, sizeof(b)) > 0 && norder < 4)
+		order[norder++] = h->calls;
+	jv_loop_stop(h->l);
+}
+
+/* A late descriptor waits for the others of its round, though epoll
+ * reports it first (a flooded listener after the sessions' sockets). */
+JV_TEST(test_late_served_last)
+{
+	struct jv_loop *l;
+	int a[2], b[2];
+	struct hit ha = { .calls = 1 }, hb = { .calls = 2 };
+
+	assert_int_equal(jv_loop_new(&l), 0);
+	jv_loop_on_timer(l, on_timeout, l);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a),
+			 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, b),
+			 0);
+	ha.l = hb.l = l;
+	ha.fd = a[0];
+	hb.fd = b[0];
+	assert_int_equal(jv_loop_add(l, a[0], EPOLLIN, on_first, &ha), 0);
+	assert_int_equal(jv_loop_add(l, b[0], EPOLLIN, on_first, &hb), 0);
+	assert_int_equal(jv_loop_set_late(l, a[0], true), 0);
+	assert_int_equal(jv_loop_set_late(l, 999, true), -ENOENT);
+	/* a ready first: epoll reports in readiness order */
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(write(b[1], "y", 1), 1);
+	norder = 0;
+	/* the first callback stops the loop: whichever ran first is alone */
+	run_for(l, 30);
+	assert_int_equal(norder, 1);
+	assert_int_equal(order[0], 2);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+	jv_loop_free(l);
+}
+
 /* ---- the TCP read budget ---- */
 
 struct frames {

@@ -90,6 +90,43 @@ static void assert_alive(struct world *w, const uint8_t id[16],
 	assert_string_equal(si.transport, transport);
 }
 
+/* The server has told its driver that exactly one path is bound: proto's
+ * address byte a (ops.path_bound), or none when a < 0. */
+static void assert_bound_only(struct world *w, uint8_t proto, int a)
+{
+	int32_t total = 0;
+
+	for (int p = 0; p < 2; p++)
+		for (int i = 0; i < 256; i++) {
+			assert_true(w->s.bound[p][i] >= 0);
+			total += w->s.bound[p][i];
+		}
+	assert_int_equal(total, a < 0 ? 0 : 1);
+	if (a >= 0)
+		assert_int_equal(w->s.bound[proto == JV_PROTO_TCP][a], 1);
+}
+
+/* The driver hears where the session is bound: the handshake's path, the
+ * path a validated reattach moved it to (the old one let go), none once
+ * it has ended. */
+JV_TEST(test_bound_path_follows_the_session)
+{
+	struct world *w = ready_world();
+
+	assert_bound_only(w, JV_PROTO_UDP, 0);
+	assert_int_equal(w->s.binds, 1);
+	jv_endpoint_transport_down(w->c.ep, 0, JV_R_LINK_DOWN, w->now);
+	run_until(w, 8000);
+	assert_string_equal(server_session(w).transport, "udp-b");
+	assert_bound_only(w, JV_PROTO_UDP, 1);
+	assert_int_equal(w->s.binds, 2);
+	assert_int_equal(jv_endpoint_terminate(w->s.ep, NULL,
+					       JV_R_OPERATOR_TERMINATED,
+					       w->now), 0);
+	assert_bound_only(w, JV_PROTO_UDP, -1);
+	free_world(w);
+}
+
 /* The ACK of a switch to udp-b is lost, then udp-b dies and udp-a comes
  * back: the client's retry there still carries the old attach epoch. */
 JV_TEST(test_lost_ack_then_candidate_dies)
@@ -126,6 +163,8 @@ static void relay_ahead(uint8_t proto)
 	assert_true(R.relayed >= 1);
 	assert_alive(w, id, "udp-b");
 	assert_int_equal(server_sends_to(w), 1);
+	/* the relay's path never had the session's socket */
+	assert_bound_only(w, JV_PROTO_UDP, 1);
 	free_world(w);
 }
 
@@ -163,6 +202,8 @@ JV_TEST(test_relay_alone_moves_nothing)
 	assert_string_equal(after.transport, "udp-a");
 	assert_false(has_event(&w->s, "SessionStateChange"));
 	assert_int_equal(server_sends_to(w), 0);
+	assert_bound_only(w, JV_PROTO_UDP, 0);
+	assert_int_equal(w->s.binds, 1);
 	free_world(w);
 }
 

@@ -158,6 +158,60 @@ JV_TEST(test_v4_answers_from_arrival_address)
 	gateway_free(u);
 }
 
+/* Nothing queued on fd right now. */
+static void assert_quiet(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 50), 0);
+}
+
+/* A connected socket of the gateway's takes its peer's datagrams apart
+ * from the shared socket's queue, arrival address and all; another
+ * source still reaches the shared socket; and sharing the port lets no
+ * other socket that did not ask for it bind there. */
+JV_TEST(test_v4_connected_socket_own_queue)
+{
+	struct jv_udp *u = gateway(AF_INET, 1), *other = malloc(sizeof(*other));
+	struct sockaddr_in to = v4("127.0.0.2", bound_port(u->fd)), a;
+	socklen_t len = sizeof(a);
+	struct jv_error err;
+	struct got g = { 0 };
+	int fa = client4(), fb = client4(), cfd;
+
+	assert_int_equal(jv_udp_share(u), 0);
+	assert_int_equal(getsockname(fa, (struct sockaddr *)&a, &len), 0);
+	cfd = jv_udp_connected_open(u, (struct sockaddr *)&to, sizeof(to),
+				    (struct sockaddr *)&a, sizeof(a));
+	assert_true(cfd >= 0);
+
+	assert_int_equal(sendto(fa, "ping", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(cfd);
+	assert_quiet(u->fd);
+	assert_int_equal(jv_udp_read_fd(u, cfd, 1, on_rx, &g), 1);
+	assert_int_equal(g.n, 1);
+	assert_memory_equal(&g.from, &a, sizeof(a));
+	assert_int_equal(g.local.family, AF_INET);
+	assert_int_equal(g.local.addr.v4.s_addr, to.sin_addr.s_addr);
+
+	assert_int_equal(sendto(fb, "ping", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	assert_quiet(cfd);
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal(g.n, 2);
+
+	assert_non_null(other);
+	assert_int_equal(jv_udp_open(other, AF_INET, (struct sockaddr *)&to,
+				     sizeof(to), NULL, false, &err), JV_ERR_INVAL);
+	free(other);
+	close(cfd);
+	close(fa);
+	close(fb);
+	gateway_free(u);
+}
+
 JV_TEST(test_v4_untracked)
 {
 	struct jv_udp *u = gateway(AF_INET, 0);

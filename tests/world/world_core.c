@@ -86,9 +86,24 @@ static size_t on_format_path(void *ctx, const struct jv_path *path, char *buf,
 	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
 }
 
+/* Counts the server's bindings per path (protocol, address byte); a path
+ * let go more often than it was bound breaks the engine's promise. */
+static void on_path_bound(void *ctx, const struct jv_path *path, bool bound)
+{
+	struct node *n = ctx;
+	int32_t *b = &n->bound[path->proto == JV_PROTO_TCP][path->addr[0]];
+
+	if (!path->len)
+		world_fail("an empty path was bound or let go");
+	if (!bound && *b == 0)
+		world_fail("a path let go that was not bound");
+	*b += bound ? 1 : -1;
+	n->binds += bound;
+}
+
 const struct jv_endpoint_ops world_ops = { world_send, on_deliver, on_event,
 					   world_random, NULL,
-					   on_format_path };
+					   on_format_path, on_path_bound };
 
 int world_init(struct world *w, const struct world_opts *o)
 {

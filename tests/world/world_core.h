@@ -38,6 +38,10 @@ struct node {
 	/* a full queue or event log drops what does not fit (counted above)
 	 * instead of calling world_fail */
 	bool lossy;
+	/* server: sessions bound to each path (ops.path_bound), by
+	 * [proto == TCP][address byte]; binds counts every binding */
+	int32_t bound[2][256];
+	uint64_t binds;
 };
 
 struct world {
