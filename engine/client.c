@@ -1449,13 +1449,16 @@ static void data_watch_reset(struct jv_endpoint *ep)
 }
 
 /* An inner packet went out on t: the watch starts if t is the active
- * transport and none runs. */
+ * transport, none runs, and t has an RTT sample (before one, nothing says
+ * how long an answer may take: a path slower than the floor would die
+ * right after the handshake). */
 static void data_sent_on(struct jv_endpoint *ep, int t, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
 	if (c->s.state != JV_STATE_ATTACHED || t != c->active ||
-	    !ep->policy.data_silence_rtts || c->data_unanswered_ms != NEVER)
+	    !ep->policy.data_silence_rtts || c->data_unanswered_ms != NEVER ||
+	    c->tr[t].health.rtt_count == 0)
 		return;
 	c->data_unanswered_ms = now;
 	jv_timer_arm(&c->timers, CT_DATA_SILENCE,
