@@ -252,3 +252,35 @@ JV_TEST(one_lost_suspicion_probe_is_not_death)
 	assert_int_equal(jv_endpoint_client_state(w->c.ep), JV_STATE_ATTACHED);
 	free_world(w);
 }
+
+/* A policy reload: a watch under way waits the new time (a higher floor
+ * moves the suspicion), and data_silence_rtts 0 ends it (the heartbeats
+ * judge again). The cut at 5005; the watch started at 5010. */
+JV_TEST(policy_reload_moves_or_ends_the_watch)
+{
+	struct world *w = world_hb(4, 100);
+	struct jv_policy p = *jv_endpoint_policy(w->c.ep);
+
+	run_data(w, 5005, 10);
+	silent_cut(w);
+	run_data(w, 5050, 10);
+	/* floor 120: suspicion at 5130, probes 40 ms apart, dead at 5250 */
+	p.data_silence_floor_ms = 120;
+	jv_endpoint_set_policy(w->c.ep, &p, w->now);
+	run_data(w, 6000, 10);
+	assert_int_equal(dead_at, 5250);
+	assert_string_equal(dead_reason, "data_path_silent");
+	free_world(w);
+
+	w = world_hb(4, 100);
+	p = *jv_endpoint_policy(w->c.ep);
+	run_data(w, 5005, 10);
+	silent_cut(w);
+	run_data(w, 5050, 10);
+	p.data_silence_rtts = 0;
+	jv_endpoint_set_policy(w->c.ep, &p, w->now);
+	run_data(w, 6000, 10);
+	assert_int_equal(dead_at, 5301);
+	assert_string_equal(dead_reason, "heartbeat_timeout");
+	free_world(w);
+}
