@@ -57,18 +57,19 @@ static const char *const reason_names[JV_R__COUNT] = {
 	[JV_R_BAD_DATA_KEY] = "bad_data_key",
 	[JV_R_INNER_SOURCE_NOT_ALLOWED] = "inner_source_not_allowed",
 	[JV_R_FAILBACK] = "failback",
+	[JV_R_DATA_PATH_SILENT] = "data_path_silent",
 };
 
 #define ANY_LIVE 0xff /* from-wildcard: any state but TERMINATED */
 
-/* CONTRACT section 1, row for row (plus `failback`, ATTACHED -> VOLATILE,
- * added by issue 11): in `from`, each event of the row moves
- * the session to `to`. An event may appear in several rows, from different
+/* CONTRACT section 1, row for row (plus `failback` and `data_path_silent`,
+ * ATTACHED -> VOLATILE, added by issue 11): in `from`, each event of the
+ * row moves the session to `to`. An event may appear in several rows, from different
  * states (switch_initiated from VOLATILE and from DEGRADED; the terminal
  * reasons from any live state), never twice for one state. */
 static const struct {
 	uint8_t from, to;
-	uint8_t events[8];
+	uint8_t events[9];
 } table[] = {
 	{ JV_STATE_BIRTH, JV_STATE_ATTACHED, { JV_R_HANDSHAKE_OK } },
 	{ JV_STATE_BIRTH, JV_STATE_TERMINATED, { JV_R_HANDSHAKE_FAILED } },
@@ -76,7 +77,7 @@ static const struct {
 	  { JV_R_TRANSPORT_DEAD, JV_R_LINK_DOWN, JV_R_HEARTBEAT_TIMEOUT,
 	    JV_R_LOSS_THRESHOLD_EXCEEDED, JV_R_CONSECUTIVE_DROP_EXCEEDED,
 	    JV_R_LATENCY_THRESHOLD_EXCEEDED, JV_R_PEER_PATH_CHANGE,
-	    JV_R_FAILBACK } },
+	    JV_R_FAILBACK, JV_R_DATA_PATH_SILENT } },
 	{ JV_STATE_VOLATILE, JV_STATE_RECOVERING,
 	  { JV_R_SWITCH_INITIATED, JV_R_HEALTH_RECOVERED } },
 	{ JV_STATE_DEGRADED, JV_STATE_RECOVERING,

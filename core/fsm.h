@@ -72,6 +72,10 @@ enum jv_reason {
 	/* ATTACHED -> VOLATILE: a standby earlier in the preference order
 	 * stayed healthy switching.failback_after_ms; the client moves back */
 	JV_R_FAILBACK,
+	/* ATTACHED -> VOLATILE: inner packets went out on the active transport
+	 * and nothing came back, not even to the probes sent at once (issue
+	 * 11, volatility.data_silence_*): death before the heartbeat timeout */
+	JV_R_DATA_PATH_SILENT,
 	JV_R__COUNT
 };
 

@@ -57,6 +57,8 @@ static const struct jv_srow rows[] = {
 	{ U32("volatility", max_consecutive_drops, false, 1, 1000, 3) },
 	{ U64("volatility", volatile_to_degraded_ms, false, 10, 600000, 4000) },
 	{ U64("volatility", latency_volatile_threshold_ms, false, 0, 600000, 0) },
+	{ U32("volatility", data_silence_rtts, false, 0, 100, 4) },
+	{ U64("volatility", data_silence_floor_ms, false, 10, 60000, 100) },
 	{ U32("switching", max_switches_per_min, true, 1, 64, 8) },
 	{ U64("switching", switch_cooldown_ms, false, 0, 600000, 1500) },
 	{ U64("switching", recovery_window_ms, true, 100, 600000, 8000) },

@@ -36,6 +36,8 @@ struct jv_policy {
 	uint32_t max_consecutive_drops;
 	uint64_t volatile_to_degraded_ms;
 	uint64_t latency_volatile_threshold_ms; /* 0 = off */
+	uint32_t data_silence_rtts;       /* 0 = off */
+	uint64_t data_silence_floor_ms;
 	/* switching */
 	uint32_t max_switches_per_min;
 	uint64_t switch_cooldown_ms;

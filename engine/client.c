@@ -81,6 +81,10 @@ static void probe_answered(struct jv_endpoint *ep, int t, uint64_t now);
 static void failback_changed(struct jv_endpoint *ep, uint64_t now);
 static void heard_on(struct jv_endpoint *ep, int t, uint64_t now);
 static void probes_changed(struct jv_endpoint *ep, int t, uint64_t now);
+static void data_watch_reset(struct jv_endpoint *ep);
+static void data_sent_on(struct jv_endpoint *ep, int t, uint64_t now);
+static void data_heard_on(struct jv_endpoint *ep, int t);
+static void data_watch_changed(struct jv_endpoint *ep);
 
 /* One fsm step of the client's session (the table picks the state); the
  * timers follow the state. */
@@ -312,6 +316,7 @@ static void on_hs_resp(struct jv_endpoint *ep, const struct jv_path *path,
 	c->tr[t].state = TR_ACTIVE;
 	jv_health_on_rx(&c->tr[t].health, now);
 	heard_on(ep, t, now);
+	data_heard_on(ep, t);
 	ep->stats.handshakes_ok++;
 	jv_timer_cancel(&c->timers, CT_HS_RETRY);
 	jv_timer_cancel(&c->timers, CT_HS_GIVEUP);
@@ -433,6 +438,8 @@ static enum jv_reason unfit(const struct jv_endpoint *ep, int t, uint64_t now)
 
 	if (!tr->link_up)
 		return JV_R_LINK_DOWN;
+	if (t == ep->u.c.active && ep->u.c.data_silent)
+		return JV_R_DATA_PATH_SILENT;
 	if (!recently_heard(ep, tr, now))
 		return JV_R_HEARTBEAT_TIMEOUT;
 	if (tr->health.consecutive_drops >= p->max_consecutive_drops)
@@ -468,7 +475,8 @@ static bool recovered(const struct jv_endpoint *ep, int t, uint64_t now)
 static bool is_death(enum jv_reason r)
 {
 	return r == JV_R_HEARTBEAT_TIMEOUT || r == JV_R_CONSECUTIVE_DROP_EXCEEDED ||
-	       r == JV_R_LINK_DOWN || r == JV_R_TRANSPORT_DEAD;
+	       r == JV_R_LINK_DOWN || r == JV_R_TRANSPORT_DEAD ||
+	       r == JV_R_DATA_PATH_SILENT;
 }
 
 /* Whether transport t has a record to be chosen on: a path that answered
@@ -965,6 +973,7 @@ static void on_sealed(struct jv_endpoint *ep, const struct jv_path *path,
 	}
 	jv_health_on_rx(&c->tr[t].health, now);
 	heard_on(ep, t, now);
+	data_heard_on(ep, t);
 	if (h.type == JV_MSG_DATA) {
 		if (!inner_source_ok(ep, ep->plain, (size_t)n, &ip)) {
 			/* link chatter of the gateway's TUN is dropped
@@ -1066,6 +1075,7 @@ static int client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	s->bytes_out += len;
 	ep->stats.inner_sent++;
 	jv_send_raw(ep, &p, ep->scratch, (size_t)n);
+	data_sent_on(ep, t, now);
 	return 0;
 }
 
@@ -1185,6 +1195,8 @@ static void state_changed(struct jv_endpoint *ep, uint64_t now)
 	arm_state_timers(ep, now);
 	keepalives_changed(ep, now);
 	failback_changed(ep, now);
+	/* a watch is of one active transport in ATTACHED */
+	data_watch_reset(ep);
 }
 
 /* Which transport takes heartbeats and which take probes changed (state,
@@ -1245,6 +1257,7 @@ static void session_started(struct jv_endpoint *ep, uint64_t now)
 	const struct jv_policy *p = &ep->policy;
 
 	jv_timers_init(&c->timers);
+	data_watch_reset(ep);
 	jv_timer_arm(&c->timers, CT_LIFETIME,
 		     c->s.created_ms + p->max_lifetime_ms + 1);
 	jv_timer_arm(&c->timers, CT_HS_GIVEUP,
@@ -1280,6 +1293,7 @@ static void client_policy_changed(struct jv_endpoint *ep, uint64_t now)
 	jv_timer_arm(&c->timers, CT_REKEY, jv_session_rekey_deadline(ep, &c->s));
 	arm_state_timers(ep, now);
 	failback_changed(ep, now);
+	data_watch_changed(ep);
 	for (uint32_t i = 0; i < c->ntr; i++) {
 		const struct jv_health *h = &c->tr[i].health;
 
@@ -1394,6 +1408,134 @@ static void probe_answered(struct jv_endpoint *ep, int t, uint64_t now)
 		jv_timer_arm(&c->timers, i, at);
 }
 
+/* ---- the data-path watch (issue 11) ----
+ *
+ * While inner packets go out on the active transport, a silent path shows
+ * in the data before the heartbeats time out. Nothing heard on it for
+ * data_silence_after() since the first packet sent after the last thing
+ * heard raises suspicion: DATA_PROBES heartbeats go out on it a
+ * data_probe_gap() apart, and the standbys are probed at once so a backup
+ * has a fresh record. Nothing heard by the last gap's end is death,
+ * data_path_silent. Anything heard ends the watch (a one-way flow hears
+ * the heartbeat acks); an idle session never starts one, so heartbeats
+ * alone judge it, as before. */
+
+#define DATA_PROBES 3
+
+/* max(data_silence_rtts x SRTT, floor): how long data goes unanswered
+ * before suspicion. */
+static uint64_t data_silence_after(const struct jv_endpoint *ep, int t)
+{
+	const struct jv_policy *p = &ep->policy;
+	uint64_t w = (uint64_t)p->data_silence_rtts *
+		     ep->u.c.tr[t].health.srtt_ms;
+
+	return w > p->data_silence_floor_ms ? w : p->data_silence_floor_ms;
+}
+
+/* The suspicion probes go out a gap apart; the last one has a gap to be
+ * answered. The whole bound is max(DATA_PROBES x SRTT, 2 x the RTT p95,
+ * floor): one lost probe, or a round trip slower than the average, is
+ * not death. */
+static uint64_t data_probe_gap(const struct jv_endpoint *ep, int t)
+{
+	const struct jv_health *h = &ep->u.c.tr[t].health;
+	uint64_t b = ep->policy.data_silence_floor_ms;
+
+	if ((uint64_t)DATA_PROBES * h->srtt_ms > b)
+		b = (uint64_t)DATA_PROBES * h->srtt_ms;
+	if (2ull * jv_health_rtt_p95(h) > b)
+		b = 2ull * jv_health_rtt_p95(h);
+	return (b + DATA_PROBES - 1) / DATA_PROBES;
+}
+
+static void data_watch_reset(struct jv_endpoint *ep)
+{
+	struct jv_client *c = &ep->u.c;
+
+	c->data_unanswered_ms = NEVER;
+	c->data_probes = 0;
+	c->data_silent = false;
+	jv_timer_cancel(&c->timers, CT_DATA_SILENCE);
+}
+
+/* An inner packet went out on t: the watch starts if t is the active
+ * transport, none runs, and t has an RTT sample (before one, nothing says
+ * how long an answer may take: a path slower than the floor would die
+ * right after the handshake). */
+static void data_sent_on(struct jv_endpoint *ep, int t, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (c->s.state != JV_STATE_ATTACHED || t != c->active ||
+	    !ep->policy.data_silence_rtts || c->data_unanswered_ms != NEVER ||
+	    c->tr[t].health.rtt_count == 0)
+		return;
+	c->data_unanswered_ms = now;
+	jv_timer_arm(&c->timers, CT_DATA_SILENCE,
+		     now + data_silence_after(ep, t));
+}
+
+static void data_heard_on(struct jv_endpoint *ep, int t)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (t == c->active && c->data_unanswered_ms != NEVER)
+		data_watch_reset(ep);
+}
+
+/* The policy changed: a watch not yet suspicious waits the new time. */
+static void data_watch_changed(struct jv_endpoint *ep)
+{
+	struct jv_client *c = &ep->u.c;
+
+	if (!ep->policy.data_silence_rtts || c->active < 0)
+		data_watch_reset(ep);
+	else if (c->data_unanswered_ms != NEVER && c->data_probes == 0)
+		jv_timer_arm(&c->timers, CT_DATA_SILENCE,
+			     c->data_unanswered_ms +
+				     data_silence_after(ep, c->active));
+}
+
+static void data_silence_due(struct jv_endpoint *ep, uint64_t now)
+{
+	struct jv_client *c = &ep->u.c;
+	int t = c->active;
+	struct jv_ctrl m = { .type = JV_CTRL_HEARTBEAT };
+	struct jv_path path;
+
+	if (c->s.state != JV_STATE_ATTACHED || t < 0 ||
+	    c->data_unanswered_ms == NEVER) {
+		data_watch_reset(ep);
+		return;
+	}
+	if (c->data_probes >= DATA_PROBES) {
+		/* confirmed: evaluate() makes it the transport's death */
+		jv_timer_cancel(&c->timers, CT_DATA_SILENCE);
+		c->data_silent = true;
+		return;
+	}
+	if (c->data_probes == 0) {
+		/* the standbys at once, unless probed within a heartbeat
+		 * interval: a one-way flow raises suspicion every few round
+		 * trips, and standbys may be metered */
+		for (uint32_t i = 0; i < c->ntr; i++)
+			if ((int)i != t && probed(c, (int)i, t) &&
+			    c->tr[i].probe_sent_ms +
+					    ep->policy.heartbeat_interval_ms <=
+				    now)
+				probe_due(ep, (int)i, now);
+	}
+	/* not in the health record: the heartbeats' loss and drop counts
+	 * stay theirs; any answer (anything heard) ends the watch */
+	m.u.hb.seq = ++c->hb_seq;
+	path = tpath(c, t);
+	jv_send_ctrl(ep, &c->s, &path, &m);
+	c->data_probes++;
+	jv_timer_arm(&c->timers, CT_DATA_SILENCE,
+		     now + data_probe_gap(ep, t));
+}
+
 static void client_tick(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
@@ -1438,6 +1580,10 @@ static void client_tick(struct jv_endpoint *ep, uint64_t now)
 	for (uint32_t i = 0; i < c->ntr; i++)
 		if (jv_timer_due(tm, CT_PROBE + i, now))
 			probe_due(ep, (int)i, now);
+	/* after the probes due: a suspicion probes the standbys not probed
+	 * just now; a confirmed silence is read by evaluate() */
+	if (jv_timer_due(tm, CT_DATA_SILENCE, now))
+		data_silence_due(ep, now);
 	/* the limiter may allow a switch now: evaluate() asks it */
 	if (jv_timer_due(tm, CT_COOLDOWN, now))
 		jv_timer_cancel(tm, CT_COOLDOWN);
@@ -1580,6 +1726,7 @@ static int client_init(struct jv_endpoint *ep, uint64_t now)
 	}
 	c->active = c->last_active = c->candidate = -1;
 	jv_timers_init(&c->timers);
+	data_watch_reset(ep);
 	c->s.state = JV_STATE_TERMINATED;
 	jv_cookie_keys_init(&c->ck, ep->cfg.server_public_key);
 	return 0;

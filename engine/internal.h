@@ -107,6 +107,9 @@ enum jv_ctimer {
 	CT_RATE_WINDOW,              /* the sliding minute has room again */
 	CT_FAILBACK,                 /* a preferred standby stayed healthy
 					failback_after_ms */
+	CT_DATA_SILENCE,             /* inner packets went out on the active
+					transport and nothing came back: the
+					next step of the data-path watch */
 	CT_PROBE,                    /* + t: probe transport t (held when
 					not probed) */
 	CT_PROBE_TIMEOUT = CT_PROBE + JV_MAX_TRANSPORTS, /* + t: a probe of
@@ -153,6 +156,13 @@ struct jv_client {
 	int last_denial;             /* last TransportSwitchDenied reason */
 	struct jv_limiter limiter;
 	bool stop;                   /* no reconnect (operator, shutdown) */
+	/* the data-path watch of the active transport (issue 11): since when
+	 * inner packets have gone out on it with nothing heard back (NEVER:
+	 * none unanswered), how many suspicion probes went out since, and
+	 * whether the silence is confirmed (evaluate() reads it) */
+	uint64_t data_unanswered_ms;
+	uint32_t data_probes;
+	bool data_silent;
 };
 
 struct jv_tombstone {

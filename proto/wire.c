@@ -172,6 +172,7 @@ uint8_t jv_reason_to_wire(enum jv_reason r)
 	case JV_R_BAD_DATA_KEY: return JV_WR_BAD_DATA_KEY;
 	case JV_R_INNER_SOURCE_NOT_ALLOWED: return JV_WR_INNER_SOURCE_NOT_ALLOWED;
 	case JV_R_FAILBACK: return JV_WR_FAILBACK;
+	case JV_R_DATA_PATH_SILENT: return JV_WR_DATA_PATH_SILENT;
 	case JV_R__COUNT: break;
 	}
 	return JV_WR_NONE;
@@ -224,6 +225,7 @@ static const enum jv_reason reason_of_code[JV_WR__COUNT] = {
 	[JV_WR_BAD_DATA_KEY] = JV_R_BAD_DATA_KEY,
 	[JV_WR_INNER_SOURCE_NOT_ALLOWED] = JV_R_INNER_SOURCE_NOT_ALLOWED,
 	[JV_WR_FAILBACK] = JV_R_FAILBACK,
+	[JV_WR_DATA_PATH_SILENT] = JV_R_DATA_PATH_SILENT,
 };
 
 int jv_reason_from_wire(uint8_t code, enum jv_reason *r)

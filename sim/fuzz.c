@@ -266,6 +266,7 @@ void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 {
 	struct g g = { seed * 0x2545f4914f6cdd1dull + 0x5eed };
 	struct g fb = { 0xfa11bac4 };
+	struct g ds = { 0xda7a5113 };
 	bool attacker;
 	unsigned n;
 
@@ -306,6 +307,15 @@ void jv_fuzz_generate(uint64_t seed, struct jv_scenario *sc)
 		sc->server_policy.failback_after_ms =
 			sc->client_policy.failback_after_ms;
 	}
+	/* the data-path watch (issue 11): off in one seed of five, else
+	 * 1..8 SRTTs over a floor of 10..500 ms, from a stream of its own */
+	ds.x ^= seed;
+	sc->client_policy.data_silence_rtts =
+		chance(&ds, 20) ? 0 : (uint32_t)rnd(&ds, 1, 8);
+	sc->client_policy.data_silence_floor_ms = 10 * rnd(&ds, 1, 50);
+	sc->server_policy.data_silence_rtts = sc->client_policy.data_silence_rtts;
+	sc->server_policy.data_silence_floor_ms =
+		sc->client_policy.data_silence_floor_ms;
 }
 
 /* ---- the schedule: which path is viable when ---- */
@@ -927,7 +937,8 @@ static const struct {
 	PF(max_candidate_count), PF(probe_interval_ms),
 	PF(enforce_hysteresis), PF(reattach_proof_max_age_ms),
 	PF(replay_window_size), PF(max_reattach_failures), PF(rekey_after_ms),
-	PF(failback_after_ms),
+	PF(failback_after_ms), PF(data_silence_rtts),
+	PF(data_silence_floor_ms),
 };
 #undef PF
 

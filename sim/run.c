@@ -694,14 +694,18 @@ int jv_sim_run(const struct jv_scenario *sc, struct jv_sim_result *res)
 			free(p);
 		}
 		if (next_traffic <= sm->now) {
-			inner_packet(inner, CLIENT_IP, SERVER_IP, nsent);
-			res->sent[0]++;
-			jv_endpoint_send_inner(sm->nodes[0].ep, inner,
-					       sizeof(inner), sm->now);
-			inner_packet(inner, SERVER_IP, CLIENT_IP, nsent);
-			res->sent[1]++;
-			jv_endpoint_send_inner(sm->nodes[1].ep, inner,
-					       sizeof(inner), sm->now);
+			if (sc->traffic_one_way != 2) {
+				inner_packet(inner, CLIENT_IP, SERVER_IP, nsent);
+				res->sent[0]++;
+				jv_endpoint_send_inner(sm->nodes[0].ep, inner,
+						       sizeof(inner), sm->now);
+			}
+			if (sc->traffic_one_way != 1) {
+				inner_packet(inner, SERVER_IP, CLIENT_IP, nsent);
+				res->sent[1]++;
+				jv_endpoint_send_inner(sm->nodes[1].ep, inner,
+						       sizeof(inner), sm->now);
+			}
 			nsent++;
 			next_traffic = nsent * 1000 / sc->rate_pps;
 		}

@@ -413,6 +413,11 @@ static const struct jv_srow count_row = {
 static const struct jv_sname bools[] = {
 	{ "false", 0 }, { "true", 1 }, { NULL, 0 },
 };
+/* traffic.direction: up = client to server only */
+static const struct jv_sname directions[] = {
+	{ "both", 0 }, { "up", 1 }, { "down", 2 }, { NULL, 0 },
+};
+
 static const struct jv_sname on_terminated[] = {
 	{ "exit", false }, { "reconnect", true }, { NULL, 0 },
 };
@@ -441,6 +446,8 @@ static const struct jv_srow rows[] = {
 	  .count_off = offsetof(S, npaths) },
 	{ .key = "traffic.rate_pps", .type = JV_ST_U32, .off = SC(S, rate_pps),
 	  .max = 10000 },
+	{ .key = "traffic.direction", .type = JV_ST_ENUM,
+	  .off = SC(S, traffic_one_way), .names = directions },
 	{ .key = "faults", .type = JV_ST_CUSTOM, .parse = stash },
 	{ MATCHERS("sequence", sequence, nsequence), .item = &matcher_row },
 	{ MATCHERS("absent", absent, nabsent), .item = &matcher_row },

@@ -74,6 +74,7 @@ struct jv_scenario {
 	struct jv_sim_path_cfg paths[JV_SIM_MAX_PATHS];
 	uint32_t npaths;
 	uint32_t rate_pps;
+	int traffic_one_way;       /* 0 both ways, 1 up only, 2 down only */
 	bool reconnect;            /* on_terminated: reconnect (default exit) */
 	struct jv_sim_fault faults[JV_SIM_MAX_FAULTS];
 	uint32_t nfaults;

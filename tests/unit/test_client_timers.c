@@ -310,6 +310,15 @@ static void prop_run(uint64_t seed, const struct jv_policy *pol,
 		pump(w);
 		w->c.nevents = w->s.nevents = 0;
 
+		/* inner packets every 20 ms, so the data-path watch runs
+		 * (its timer is one of those checked) */
+		if (w->now % 20 == 0) {
+			uint8_t pkt[40];
+
+			jv_endpoint_send_inner(w->c.ep,
+					       ipv4(pkt, 0x0a4d0002, 0x0a4d0001),
+					       40, w->now);
+		}
 		/* the client, ticked every millisecond */
 		d = jv_endpoint_deadline(w->c.ep);
 		snap(w, &before);
@@ -439,6 +448,10 @@ static void random_policy(struct jv_policy *p, uint64_t seed)
 	/* failback in three policies of four (drawn last: the draws above
 	 * stay what they were) */
 	p->failback_after_ms = between(&r, 0, 3) ? between(&r, 100, 5000) : 0;
+	/* the data-path watch: off in one policy of four (drawn last too) */
+	p->data_silence_rtts = between(&r, 0, 3) ? (uint32_t)between(&r, 1, 8)
+						 : 0;
+	p->data_silence_floor_ms = between(&r, 10, 500);
 	assert_int_equal(jv_policy_validate(p, "random", &err), 0);
 }
 

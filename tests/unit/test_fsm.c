@@ -8,12 +8,12 @@
 #include "tests/unit/unit.h"
 
 /* Copied from the contract's table, a row a line: FROM -> TO: REASONS;
- * "*" = any state but TERMINATED. `failback` (ATTACHED -> VOLATILE) is
- * issue 11's addition to the table. */
+ * "*" = any state but TERMINATED. `failback` and `data_path_silent`
+ * (ATTACHED -> VOLATILE) are issue 11's additions to the table. */
 static const char *const contract[] = {
 	"BIRTH -> ATTACHED: handshake_ok",
 	"BIRTH -> TERMINATED: handshake_failed",
-	"ATTACHED -> VOLATILE: transport_dead link_down heartbeat_timeout loss_threshold_exceeded consecutive_drop_exceeded latency_threshold_exceeded peer_path_change failback",
+	"ATTACHED -> VOLATILE: transport_dead link_down heartbeat_timeout loss_threshold_exceeded consecutive_drop_exceeded latency_threshold_exceeded peer_path_change failback data_path_silent",
 	"VOLATILE -> RECOVERING: switch_initiated health_recovered",
 	"DEGRADED -> RECOVERING: switch_initiated health_recovered",
 	"RECOVERING -> ATTACHED: reattach_success",
@@ -66,8 +66,8 @@ JV_TEST(test_cube)
 						 jv_reason_name(r), !want);
 				allowed += want;
 			}
-	/* 1+1+8+2+2+1+2+5 rows plus 5 reasons from each of 5 live states */
-	assert_int_equal(allowed, 22 + 25);
+	/* 1+1+9+2+2+1+2+5 rows plus 5 reasons from each of 5 live states */
+	assert_int_equal(allowed, 23 + 25);
 }
 
 JV_TEST(test_terminated_absorbing)
@@ -141,7 +141,7 @@ JV_TEST(test_next_cube)
 					 jv_state_name(want));
 			steps++;
 		}
-	assert_int_equal(steps, 22 + 25);
+	assert_int_equal(steps, 23 + 25);
 }
 
 /* The rows the issue names: one event, several targets by state. */

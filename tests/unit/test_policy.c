@@ -72,6 +72,8 @@ static void assert_policy_eq(const struct jv_policy *a,
 			 b->volatile_to_degraded_ms);
 	assert_int_equal(a->latency_volatile_threshold_ms,
 			 b->latency_volatile_threshold_ms);
+	assert_int_equal(a->data_silence_rtts, b->data_silence_rtts);
+	assert_int_equal(a->data_silence_floor_ms, b->data_silence_floor_ms);
 	assert_int_equal(a->max_switches_per_min, b->max_switches_per_min);
 	assert_int_equal(a->switch_cooldown_ms, b->switch_cooldown_ms);
 	assert_int_equal(a->recovery_window_ms, b->recovery_window_ms);
@@ -107,6 +109,8 @@ static void tuned(struct jv_policy *p)
 	p->max_consecutive_drops = 5;
 	p->volatile_to_degraded_ms = 6000;
 	p->latency_volatile_threshold_ms = 300;
+	p->data_silence_rtts = 6;
+	p->data_silence_floor_ms = 250;
 	p->max_switches_per_min = 4;
 	p->switch_cooldown_ms = 0;
 	p->recovery_window_ms = 12000;
@@ -160,6 +164,8 @@ JV_TEST(test_defaults)
 	assert_int_equal(p.max_consecutive_drops, 3);
 	assert_int_equal(p.volatile_to_degraded_ms, 4000);
 	assert_int_equal(p.latency_volatile_threshold_ms, 0);
+	assert_int_equal(p.data_silence_rtts, 4);
+	assert_int_equal(p.data_silence_floor_ms, 100);
 	assert_int_equal(p.max_switches_per_min, 8);
 	assert_int_equal(p.switch_cooldown_ms, 1500);
 	assert_int_equal(p.recovery_window_ms, 8000);
@@ -344,6 +350,8 @@ static const struct bound {
 	B("volatility", max_consecutive_drops, K32, 1, 1000),
 	B("volatility", volatile_to_degraded_ms, K64, 10, 600000),
 	B("volatility", latency_volatile_threshold_ms, K64, 0, 600000),
+	B("volatility", data_silence_rtts, K32, 0, 100),
+	B("volatility", data_silence_floor_ms, K64, 10, 60000),
 	B("switching", max_switches_per_min, K32, 1, 64),
 	B("switching", switch_cooldown_ms, K64, 0, 600000),
 	B("switching", recovery_window_ms, K64, 100, 600000),
@@ -836,6 +844,8 @@ JV_TEST(test_format)
 		"  max_consecutive_drops: 3\n"
 		"  volatile_to_degraded_ms: 4000\n"
 		"  latency_volatile_threshold_ms: 0\n"
+		"  data_silence_rtts: 4\n"
+		"  data_silence_floor_ms: 100\n"
 		"switching:\n"
 		"  max_switches_per_min: 8\n"
 		"  switch_cooldown_ms: 1500\n"

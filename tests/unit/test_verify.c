@@ -252,6 +252,20 @@ JV_TEST(test_failback_reason)
 	expect_fail(&s, 7, "not a transition of the table");
 }
 
+/* So does `data_path_silent` (issue 11): ATTACHED -> VOLATILE only. */
+JV_TEST(test_data_path_silent_reason)
+{
+	struct stream s;
+
+	valid(&s);
+	edit(&s, 6, "\"reason_code\":\"heartbeat_timeout\"",
+	     "\"reason_code\":\"data_path_silent\"");
+	assert_int_equal(run(&s, 8, NULL, 0), 0);
+	edit(&s, 7, "\"reason_code\":\"switch_initiated\"",
+	     "\"reason_code\":\"data_path_silent\"");
+	expect_fail(&s, 7, "not a transition of the table");
+}
+
 JV_TEST(test_wrong_previous_state)
 {
 	struct stream s;

@@ -383,6 +383,7 @@ static const struct {
 	{ JV_R_BAD_DATA_KEY, 43 },
 	{ JV_R_INNER_SOURCE_NOT_ALLOWED, 44 },
 	{ JV_R_FAILBACK, 45 },
+	{ JV_R_DATA_PATH_SILENT, 46 },
 };
 
 JV_TEST(test_reason_codes)
