@@ -101,6 +101,7 @@ static bool only_drops_moved(const struct snap *a, const struct snap *b)
 	x.rx_packets = y.rx_packets = 0;
 	x.rx_dropped = y.rx_dropped = 0;
 	x.rx_auth_failed = y.rx_auth_failed = 0;
+	x.rx_late = y.rx_late = 0;      /* the late among the unauthentic */
 	x.security_events = y.security_events = 0;
 	x.security_suppressed = y.security_suppressed = 0;
 	return !memcmp(&x, &y, sizeof(x)) && a->delivered == b->delivered &&

@@ -45,6 +45,16 @@ void fz_world_init(struct world *w);
 /* The client's first handshake, delivered both ways on transport 0:
  * both ends ATTACHED (aborts otherwise); queues emptied. */
 void fz_handshake(struct world *w);
+/* The start states of the endpoint and ctl targets: a world built
+ * (fz_world_init), after the client's first handshake (fz_handshake), or
+ * the client started, its HS_INIT sent and lost (BIRTH). */
+enum fz_start { FZ_START_FRESH, FZ_START_ATTACHED, FZ_START_BIRTH,
+		FZ_START__COUNT };
+/* The world in that state for one input, and back after it: built and
+ * freed per input in the replay programs, built once and restored in the
+ * libFuzzer programs (fuzz/snapshot.c). */
+struct world *fz_world_get(enum fz_start start);
+void fz_world_put(struct world *w, const uint8_t *data, size_t size);
 /* Applies the record at *p (of *left bytes) to n, with the property
  * check; advances *p. Returns false when no record is left. */
 bool fz_record(struct world *w, struct node *n, const uint8_t **p,

@@ -6,18 +6,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct world w;
+	struct world *w;
 
 	if (size == 0)
 		return 0;
-	fz_world_init(&w);
-	if (data[0] & 1) {
-		fz_handshake(&w);
-	} else {
-		jv_endpoint_start(w.c.ep, 0);
-		w.c.nout = 0;
-	}
-	fz_records(&w, &w.c, data + 1, size - 1);
-	world_fini(&w);
+	w = fz_world_get(data[0] & 1 ? FZ_START_ATTACHED : FZ_START_BIRTH);
+	fz_records(w, &w->c, data + 1, size - 1);
+	fz_world_put(w, data, size);
 	return 0;
 }

@@ -35,17 +35,16 @@ static json_t *handler(void *vctx, const char *cmd, json_t *args)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct world w;
+	struct world *w;
 	static FILE *devnull;
 	struct ctx z;
 	size_t off = 0;
 
 	if (!devnull && !(devnull = fopen("/dev/null", "w")))
 		abort();
-	fz_world_init(&w);
-	fz_handshake(&w);
+	w = fz_world_get(FZ_START_ATTACHED);
 	memset(&z, 0, sizeof(z));
-	z.node.ep = w.s.ep;
+	z.node.ep = w->s.ep;
 	z.node.node_id = "gw-1";
 	z.node.role = JV_ROLE_SERVER;
 	z.now = 1000;
@@ -72,6 +71,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_decref(r);
 		z.now += 100;
 	}
-	world_fini(&w);
+	fz_world_put(w, data, size);
 	return 0;
 }

@@ -4,10 +4,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct world w;
+	struct world *w = fz_world_get(FZ_START_FRESH);
 
-	fz_world_init(&w);
-	fz_records(&w, &w.s, data, size);
-	world_fini(&w);
+	fz_records(w, &w->s, data, size);
+	fz_world_put(w, data, size);
 	return 0;
 }
