@@ -195,7 +195,7 @@ int jv_dns_plan(enum jv_dns_method m, const struct jv_dns_facts *f,
 {
 	char ip[INET6_ADDRSTRLEN];
 	bool full = false;
-	struct argb b;
+	struct argb b = { 0 };   /* read at the end whatever the method */
 	size_t off = 0;
 
 	memset(p, 0, sizeof(*p));
