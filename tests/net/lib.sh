@@ -245,7 +245,8 @@ drop_on() {
 }
 
 # cut_path_a SECONDS HOW [PERCENT]: cuts path A and expects the client to
-# switch to udp-b within SECONDS. HOW: down (ip link set down), drop
+# switch to udp-b within SECONDS (CUT_TO="udp-b tcp-b": to any of them,
+# for a case with several transports on path B whose RTTs decide). HOW: down (ip link set down), drop
 # (nftables drops everything, the link stays up) or loss PERCENT (random
 # drops, each way).
 cut_path_a() {
@@ -262,8 +263,11 @@ cut_path_a() {
 	*)
 		fail "cut_path_a: no way to cut '$2'" ;;
 	esac
-	wait_for "$1" "has client event_type=TransportSwitch new_transport=udp-b" ||
-		fail "no switch to udp-b"
+	local to cond=
+	for to in ${CUT_TO:-udp-b}; do
+		cond="${cond:+$cond || }has client event_type=TransportSwitch new_transport=$to"
+	done
+	wait_for "$1" "$cond" || fail "no switch to ${CUT_TO:-udp-b}"
 }
 
 # stay_on TRANSPORT SECONDS: the session attached over TRANSPORT, carries
