@@ -405,7 +405,11 @@ void jv_data_auth_failed(struct jv_endpoint *ep, struct jv_session *s,
 	ep->stats.rx_auth_failed++;
 	if (h->type != JV_MSG_DATA)
 		return;
-	if (behind >= 1 && behind <= JV_EPOCH_SYNC_MAX) {
+	/* only an epoch the session has had: the epochs count up from 0,
+	 * so at most rx_epoch of them lie behind (until the 16 bits wrap,
+	 * after which late packets are reported, never forged ones hidden) */
+	if (behind >= 1 && behind <= JV_EPOCH_SYNC_MAX &&
+	    behind <= s->keys.rx_epoch) {
 		ep->stats.rx_late++;
 		return;
 	}

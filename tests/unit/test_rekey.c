@@ -123,3 +123,29 @@ JV_TEST(test_late_packet_not_reported)
 	assert_false(has_event(&w->c, "bad_data_key"));
 	free_world(w);
 }
+
+/* A forged DATA packet naming an epoch the session never had (here:
+ * 0x8001 "behind" epoch 0, modulo 2^16) is not late: it is reported as
+ * bad_data_key, not hidden in rx_late (found by the fuzz helper). */
+JV_TEST(test_forged_epoch_never_had_is_reported)
+{
+	struct world *w = attached_world(NULL);
+	struct jv_endpoint_stats st;
+	struct dgram d;
+	uint8_t pkt[40];
+
+	jv_endpoint_send_inner(w->s.ep, ipv4(pkt, 0x0a4d0001, 0x0a4d0002), 40,
+			       w->now);
+	d = w->s.out[w->s.nout - 1];
+	w->s.nout--;
+	d.buf[2] = 0x01;                 /* epoch 0x8001, little-endian */
+	d.buf[3] = 0x80;
+	w->c.nevents = 0;
+	jv_endpoint_recv(w->c.ep, &(struct jv_path){ .proto = JV_PROTO_UDP },
+			 d.buf, d.len, w->now);
+	assert_int_equal(w->c.delivered, 0);
+	jv_endpoint_stats(w->c.ep, &st);
+	assert_true(st.rx_late == 0);
+	assert_true(has_event(&w->c, "bad_data_key"));
+	free_world(w);
+}
