@@ -499,6 +499,38 @@ JV_TEST(test_rate_limit_per_source)
 	free_world(w);
 }
 
+/* Under load a cookie reply is drawn from the source's bucket too: a
+ * flood of valid mac1s from one source gets a burst of replies, then
+ * nothing, while another source still gets its cookie (bench/flood.sh's
+ * "mac1" phase: before, every one of them was answered). */
+JV_TEST(test_cookie_replies_per_source)
+{
+	struct world *w = loaded_world(1);            /* 1/s, burst 5 */
+	struct jv_path a = { .proto = JV_PROTO_UDP, .len = 5,
+			     .addr = { 10, 0, 0, 1, 1 }, .src_len = 4 };
+	struct jv_path c = a;
+	uint64_t sent = node_stats(&w->s).hs_cookie_sent;
+	struct dgram d;
+
+	c.addr[3] = 2;
+	for (int i = 0; i < 8; i++) {
+		d = junk_init(w, (uint8_t)i);
+		to_server_path(w, &d, &a);
+	}
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 5);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 3);
+	assert_int_equal(w->s.nout, 5);
+	assert_int_equal(node_stats(&w->s).hs_failed, 1);  /* load_up's */
+	to_server_path(w, &d, &c);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 6);
+	w->now += 1000;                               /* one token back */
+	to_server_path(w, &d, &a);
+	to_server_path(w, &d, &a);
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 7);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 4);
+	free_world(w);
+}
+
 /* Even a valid cookie does not buy more than the source's bucket. */
 JV_TEST(test_rate_limit_with_cookie)
 {
@@ -508,11 +540,12 @@ JV_TEST(test_rate_limit_with_cookie)
 	init_with_cookie(w, &init2);
 	for (int i = 0; i < 8; i++)
 		to_server(w, &init2, 0);
-	/* the first does the DH; then replays of it (failed) until the
-	 * bucket of 5 is empty (one more failed: the first junk HS_INIT) */
+	/* the cookie reply took the first of the bucket's 5 tokens; the
+	 * first retry does the DH, then replays of it (failed) until the
+	 * bucket is empty (one more failed: the first junk HS_INIT) */
 	assert_int_equal(node_stats(&w->s).hs_ok, 1);
-	assert_int_equal(node_stats(&w->s).hs_failed, 1 + 4);
-	assert_int_equal(node_stats(&w->s).hs_rate_limited, 3);
+	assert_int_equal(node_stats(&w->s).hs_failed, 1 + 3);
+	assert_int_equal(node_stats(&w->s).hs_rate_limited, 4);
 	free_world(w);
 }
 
