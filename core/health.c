@@ -58,7 +58,12 @@ void jv_health_on_sent(struct jv_health *h, uint32_t seq, uint64_t now)
 static void rtt_sample(struct jv_health *h, uint32_t rtt)
 {
 	/* RFC 6298 2.2/2.3 with alpha = 1/8, rounded to the nearest ms:
-	 * truncating would let srtt stick up to 7 ms below a steady RTT. */
+	 * truncating would let srtt stick up to 7 ms below a steady RTT.
+	 * A sample under a millisecond (a LAN, veth) counts as 1, so srtt 0
+	 * keeps meaning "no sample": read as unknown, it ranked a LAN path
+	 * after every other (core/select.c). */
+	if (rtt == 0)
+		rtt = 1;
 	if (h->rtt_count == 0)
 		h->srtt_ms = rtt;
 	else

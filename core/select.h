@@ -10,6 +10,8 @@
 
 #include "core/policy.h"
 
+#define JV_SELECT_MAX 64
+
 struct jv_candidate {
 	const char *id;         /* transport id */
 	uint32_t proto;         /* JV_PROTO_* */
@@ -23,8 +25,11 @@ struct jv_candidate {
  * Picks the best candidate among cands[0..n), never `exclude` (index, or -1).
  * Filtered out: !usable, protocol not allowed, loss >= threshold, and any
  * beyond policy max_candidate_count in the given (preference) order.
- * Ranking: lower loss, then lower rtt, then fewer flaps, then the order of
- * cands (the configured preference order).
+ * Ranking: the candidates with the lowest loss whose rtt the fastest of
+ * them does not beat by switch_improvement_factor (1.0 with hysteresis
+ * off) and by more than 1 ms (the RTT's grain) are equally healthy; of those the fewest flaps, then
+ * the first in the order of cands (the configured preference order).
+ * At most JV_SELECT_MAX candidates are looked at.
  * If `current` >= 0 is itself acceptable and policy enforce_hysteresis is on,
  * the winner must beat it by switch_improvement_factor on rtt (or strictly on
  * loss) or -1 is returned.

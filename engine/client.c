@@ -497,6 +497,8 @@ static bool qualified(const struct jv_endpoint *ep, int t, uint64_t now,
 	       tr->health.consecutive_drops < ep->policy.max_consecutive_drops;
 }
 
+_Static_assert(JV_MAX_TRANSPORTS <= JV_SELECT_MAX, "jv_select looks at all");
+
 static int fill_candidates(const struct jv_endpoint *ep, uint64_t now,
 			   struct jv_candidate *cands)
 {

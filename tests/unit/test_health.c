@@ -203,11 +203,13 @@ JV_TEST(test_srtt)
 	for (uint32_t s = 2; s < 60; s++)
 		ack_after(&h, s, s * 1000, 17);
 	assert_int_equal(h.srtt_ms, 14);
-	/* and a first sample of 0 is a sample */
+	/* and a first sample of 0 (under a millisecond) is a sample, of 1
+	 * ms: srtt 0 means no sample, and a LAN path is not unknown */
 	jv_health_init(&h);
 	ack_after(&h, 1, 0, 0);
+	assert_int_equal(h.srtt_ms, 1);
 	ack_after(&h, 2, 10, 80);
-	assert_int_equal(h.srtt_ms, 10);
+	assert_int_equal(h.srtt_ms, 11);                /* (7 + 80 + 4) / 8 */
 	/* ack before send time (clock skew in a caller) is 0, not huge */
 	jv_health_on_sent(&h, 3, 500);
 	assert_int_equal(jv_health_on_ack(&h, 3, 400), 0);

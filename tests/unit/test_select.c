@@ -51,10 +51,25 @@ JV_TEST(test_rank_keys)
 		C("a", UDP, true, 0.10, 10, 0),
 		C("b", UDP, true, 0.05, 300, 5),
 	};
-	/* equal loss: rtt */
+	/* equal loss: rtt, by the improvement factor (33 / 30 = 1.10) */
 	const struct jv_candidate rtt[] = {
-		C("a", UDP, true, 0.05, 31, 0),
+		C("a", UDP, true, 0.05, 33, 0),
 		C("b", UDP, true, 0.05, 30, 9),
+	};
+	/* an rtt the fastest does not beat by the factor is as good: then
+	 * flaps, then the order (31 / 30 < 1.10) */
+	const struct jv_candidate near[] = {
+		C("a", UDP, true, 0.05, 31, 1),
+		C("b", UDP, true, 0.05, 30, 1),
+		C("c", UDP, true, 0.05, 32, 0),
+	};
+	/* a LAN: 1 ms against 2 ms is the grain, not a difference (udp-b,
+	 * first in the order, against tcp-b measured 1 ms faster: issue 11,
+	 * tests/net/case-full-tunnel.sh) */
+	const struct jv_candidate lan[] = {
+		C("udp-b", UDP, true, 0.0, 2, 0),
+		C("tcp-b", TCP, true, 0.0, 1, 0),
+		C("udp-c", UDP, true, 0.0, 3, 0),
 	};
 	/* equal loss and rtt: flaps */
 	const struct jv_candidate flaps[] = {
@@ -83,6 +98,11 @@ JV_TEST(test_rank_keys)
 
 	assert_int_equal(sel(loss, N(loss), -1, -1, &p, 0), 1);
 	assert_int_equal(sel(rtt, N(rtt), -1, -1, &p, 0), 1);
+	assert_int_equal(sel(near, N(near), -1, -1, &p, 0), 2);
+	assert_int_equal(sel(near, 2, -1, -1, &p, 0), 0);
+	assert_int_equal(sel(lan, 2, -1, -1, &p, 0), 0);
+	/* 3 ms is more than the grain past 1 ms, and 3x: faster wins */
+	assert_int_equal(sel(lan + 1, 2, -1, -1, &p, 0), 0);
 	assert_int_equal(sel(flaps, N(flaps), -1, -1, &p, 0), 1);
 	assert_int_equal(sel(id, N(id), -1, -1, &p, 0), 1);
 	assert_int_equal(sel(same, N(same), -1, -1, &p, 0), 0);
@@ -132,14 +152,19 @@ JV_TEST(test_hysteresis)
 
 	/* 110 / 100 is exactly the factor 1.10: enough */
 	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 1);
-	/* 109 / 100 is not: stay (-1) */
+	/* 109 / 100 is not: as good, and first in the order, so cur is
+	 * the best (0); with new as current, cur ranks first but does not
+	 * beat it: stay (-1) */
 	c[0].rtt_ms = 109;
-	assert_int_equal(sel(c, 2, 0, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
+	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 0);
+	assert_int_equal(sel(c, 2, 1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
 	/* with hysteresis off, any better candidate wins */
 	p.enforce_hysteresis = false;
 	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 1);
 	p.enforce_hysteresis = true;
-	/* without a current, the best is simply taken */
+	/* without a current, the best is simply taken: as good, the first */
+	assert_int_equal(sel(c, 2, -1, -1, &p, 0), 0);
+	c[0].rtt_ms = 110;
 	assert_int_equal(sel(c, 2, -1, -1, &p, 0), 1);
 	/* strictly lower loss is enough, even with a worse rtt */
 	c[1].loss = 0.04;
@@ -157,7 +182,7 @@ JV_TEST(test_hysteresis)
 	c[0].rtt_ms = 54;
 	c[0].loss = 0.0;
 	c[1].rtt_ms = 50;
-	assert_int_equal(sel(c, 2, 0, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
+	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 0);   /* as good, first */
 	c[0].usable = false;
 	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 1);
 	c[0].usable = true;
@@ -176,8 +201,9 @@ JV_TEST(test_hysteresis)
 	c[1].rtt_ms = 50;
 	p.switch_improvement_factor = 2.0;
 	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 1);
-	c[1].rtt_ms = 51;
-	assert_int_equal(sel(c, 2, 0, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
+	c[1].rtt_ms = 51;    /* as good under 2.0: the current, first */
+	assert_int_equal(sel(c, 2, 0, -1, &p, 0), 0);
+	assert_int_equal(sel(c, 2, 1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
 }
 
 JV_TEST(test_candidate_cap)
@@ -210,8 +236,10 @@ JV_TEST(test_candidate_cap)
 	c[0].proto = UDP;
 	p.allowed_protocols = UDP | TCP;
 	p.max_candidate_count = 2;
-	c[1].rtt_ms = 39;    /* 40 / 39 < 1.10 */
-	assert_int_equal(sel(c, 4, 0, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
+	c[1].rtt_ms = 39;    /* 40 / 39 < 1.10: as good, p1 first */
+	assert_int_equal(sel(c, 4, 1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
+	assert_int_equal(sel(c, 4, 3, -1, &p, 0), 0);
+	c[1].rtt_ms = 36;    /* 40 / 36 >= 1.10: p2 is better */
 	assert_int_equal(sel(c, 4, 3, -1, &p, 0), 1);
 	p.max_candidate_count = 0;
 	assert_int_equal(sel(c, 4, -1, -1, &p, JV_R_NO_VALID_CANDIDATE), -1);
@@ -253,32 +281,31 @@ JV_TEST(test_denials)
 
 /* ---- differential test ---- */
 
-struct slot {
-	const struct jv_candidate *c;
-	int i;
-};
-
-static int naive_cmp(const void *x, const void *y)
+/* An unknown rtt (0) as a number above any known one. */
+static uint64_t naive_rtt(const struct jv_candidate *c)
 {
-	const struct slot *a = x, *b = y;
-	uint64_t ra = a->c->rtt_ms ? a->c->rtt_ms : UINT64_MAX;
-	uint64_t rb = b->c->rtt_ms ? b->c->rtt_ms : UINT64_MAX;
-
-	if (a->c->loss != b->c->loss)
-		return a->c->loss < b->c->loss ? -1 : 1;
-	if (ra != rb)
-		return ra < rb ? -1 : 1;
-	if (a->c->flaps != b->c->flaps)
-		return a->c->flaps < b->c->flaps ? -1 : 1;
-	return a->i - b->i;
+	return c->rtt_ms ? c->rtt_ms : 1ull << 40;
 }
 
-/* Filter, cap, sort; hysteresis in integers for the factor 1.10. */
+/* Is fast better than slow by the factor (1.10, or 1.00 with hysteresis
+ * off) and by more than 1 ms? In integers. */
+static bool naive_faster(const struct jv_policy *p, uint64_t fast,
+			 uint64_t slow)
+{
+	return slow * 100 >= fast * (p->enforce_hysteresis ? 110 : 100) &&
+	       slow > fast + 1;
+}
+
+/* Filter and cap; the lowest loss, the fastest rtt at that loss; of the
+ * candidates at that loss which the fastest does not beat, the fewest
+ * flaps, the first; hysteresis by the same rule. */
 static int naive(const struct jv_candidate *c, int n, int cur, int excl,
 		 const struct jv_policy *p, int *why)
 {
-	struct slot pool[8];
-	int k = 0, denied = 0, in_pool = 0;
+	int pool[8];
+	int k = 0, denied = 0, in_pool = 0, best = -1;
+	double loss = 1e9;
+	uint64_t fast = UINT64_MAX;
 
 	for (int i = 0; i < n; i++) {
 		bool ok = i != excl && c[i].usable &&
@@ -286,34 +313,45 @@ static int naive(const struct jv_candidate *c, int n, int cur, int excl,
 		if (ok && !(c[i].proto & p->allowed_protocols))
 			denied = 1;
 		else if (ok && k < (int)p->max_candidate_count)
-			pool[k++] = (struct slot){ &c[i], i };
+			pool[k++] = i;
 	}
 	if (k == 0) {
 		*why = denied ? JV_R_POLICY_DENIED : JV_R_NO_VALID_CANDIDATE;
 		return -1;
 	}
-	qsort(pool, (size_t)k, sizeof(pool[0]), naive_cmp);
 	for (int j = 0; j < k; j++)
-		in_pool |= pool[j].i == cur;
-	if (in_pool && pool[0].i != cur && p->enforce_hysteresis) {
-		const struct jv_candidate *w = pool[0].c, *o = &c[cur];
-		uint64_t rw = w->rtt_ms ? w->rtt_ms : 1ull << 40;
-		uint64_t ro = o->rtt_ms ? o->rtt_ms : 1ull << 40;
+		if (c[pool[j]].loss < loss)
+			loss = c[pool[j]].loss;
+	for (int j = 0; j < k; j++)
+		if (c[pool[j]].loss == loss && naive_rtt(&c[pool[j]]) < fast)
+			fast = naive_rtt(&c[pool[j]]);
+	for (int j = 0; j < k; j++) {
+		const struct jv_candidate *x = &c[pool[j]];
 
-		if (!(w->loss < o->loss) && !(ro * 100 >= rw * 110)) {
+		in_pool |= pool[j] == cur;
+		if (x->loss == loss && !naive_faster(p, fast, naive_rtt(x)) &&
+		    (best < 0 || x->flaps < c[best].flaps))
+			best = pool[j];
+	}
+	if (in_pool && best != cur && p->enforce_hysteresis) {
+		const struct jv_candidate *w = &c[best], *o = &c[cur];
+
+		if (!(w->loss < o->loss) &&
+		    !(w->loss == o->loss &&
+		      naive_faster(p, naive_rtt(w), naive_rtt(o)))) {
 			*why = JV_R_NO_VALID_CANDIDATE;
 			return -1;
 		}
 	}
 	*why = JV_R_NONE;
-	return pool[0].i;
+	return best;
 }
 
 JV_TEST(test_differential)
 {
 	static const char *const ids[] = { "a", "b", "c", "d", "e", "f" };
 	static const double losses[] = { 0.0, 0.0, 0.05, 0.1, 0.2, 0.5 };
-	static const uint32_t rtts[] = { 0, 10, 11, 20, 22, 30, 33, 100 };
+	static const uint32_t rtts[] = { 0, 1, 2, 10, 11, 20, 22, 30, 33, 100 };
 	int chosen = 0, denied = 0, held = 0;
 
 	rng_state = 2024;
@@ -330,7 +368,7 @@ JV_TEST(test_differential)
 				.proto = x % 3 == 0 ? TCP : UDP,
 				.usable = (x >> 8) % 5 != 0,
 				.loss = losses[(x >> 12) % 6],
-				.rtt_ms = rtts[(x >> 16) % 8],
+				.rtt_ms = rtts[(x >> 16) % 10],
 				.flaps = (uint32_t)((x >> 20) % 3),
 			};
 		}
