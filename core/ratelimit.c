@@ -6,22 +6,29 @@ void jv_ratelimit_init(struct jv_ratelimit *rl, uint32_t rate_per_s)
 {
 	memset(rl, 0, sizeof(*rl));
 	rl->rate_per_s = rate_per_s ? rate_per_s : 1;
+	rl->refill_per_s = rl->rate_per_s;
 	rl->cap_milli = (uint64_t)rl->rate_per_s * JV_RL_BURST_FACTOR * 1000;
 }
 
-/* The bucket's tokens at now (rate_per_s tokens a second is rate_per_s
- * thousandths a millisecond). */
+void jv_ratelimit_set_refill(struct jv_ratelimit *rl, uint32_t rate_per_s)
+{
+	rl->refill_per_s = rate_per_s && rate_per_s < rl->rate_per_s
+				   ? rate_per_s : rl->rate_per_s;
+}
+
+/* The bucket's tokens at now (r tokens a second is r thousandths a
+ * millisecond). */
 static uint64_t level(const struct jv_ratelimit *rl,
 		      const struct jv_rl_entry *e, uint64_t now)
 {
 	uint64_t dt = now > e->ms ? now - e->ms : 0;
 	uint64_t room = rl->cap_milli - e->milli;
+	uint64_t r = rl->refill_per_s;
 
-	if (dt >= room / rl->rate_per_s + 1)
+	if (dt >= room / r + 1)
 		return rl->cap_milli;
-	return e->milli + dt * rl->rate_per_s < rl->cap_milli
-		       ? e->milli + dt * rl->rate_per_s
-		       : rl->cap_milli;
+	return e->milli + dt * r < rl->cap_milli ? e->milli + dt * r
+						  : rl->cap_milli;
 }
 
 static bool live(const struct jv_ratelimit *rl, const struct jv_rl_entry *e,
@@ -71,5 +78,14 @@ uint32_t jv_ratelimit_live(const struct jv_ratelimit *rl, uint64_t now)
 
 	for (uint32_t i = 0; i < JV_RL_ENTRIES; i++)
 		n += live(rl, &rl->e[i], now);
+	return n;
+}
+
+uint32_t jv_ratelimit_active(const struct jv_ratelimit *rl, uint64_t since)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < JV_RL_ENTRIES; i++)
+		n += rl->e[i].tag != 0 && rl->e[i].ms >= since;
 	return n;
 }

@@ -22,7 +22,8 @@ struct jv_rl_entry {
 };
 
 struct jv_ratelimit {
-	uint32_t rate_per_s;           /* tokens added per second */
+	uint32_t rate_per_s;           /* configured: tokens added per second */
+	uint32_t refill_per_s;         /* now: 1..rate_per_s */
 	uint64_t cap_milli;            /* burst, in thousandths */
 	struct jv_rl_entry e[JV_RL_ENTRIES];
 };
@@ -34,6 +35,12 @@ void jv_ratelimit_init(struct jv_ratelimit *rl, uint32_t rate_per_s);
  * the one with the most tokens, the source closest to idle: memory stays
  * bounded and what is forgotten costs at most one burst. */
 bool jv_ratelimit_allow(struct jv_ratelimit *rl, uint64_t tag, uint64_t now);
+/* Refills every bucket at rate_per_s tokens a second from now on (1 up
+ * to the configured rate; 0 or more: the configured rate). The burst
+ * stays what init gave, and a new source still starts with all of it. */
+void jv_ratelimit_set_refill(struct jv_ratelimit *rl, uint32_t rate_per_s);
+/* Sources that asked for a token at or after since. */
+uint32_t jv_ratelimit_active(const struct jv_ratelimit *rl, uint64_t since);
 /* Buckets not yet refilled at now (for tests and metrics). */
 uint32_t jv_ratelimit_live(const struct jv_ratelimit *rl, uint64_t now);
 

@@ -217,6 +217,7 @@ struct jv_server {
 	struct {
 		uint64_t win_ms;         /* the current one-second window */
 		uint32_t count, prev;    /* HS_INITs in it and the one before */
+		uint32_t sources;        /* asking in the one before */
 		bool under;
 	} load;
 };

@@ -282,18 +282,30 @@ static uint64_t source_tag(const struct jv_server *sv,
 static bool load_update(struct jv_endpoint *ep, bool arrival, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
+	uint32_t share;
 	bool under;
 
 	if (now - sv->load.win_ms >= LOAD_WINDOW_MS) {
 		sv->load.prev = now - sv->load.win_ms < 2 * LOAD_WINDOW_MS
 					? sv->load.count : 0;
 		sv->load.count = 0;
+		/* sources heard since the window began (a scan of the fixed
+		 * table, once a second at most) */
+		sv->load.sources = jv_ratelimit_active(sv->rl,
+						       sv->load.win_ms);
 		sv->load.win_ms = now;
 	}
 	if (arrival && sv->load.count < UINT32_MAX)
 		sv->load.count++;
 	under = sv->load.count > sv->load_threshold ||
 		sv->load.prev > sv->load_threshold;
+	/* Under load the sources share the threshold: each bucket refills
+	 * at threshold / sources a second (at least 1, at most
+	 * per_source_per_s), so a flood from many addresses, cookies and
+	 * all, costs about the threshold in replies and DHs; a source new
+	 * to the table still starts with its whole burst. */
+	share = sv->load_threshold / (sv->load.sources ? sv->load.sources : 1);
+	jv_ratelimit_set_refill(sv->rl, !under ? 0 : share ? share : 1);
 	if (under != sv->load.under) {
 		struct jv_json *w;
 

@@ -531,6 +531,43 @@ JV_TEST(test_cookie_replies_per_source)
 	free_world(w);
 }
 
+/* Under load the sources heard in the last second share
+ * cookie_threshold_per_s: each bucket refills at threshold / sources
+ * (at least 1, at most per_source_per_s), so a flood from many addresses
+ * costs about the threshold in answers and DHs, not sources x
+ * per_source_per_s; a source new to the table still has its burst. */
+JV_TEST(test_sources_share_threshold_under_load)
+{
+	struct world *w = loaded_world(20);   /* threshold 1/s; burst 100 */
+	struct jv_path a = { .proto = JV_PROTO_UDP, .len = 5,
+			     .addr = { 10, 0, 0, 1, 1 }, .src_len = 4 };
+	struct jv_path b = a;
+	uint64_t sent = node_stats(&w->s).hs_cookie_sent;
+	struct dgram d = junk_init(w, 1);
+
+	b.addr[3] = 2;
+	for (int i = 0; i < 101; i++) {
+		to_server_path(w, &d, &a);
+		w->s.nout = 0;
+	}
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 100);
+	/* a second later: 1 more (threshold 1 / 2 sources, at least 1),
+	 * not the 20 of per_source_per_s */
+	w->now += 1000;
+	for (int i = 0; i < 30; i++) {
+		to_server_path(w, &d, &a);
+		w->s.nout = 0;
+	}
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 101);
+	/* a new source: its whole burst */
+	for (int i = 0; i < 100; i++) {
+		to_server_path(w, &d, &b);
+		w->s.nout = 0;
+	}
+	assert_int_equal(node_stats(&w->s).hs_cookie_sent, sent + 201);
+	free_world(w);
+}
+
 /* Even a valid cookie does not buy more than the source's bucket. */
 JV_TEST(test_rate_limit_with_cookie)
 {

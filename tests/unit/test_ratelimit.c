@@ -50,6 +50,37 @@ JV_TEST(test_bucket_refill)
 	assert_false(jv_ratelimit_allow(&rl, TAG(1), 50));
 }
 
+/* The refill rate may be lowered and raised (a server under load shares
+ * its threshold among the sources): the burst stays, a fresh source
+ * still starts full, and the sources heard since a time are counted. */
+JV_TEST(test_bucket_refill_rate)
+{
+	spend_burst(TAG(1), 0);
+	jv_ratelimit_set_refill(&rl, 2);
+	/* 2 a second: one every 500 ms, not one every 50 */
+	assert_false(jv_ratelimit_allow(&rl, TAG(1), 499));
+	assert_true(jv_ratelimit_allow(&rl, TAG(1), 500));
+	assert_false(jv_ratelimit_allow(&rl, TAG(1), 950));
+	/* a fresh source has its whole burst */
+	for (int i = 0; i < 100; i++)
+		assert_true(jv_ratelimit_allow(&rl, TAG(2), 960));
+	assert_false(jv_ratelimit_allow(&rl, TAG(2), 960));
+	assert_int_equal(jv_ratelimit_active(&rl, 950), 2);
+	assert_int_equal(jv_ratelimit_active(&rl, 951), 1);
+	assert_int_equal(jv_ratelimit_active(&rl, 961), 0);
+	/* back to the configured rate; 0 is taken as it (never stuck) */
+	jv_ratelimit_set_refill(&rl, 0);
+	/* 0.9 token at 950 (450 ms at 2 a second), + 1050 ms at 20 */
+	for (int i = 0; i < 21; i++)
+		assert_true(jv_ratelimit_allow(&rl, TAG(1), 2000));
+	assert_false(jv_ratelimit_allow(&rl, TAG(1), 2000));
+	/* never above the configured rate */
+	jv_ratelimit_set_refill(&rl, 1000);
+	for (int i = 0; i < 20; i++)
+		assert_true(jv_ratelimit_allow(&rl, TAG(1), 3000));
+	assert_false(jv_ratelimit_allow(&rl, TAG(1), 3000));
+}
+
 JV_TEST(test_table_bounded)
 {
 	jv_ratelimit_init(&rl, 1);
