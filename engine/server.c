@@ -442,6 +442,8 @@ static int hs_prev_open(struct jv_endpoint *ep, struct jv_session *s,
 			jv_keys_wipe(&s->keys);
 			s->keys = e->keys;
 			hs_prev_drop(ep, s->local_index);
+			/* sealed under the keys just left */
+			jv_resend_drop(ep, s->local_index);
 			return n;
 		}
 	}
@@ -569,8 +571,11 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 				&n) != 0)
 		goto out;
 	jv_noise_split(&hs, k1, k2, h);
-	if (retransmit)
+	if (retransmit) {
 		hs_prev_keep(ep, s, now);
+		/* copies sealed under keys the client may never hold */
+		jv_resend_drop(ep, s->local_index);
+	}
 	jv_keys_wipe(&s->keys);
 	jv_keys_init(&s->keys, k1, k2, false, ep->policy.replay_window_size);
 	s->last_rekey_ms = now;
