@@ -412,3 +412,31 @@ JV_TEST(idle_session_takes_no_store)
 	assert_int_equal(ri.pool_bytes, 0);
 	free_world(w);
 }
+
+/* A handshake the server redoes (its HS_RESP was lost, the HS_INIT came
+ * again) drops the session's copies: they were sealed under keys the
+ * client may never hold, and a re-send of them would be a bad key. */
+JV_TEST(resend_dropped_when_the_handshake_is_redone)
+{
+	struct world *w = make_world(NULL);
+	struct jv_resend_info ri;
+	uint8_t pkt[40];
+
+	w->lose_s2c = 1;
+	jv_endpoint_start(w->c.ep, 0);
+	pump(w);            /* HS_INIT in, HS_RESP lost */
+	assert_int_equal(jv_endpoint_send_inner(w->s.ep,
+						ipv4(pkt, 0x0a4d0001,
+						     0x0a4d0002),
+						40, 10),
+			 0);
+	jv_endpoint_resend_info(w->s.ep, NULL, &ri);
+	assert_int_equal(ri.held_packets, 1);
+	w->now = jv_endpoint_deadline(w->c.ep);
+	jv_endpoint_tick(w->c.ep, w->now);   /* the HS_INIT again */
+	assert_int_equal(w->c.nout, 1);
+	pump(w);
+	jv_endpoint_resend_info(w->s.ep, NULL, &ri);
+	assert_int_equal(ri.held_packets, 0);
+	free_world(w);
+}
