@@ -853,12 +853,12 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	struct jv_candidate cands[JV_MAX_TRANSPORTS];
 	int prev = c->last_active;
 
-	/* the server's epoch may be more than one ahead: ACKs of earlier
-	 * attempts were lost, and it counted those attachments */
 	struct jv_resend_sel sel;
 	struct jv_resent rs;
 	struct jv_path p = tpath(c, t);
 
+	/* the server's epoch may be more than one ahead: ACKs of earlier
+	 * attempts were lost, and it counted those attachments */
 	if (!jv_session_takes(s, JV_R_REATTACH_SUCCESS) || t != c->candidate ||
 	    m->u.ack.req_counter < c->first_req_counter ||
 	    m->u.ack.attach_epoch <= s->attach_epoch)

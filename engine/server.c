@@ -706,7 +706,7 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	const char *cand = tid->id;
 	bool same_tid = strcmp(cand, s->tid.id) == 0;
 	bool same = begin_attempt(ep, s, path, cand, now);
-	struct jv_resend_sel sel;
+	struct jv_resend_sel sel = { 0 };
 	struct jv_resent rs = { 0, 0 };
 	struct jv_json *w;
 
