@@ -216,6 +216,11 @@ static const struct {
 	  "Inner bytes received from peers, every session of the run."),
 	C("inner_sent_bytes_total", bytes_out,
 	  "Inner bytes sent to peers, every session of the run."),
+	C("resent_packets_total", resent_packets,
+	  "Data packets sent again on the new path after a reattach "
+	  "(switching.resend_max_bytes)."),
+	C("resent_bytes_total", resent_bytes,
+	  "Bytes of the data packets sent again after a reattach."),
 	HS("ok", hs_ok),
 	HS("bad_mac", hs_bad_mac),
 	HS("cookie_sent", hs_cookie_sent),

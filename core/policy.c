@@ -64,6 +64,8 @@ static const struct jv_srow rows[] = {
 	{ U64("switching", recovery_window_ms, true, 100, 600000, 8000) },
 	{ DBL("switching", switch_improvement_factor, false, 1.0, 10.0, 1.10) },
 	{ U64("switching", failback_after_ms, false, 0, 600000, 0) },
+	/* 16 MiB: a few congestion windows of a fast flow; 0 = off */
+	{ U32("switching", resend_max_bytes, false, 0, 16777216, 262144) },
 	{ PROTOS("transport", allowed_protocols, JV_PROTO_UDP | JV_PROTO_TCP) },
 	{ U32("transport", max_candidate_count, false, 1, 16, 3) },
 	{ U64("transport", probe_interval_ms, false, 10, 600000, 1000) },

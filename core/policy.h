@@ -44,6 +44,9 @@ struct jv_policy {
 	uint64_t recovery_window_ms;
 	double switch_improvement_factor;
 	uint64_t failback_after_ms;       /* 0 = never */
+	/* copies of sent data re-sent after a reattach, per session, in
+	 * bytes of store (headers included); 0 = off */
+	uint32_t resend_max_bytes;
 	/* transport */
 	uint32_t allowed_protocols;       /* JV_PROTO_* bits */
 	uint32_t max_candidate_count;

@@ -820,6 +820,33 @@ static void failback_due(struct jv_endpoint *ep, uint64_t now)
 
 /* ---- receive ---- */
 
+/* The copies to re-send after a reattach to t from transport prev (-1:
+ * none): those sent since the last packet heard on prev, less a round
+ * trip (max of SRTT and RTT p95; before a sample, heartbeat_volatile_ms)
+ * -- a packet sent then crossed the point of a cut that the last one
+ * heard had just passed. Not those sent on t itself when it is another
+ * transport: the server takes data from any path of the session. */
+static void resend_select(struct jv_endpoint *ep, int prev, int t,
+			  uint64_t now, struct jv_resend_sel *sel)
+{
+	const struct jv_client *c = &ep->u.c;
+	uint64_t since = 0, back;
+
+	if (prev >= 0 && c->tr[prev].health.has_rx) {
+		const struct jv_health *h = &c->tr[prev].health;
+
+		back = h->srtt_ms;
+		if (jv_health_rtt_p95(h) > back)
+			back = jv_health_rtt_p95(h);
+		if (!h->rtt_count)
+			back = ep->policy.heartbeat_volatile_ms;
+		since = h->last_rx_ms > back ? h->last_rx_ms - back : 0;
+	}
+	jv_resend_sel_init(ep, &c->s, since, now, sel);
+	if (t != prev)
+		sel->skip_tr = (uint8_t)t;
+}
+
 static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 			    int t, uint64_t now)
 {
@@ -828,14 +855,20 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	struct jv_candidate cands[JV_MAX_TRANSPORTS];
 	int prev = c->last_active;
 
+	struct jv_resend_sel sel;
+	struct jv_resent rs;
+	struct jv_path p = tpath(c, t);
+
 	/* the server's epoch may be more than one ahead: ACKs of earlier
 	 * attempts were lost, and it counted those attachments */
 	if (!jv_session_takes(s, JV_R_REATTACH_SUCCESS) || t != c->candidate ||
 	    m->u.ack.req_counter < c->first_req_counter ||
 	    m->u.ack.attach_epoch <= s->attach_epoch)
 		return;
+	resend_select(ep, prev, t, now, &sel);
+	jv_resend_run(ep, &sel, NULL, &rs.packets, &rs.bytes);
 	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, tname(c, t),
-			      now);
+			      &rs, now);
 	if (t != prev) {
 		struct jv_json *w;
 		uint32_t samples = 0;
@@ -875,6 +908,10 @@ static void on_reattach_ack(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	probes_changed(ep, t, now);
 	jv_timer_arm(&c->timers, CT_HEARTBEAT, now);
 	step(ep, JV_R_REATTACH_SUCCESS, tname(c, t), now);
+	/* on the new path at once: what went into the old one since it
+	 * fell silent may never have arrived (the counts are in the
+	 * ReattachResult above) */
+	jv_resend_run(ep, &sel, &p, &rs.packets, &rs.bytes);
 }
 
 /* The server asks us to show we are on the path our request came from:
@@ -936,7 +973,8 @@ static void on_reattach_deny(struct jv_endpoint *ep, const struct jv_ctrl *m,
 	if (!jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED) ||
 	    m->u.deny.req_counter < c->first_req_counter)
 		return;
-	jv_ev_reattach_result(ep, s, false, why, tname(c, c->candidate), now);
+	jv_ev_reattach_result(ep, s, false, why, tname(c, c->candidate), NULL,
+			      now);
 	c->candidate = -1;
 	s->reattach_failures++;
 	step(ep, JV_R_REATTACH_VALIDATION_FAILED, NULL, now);
@@ -1077,6 +1115,8 @@ static int client_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	s->bytes_out += len;
 	ep->stats.inner_sent++;
 	jv_send_raw(ep, &p, ep->scratch, (size_t)n);
+	jv_resend_keep(ep, s->local_index, (uint8_t)t, ep->scratch, (size_t)n,
+		       now);
 	data_sent_on(ep, t, now);
 	return 0;
 }
@@ -1272,6 +1312,8 @@ static void session_ended(struct jv_endpoint *ep, uint64_t now)
 {
 	struct jv_client *c = &ep->u.c;
 
+	/* its copies go with it: the next session has other keys */
+	jv_resend_free(ep);
 	jv_timers_init(&c->timers);
 	if (ep->cfg.reconnect && !c->stop)
 		jv_timer_arm(&c->timers, CT_RECONNECT,

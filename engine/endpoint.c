@@ -60,6 +60,7 @@ void jv_endpoint_free(struct jv_endpoint *ep)
 	if (!ep)
 		return;
 	ep->half->free(ep);
+	jv_resend_free(ep);
 	/* the ops live in ep: unlock through a copy */
 	lock = ep->cfg.ops.lock;
 	ctx = ep->cfg.ctx;
@@ -164,6 +165,8 @@ void jv_endpoint_set_policy(struct jv_endpoint *ep, const struct jv_policy *p,
 	char detail[64];
 
 	ep->policy = *p;
+	/* a store of another size starts empty */
+	jv_resend_policy_changed(ep);
 	if (ep->half->policy_changed)
 		ep->half->policy_changed(ep, now);
 	memcpy(ep->audit.policy_version, p->version,
@@ -331,6 +334,33 @@ void jv_endpoint_stats(const struct jv_endpoint *ep,
 		out->bytes_in += si.bytes_in;
 		out->bytes_out += si.bytes_out;
 	}
+}
+
+void jv_endpoint_resend_info(const struct jv_endpoint *ep,
+			     const uint8_t *session_id,
+			     struct jv_resend_info *out)
+{
+	const struct jv_session *s = NULL;
+	uint32_t cursor = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->pool_bytes = ep->resend.buf ? ep->resend.cap : 0;
+	if (!session_id) {
+		out->held_bytes = ep->resend.live;
+		out->held_packets = ep->resend.nlive;
+		return;
+	}
+	if (is_client(ep)) {
+		if (ep->u.c.live && !memcmp(ep->u.c.s.id, session_id, 16))
+			s = &ep->u.c.s;
+	} else {
+		while ((s = jv_table_next(ep->u.s.table, &cursor)) != NULL &&
+		       memcmp(s->id, session_id, 16) != 0)
+			;
+	}
+	if (s)
+		out->held_bytes = jv_resend_held(ep, s->local_index,
+						 &out->held_packets);
 }
 
 const char *jv_endpoint_peer_name(const struct jv_endpoint *ep, uint32_t i)

@@ -111,6 +111,10 @@ struct jv_endpoint_cfg {
 	 * (0: 20) */
 	uint32_t cookie_threshold_per_s;
 	uint32_t per_source_per_s;
+	/* the server's store of copies for re-sending after a reattach,
+	 * shared by its sessions (0: switching.resend_max_bytes per session
+	 * slot, at most 16 MiB); taken at the first copy kept */
+	uint64_t resend_pool_bytes;
 	/* events carry now_ms + ts_offset_ms (wall clock at the edge) */
 	int64_t ts_offset_ms;
 	struct jv_endpoint_ops ops;
@@ -254,9 +258,24 @@ struct jv_endpoint_stats {
 	/* inner bytes received from / sent to peers, every session of
 	 * the run (ended ones and live ones) */
 	uint64_t bytes_in, bytes_out;
+	/* copies of data re-sent after a reattach (issue 11 item 4) */
+	uint64_t resent_packets, resent_bytes;
 };
 void jv_endpoint_stats(const struct jv_endpoint *ep,
 		       struct jv_endpoint_stats *out);
+/* The store of copies re-sent after a reattach (switching.resend_max_bytes):
+ * the memory it holds (0: none taken), and the bytes (record headers
+ * included) and copies held for session_id (NULL: all sessions; unknown:
+ * none). Walks the store: for tests and introspection, not per packet. */
+struct jv_resend_info {
+	uint64_t pool_bytes;
+	uint64_t held_bytes;
+	uint32_t held_packets;
+};
+void jv_endpoint_resend_info(const struct jv_endpoint *ep,
+			     const uint8_t *session_id,
+			     struct jv_resend_info *out);
+
 /* Server: the configured peers' names, by index; NULL past the end
  * (client: always). */
 const char *jv_endpoint_peer_name(const struct jv_endpoint *ep, uint32_t i);

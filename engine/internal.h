@@ -222,6 +222,34 @@ struct jv_server {
 	} load;
 };
 
+/* The re-send store (resend.c): copies of the DATA datagrams sent, all
+ * sessions in one ring, taken at the first copy kept. */
+struct jv_resend {
+	uint8_t *buf;
+	size_t cap;                  /* bytes of buf */
+	uint64_t head, tail;         /* positions: the oldest record, the end */
+	uint64_t live;               /* bytes of the records not dropped */
+	uint32_t nlive;
+};
+
+#define JV_RESEND_NO_TR 0xff
+
+/* Which copies a re-send takes: one session's, sent from since_ms on,
+ * not on transport skip_tr (JV_RESEND_NO_TR: any), of its send epoch
+ * (or the one before, if prev_epoch_ok), counters the peer's replay
+ * window (window, below tx_counter) still takes; the newest max_bytes
+ * of them (record bytes). */
+struct jv_resend_sel {
+	uint32_t owner;
+	uint8_t skip_tr;
+	uint64_t since_ms;
+	uint16_t epoch;
+	bool prev_epoch_ok;
+	uint64_t tx_counter;
+	uint32_t window;
+	uint64_t max_bytes;
+};
+
 struct jv_endpoint {
 	const struct jv_half *half;
 	struct jv_endpoint_cfg cfg;
@@ -238,6 +266,7 @@ struct jv_endpoint {
 	 * session-less security event concerns (a known key's handshake) */
 	const struct jv_path *rx_path;
 	const char *ev_peer;
+	struct jv_resend resend;
 	union {
 		struct jv_client c;
 		struct jv_server s;
@@ -328,9 +357,15 @@ void jv_data_auth_failed(struct jv_endpoint *ep, struct jv_session *s,
 			 uint64_t now);
 void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
 			      const char *transport, uint64_t now);
+/* resent: on SUCCESS, the copies re-sent (resent_packets, resent_bytes);
+ * NULL on a denial */
+struct jv_resent {
+	uint32_t packets;
+	uint64_t bytes;
+};
 void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,
 			   bool ok, enum jv_reason why, const char *candidate,
-			   uint64_t now);
+			   const struct jv_resent *resent, uint64_t now);
 void jv_ev_transport_dead(struct jv_endpoint *ep, const struct jv_session *s,
 			  const char *transport, enum jv_reason why,
 			  uint64_t last_rx_age, uint64_t now);
@@ -343,6 +378,28 @@ bool jv_path_eq(const struct jv_path *a, const struct jv_path *b);
  * none, the session ends), and sets s->path. */
 void jv_path_bind(struct jv_endpoint *ep, struct jv_session *s,
 		  const struct jv_path *path);
+
+/* resend.c: keeps a copy of a sealed DATA datagram of session owner
+ * (its local index), sent on client transport tr (server:
+ * JV_RESEND_NO_TR); drops a session's copies; the bytes and copies a
+ * session holds (tests); frees the ring; frees it if the policy changed
+ * its size. */
+void jv_resend_keep(struct jv_endpoint *ep, uint32_t owner, uint8_t tr,
+		    const uint8_t *dg, size_t len, uint64_t now);
+void jv_resend_drop(struct jv_endpoint *ep, uint32_t owner);
+uint64_t jv_resend_held(const struct jv_endpoint *ep, uint32_t owner,
+			uint32_t *n);
+void jv_resend_free(struct jv_endpoint *ep);
+void jv_resend_policy_changed(struct jv_endpoint *ep);
+/* The selection for session s: copies sent from since_ms on, its epoch
+ * rules, the policy's bounds. */
+void jv_resend_sel_init(const struct jv_endpoint *ep,
+			const struct jv_session *s, uint64_t since_ms,
+			uint64_t now, struct jv_resend_sel *sel);
+/* Sends the copies sel takes on path, oldest first (path NULL: only
+ * counts them); *pkts, *bytes: how many, datagram bytes. */
+void jv_resend_run(struct jv_endpoint *ep, const struct jv_resend_sel *sel,
+		   const struct jv_path *path, uint32_t *pkts, uint64_t *bytes);
 
 /* The client or the server half of an endpoint: endpoint.c dispatches
  * every entry point through it. NULL where a half has nothing to do. */

@@ -110,6 +110,9 @@ static void terminate(struct jv_endpoint *ep, struct jv_session *s,
 	sv->tomb_next = (sv->tomb_next + 1) % JV_TOMBSTONES;
 
 	jv_session_terminate(ep, s, why, NULL, now);
+	/* its copies were sealed under keys nobody holds any more, and the
+	 * slot's index may name another session next */
+	jv_resend_drop(ep, s->local_index);
 	memcpy(sv->peer_ended[s->peer], s->id, 16);
 	if (sv->peer_session[s->peer] == s->local_index)
 		sv->peer_session[s->peer] = 0;
@@ -457,6 +460,8 @@ static int hs_prev_open(struct jv_endpoint *ep, struct jv_session *s,
 			jv_keys_wipe(&s->keys);
 			s->keys = e->keys;
 			hs_prev_drop(ep, s->local_index);
+			/* sealed under the keys just left */
+			jv_resend_drop(ep, s->local_index);
 			return n;
 		}
 	}
@@ -584,8 +589,11 @@ static void on_hs_init(struct jv_endpoint *ep, const struct jv_path *path,
 				&n) != 0)
 		goto out;
 	jv_noise_split(&hs, k1, k2, h);
-	if (retransmit)
+	if (retransmit) {
 		hs_prev_keep(ep, s, now);
+		/* copies sealed under keys the client may never hold */
+		jv_resend_drop(ep, s->local_index);
+	}
 	jv_keys_wipe(&s->keys);
 	jv_keys_init(&s->keys, k1, k2, false, ep->policy.replay_window_size);
 	s->last_rekey_ms = now;
@@ -681,6 +689,30 @@ static bool begin_attempt(struct jv_endpoint *ep, struct jv_session *s,
 	return same;
 }
 
+/* The copies to re-send when session s moves: those sent to its bound
+ * path since the last packet heard there, less a round trip. The server
+ * measures no RTT: it takes the path challenge's round trip when there
+ * was one (the new path's, standing in for the old one's) and at least
+ * heartbeat_interval_ms; more only re-sends what the replay window drops,
+ * and resend_max_bytes keeps the newest. */
+static void resend_select(struct jv_endpoint *ep, const struct jv_session *s,
+			  uint64_t now, struct jv_resend_sel *sel)
+{
+	const struct jv_policy *p = &ep->policy;
+	uint64_t back = p->heartbeat_interval_ms, sent;
+
+	if (s->pend.npaths && s->pend.until_ms >= p->recovery_window_ms) {
+		sent = s->pend.until_ms - p->recovery_window_ms;
+		if (now > sent && now - sent > back)
+			back = now - sent;
+		if (back > p->heartbeat_volatile_ms)
+			back = p->heartbeat_volatile_ms;
+	}
+	jv_resend_sel_init(ep, s, s->last_rx_bound_ms > back
+				      ? s->last_rx_bound_ms - back : 0,
+			   now, sel);
+}
+
 /* The request is the session's own and the client is on path: move the
  * binding there. Events in the contract's order; a request that only
  * repeats the current binding changes no state. */
@@ -692,6 +724,8 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	const char *cand = tid->id;
 	bool same_tid = strcmp(cand, s->tid.id) == 0;
 	bool same = begin_attempt(ep, s, path, cand, now);
+	struct jv_resend_sel sel = { 0 };
+	struct jv_resent rs = { 0, 0 };
 	struct jv_json *w;
 
 	if (!same && !jv_session_takes(s, JV_R_REATTACH_SUCCESS)) {
@@ -699,7 +733,13 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, NULL, now);
 		return;
 	}
-	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, now);
+	/* a binding that only repeats itself lost nothing */
+	if (!same) {
+		resend_select(ep, s, now, &sel);
+		jv_resend_run(ep, &sel, NULL, &rs.packets, &rs.bytes);
+	}
+	jv_ev_reattach_result(ep, s, true, JV_R_REATTACH_SUCCESS, cand, &rs,
+			      now);
 	if (!same_tid) {
 		jv_session_count_switch(s, now);
 		w = jv_ev_begin(ep, now, "TransportSwitch", s);
@@ -723,6 +763,10 @@ static void commit_reattach(struct jv_endpoint *ep, struct jv_session *s,
 	if (!same)
 		jv_session_step(ep, s, JV_R_REATTACH_SUCCESS, s->tid.id, now);
 	send_ack(ep, s, path, req_counter);
+	/* after the ACK, which the client waits for: what went to the old
+	 * path since it fell silent, on the new one */
+	if (!same)
+		jv_resend_run(ep, &sel, path, &rs.packets, &rs.bytes);
 }
 
 static void send_challenge(struct jv_endpoint *ep, struct jv_session *s,
@@ -894,7 +938,7 @@ static void on_reattach(struct jv_endpoint *ep, struct jv_session *s,
 
 	if (deny != JV_R_NONE) {
 		begin_attempt(ep, s, path, cand, now);
-		jv_ev_reattach_result(ep, s, false, deny, cand, now);
+		jv_ev_reattach_result(ep, s, false, deny, cand, NULL, now);
 		if (jv_session_takes(s, JV_R_REATTACH_VALIDATION_FAILED))
 			jv_session_step(ep, s, JV_R_REATTACH_VALIDATION_FAILED,
 					NULL, now);
@@ -1064,7 +1108,6 @@ static int server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	int32_t peer;
 	int n;
 
-	(void)now;
 	if (len > JV_INNER_MAX || !jv_ip_packet_addr(pkt, len, true, &fam, &dst))
 		return JV_ERR_INVAL;
 	/* the longest prefix names the peer; if that peer has no session
@@ -1081,6 +1124,8 @@ static int server_send_inner(struct jv_endpoint *ep, const uint8_t *pkt,
 	s->bytes_out += len;
 	ep->stats.inner_sent++;
 	jv_send_raw(ep, &s->path, ep->scratch, (size_t)n);
+	jv_resend_keep(ep, s->local_index, JV_RESEND_NO_TR, ep->scratch,
+		       (size_t)n, now);
 	return 0;
 }
 

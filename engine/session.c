@@ -427,13 +427,17 @@ void jv_inner_source_rejected(struct jv_endpoint *ep, struct jv_session *s,
 
 void jv_ev_reattach_result(struct jv_endpoint *ep, const struct jv_session *s,
 			   bool ok, enum jv_reason why, const char *candidate,
-			   uint64_t now)
+			   const struct jv_resent *resent, uint64_t now)
 {
 	struct jv_json *w = jv_ev_begin(ep, now, "ReattachResult", s);
 
 	jv_json_str(w, "status", ok ? "SUCCESS" : "DENIED");
 	jv_json_str(w, "reason_code", jv_reason_name(why));
 	json_tid(w, "candidate_transport", candidate);
+	if (ok && resent) {
+		jv_json_u64(w, "resent_packets", resent->packets);
+		jv_json_u64(w, "resent_bytes", resent->bytes);
+	}
 	jv_ev_end(ep);
 	if (ok)
 		ep->stats.reattach_ok++;

@@ -938,7 +938,7 @@ static const struct {
 	PF(enforce_hysteresis), PF(reattach_proof_max_age_ms),
 	PF(replay_window_size), PF(max_reattach_failures), PF(rekey_after_ms),
 	PF(failback_after_ms), PF(data_silence_rtts),
-	PF(data_silence_floor_ms),
+	PF(data_silence_floor_ms), PF(resend_max_bytes),
 };
 #undef PF
 

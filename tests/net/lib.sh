@@ -120,6 +120,7 @@ switching:
   max_switches_per_min: ${MAX_SWITCHES:-8}
   switch_cooldown_ms: ${COOLDOWN_MS:-500}
   recovery_window_ms: 4000
+  resend_max_bytes: ${RESEND_MAX_BYTES:-262144}
 transport:
   probe_interval_ms: 300
 security:

@@ -289,6 +289,10 @@ static void prop_run(uint64_t seed, const struct jv_policy *pol,
 	P.rng = seed * 0x9e3779b97f4a7c15ull + 1;
 	w = make_world(pol);
 	w->filter = prop_filter;
+	/* after a long outage the copies re-sent on the new path
+	 * (switching.resend_max_bytes) are more than a queue holds: what
+	 * does not fit is lost, as any burst may be */
+	w->c.lossy = w->s.lossy = true;
 	jv_endpoint_start(w->c.ep, 0);
 	next_fault = 1000 + prand(3000);
 

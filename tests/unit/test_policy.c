@@ -80,6 +80,7 @@ static void assert_policy_eq(const struct jv_policy *a,
 	assert_true(a->switch_improvement_factor ==
 		    b->switch_improvement_factor);
 	assert_int_equal(a->failback_after_ms, b->failback_after_ms);
+	assert_int_equal(a->resend_max_bytes, b->resend_max_bytes);
 	assert_int_equal(a->allowed_protocols, b->allowed_protocols);
 	assert_int_equal(a->max_candidate_count, b->max_candidate_count);
 	assert_int_equal(a->probe_interval_ms, b->probe_interval_ms);
@@ -116,6 +117,7 @@ static void tuned(struct jv_policy *p)
 	p->recovery_window_ms = 12000;
 	p->switch_improvement_factor = 1.5;
 	p->failback_after_ms = 30000;
+	p->resend_max_bytes = 65536;
 	p->allowed_protocols = JV_PROTO_TCP;
 	p->max_candidate_count = 8;
 	p->probe_interval_ms = 250;
@@ -171,6 +173,7 @@ JV_TEST(test_defaults)
 	assert_int_equal(p.recovery_window_ms, 8000);
 	assert_true(p.switch_improvement_factor == 1.10);
 	assert_int_equal(p.failback_after_ms, 0);
+	assert_int_equal(p.resend_max_bytes, 262144);
 	assert_int_equal(p.allowed_protocols, JV_PROTO_UDP | JV_PROTO_TCP);
 	assert_int_equal(p.max_candidate_count, 3);
 	assert_int_equal(p.probe_interval_ms, 1000);
@@ -356,6 +359,7 @@ static const struct bound {
 	B("switching", switch_cooldown_ms, K64, 0, 600000),
 	B("switching", recovery_window_ms, K64, 100, 600000),
 	B("switching", failback_after_ms, K64, 0, 600000),
+	B("switching", resend_max_bytes, K32, 0, 16777216),
 	B("transport", max_candidate_count, K32, 1, 16),
 	B("transport", probe_interval_ms, K64, 10, 600000),
 	B("security", reattach_proof_max_age_ms, K64, 100, 600000),
@@ -852,6 +856,7 @@ JV_TEST(test_format)
 		"  recovery_window_ms: 8000\n"
 		"  switch_improvement_factor: 1.1\n"
 		"  failback_after_ms: 0\n"
+		"  resend_max_bytes: 262144\n"
 		"transport:\n"
 		"  allowed_protocols: [udp, tcp]\n"
 		"  max_candidate_count: 3\n"

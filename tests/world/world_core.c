@@ -40,6 +40,8 @@ static void on_deliver(void *ctx, const uint8_t *pkt, size_t len)
 	if (len > JV_INNER_MAX)
 		world_fail("the engine delivered more than JV_INNER_MAX");
 	n->delivered++;
+	if (n->on_inner)
+		n->on_inner(n, pkt, len);
 	memcpy(n->last_inner, pkt, len);
 	n->last_inner_len = len;
 }

@@ -42,6 +42,8 @@ struct node {
 	 * [proto == TCP][address byte]; binds counts every binding */
 	int32_t bound[2][256];
 	uint64_t binds;
+	/* optional: sees every inner packet delivered */
+	void (*on_inner)(struct node *n, const uint8_t *pkt, size_t len);
 };
 
 struct world {
