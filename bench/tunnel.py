@@ -7,7 +7,7 @@
   tunnel.py progress LOG      the bytes the stream's receiver has so far
   tunnel.py report DIR        the table and the targets, from DIR/results,
                               DIR/cuts and DIR/streams; writes DIR/plot-*.dat
-                              for the first silent cut of each tunnel
+                              for the first silent cut of each tunnel (and plot-restore.txt)
 
 A cut's stall (docs/PERFORMANCE.md "Tunnel"): t0 is the time just before
 the command that cuts, tc the time it returned (the cut in effect). The
@@ -233,8 +233,9 @@ def report(d):
     print("%-34s %24s %24s" % ("  bytes lost (sent - received)", lost["jvpn"], lost["wg"]))
 
     # the plot's data: the first silent cut of each tunnel, from 1 s
-    # before it to 25 s after or the stream's next cut, bytes delivered
-    # since the cut; and when the path came back (plot-restore.txt)
+    # before it to 30 s after or the stream's next cut, bytes delivered
+    # since the cut (a last point at the end: the plot draws steps); and
+    # when the path came back (plot-restore.txt)
     with open(os.path.join(d, "plot-restore.txt"), "w") as rf:
         for t in ("jvpn", "wg"):
             mine = [c for c in cuts if c[0] == t]
@@ -244,17 +245,20 @@ def report(d):
                     rf.write("%s -1\n" % t)
                     continue
                 i = first[0]
-                _, _, log, t0, tr, _, _, _ = mine[i]
-                stop = t0 + 25
+                log, t0, tr = mine[i][2], mine[i][3], mine[i][4]
+                stop = t0 + 30
                 if i + 1 < len(mine) and mine[i + 1][2] == log:
                     stop = min(stop, mine[i + 1][3])
                 b0 = 0
                 for tt, b in logs[log]:
                     if tt < t0:
                         b0 = b
+                last = b0
                 for tt, b in logs[log]:
                     if t0 - 1 <= tt < stop:
                         f.write("%.4f %.1f\n" % (tt - t0, (b - b0) / 1000))
+                        last = b
+                f.write("%.4f %.1f\n" % (stop - t0, (last - b0) / 1000))
                 rf.write("%s %.3f\n" % (t, tr - t0))
 
     # the targets

@@ -358,15 +358,15 @@ set ylabel "kB delivered since the cut"
 set key top left
 set grid
 set xrange [-0.5:2]
-plot "$T/plot-jvpn.dat" using 1:2 with lines lw 2 title "jvpn", \\
-     "$T/plot-wg.dat" using 1:2 with lines lw 2 title "wireguard-go"
-set xrange [-1:25]
+plot "$T/plot-jvpn.dat" using 1:2 with steps lw 2 title "jvpn", \\
+     "$T/plot-wg.dat" using 1:2 with steps lw 2 title "wireguard-go"
+set xrange [-1:30]
 set arrow 1 from ${WG_BACK:--1}, graph 0 to ${WG_BACK:--1}, graph 1 nohead dt 2
 set label 1 "path A restored for wireguard-go " at ${WG_BACK:--1}, graph 0.5 right
 set arrow 2 from ${JV_BACK:--1}, graph 0 to ${JV_BACK:--1}, graph 1 nohead dt 3
 set label 2 " for jvpn" at ${JV_BACK:--1}, graph 0.6 left
-plot "$T/plot-jvpn.dat" using 1:2 with lines lw 2 title "jvpn", \\
-     "$T/plot-wg.dat" using 1:2 with lines lw 2 title "wireguard-go"
+plot "$T/plot-jvpn.dat" using 1:2 with steps lw 2 title "jvpn", \\
+     "$T/plot-wg.dat" using 1:2 with steps lw 2 title "wireguard-go"
 unset multiplot
 GP
 rm -rf "$OUT/data"
