@@ -19,8 +19,8 @@ DESTDIR ?=
 # `make deb` only: the Debian packaging tools.
 DEB_DEBS := debhelper dpkg-dev fakeroot
 
-.PHONY: all deps fuzz-deps build test demo bench flood fuzz fuzz-seeds install \
-	uninstall deb clean soak
+.PHONY: all deps fuzz-deps build test demo bench flood tunnel-bench fuzz \
+	fuzz-seeds install uninstall deb clean soak
 
 all: build
 
@@ -69,6 +69,17 @@ flood: deps
 	@[ -f build/release/build.ninja ] || meson setup build/release --buildtype=release >/dev/null
 	@ninja -C build/release jvpn bench/hsflood >/dev/null
 	@JVPN=build/release/jvpn HSFLOOD=build/release/bench/hsflood bench/flood.sh $(FLOOD_S)
+
+# The tunnel benchmark (root; docs/PERFORMANCE.md "Tunnel"): jvpn,
+# wireguard-go and no tunnel in the same namespaces, throughput and
+# failover; a release build. TUNNEL_OUT: where the report and the plot go;
+# QUICK=1: a short run.
+TUNNEL_OUT ?= $(CURDIR)/build/tunnel
+tunnel-bench: deps
+	@scripts/deps.sh iperf3 wireguard-go wireguard-tools gnuplot-nox
+	@[ -f build/release/build.ninja ] || meson setup build/release --buildtype=release >/dev/null
+	@ninja -C build/release jvpn >/dev/null
+	@JVPN=build/release/jvpn TUNNEL_OUT=$(TUNNEL_OUT) bench/tunnel.sh
 
 # The chaos soak (needs root and network namespaces): real daemons under a
 # seeded random fault schedule for SOAK_S seconds; one summary line, the

@@ -110,8 +110,8 @@ session:
   max_lifetime_ms: ${MAX_LIFETIME_MS:-3600000}
   transport_lost_ttl_ms: ${TRANSPORT_LOST_TTL_MS:-20000}
 volatility:
-  heartbeat_interval_ms: 200
-  heartbeat_volatile_ms: 1000
+  heartbeat_interval_ms: ${HEARTBEAT_MS:-200}
+  heartbeat_volatile_ms: ${VOLATILE_MS:-1000}
   loss_window_ms: 2000
   loss_volatile_threshold: 0.20
   max_consecutive_drops: 3
@@ -121,6 +121,7 @@ switching:
   switch_cooldown_ms: ${COOLDOWN_MS:-500}
   recovery_window_ms: 4000
   resend_max_bytes: ${RESEND_MAX_BYTES:-262144}
+  failback_after_ms: ${FAILBACK_MS:-0}
 transport:
   probe_interval_ms: 300
 security:
@@ -184,12 +185,17 @@ start_server() {
 	wait_for 5 "[ -S '$T/server.sock' ]" || fail "server did not start"
 }
 
-start_daemons() {
-	start_server
+# Starts (or restarts) the client daemon; its stderr is appended to.
+start_client() {
 	( cd "$T" && exec ip netns exec "$C" "$JVPN" client -c "$T/client.yaml" ) \
-		> "$T/client.log" 2>&1 &
+		>> "$T/client.log" 2>&1 &
 	PIDS="$PIDS $!"
 	CLIENT_PID=$!
+}
+
+start_daemons() {
+	start_server
+	start_client
 }
 
 # wait_for SECONDS 'shell condition'
