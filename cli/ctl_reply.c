@@ -225,6 +225,16 @@ static const struct {
 #undef C
 };
 
+const char *const jv_drop_names[JV_DROP__COUNT] = {
+	[JV_DROP_UDP_SEND] = "udp_send",
+	[JV_DROP_UDP_RX_QUEUE] = "udp_rx_queue",
+	[JV_DROP_TCP_QUEUE] = "tcp_queue",
+	[JV_DROP_TUN_QUEUE] = "tun_queue",
+	[JV_DROP_TUN_WRITE] = "tun_write",
+	[JV_DROP_NO_SESSION] = "no_session",
+	[JV_DROP_TUN_INVALID] = "tun_invalid",
+};
+
 /* Per transport gauges (the client's candidates: bounded by its config);
  * values in the order of transport_value(). */
 static const struct {
@@ -312,6 +322,16 @@ char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now)
 		    counters[c].label ? counters[c].label : "",
 		    (unsigned long long)v);
 	}
+	head(&t, "dropped_total", "counter",
+	     "Packets the daemon lost on its own path, by where: udp_send "
+	     "(socket buffer full), udp_rx_queue (a socket's receive queue "
+	     "overflowed), tcp_queue, tun_queue (the kernel's queue to the daemon "
+	     "overflowed), tun_write, no_session and tun_invalid "
+	     "(read from the TUN, nowhere to send).");
+	for (int w = 0; w < JV_DROP__COUNT; w++)
+		put(&t, "jvpn_dropped_total{node=\"%s\",where=\"%s\"} %llu\n",
+		    node, jv_drop_names[w],
+		    (unsigned long long)(n->drops ? n->drops[w] : 0));
 	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&
 			   g < sizeof(tgauges) / sizeof(tgauges[0]); g++) {
 		head(&t, tgauges[g].name, "gauge", tgauges[g].help);

@@ -88,9 +88,12 @@ static void op_deliver(void *ctx, const uint8_t *pkt, size_t len)
 	struct daemon *d = ctx;
 
 	/* the TUN queue full: the inner packet is lost, as on any link */
-	if (write(d->tun_fd, pkt, len) < 0 && errno != EAGAIN)
-		fprintf(stderr, "jvpn: %s: write: %s\n", d->tun_name,
-			strerror(errno));
+	if (write(d->tun_fd, pkt, len) < 0) {
+		d->drops[JV_DROP_TUN_WRITE]++;
+		if (errno != EAGAIN)
+			fprintf(stderr, "jvpn: %s: write: %s\n", d->tun_name,
+				strerror(errno));
+	}
 }
 
 static void op_event(void *ctx, const char *line, size_t len)
@@ -137,6 +140,7 @@ static void op_path_bound(void *ctx, const struct jv_path *path, bool bound)
 static void on_tun(void *ctx, uint32_t events)
 {
 	struct daemon *d = ctx;
+	int rc;
 
 	(void)events;
 	for (int i = 0; i < TUN_BATCH; i++) {
@@ -144,7 +148,11 @@ static void on_tun(void *ctx, uint32_t events)
 
 		if (n <= 0)
 			break;
-		jv_endpoint_send_inner(d->ep, d->pkt, (size_t)n, jv_mono_ms());
+		rc = jv_endpoint_send_inner(d->ep, d->pkt, (size_t)n,
+					    jv_mono_ms());
+		if (rc)
+			d->drops[rc == JV_ERR_NOTFOUND ? JV_DROP_NO_SESSION
+						       : JV_DROP_TUN_INVALID]++;
 	}
 	jv_daemon_settle(d);
 }
@@ -388,11 +396,23 @@ static void on_signal(void *ctx, uint32_t events)
 
 /* ---- control socket ---- */
 
+/* The kernel keeps this count (the device's): read when asked for. */
+static void tun_queue_drops(struct daemon *d)
+{
+	uint64_t v;
+
+	if (jv_tun_tx_dropped(d->tun_name, &v) == 0)
+		d->drops[JV_DROP_TUN_QUEUE] = v;
+}
+
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 {
 	struct daemon *d = ctx;
 	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
-				 reload, d };
+				 reload, d, d->drops };
+
+	if (strcmp(cmd, "metrics") == 0)
+		tun_queue_drops(d);
 	json_t *r = jv_ctl_dispatch(&n, cmd, args, jv_mono_ms());
 
 	jv_daemon_settle(d);
@@ -404,8 +424,10 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 static char *metrics_body(void *ctx)
 {
 	struct daemon *d = ctx;
-	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
+				 NULL, NULL, d->drops };
 
+	tun_queue_drops(d);
 	return jv_ctl_metrics_text(&n, jv_mono_ms());
 }
 

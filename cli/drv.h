@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cli/config.h"
+#include "cli/ctl_reply.h"
 #include "cli/routes.h"
 #include "engine/endpoint.h"
 #include "io/ctl.h"
@@ -37,6 +38,7 @@ struct daemon {
 	bool done;
 	bool hook_up_ran;           /* on_up ran: on_down is due */
 	struct jv_rtset routes;     /* installed by this run: removed at exit */
+	uint64_t drops[JV_DROP__COUNT];  /* jvpn_dropped_total{where} */
 	uint8_t pkt[JV_INNER_MAX + 64];
 };
 

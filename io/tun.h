@@ -10,6 +10,15 @@
 #include "core/allowedips.h"
 #include "core/err.h"
 
+/* The device's transmit queue, in packets (the kernel's default: 500) */
+#ifndef JV_TUN_TXQLEN
+#define JV_TUN_TXQLEN 5000
+/* What the kernel dropped on its way to this daemon: the device's
+ * tx_dropped (its queue full), from sysfs. 0 or a negative errno. */
+int jv_tun_tx_dropped(const char *name, uint64_t *out);
+
+#endif
+
 /* Creates (or attaches to) TUN device name; *fd gets a non-blocking,
  * close-on-exec descriptor, out_name the kernel's name for it. */
 int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
@@ -21,5 +30,9 @@ int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
  * address already present is fine. */
 int jv_tun_configure(const char *name, const struct jv_prefix *addrs,
 		     uint32_t naddrs, uint32_t mtu, struct jv_error *err);
+
+/* What the kernel dropped on its way to this daemon: the device's
+ * tx_dropped (its queue full), from sysfs. 0 or a negative errno. */
+int jv_tun_tx_dropped(const char *name, uint64_t *out);
 
 #endif

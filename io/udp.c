@@ -10,12 +10,30 @@
 
 #include "io/udp.h"
 
+/* Socket buffers the size of a burst at full rate: with the defaults
+ * (212 KiB) a single TCP stream through the tunnel overflowed the
+ * receiving daemon's socket tens of thousands of times in 8 s (bench/
+ * tput.sh). A limit, not an allocation: memory is taken as datagrams
+ * queue. FORCE passes net.core.rmem_max for a privileged daemon; else
+ * the sysctl caps it. */
+#define SOCK_BUF (4 << 20)
+
+static void big_buffers(int fd)
+{
+	int v = SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 int jv_udp_open(struct jv_udp *u, int family,
 		const struct sockaddr *bind_addr, socklen_t bind_len,
 		const char *bind_device, bool dual_stack, struct jv_error *err)
 {
 	struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
-	int v6only = !dual_stack;
+	int v6only = !dual_stack, one = 1;
 
 	/* once per socket: the message headers must start zeroed (no
 	 * control data, no flags) */
@@ -42,6 +60,10 @@ int jv_udp_open(struct jv_udp *u, int family,
 		bind_len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					      : sizeof(struct sockaddr_in);
 	}
+	/* the kernel's count of what it dropped, in every datagram read:
+	 * the tunnel's own losses made visible (jvpn_dropped_total) */
+	(void)setsockopt(u->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	big_buffers(u->fd);
 	if (bind(u->fd, bind_addr, bind_len) != 0) {
 		char a[80];
 
@@ -56,6 +78,7 @@ int jv_udp_open(struct jv_udp *u, int family,
 		u->rx_msg[i].msg_hdr.msg_iov = &u->rx_iov[i];
 		u->rx_msg[i].msg_hdr.msg_iovlen = 1;
 		u->rx_msg[i].msg_hdr.msg_name = &u->rx_addr[i];
+		u->rx_msg[i].msg_hdr.msg_control = u->rx_ctl[i].buf;
 		u->tx_iov[i].iov_base = u->tx_buf[i];
 		u->tx_msg[i].msg_hdr.msg_iov = &u->tx_iov[i];
 		u->tx_msg[i].msg_hdr.msg_iovlen = 1;
@@ -90,19 +113,22 @@ int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
 				    "udp: cannot ask for arrival addresses: %s",
 				    strerror(errno));
 	u->track_local = true;
-	for (int i = 0; i < JV_UDP_BATCH; i++)
-		u->rx_msg[i].msg_hdr.msg_control = u->rx_ctl[i].buf;
 	return 0;
 }
 
-/* The local address a datagram arrived at, from its control messages. */
-static void arrival(struct msghdr *h, struct jv_udp_local *l)
+/* The local address a datagram arrived at, from its control messages;
+ * *ovfl: the socket's drop count, when the kernel said it. */
+static void arrival(struct msghdr *h, struct jv_udp_local *l, uint32_t *ovfl)
 {
 	memset(l, 0, sizeof(*l));
 	if (!h->msg_control || (h->msg_flags & MSG_CTRUNC))
 		return;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*ovfl))) {
+			memcpy(ovfl, CMSG_DATA(c), sizeof(*ovfl));
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
@@ -189,6 +215,7 @@ int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
 	if ((l->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) ||
 	    (l->track_local && l->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 			sizeof(one))) ||
@@ -199,17 +226,19 @@ int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
 		close(fd);
 		return e;
 	}
+	big_buffers(fd);
 	return fd;
 }
 
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 {
-	return jv_udp_read_fd(u, u->fd, rounds, cb, ctx);
+	return jv_udp_read_fd(u, u->fd, &u->rx_ovfl, rounds, cb, ctx);
 }
 
-int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
-		   void *ctx)
+int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
+		   jv_udp_rx_cb cb, void *ctx)
 {
+	uint32_t seen = *ovfl;
 	int total = 0;
 
 	for (int r = 0; r < rounds; r++) {
@@ -220,8 +249,7 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
 
 			/* the kernel shrinks both to what it wrote */
 			h->msg_namelen = sizeof(u->rx_addr[i]);
-			h->msg_controllen =
-				u->track_local ? sizeof(u->rx_ctl[i]) : 0;
+			h->msg_controllen = sizeof(u->rx_ctl[i]);
 		}
 		n = recvmmsg(fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n < 0) {
@@ -241,7 +269,7 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
 			/* a truncated datagram is not ours */
 			if (h->msg_flags & MSG_TRUNC)
 				continue;
-			arrival(h, &local);
+			arrival(h, &local, &seen);
 			cb(ctx, (const struct sockaddr *)&u->rx_addr[i],
 			   h->msg_namelen, &local, u->rx_buf[i],
 			   u->rx_msg[i].msg_len);
@@ -250,6 +278,10 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
 		if (n < JV_UDP_BATCH)
 			break;
 	}
+	/* a counter of the socket's: what it dropped since the last look */
+	if (seen != *ovfl && u->rx_overflow_to)
+		*u->rx_overflow_to += (uint32_t)(seen - *ovfl);
+	*ovfl = seen;
 	return total;
 }
 
@@ -306,6 +338,8 @@ int jv_udp_flush(struct jv_udp *u)
 		/* full buffer or a dead route: UDP may lose it; skip one */
 		rc = n < 0 ? -errno : 0;
 		u->tx_dropped++;
+		if (u->tx_dropped_to)
+			(*u->tx_dropped_to)++;
 		done++;
 	}
 	u->ntx = 0;

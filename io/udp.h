@@ -28,10 +28,11 @@ struct jv_udp_local {
 	} addr;
 };
 
-/* room for one in_pktinfo or in6_pktinfo control message */
+/* room for the control messages of one datagram: an in_pktinfo or
+ * in6_pktinfo, the socket's drop count (SO_RXQ_OVFL) */
 union jv_udp_ctl {
 	struct cmsghdr align;
-	uint8_t buf[64];
+	uint8_t buf[96];
 };
 
 struct jv_udp {
@@ -52,6 +53,11 @@ struct jv_udp {
 	uint8_t tx_buf[JV_UDP_BATCH][JV_WIRE_MAX];
 	unsigned ntx;
 	uint64_t tx_dropped;
+	uint32_t rx_ovfl;               /* the kernel's drop count, last seen */
+	/* optional: also counted here (the daemon's drop counters, which
+	 * outlive the socket) */
+	uint64_t *tx_dropped_to;        /* a send that failed (queue full) */
+	uint64_t *rx_overflow_to;       /* the socket's receive queue full */
 };
 
 /*
@@ -101,11 +107,14 @@ typedef void (*jv_udp_rx_cb)(void *ctx, const struct sockaddr *from,
 			     size_t len);
 
 /* Reads what is queued, up to rounds batches; calls cb per datagram.
- * Returns datagrams read, or a negative errno (not EAGAIN). */
+ * Returns datagrams read, or a negative errno (not EAGAIN). What the
+ * kernel dropped since the last read (its receive queue full: SO_RXQ_OVFL)
+ * is added to *u->rx_overflow_to. */
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx);
-/* The same from fd (a connected socket of u's) into u's buffers. */
-int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
-		   void *ctx);
+/* The same from fd (a connected socket of u's) into u's buffers; *ovfl
+ * keeps fd's drop count as last seen (0 when opened). */
+int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
+		   jv_udp_rx_cb cb, void *ctx);
 
 /* Queues one datagram (flushing first when the queue is full). from
  * (NULL or family 0: the kernel's choice) is its source address; a from

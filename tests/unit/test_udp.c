@@ -170,6 +170,36 @@ static void assert_quiet(int fd)
  * from the shared socket's queue, arrival address and all; another
  * source still reaches the shared socket; and sharing the port lets no
  * other socket that did not ask for it bind there. */
+/* What the kernel dropped because the socket's queue was full is counted
+ * (SO_RXQ_OVFL): 300 datagrams into a queue of a few, all read, then one
+ * more that carries the count: read + counted == sent. */
+JV_TEST(test_rx_queue_overflow_counted)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	struct sockaddr_in to = v4("127.0.0.1", bound_port(u->fd));
+	uint64_t dropped = 0;
+	struct got g = { 0 };
+	int fa = client4(), small = 1024, n = 0;
+
+	u->rx_overflow_to = &dropped;
+	assert_int_equal(setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &small,
+				    sizeof(small)), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(sendto(fa, "flood", 5, 0,
+					(struct sockaddr *)&to, sizeof(to)), 5);
+	while ((g.n = 0, jv_udp_read(u, 4, on_rx, &g)) > 0)
+		n += g.n;
+	assert_true(n > 0 && n < 300);
+	assert_int_equal(sendto(fa, "last", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	g.n = 0;
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal((int)dropped, 300 - n);
+	close(fa);
+	gateway_free(u);
+}
+
 JV_TEST(test_v4_connected_socket_own_queue)
 {
 	struct jv_udp *u = gateway(AF_INET, 1), *other = malloc(sizeof(*other));
@@ -178,6 +208,7 @@ JV_TEST(test_v4_connected_socket_own_queue)
 	struct jv_error err;
 	struct got g = { 0 };
 	int fa = client4(), fb = client4(), cfd;
+	uint32_t ovfl = 0;
 
 	assert_int_equal(jv_udp_share(u), 0);
 	assert_int_equal(getsockname(fa, (struct sockaddr *)&a, &len), 0);
@@ -189,7 +220,7 @@ JV_TEST(test_v4_connected_socket_own_queue)
 				sizeof(to)), 4);
 	wait_readable(cfd);
 	assert_quiet(u->fd);
-	assert_int_equal(jv_udp_read_fd(u, cfd, 1, on_rx, &g), 1);
+	assert_int_equal(jv_udp_read_fd(u, cfd, &ovfl, 1, on_rx, &g), 1);
 	assert_int_equal(g.n, 1);
 	assert_memory_equal(&g.from, &a, sizeof(a));
 	assert_int_equal(g.local.family, AF_INET);
