@@ -61,6 +61,7 @@ PY
 		echo "          tun tx/rx dropped (cumulative): client $(tundrops "$C" jvc0) server $(tundrops "$S" jvs0); softnet backlog drops $(( $(backlog) - bl ))"
 		echo "          client drops: $(drops "$T/client.sock")"
 		echo "          server drops: $(drops "$T/server.sock")"
+		echo "          gso: client $("$JVPN" ctl -s "$T/client.sock" metrics | grep -E "^jvpn_tun_(gso|offload)" | tr "\n" " ")"
 	done
 done
 verify_logs

@@ -332,6 +332,17 @@ char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now)
 		put(&t, "jvpn_dropped_total{node=\"%s\",where=\"%s\"} %llu\n",
 		    node, jv_drop_names[w],
 		    (unsigned long long)(n->drops ? n->drops[w] : 0));
+	head(&t, "tun_offload", "gauge",
+	     "Offloads the TUN device gives: csum (partial checksums), tso "
+	     "and uso (reads of up to 64 KiB, split by the daemon).");
+	for (int k = 0; k < 3; k++)
+		put(&t, "jvpn_tun_offload{node=\"%s\",kind=\"%s\"} %u\n", node,
+		    (const char *const[]){ "csum", "tso", "uso" }[k],
+		    (n->tun_offload >> (k + 1)) & 1);
+	head(&t, "tun_gso_packets_total", "counter",
+	     "Super packets (TSO, USO) read from the TUN and split.");
+	put(&t, "jvpn_tun_gso_packets_total{node=\"%s\"} %llu\n", node,
+	    (unsigned long long)n->tun_gso);
 	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&
 			   g < sizeof(tgauges) / sizeof(tgauges[0]); g++) {
 		head(&t, tgauges[g].name, "gauge", tgauges[g].help);

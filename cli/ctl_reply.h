@@ -40,6 +40,10 @@ struct jv_ctl_node {
 	void *ctx;
 	/* JV_DROP__COUNT counters; NULL: all 0 */
 	const uint64_t *drops;
+	/* the TUN's offloads (JV_TUN_*, io/tun.h) and the super packets
+	 * read and split (jvpn_tun_offload, jvpn_tun_gso_packets_total) */
+	unsigned tun_offload;
+	uint64_t tun_gso;
 };
 
 /* What a command's argument means; both sides check it. */

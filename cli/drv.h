@@ -18,7 +18,9 @@
 #include "io/http.h"
 #include "io/loop.h"
 #include "io/sink.h"
+#include "core/gso.h"
 #include "io/tcp.h"
+#include "io/tun.h"
 #include "io/udp.h"
 
 struct jv_drv;
@@ -39,7 +41,11 @@ struct daemon {
 	bool hook_up_ran;           /* on_up ran: on_down is due */
 	struct jv_rtset routes;     /* installed by this run: removed at exit */
 	uint64_t drops[JV_DROP__COUNT];  /* jvpn_dropped_total{where} */
-	uint8_t pkt[JV_INNER_MAX + 64];
+	unsigned tun_offload;       /* JV_TUN_* (io/tun.h) */
+	uint64_t tun_gso;           /* super packets read and split */
+	uint8_t pkt[JV_INNER_MAX + 64]; /* a segment of one */
+	/* a TUN read: the virtio_net_hdr, then up to 64 KiB */
+	uint8_t tunbuf[JV_TUN_VNET_HDR_LEN + JV_GSO_MAX];
 };
 
 struct jv_drv {

@@ -20,8 +20,16 @@
 /* room for one request: headers and two small attributes */
 #define REQ_MAX 128
 
-int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
-		struct jv_error *err)
+/* offloads the kernel may hand over (linux/if_tun.h; USO since 6.2,
+ * missing in older headers) */
+#define F_CSUM 0x01
+#define F_TSO4 0x02
+#define F_TSO6 0x04
+#define F_USO4 0x20
+#define F_USO6 0x40
+
+static int open_tun(const char *name, short extra, int *fd,
+		    char out_name[IFNAMSIZ], struct jv_error *err)
 {
 	struct ifreq ifr;
 	size_t n = strlen(name);
@@ -37,7 +45,7 @@ int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
 				    "tun: %s: cannot open /dev/net/tun: %s",
 				    name, strerror(errno));
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | extra);
 	memcpy(ifr.ifr_name, name, n);
 	if (ioctl(*fd, TUNSETIFF, &ifr) != 0) {
 		int e = errno;
@@ -49,6 +57,37 @@ int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
 	}
 	memcpy(out_name, ifr.ifr_name, IFNAMSIZ);
 	out_name[IFNAMSIZ - 1] = '\0';
+	return 0;
+}
+
+int jv_tun_open(const char *name, int *fd, char out_name[IFNAMSIZ],
+		struct jv_error *err)
+{
+	return open_tun(name, 0, fd, out_name, err);
+}
+
+int jv_tun_open_offload(const char *name, int *fd, char out_name[IFNAMSIZ],
+			unsigned *offload, struct jv_error *err)
+{
+	int hl = JV_TUN_VNET_HDR_LEN, rc;
+
+	*offload = 0;
+	rc = open_tun(name, IFF_VNET_HDR, fd, out_name, err);
+	if (rc != 0)
+		return open_tun(name, 0, fd, out_name, err);
+	*offload = JV_TUN_VNET;
+	if (ioctl(*fd, TUNSETVNETHDRSZ, &hl) != 0)
+		return 0;       /* the default is this size */
+	/* UDP segmentation where the kernel has it, else TCP only, else
+	 * none: the header stays, every read a plain packet */
+	if (ioctl(*fd, TUNSETOFFLOAD, (unsigned long)(F_CSUM | F_TSO4 | F_TSO6 |
+						      F_USO4 | F_USO6)) == 0)
+		*offload |= JV_TUN_CSUM | JV_TUN_TSO | JV_TUN_USO;
+	else if (ioctl(*fd, TUNSETOFFLOAD,
+		       (unsigned long)(F_CSUM | F_TSO4 | F_TSO6)) == 0)
+		*offload |= JV_TUN_CSUM | JV_TUN_TSO;
+	else if (ioctl(*fd, TUNSETOFFLOAD, (unsigned long)F_CSUM) == 0)
+		*offload |= JV_TUN_CSUM;
 	return 0;
 }
 

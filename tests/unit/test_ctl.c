@@ -154,6 +154,10 @@ JV_TEST(test_replies)
 	/* one name, where the daemon lost packets as its label */
 	assert_non_null(strstr(text, "jvpn_dropped_total{node=\"n\\\"1\","
 			       "where=\"udp_rx_queue\"} 0\n"));
+	assert_non_null(strstr(text, "jvpn_tun_offload{node=\"n\\\"1\","
+			       "kind=\"tso\"} 0\n"));
+	assert_non_null(strstr(text, "# TYPE jvpn_tun_gso_packets_total "
+			       "counter\n"));
 	/* CONTRACT section 8 names this one */
 	assert_non_null(strstr(text,
 			       "# TYPE jvpn_inner_source_rejected_total counter\n"));
