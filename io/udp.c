@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,28 +321,121 @@ uint64_t jv_udp_stray_note(struct jv_udp_stray *s, uint64_t now)
 	return n;
 }
 
-int jv_udp_flush(struct jv_udp *u)
+/* One sendmmsg after another until msgs[0..n) went or failed: a failed
+ * one is skipped, its datagrams (cnt[i] each; NULL: 1) dropped. But a
+ * send of several that the kernel refuses as such (EIO, EINVAL) stops
+ * it: *stop is its index (else n), for the caller to send them singly.
+ * Returns the last failed send's negative errno, else 0. */
+static int send_all(struct jv_udp *u, struct mmsghdr *msgs, unsigned n,
+		    const uint8_t *cnt, unsigned *stop)
 {
 	unsigned done = 0;
 	int rc = 0;
 
-	while (done < u->ntx) {
-		int n = sendmmsg(u->fd, u->tx_msg + done, u->ntx - done,
-				 MSG_DONTWAIT);
+	*stop = n;
+	while (done < n) {
+		int k = sendmmsg(u->fd, msgs + done, n - done, MSG_DONTWAIT);
+		unsigned lost = cnt ? cnt[done] : 1;
 
-		if (n > 0) {
-			done += (unsigned)n;
+		if (k > 0) {
+			done += (unsigned)k;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
+		rc = k < 0 ? -errno : 0;
+		if (lost > 1 && (rc == -EIO || rc == -EINVAL)) {
+			*stop = done;
+			return rc;
+		}
 		/* full buffer or a dead route: UDP may lose it; skip one */
-		rc = n < 0 ? -errno : 0;
-		u->tx_dropped++;
+		u->tx_dropped += lost;
 		if (u->tx_dropped_to)
-			(*u->tx_dropped_to)++;
+			*u->tx_dropped_to += lost;
 		done++;
 	}
+	return rc;
+}
+
+static bool same_dest(const struct msghdr *a, const struct msghdr *b)
+{
+	return a->msg_namelen == b->msg_namelen &&
+	       memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+	       a->msg_controllen == b->msg_controllen &&
+	       (!a->msg_controllen ||
+		memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+}
+
+/* The queue as runs (core of jv_udp_flush): gso_msg[0..) with gso_n
+ * datagrams each; returns how many sends. */
+static unsigned make_runs(struct jv_udp *u)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < u->ntx; m++) {
+		struct msghdr *first = &u->tx_msg[i].msg_hdr, *h;
+		size_t size = u->tx_iov[i].iov_len, total = size;
+		unsigned j = i + 1;
+		uint16_t seg = (uint16_t)size;
+
+		/* equal sizes; a shorter one ends the run */
+		while (j < u->ntx && j - i < JV_UDP_GSO_MAX &&
+		       u->tx_iov[j].iov_len <= size &&
+		       total + u->tx_iov[j].iov_len <= 65000 &&
+		       same_dest(first, &u->tx_msg[j].msg_hdr)) {
+			total += u->tx_iov[j].iov_len;
+			if (u->tx_iov[j++].iov_len < size)
+				break;
+		}
+		h = &u->gso_msg[m].msg_hdr;
+		*h = *first;
+		h->msg_iov = &u->tx_iov[i];
+		h->msg_iovlen = j - i;
+		u->gso_n[m] = (uint8_t)(j - i);
+		if (j - i > 1) {
+			/* the source (if any), then the segment size */
+			if (first->msg_controllen)
+				memcpy(u->gso_ctl[m].buf, first->msg_control,
+				       first->msg_controllen);
+			h->msg_control = u->gso_ctl[m].buf;
+			h->msg_controllen = first->msg_controllen +
+				put_cmsg((struct cmsghdr *)(u->gso_ctl[m].buf +
+							   first->msg_controllen),
+					 SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+			u->gso_sends++;
+		}
+		i = j;
+	}
+	return m;
+}
+
+int jv_udp_flush(struct jv_udp *u)
+{
+	unsigned stop, m, skip = 0;
+	int rc;
+
+	if (!u->ntx)
+		return 0;
+	if (u->gso_off || u->ntx == 1)
+		goto plain;
+	m = make_runs(u);
+	if (m == u->ntx)
+		goto plain;     /* nothing to join */
+	rc = send_all(u, u->gso_msg, m, u->gso_n, &stop);
+	if (stop == m) {
+		u->ntx = 0;
+		return rc;
+	}
+	/* refused (no checksum offload on the route's device, an old
+	 * kernel): from the first refused on, one by one, now and after */
+	u->gso_off = true;
+	for (unsigned k = 0; k < stop; k++)
+		skip += u->gso_n[k];
+	rc = send_all(u, u->tx_msg + skip, u->ntx - skip, NULL, &stop);
+	u->ntx = 0;
+	return rc;
+plain:
+	rc = send_all(u, u->tx_msg, u->ntx, NULL, &stop);
 	u->ntx = 0;
 	return rc;
 }

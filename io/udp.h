@@ -16,7 +16,12 @@
 #include "core/err.h"
 #include "proto/wire.h"
 
-#define JV_UDP_BATCH 32
+/* datagrams per recvmmsg and per send queue: a TUN read of 64 KiB
+ * makes up to 48 of them */
+#define JV_UDP_BATCH 64
+/* the most segments one UDP_SEGMENT send may carry (the kernel's
+ * UDP_MAX_SEGMENTS was 64 before 5.7) */
+#define JV_UDP_GSO_MAX 64
 
 /* A local address of this host: where a datagram arrived, or the source
  * a reply must leave from. family 0: unknown (the kernel picks). */
@@ -52,6 +57,12 @@ struct jv_udp {
 	union jv_udp_ctl tx_ctl[JV_UDP_BATCH];
 	uint8_t tx_buf[JV_UDP_BATCH][JV_WIRE_MAX];
 	unsigned ntx;
+	/* runs of equal datagrams to one peer, one UDP_SEGMENT send each */
+	struct mmsghdr gso_msg[JV_UDP_BATCH];
+	union jv_udp_ctl gso_ctl[JV_UDP_BATCH];
+	uint8_t gso_n[JV_UDP_BATCH];    /* datagrams in each */
+	bool gso_off;                   /* the kernel refused it: never again */
+	uint64_t gso_sends;             /* sends that carried several */
 	uint64_t tx_dropped;
 	uint32_t rx_ovfl;               /* the kernel's drop count, last seen */
 	/* optional: also counted here (the daemon's drop counters, which
@@ -123,7 +134,10 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
 void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
 		 const struct jv_udp_local *from, const uint8_t *buf,
 		 size_t len);
-/* Sends what is queued. Returns a negative errno of a failed send (the
+/* Sends what is queued: a run of datagrams to the same peer from the same
+ * source, all of one size but the last (which may be shorter), goes as
+ * one send with UDP_SEGMENT (the kernel segments it) unless the kernel
+ * refused that once. Returns a negative errno of a failed send (the
  * datagrams that could not go are dropped and counted), else 0. */
 int jv_udp_flush(struct jv_udp *u);
 

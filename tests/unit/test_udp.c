@@ -170,6 +170,52 @@ static void assert_quiet(int fd)
  * from the shared socket's queue, arrival address and all; another
  * source still reaches the shared socket; and sharing the port lets no
  * other socket that did not ask for it bind there. */
+/* A run of equal datagrams to one peer leaves as one UDP_SEGMENT send
+ * (the last of it shorter), and the peer reads them one by one, each as
+ * queued; a datagram to another peer in between ends a run. */
+JV_TEST(test_gso_runs)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	int fa = client4(), fb = client4();
+	struct sockaddr_in a = v4("127.0.0.1", bound_port(fa)),
+			   b = v4("127.0.0.1", bound_port(fb));
+	uint8_t buf[1500], in[2000];
+	/* to a: 20 of 1200, one of 700; to b: one; to a: 5 of 1200 */
+	static const struct { int to_b; size_t len; } q[] = {
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 700 }, { 1, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 },
+	};
+	const size_t nq = sizeof(q) / sizeof(q[0]);
+
+	for (size_t i = 0; i < nq; i++) {
+		memset(buf, (int)i, q[i].len);
+		jv_udp_send(u, (struct sockaddr *)(q[i].to_b ? &b : &a),
+			    sizeof(a), NULL, buf, q[i].len);
+	}
+	assert_int_equal(jv_udp_flush(u), 0);
+	assert_int_equal(u->tx_dropped, 0);
+	/* 0-20 (ended by the shorter), 21 alone, 22-26 */
+	assert_int_equal(u->gso_sends, 2);
+	for (size_t i = 0; i < nq; i++) {
+		int fd = q[i].to_b ? fb : fa;
+		ssize_t n;
+
+		wait_readable(fd);
+		n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		assert_int_equal(n, (ssize_t)q[i].len);
+		memset(buf, (int)i, q[i].len);
+		assert_memory_equal(in, buf, q[i].len);
+	}
+	assert_int_equal(recv(fa, in, sizeof(in), MSG_DONTWAIT), -1);
+	close(fa);
+	close(fb);
+	gateway_free(u);
+}
+
 /* What the kernel dropped because the socket's queue was full is counted
  * (SO_RXQ_OVFL): 300 datagrams into a queue of a few, all read, then one
  * more that carries the count: read + counted == sent. */
