@@ -343,6 +343,13 @@ char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now)
 	     "Super packets (TSO, USO) read from the TUN and split.");
 	put(&t, "jvpn_tun_gso_packets_total{node=\"%s\"} %llu\n", node,
 	    (unsigned long long)n->tun_gso);
+	head(&t, "udp_offload_total", "counter",
+	     "UDP system calls that carried several datagrams: gso_send "
+	     "(UDP_SEGMENT), gro_read (UDP GRO).");
+	put(&t, "jvpn_udp_offload_total{node=\"%s\",kind=\"gso_send\"} %llu\n"
+		"jvpn_udp_offload_total{node=\"%s\",kind=\"gro_read\"} %llu\n",
+	    node, (unsigned long long)n->udp_gso, node,
+	    (unsigned long long)n->udp_gro);
 	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&
 			   g < sizeof(tgauges) / sizeof(tgauges[0]); g++) {
 		head(&t, tgauges[g].name, "gauge", tgauges[g].help);

@@ -44,6 +44,9 @@ struct jv_ctl_node {
 	 * read and split (jvpn_tun_offload, jvpn_tun_gso_packets_total) */
 	unsigned tun_offload;
 	uint64_t tun_gso;
+	/* UDP sends that carried several datagrams (UDP_SEGMENT), reads
+	 * that did (GRO): jvpn_udp_offload_total{kind} */
+	uint64_t udp_gso, udp_gro;
 };
 
 /* What a command's argument means; both sides check it. */

@@ -437,7 +437,8 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 {
 	struct daemon *d = ctx;
 	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
-				 reload, d, d->drops, d->tun_offload, d->tun_gso };
+				 reload, d, d->drops, d->tun_offload, d->tun_gso,
+				 d->udp_gso, d->udp_gro };
 
 	if (strcmp(cmd, "metrics") == 0)
 		tun_queue_drops(d);
@@ -454,7 +455,7 @@ static char *metrics_body(void *ctx)
 	struct daemon *d = ctx;
 	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
 				 NULL, NULL, d->drops, d->tun_offload,
-				 d->tun_gso };
+				 d->tun_gso, d->udp_gso, d->udp_gro };
 
 	tun_queue_drops(d);
 	return jv_ctl_metrics_text(&n, jv_mono_ms());
@@ -519,6 +520,8 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 	    setup_signals(d) != 0)
 		return jv_error_set(err, JV_ERR_INVAL, d->cfg.file, 0,
 				    "cannot set up the event loop");
+	/* without it each socket reads into its own small buffers, no GRO */
+	d->udp_pool = jv_udp_pool_new();
 	if ((rc = d->drv->open(d, err)) != 0)
 		return rc;
 	if ((rc = jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
@@ -590,6 +593,7 @@ static void teardown(struct daemon *d)
 	if (d->ep)
 		jv_endpoint_free(d->ep);   /* wipes the session keys */
 	d->drv->close(d);
+	free(d->udp_pool);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);            /* the device goes with it */
 	if (d->sig_fd >= 0)

@@ -43,6 +43,9 @@ struct daemon {
 	uint64_t drops[JV_DROP__COUNT];  /* jvpn_dropped_total{where} */
 	unsigned tun_offload;       /* JV_TUN_* (io/tun.h) */
 	uint64_t tun_gso;           /* super packets read and split */
+	uint64_t udp_gso, udp_gro;  /* UDP_SEGMENT sends, GRO reads */
+	/* the UDP sockets' receive buffers, shared (io/udp.h: GRO) */
+	struct jv_udp_pool *udp_pool;
 	uint8_t pkt[JV_INNER_MAX + 64]; /* a segment of one */
 	/* a TUN read: the virtio_net_hdr, then up to 64 KiB */
 	uint8_t tunbuf[JV_TUN_VNET_HDR_LEN + JV_GSO_MAX];

@@ -174,6 +174,10 @@ static int udp_open(struct ctransport *t, struct jv_error *err)
 		return JV_ERR_INVAL;
 	t->udp->tx_dropped_to = &t->d->drops[JV_DROP_UDP_SEND];
 	t->udp->rx_overflow_to = &t->d->drops[JV_DROP_UDP_RX_QUEUE];
+	t->udp->gso_sends_to = &t->d->udp_gso;
+	t->udp->rx_gro_to = &t->d->udp_gro;
+	if (t->d->udp_pool)
+		(void)jv_udp_use_pool(t->udp, t->d->udp_pool);
 	if (t->mark && jv_sock_mark(t->udp->fd, t->mark, err) != 0) {
 		jv_udp_close(t->udp);
 		return JV_ERR_INVAL;

@@ -578,6 +578,10 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	}
 	l->udp->tx_dropped_to = &d->drops[JV_DROP_UDP_SEND];
 	l->udp->rx_overflow_to = &d->drops[JV_DROP_UDP_RX_QUEUE];
+	l->udp->gso_sends_to = &d->udp_gso;
+	l->udp->rx_gro_to = &d->udp_gro;
+	if (d->udp_pool)
+		(void)jv_udp_use_pool(l->udp, d->udp_pool);
 	/* without it the sessions' own sockets fail to bind, and every
 	 * datagram is read here, as before them */
 	if (jv_udp_share(l->udp) != 0)

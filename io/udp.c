@@ -117,17 +117,50 @@ int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
 	return 0;
 }
 
+struct jv_udp_pool *jv_udp_pool_new(void)
+{
+	struct jv_udp_pool *p = malloc(sizeof(*p));
+
+	if (!p)
+		return NULL;
+	memset(p->msg, 0, sizeof(p->msg));
+	for (int i = 0; i < JV_UDP_POOL; i++) {
+		p->iov[i].iov_base = p->buf[i];
+		p->iov[i].iov_len = sizeof(p->buf[i]);
+		p->msg[i].msg_hdr.msg_iov = &p->iov[i];
+		p->msg[i].msg_hdr.msg_iovlen = 1;
+		p->msg[i].msg_hdr.msg_name = &p->addr[i];
+		p->msg[i].msg_hdr.msg_control = p->ctl[i].buf;
+	}
+	return p;
+}
+
+bool jv_udp_use_pool(struct jv_udp *u, struct jv_udp_pool *pool)
+{
+	int one = 1;
+
+	u->pool = pool;
+	u->gro = setsockopt(u->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+	return u->gro;
+}
+
 /* The local address a datagram arrived at, from its control messages;
- * *ovfl: the socket's drop count, when the kernel said it. */
-static void arrival(struct msghdr *h, struct jv_udp_local *l, uint32_t *ovfl)
+ * *ovfl: the socket's drop count, when the kernel said it; *gso: the size
+ * of the datagrams GRO joined (0: one datagram). */
+static void arrival(struct msghdr *h, struct jv_udp_local *l, uint32_t *ovfl,
+		    int *gso)
 {
 	memset(l, 0, sizeof(*l));
+	*gso = 0;
 	if (!h->msg_control || (h->msg_flags & MSG_CTRUNC))
 		return;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(*ovfl))) {
 			memcpy(ovfl, CMSG_DATA(c), sizeof(*ovfl));
+		} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*gso))) {
+			memcpy(gso, CMSG_DATA(c), sizeof(*gso));
 		} else if (c->cmsg_level == IPPROTO_IP &&
 			   c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
@@ -222,6 +255,7 @@ int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
 			sizeof(one))) ||
 	    (l->track_local && l->family == AF_INET &&
 	     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) ||
+	    (l->gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) ||
 	    bind(fd, local, local_len) || connect(fd, peer, peer_len)) {
 		e = -errno;
 		close(fd);
@@ -239,20 +273,24 @@ int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
 		   jv_udp_rx_cb cb, void *ctx)
 {
+	/* the shared pool when there is one, else the socket's own */
+	struct mmsghdr *msg = u->pool ? u->pool->msg : u->rx_msg;
+	struct sockaddr_storage *addr = u->pool ? u->pool->addr : u->rx_addr;
+	unsigned cap = u->pool ? JV_UDP_POOL : JV_UDP_BATCH;
 	uint32_t seen = *ovfl;
 	int total = 0;
 
 	for (int r = 0; r < rounds; r++) {
 		int n;
 
-		for (int i = 0; i < JV_UDP_BATCH; i++) {
-			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+		for (unsigned i = 0; i < cap; i++) {
+			struct msghdr *h = &msg[i].msg_hdr;
 
 			/* the kernel shrinks both to what it wrote */
-			h->msg_namelen = sizeof(u->rx_addr[i]);
-			h->msg_controllen = sizeof(u->rx_ctl[i]);
+			h->msg_namelen = sizeof(addr[i]);
+			h->msg_controllen = sizeof(union jv_udp_ctl);
 		}
-		n = recvmmsg(fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, msg, cap, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
@@ -264,19 +302,34 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
-			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+			struct msghdr *h = &msg[i].msg_hdr;
+			uint8_t *b = h->msg_iov->iov_base;
+			size_t len = msg[i].msg_len, step;
 			struct jv_udp_local local;
+			int gso;
 
 			/* a truncated datagram is not ours */
 			if (h->msg_flags & MSG_TRUNC)
 				continue;
-			arrival(h, &local, &seen);
-			cb(ctx, (const struct sockaddr *)&u->rx_addr[i],
-			   h->msg_namelen, &local, u->rx_buf[i],
-			   u->rx_msg[i].msg_len);
+			arrival(h, &local, &seen, &gso);
+			/* GRO: datagrams of gso bytes each, the last shorter */
+			step = gso > 0 ? (size_t)gso : len;
+			if (step < len) {
+				u->rx_gro++;
+				if (u->rx_gro_to)
+					(*u->rx_gro_to)++;
+			}
+			for (size_t off = 0; off < len || !len; off += step) {
+				size_t k = len - off < step ? len - off : step;
+
+				cb(ctx, (const struct sockaddr *)&addr[i],
+				   h->msg_namelen, &local, b + off, k);
+				total++;
+				if (!len)
+					break;
+			}
 		}
-		total += n;
-		if (n < JV_UDP_BATCH)
+		if ((unsigned)n < cap)
 			break;
 	}
 	/* a counter of the socket's: what it dropped since the last look */
@@ -403,6 +456,8 @@ static unsigned make_runs(struct jv_udp *u)
 							   first->msg_controllen),
 					 SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg));
 			u->gso_sends++;
+			if (u->gso_sends_to)
+				(*u->gso_sends_to)++;
 		}
 		i = j;
 	}

@@ -40,6 +40,22 @@ union jv_udp_ctl {
 	uint8_t buf[96];
 };
 
+/* Receive buffers large enough for what UDP GRO hands over (up to 64 KiB
+ * of datagrams from one sender, read at once), shared by the sockets of
+ * one loop, which read one at a time: not 64 KiB per slot per socket
+ * (the gateway has a socket per session). */
+#define JV_UDP_POOL 32
+#define JV_UDP_GRO_MAX 65536
+struct jv_udp_pool {
+	struct mmsghdr msg[JV_UDP_POOL];
+	struct iovec iov[JV_UDP_POOL];
+	struct sockaddr_storage addr[JV_UDP_POOL];
+	union jv_udp_ctl ctl[JV_UDP_POOL];
+	uint8_t buf[JV_UDP_POOL][JV_UDP_GRO_MAX];
+};
+/* NULL when out of memory; free() frees it. */
+struct jv_udp_pool *jv_udp_pool_new(void);
+
 struct jv_udp {
 	int fd;
 	sa_family_t family;
@@ -65,10 +81,14 @@ struct jv_udp {
 	uint64_t gso_sends;             /* sends that carried several */
 	uint64_t tx_dropped;
 	uint32_t rx_ovfl;               /* the kernel's drop count, last seen */
+	struct jv_udp_pool *pool;       /* NULL: rx_buf, no GRO */
+	bool gro;                       /* UDP_GRO on: the kernel coalesces */
+	uint64_t rx_gro;                /* reads that carried several */
 	/* optional: also counted here (the daemon's drop counters, which
 	 * outlive the socket) */
 	uint64_t *tx_dropped_to;        /* a send that failed (queue full) */
 	uint64_t *rx_overflow_to;       /* the socket's receive queue full */
+	uint64_t *gso_sends_to, *rx_gro_to;     /* gso_sends, rx_gro */
 };
 
 /*
@@ -89,6 +109,14 @@ void jv_udp_close(struct jv_udp *u);
  * peer sees replies from a stranger. 0 or JV_ERR_INVAL.
  */
 int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
+
+/*
+ * u reads into pool from now on (and its connected sockets too) and asks
+ * the kernel for UDP GRO: a run of datagrams from one sender arrives as
+ * one read, split here. Without GRO in the kernel the pool is used all
+ * the same. Returns whether GRO is on.
+ */
+bool jv_udp_use_pool(struct jv_udp *u, struct jv_udp_pool *pool);
 
 /*
  * Lets sockets of this process bind the port u is bound to (SO_REUSEPORT,

@@ -6,8 +6,9 @@
 # both ways, over inner IPv4 and IPv6; what arrives must equal what was
 # sent (the TCP byte stream's sha256, each UDP datagram on its own), the
 # receiving kernels must see no bad checksum and no bad header, the
-# daemons must have split super packets (jvpn_tun_gso_packets_total) and
-# dropped nothing as invalid.
+# daemons must have split super packets (jvpn_tun_gso_packets_total),
+# sent the tunnel's datagrams in runs (UDP_SEGMENT) and read them joined
+# (UDP GRO) (jvpn_udp_offload_total), and dropped nothing as invalid.
 NPATHS=1
 TRANSPORTS='  - { id: udp-a, proto: udp, remote: "10.201.1.2:51820", bind_device: ca0 }'
 . "$(dirname "$0")/lib.sh"
@@ -111,6 +112,14 @@ if [ "$USO" = 1 ]; then
 	[ $((G2c - G1c)) -ge 100 ] && [ $((G2s - G1s)) -ge 100 ] ||
 		fail "USO was not used: client $((G2c - G1c)), server $((G2s - G1s)) super packets"
 fi
+# the tunnel's own datagrams: runs sent with UDP_SEGMENT, read with GRO
+for r in client server; do
+	gs=$(metric "$T/$r.sock" jvpn_udp_offload_total 'kind="gso_send"')
+	gr=$(metric "$T/$r.sock" jvpn_udp_offload_total 'kind="gro_read"')
+	log "$r: UDP sends of several datagrams $gs, GRO reads $gr"
+	[ "$gs" -gt 100 ] || fail "$r: UDP GSO was not used ($gs sends)"
+	[ "$gr" -gt 100 ] || fail "$r: UDP GRO was not used ($gr reads)"
+done
 E1c=$(errors "$C") E1s=$(errors "$S")
 [ "$E1c" = "$E0c" ] && [ "$E1s" = "$E0s" ] ||
 	fail "checksum or header errors: client $((E1c - E0c)), server $((E1s - E0s))"

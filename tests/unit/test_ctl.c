@@ -158,6 +158,8 @@ JV_TEST(test_replies)
 			       "kind=\"tso\"} 0\n"));
 	assert_non_null(strstr(text, "# TYPE jvpn_tun_gso_packets_total "
 			       "counter\n"));
+	assert_non_null(strstr(text, "jvpn_udp_offload_total{node=\"n\\\"1\","
+			       "kind=\"gro_read\"} 0\n"));
 	/* CONTRACT section 8 names this one */
 	assert_non_null(strstr(text,
 			       "# TYPE jvpn_inner_source_rejected_total counter\n"));

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +215,66 @@ JV_TEST(test_gso_runs)
 	close(fa);
 	close(fb);
 	gateway_free(u);
+}
+
+/* Every datagram handed on: its length and whether it is filled with one
+ * byte, that byte. */
+struct each {
+	int n;
+	size_t len[32];
+	int fill[32];                   /* -1: not one byte throughout */
+};
+
+static void on_each(void *ctx, const struct sockaddr *from, socklen_t from_len,
+		    const struct jv_udp_local *local, uint8_t *buf, size_t len)
+{
+	struct each *e = ctx;
+
+	(void)from, (void)from_len, (void)local;
+	assert_true(e->n < 32);
+	e->len[e->n] = len;
+	e->fill[e->n] = len ? buf[0] : -1;
+	for (size_t i = 1; i < len; i++)
+		if (buf[i] != buf[0])
+			e->fill[e->n] = -1;
+	e->n++;
+}
+
+/* UDP GRO into the shared pool: a sender's UDP_SEGMENT send (10 of 1000
+ * bytes, one of 500) arrives as one read and is handed on as the 11
+ * datagrams it was, each as sent. */
+JV_TEST(test_gro_split)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	struct jv_udp_pool *pool = jv_udp_pool_new();
+	struct sockaddr_in to = v4("127.0.0.1", bound_port(u->fd));
+	int fa = client4(), seg = 1000;
+	static uint8_t buf[10500];
+	struct each e = { 0 };
+
+	assert_non_null(pool);
+	assert_true(jv_udp_use_pool(u, pool));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i / 1000 + 1);
+	assert_int_equal(setsockopt(fa, SOL_UDP, UDP_SEGMENT, &seg,
+				    sizeof(seg)), 0);
+	assert_int_equal(sendto(fa, buf, sizeof(buf), 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)sizeof(buf));
+	for (int tries = 0; e.n < 11 && tries < 20; tries++) {
+		wait_readable(u->fd);
+		assert_true(jv_udp_read(u, 1, on_each, &e) >= 0);
+	}
+	assert_int_equal(e.n, 11);
+	for (int i = 0; i < 11; i++) {
+		assert_int_equal(e.len[i], i < 10 ? 1000 : 500);
+		assert_int_equal(e.fill[i], i + 1);
+	}
+	/* joined by the kernel, split here */
+	assert_int_equal(u->rx_gro, 1);
+	close(fa);
+	gateway_free(u);
+	free(pool);
 }
 
 /* What the kernel dropped because the socket's queue was full is counted
