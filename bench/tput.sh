@@ -6,7 +6,9 @@
 #
 # Two namespaces (tests/net/lib.sh, one UDP path), iperf3 from the client
 # to the server through the tunnel (up) and back (-R, down), RUNS times
-# each, back to back. Printed per run: Gbit/s, TCP retransmissions, and
+# each, back to back. Printed per run: Gbit/s, TCP retransmissions, each
+# daemon's CPU time (user + system) per GB carried (steadier than the rate
+# on a shared machine), and
 # the drops counted on the way: jvpn_dropped_total{where} of both daemons
 # and the kernel's UDP receive-buffer errors in each namespace.
 # PIN=1 pins both daemons and both iperf3 ends to CPU 0.
@@ -40,20 +42,26 @@ tundrops() {
 backlog() {  # the namespaces share the host's softnet backlog drops
 	python3 -c "print(sum(int(l.split()[1], 16) for l in open('/proc/net/softnet_stat')))"
 }
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # clock ticks
+TICK=$(getconf CLK_TCK)
 drops() {  # drops SOCK: "where=N ..." of jvpn_dropped_total
 	"$JVPN" ctl -s "$1" metrics | sed -n 's/^jvpn_dropped_total{.*where="\([a-z_]*\)"} \([0-9]*\)$/\1=\2/p' | tr '\n' ' '
 }
 for dir in up down; do
 	for r in $(seq 1 "$RUNS"); do
 		ec=$(udp_err "$C") es=$(udp_err "$S") bl=$(backlog)
+		cc=$(cpu "$CLIENT_PID") cs=$(cpu "$SERVER_PID")
 		flag=""; [ $dir = down ] && flag=-R
 		$TSET ip netns exec "$C" iperf3 -c 10.77.0.1 -p 5201 -t "$DUR" $flag -J > "$T/ip.json" 2>&1 || true
-		python3 - "$T/ip.json" "$dir" "$r" <<'PY'
+		python3 - "$T/ip.json" "$dir" "$r" $(( $(cpu "$CLIENT_PID") - cc )) $(( $(cpu "$SERVER_PID") - cs )) "$TICK" <<'PY'
 import json, sys
 try:
     j = json.load(open(sys.argv[1])); e = j["end"]
-    print("%-4s run %s: %6.3f Gbit/s  retr %d" % (sys.argv[2], sys.argv[3],
-          e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"].get("retransmits", 0)))
+    gb = e["sum_received"]["bytes"] / 1e9
+    tick = int(sys.argv[6])
+    print("%-4s run %s: %6.3f Gbit/s  retr %d  CPU s per GB: client %.2f server %.2f" % (sys.argv[2], sys.argv[3],
+          e["sum_received"]["bits_per_second"] / 1e9, e["sum_sent"].get("retransmits", 0),
+          int(sys.argv[4]) / tick / gb, int(sys.argv[5]) / tick / gb))
 except Exception as x:
     print("%s run %s: iperf3 failed (%s)" % (sys.argv[2], sys.argv[3], x))
 PY
