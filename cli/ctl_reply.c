@@ -230,6 +230,16 @@ static const struct {
 #undef C
 };
 
+const char *const jv_drop_names[JV_DROP__COUNT] = {
+	[JV_DROP_UDP_SEND] = "udp_send",
+	[JV_DROP_UDP_RX_QUEUE] = "udp_rx_queue",
+	[JV_DROP_TCP_QUEUE] = "tcp_queue",
+	[JV_DROP_TUN_QUEUE] = "tun_queue",
+	[JV_DROP_TUN_WRITE] = "tun_write",
+	[JV_DROP_NO_SESSION] = "no_session",
+	[JV_DROP_TUN_INVALID] = "tun_invalid",
+};
+
 /* Per transport gauges (the client's candidates: bounded by its config);
  * values in the order of transport_value(). */
 static const struct {
@@ -317,6 +327,34 @@ char *jv_ctl_metrics_text(struct jv_ctl_node *n, uint64_t now)
 		    counters[c].label ? counters[c].label : "",
 		    (unsigned long long)v);
 	}
+	head(&t, "dropped_total", "counter",
+	     "Packets the daemon lost on its own path, by where: udp_send "
+	     "(socket buffer full), udp_rx_queue (a socket's receive queue "
+	     "overflowed), tcp_queue, tun_queue (the kernel's queue to the daemon "
+	     "overflowed), tun_write, no_session and tun_invalid "
+	     "(read from the TUN, nowhere to send).");
+	for (int w = 0; w < JV_DROP__COUNT; w++)
+		put(&t, "jvpn_dropped_total{node=\"%s\",where=\"%s\"} %llu\n",
+		    node, jv_drop_names[w],
+		    (unsigned long long)(n->drops ? n->drops[w] : 0));
+	head(&t, "tun_offload", "gauge",
+	     "Offloads the TUN device gives: csum (partial checksums), tso "
+	     "and uso (reads of up to 64 KiB, split by the daemon).");
+	for (int k = 0; k < 3; k++)
+		put(&t, "jvpn_tun_offload{node=\"%s\",kind=\"%s\"} %u\n", node,
+		    (const char *const[]){ "csum", "tso", "uso" }[k],
+		    (n->tun_offload >> (k + 1)) & 1);
+	head(&t, "tun_gso_packets_total", "counter",
+	     "Super packets (TSO, USO) read from the TUN and split.");
+	put(&t, "jvpn_tun_gso_packets_total{node=\"%s\"} %llu\n", node,
+	    (unsigned long long)n->tun_gso);
+	head(&t, "udp_offload_total", "counter",
+	     "UDP system calls that carried several datagrams: gso_send "
+	     "(UDP_SEGMENT), gro_read (UDP GRO).");
+	put(&t, "jvpn_udp_offload_total{node=\"%s\",kind=\"gso_send\"} %llu\n"
+		"jvpn_udp_offload_total{node=\"%s\",kind=\"gro_read\"} %llu\n",
+	    node, (unsigned long long)n->udp_gso, node,
+	    (unsigned long long)n->udp_gro);
 	for (size_t g = 0; jv_endpoint_transport(n->ep, 0, now, &ti) &&
 			   g < sizeof(tgauges) / sizeof(tgauges[0]); g++) {
 		head(&t, tgauges[g].name, "gauge", tgauges[g].help);

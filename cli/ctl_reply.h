@@ -12,6 +12,21 @@
 #include "core/err.h"
 #include "engine/endpoint.h"
 
+/* Where the daemon itself lost a packet (jvpn_dropped_total{where}); the
+ * engine's own drops have counters of their own (rx_dropped_total,
+ * rx_auth_failed_total, inner_source_rejected_total...). */
+enum jv_drop {
+	JV_DROP_UDP_SEND,           /* sendmmsg failed: socket buffer full */
+	JV_DROP_UDP_RX_QUEUE,       /* the kernel: a UDP socket's queue full */
+	JV_DROP_TCP_QUEUE,          /* a TCP transport's send buffer full */
+	JV_DROP_TUN_QUEUE,          /* the kernel: the TUN's queue to us full */
+	JV_DROP_TUN_WRITE,          /* writing to the TUN failed (queue full) */
+	JV_DROP_NO_SESSION,         /* read from the TUN, no session for it */
+	JV_DROP_TUN_INVALID,        /* read from the TUN, not sendable */
+	JV_DROP__COUNT
+};
+extern const char *const jv_drop_names[JV_DROP__COUNT];
+
 /* What a handler acts on: the daemon's endpoint and who it is. */
 struct jv_ctl_node {
 	struct jv_endpoint *ep;
@@ -23,6 +38,15 @@ struct jv_ctl_node {
 	 * what was done or what is wrong. NULL: not available. */
 	int (*reload)(void *ctx, uint64_t now, char *msg, size_t cap);
 	void *ctx;
+	/* JV_DROP__COUNT counters; NULL: all 0 */
+	const uint64_t *drops;
+	/* the TUN's offloads (JV_TUN_*, io/tun.h) and the super packets
+	 * read and split (jvpn_tun_offload, jvpn_tun_gso_packets_total) */
+	unsigned tun_offload;
+	uint64_t tun_gso;
+	/* UDP sends that carried several datagrams (UDP_SEGMENT), reads
+	 * that did (GRO): jvpn_udp_offload_total{kind} */
+	uint64_t udp_gso, udp_gro;
 };
 
 /* What a command's argument means; both sides check it. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "cli/cmds.h"
@@ -87,10 +88,20 @@ static void op_deliver(void *ctx, const uint8_t *pkt, size_t len)
 {
 	struct daemon *d = ctx;
 
+	/* no offload asked of the kernel this way: a zeroed header */
+	static const uint8_t none[JV_TUN_VNET_HDR_LEN];
+	struct iovec iov[2] = { { (void *)none, sizeof(none) },
+				{ (void *)pkt, len } };
+	ssize_t n = d->tun_offload ? writev(d->tun_fd, iov, 2)
+				   : write(d->tun_fd, pkt, len);
+
 	/* the TUN queue full: the inner packet is lost, as on any link */
-	if (write(d->tun_fd, pkt, len) < 0 && errno != EAGAIN)
-		fprintf(stderr, "jvpn: %s: write: %s\n", d->tun_name,
-			strerror(errno));
+	if (n < 0) {
+		d->drops[JV_DROP_TUN_WRITE]++;
+		if (errno != EAGAIN)
+			fprintf(stderr, "jvpn: %s: write: %s\n", d->tun_name,
+				strerror(errno));
+	}
 }
 
 static void op_event(void *ctx, const char *line, size_t len)
@@ -134,17 +145,42 @@ static void op_path_bound(void *ctx, const struct jv_path *path, bool bound)
 
 /* ---- TUN, timer, signals ---- */
 
+/* One inner packet read from the TUN (a segment of a super packet). */
+static void tun_packet(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct daemon *d = ctx;
+	int rc = jv_endpoint_send_inner(d->ep, pkt, len, jv_mono_ms());
+
+	if (rc)
+		d->drops[rc == JV_ERR_NOTFOUND ? JV_DROP_NO_SESSION
+					       : JV_DROP_TUN_INVALID]++;
+}
+
 static void on_tun(void *ctx, uint32_t events)
 {
 	struct daemon *d = ctx;
+	struct jv_vnet_hdr h;
 
 	(void)events;
 	for (int i = 0; i < TUN_BATCH; i++) {
-		ssize_t n = read(d->tun_fd, d->pkt, sizeof(d->pkt));
+		ssize_t n = read(d->tun_fd, d->tunbuf, sizeof(d->tunbuf));
 
 		if (n <= 0)
 			break;
-		jv_endpoint_send_inner(d->ep, d->pkt, (size_t)n, jv_mono_ms());
+		if (!d->tun_offload) {
+			tun_packet(d, d->tunbuf, (size_t)n);
+			continue;
+		}
+		if (n < JV_TUN_VNET_HDR_LEN) {
+			d->drops[JV_DROP_TUN_INVALID]++;
+			continue;
+		}
+		jv_vnet_hdr_read(d->tunbuf, &h);
+		d->tun_gso += h.gso_type != JV_VNET_GSO_NONE;
+		if (jv_gso_split(&h, d->tunbuf + JV_TUN_VNET_HDR_LEN,
+				 (size_t)n - JV_TUN_VNET_HDR_LEN, d->pkt,
+				 sizeof(d->pkt), tun_packet, d) < 0)
+			d->drops[JV_DROP_TUN_INVALID]++;
 	}
 	jv_daemon_settle(d);
 }
@@ -388,11 +424,24 @@ static void on_signal(void *ctx, uint32_t events)
 
 /* ---- control socket ---- */
 
+/* The kernel keeps this count (the device's): read when asked for. */
+static void tun_queue_drops(struct daemon *d)
+{
+	uint64_t v;
+
+	if (jv_tun_tx_dropped(d->tun_name, &v) == 0)
+		d->drops[JV_DROP_TUN_QUEUE] = v;
+}
+
 static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 {
 	struct daemon *d = ctx;
 	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
-				 reload, d };
+				 reload, d, d->drops, d->tun_offload, d->tun_gso,
+				 d->udp_gso, d->udp_gro };
+
+	if (strcmp(cmd, "metrics") == 0)
+		tun_queue_drops(d);
 	json_t *r = jv_ctl_dispatch(&n, cmd, args, jv_mono_ms());
 
 	jv_daemon_settle(d);
@@ -404,8 +453,11 @@ static json_t *ctl_handler(void *ctx, const char *cmd, json_t *args)
 static char *metrics_body(void *ctx)
 {
 	struct daemon *d = ctx;
-	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started };
+	struct jv_ctl_node n = { d->ep, d->cfg.node_id, d->cfg.role, d->started,
+				 NULL, NULL, d->drops, d->tun_offload,
+				 d->tun_gso, d->udp_gso, d->udp_gro };
 
+	tun_queue_drops(d);
 	return jv_ctl_metrics_text(&n, jv_mono_ms());
 }
 
@@ -452,7 +504,8 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 				"audit.path");
 		return rc;
 	}
-	if ((rc = jv_tun_open(tc->name, &d->tun_fd, d->tun_name, err)) != 0) {
+	if ((rc = jv_tun_open_offload(tc->name, &d->tun_fd, d->tun_name,
+				      &d->tun_offload, err)) != 0) {
 		jv_config_blame(&d->cfg, tc->line_name, err, "tun.name");
 		return rc;
 	}
@@ -467,6 +520,8 @@ static int setup_io(struct daemon *d, struct jv_error *err)
 	    setup_signals(d) != 0)
 		return jv_error_set(err, JV_ERR_INVAL, d->cfg.file, 0,
 				    "cannot set up the event loop");
+	/* without it each socket reads into its own small buffers, no GRO */
+	d->udp_pool = jv_udp_pool_new();
 	if ((rc = d->drv->open(d, err)) != 0)
 		return rc;
 	if ((rc = jv_ctl_open(&d->ctl, d->loop, d->cfg.control_socket,
@@ -538,6 +593,7 @@ static void teardown(struct daemon *d)
 	if (d->ep)
 		jv_endpoint_free(d->ep);   /* wipes the session keys */
 	d->drv->close(d);
+	free(d->udp_pool);
 	if (d->tun_fd >= 0)
 		close(d->tun_fd);            /* the device goes with it */
 	if (d->sig_fd >= 0)

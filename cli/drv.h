@@ -11,13 +11,16 @@
 #include <stdint.h>
 
 #include "cli/config.h"
+#include "cli/ctl_reply.h"
 #include "cli/routes.h"
 #include "engine/endpoint.h"
 #include "io/ctl.h"
 #include "io/http.h"
 #include "io/loop.h"
 #include "io/sink.h"
+#include "core/gso.h"
 #include "io/tcp.h"
+#include "io/tun.h"
 #include "io/udp.h"
 
 struct jv_drv;
@@ -37,7 +40,15 @@ struct daemon {
 	bool done;
 	bool hook_up_ran;           /* on_up ran: on_down is due */
 	struct jv_rtset routes;     /* installed by this run: removed at exit */
-	uint8_t pkt[JV_INNER_MAX + 64];
+	uint64_t drops[JV_DROP__COUNT];  /* jvpn_dropped_total{where} */
+	unsigned tun_offload;       /* JV_TUN_* (io/tun.h) */
+	uint64_t tun_gso;           /* super packets read and split */
+	uint64_t udp_gso, udp_gro;  /* UDP_SEGMENT sends, GRO reads */
+	/* the UDP sockets' receive buffers, shared (io/udp.h: GRO) */
+	struct jv_udp_pool *udp_pool;
+	uint8_t pkt[JV_INNER_MAX + 64]; /* a segment of one */
+	/* a TUN read: the virtio_net_hdr, then up to 64 KiB */
+	uint8_t tunbuf[JV_TUN_VNET_HDR_LEN + JV_GSO_MAX];
 };
 
 struct jv_drv {

@@ -172,6 +172,12 @@ static int udp_open(struct ctransport *t, struct jv_error *err)
 			(const struct sockaddr *)&c->bind_address.ss,
 			c->bind_address.len, c->bind_device, false, err) != 0)
 		return JV_ERR_INVAL;
+	t->udp->tx_dropped_to = &t->d->drops[JV_DROP_UDP_SEND];
+	t->udp->rx_overflow_to = &t->d->drops[JV_DROP_UDP_RX_QUEUE];
+	t->udp->gso_sends_to = &t->d->udp_gso;
+	t->udp->rx_gro_to = &t->d->udp_gro;
+	if (t->d->udp_pool)
+		(void)jv_udp_use_pool(t->udp, t->d->udp_pool);
 	if (t->mark && jv_sock_mark(t->udp->fd, t->mark, err) != 0) {
 		jv_udp_close(t->udp);
 		return JV_ERR_INVAL;
@@ -515,7 +521,8 @@ static void client_send(struct daemon *d, const struct jv_path *path,
 		jv_udp_send(t->udp, (const struct sockaddr *)&t->cfg->remote.ss,
 			    t->cfg->remote.len, NULL, buf, len);
 	} else if (t->connected) {
-		jv_tcp_send(t->tcp, buf, len);
+		if (jv_tcp_send(t->tcp, buf, len) == -ENOBUFS)
+			d->drops[JV_DROP_TCP_QUEUE]++;
 		jv_daemon_tcp_interest(d, t->tcp);
 	}
 }

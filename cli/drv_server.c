@@ -69,6 +69,7 @@ struct uconn {                  /* a bound session path's own socket */
 	struct jv_path path;        /* path.len 0: a free entry */
 	uint32_t refs;              /* sessions bound to the path */
 	int fd;
+	uint32_t ovfl;              /* its drop count (jv_udp_read_fd) */
 	bool reading, doomed;       /* let go while being read: later */
 };
 
@@ -319,8 +320,8 @@ static void on_uconn(void *ctx, uint32_t events)
 	u->reading = true;
 	/* read through the listener: its buffers, its path encoding, so a
 	 * session's datagrams name the same path whichever socket they took */
-	jv_udp_read_fd(s->ls[u->path.local].udp, u->fd, UDP_ROUNDS, on_udp_rx,
-		       &s->ls[u->path.local]);
+	jv_udp_read_fd(s->ls[u->path.local].udp, u->fd, &u->ovfl, UDP_ROUNDS,
+		       on_udp_rx, &s->ls[u->path.local]);
 	u->reading = false;
 	if (u->doomed)
 		uconn_close(u);
@@ -408,6 +409,7 @@ static void server_path_bound(struct daemon *d, const struct jv_path *p,
 	u->path = *p;
 	u->refs = 1;
 	u->fd = fd;
+	u->ovfl = 0;
 	s->nuconns++;
 }
 
@@ -574,6 +576,12 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 				"listen[%u].address", i);
 		return JV_ERR_INVAL;
 	}
+	l->udp->tx_dropped_to = &d->drops[JV_DROP_UDP_SEND];
+	l->udp->rx_overflow_to = &d->drops[JV_DROP_UDP_RX_QUEUE];
+	l->udp->gso_sends_to = &d->udp_gso;
+	l->udp->rx_gro_to = &d->udp_gro;
+	if (d->udp_pool)
+		(void)jv_udp_use_pool(l->udp, d->udp_pool);
 	/* without it the sessions' own sockets fail to bind, and every
 	 * datagram is read here, as before them */
 	if (jv_udp_share(l->udp) != 0)
@@ -695,7 +703,9 @@ static void server_send(struct daemon *d, const struct jv_path *path,
 		    s->conns[slot].gen == gen) {
 			/* the engine answers only what authenticated */
 			conn_established(s, slot);
-			jv_tcp_send(s->conns[slot].c, buf, len);
+			if (jv_tcp_send(s->conns[slot].c, buf, len) ==
+			    -ENOBUFS)
+				d->drops[JV_DROP_TCP_QUEUE]++;
 			jv_daemon_tcp_interest(d, s->conns[slot].c);
 		}
 	}

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +11,30 @@
 
 #include "io/udp.h"
 
+/* Socket buffers the size of a burst at full rate: with the defaults
+ * (212 KiB) a single TCP stream through the tunnel overflowed the
+ * receiving daemon's socket tens of thousands of times in 8 s (bench/
+ * tput.sh). A limit, not an allocation: memory is taken as datagrams
+ * queue. FORCE passes net.core.rmem_max for a privileged daemon; else
+ * the sysctl caps it. */
+#define SOCK_BUF (4 << 20)
+
+static void big_buffers(int fd)
+{
+	int v = SOCK_BUF;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)))
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+}
+
 int jv_udp_open(struct jv_udp *u, int family,
 		const struct sockaddr *bind_addr, socklen_t bind_len,
 		const char *bind_device, bool dual_stack, struct jv_error *err)
 {
 	struct sockaddr_storage any = { .ss_family = (sa_family_t)family };
-	int v6only = !dual_stack;
+	int v6only = !dual_stack, one = 1;
 
 	/* once per socket: the message headers must start zeroed (no
 	 * control data, no flags) */
@@ -42,6 +61,10 @@ int jv_udp_open(struct jv_udp *u, int family,
 		bind_len = family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					      : sizeof(struct sockaddr_in);
 	}
+	/* the kernel's count of what it dropped, in every datagram read:
+	 * the tunnel's own losses made visible (jvpn_dropped_total) */
+	(void)setsockopt(u->fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+	big_buffers(u->fd);
 	if (bind(u->fd, bind_addr, bind_len) != 0) {
 		char a[80];
 
@@ -56,6 +79,7 @@ int jv_udp_open(struct jv_udp *u, int family,
 		u->rx_msg[i].msg_hdr.msg_iov = &u->rx_iov[i];
 		u->rx_msg[i].msg_hdr.msg_iovlen = 1;
 		u->rx_msg[i].msg_hdr.msg_name = &u->rx_addr[i];
+		u->rx_msg[i].msg_hdr.msg_control = u->rx_ctl[i].buf;
 		u->tx_iov[i].iov_base = u->tx_buf[i];
 		u->tx_msg[i].msg_hdr.msg_iov = &u->tx_iov[i];
 		u->tx_msg[i].msg_hdr.msg_iovlen = 1;
@@ -90,19 +114,55 @@ int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
 				    "udp: cannot ask for arrival addresses: %s",
 				    strerror(errno));
 	u->track_local = true;
-	for (int i = 0; i < JV_UDP_BATCH; i++)
-		u->rx_msg[i].msg_hdr.msg_control = u->rx_ctl[i].buf;
 	return 0;
 }
 
-/* The local address a datagram arrived at, from its control messages. */
-static void arrival(struct msghdr *h, struct jv_udp_local *l)
+struct jv_udp_pool *jv_udp_pool_new(void)
+{
+	struct jv_udp_pool *p = malloc(sizeof(*p));
+
+	if (!p)
+		return NULL;
+	memset(p->msg, 0, sizeof(p->msg));
+	for (int i = 0; i < JV_UDP_POOL; i++) {
+		p->iov[i].iov_base = p->buf[i];
+		p->iov[i].iov_len = sizeof(p->buf[i]);
+		p->msg[i].msg_hdr.msg_iov = &p->iov[i];
+		p->msg[i].msg_hdr.msg_iovlen = 1;
+		p->msg[i].msg_hdr.msg_name = &p->addr[i];
+		p->msg[i].msg_hdr.msg_control = p->ctl[i].buf;
+	}
+	return p;
+}
+
+bool jv_udp_use_pool(struct jv_udp *u, struct jv_udp_pool *pool)
+{
+	int one = 1;
+
+	u->pool = pool;
+	u->gro = setsockopt(u->fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+	return u->gro;
+}
+
+/* The local address a datagram arrived at, from its control messages;
+ * *ovfl: the socket's drop count, when the kernel said it; *gso: the size
+ * of the datagrams GRO joined (0: one datagram). */
+static void arrival(struct msghdr *h, struct jv_udp_local *l, uint32_t *ovfl,
+		    int *gso)
 {
 	memset(l, 0, sizeof(*l));
+	*gso = 0;
 	if (!h->msg_control || (h->msg_flags & MSG_CTRUNC))
 		return;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*ovfl))) {
+			memcpy(ovfl, CMSG_DATA(c), sizeof(*ovfl));
+		} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO &&
+			   c->cmsg_len >= CMSG_LEN(sizeof(*gso))) {
+			memcpy(gso, CMSG_DATA(c), sizeof(*gso));
+		} else if (c->cmsg_level == IPPROTO_IP &&
+			   c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
 			struct in_pktinfo pi;
 
@@ -189,41 +249,48 @@ int jv_udp_connected_open(const struct jv_udp *l, const struct sockaddr *local,
 	if ((l->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) ||
 	    (l->track_local && l->family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one,
 			sizeof(one))) ||
 	    (l->track_local && l->family == AF_INET &&
 	     setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) ||
+	    (l->gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) ||
 	    bind(fd, local, local_len) || connect(fd, peer, peer_len)) {
 		e = -errno;
 		close(fd);
 		return e;
 	}
+	big_buffers(fd);
 	return fd;
 }
 
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx)
 {
-	return jv_udp_read_fd(u, u->fd, rounds, cb, ctx);
+	return jv_udp_read_fd(u, u->fd, &u->rx_ovfl, rounds, cb, ctx);
 }
 
-int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
-		   void *ctx)
+int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
+		   jv_udp_rx_cb cb, void *ctx)
 {
+	/* the shared pool when there is one, else the socket's own */
+	struct mmsghdr *msg = u->pool ? u->pool->msg : u->rx_msg;
+	struct sockaddr_storage *addr = u->pool ? u->pool->addr : u->rx_addr;
+	unsigned cap = u->pool ? JV_UDP_POOL : JV_UDP_BATCH;
+	uint32_t seen = *ovfl;
 	int total = 0;
 
 	for (int r = 0; r < rounds; r++) {
 		int n;
 
-		for (int i = 0; i < JV_UDP_BATCH; i++) {
-			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+		for (unsigned i = 0; i < cap; i++) {
+			struct msghdr *h = &msg[i].msg_hdr;
 
 			/* the kernel shrinks both to what it wrote */
-			h->msg_namelen = sizeof(u->rx_addr[i]);
-			h->msg_controllen =
-				u->track_local ? sizeof(u->rx_ctl[i]) : 0;
+			h->msg_namelen = sizeof(addr[i]);
+			h->msg_controllen = sizeof(union jv_udp_ctl);
 		}
-		n = recvmmsg(fd, u->rx_msg, JV_UDP_BATCH, MSG_DONTWAIT, NULL);
+		n = recvmmsg(fd, msg, cap, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR)
@@ -235,21 +302,40 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
 			return -errno;
 		}
 		for (int i = 0; i < n; i++) {
-			struct msghdr *h = &u->rx_msg[i].msg_hdr;
+			struct msghdr *h = &msg[i].msg_hdr;
+			uint8_t *b = h->msg_iov->iov_base;
+			size_t len = msg[i].msg_len, step;
 			struct jv_udp_local local;
+			int gso;
 
 			/* a truncated datagram is not ours */
 			if (h->msg_flags & MSG_TRUNC)
 				continue;
-			arrival(h, &local);
-			cb(ctx, (const struct sockaddr *)&u->rx_addr[i],
-			   h->msg_namelen, &local, u->rx_buf[i],
-			   u->rx_msg[i].msg_len);
+			arrival(h, &local, &seen, &gso);
+			/* GRO: datagrams of gso bytes each, the last shorter */
+			step = gso > 0 ? (size_t)gso : len;
+			if (step < len) {
+				u->rx_gro++;
+				if (u->rx_gro_to)
+					(*u->rx_gro_to)++;
+			}
+			for (size_t off = 0; off < len || !len; off += step) {
+				size_t k = len - off < step ? len - off : step;
+
+				cb(ctx, (const struct sockaddr *)&addr[i],
+				   h->msg_namelen, &local, b + off, k);
+				total++;
+				if (!len)
+					break;
+			}
 		}
-		total += n;
-		if (n < JV_UDP_BATCH)
+		if ((unsigned)n < cap)
 			break;
 	}
+	/* a counter of the socket's: what it dropped since the last look */
+	if (seen != *ovfl && u->rx_overflow_to)
+		*u->rx_overflow_to += (uint32_t)(seen - *ovfl);
+	*ovfl = seen;
 	return total;
 }
 
@@ -288,26 +374,123 @@ uint64_t jv_udp_stray_note(struct jv_udp_stray *s, uint64_t now)
 	return n;
 }
 
-int jv_udp_flush(struct jv_udp *u)
+/* One sendmmsg after another until msgs[0..n) went or failed: a failed
+ * one is skipped, its datagrams (cnt[i] each; NULL: 1) dropped. But a
+ * send of several that the kernel refuses as such (EIO, EINVAL) stops
+ * it: *stop is its index (else n), for the caller to send them singly.
+ * Returns the last failed send's negative errno, else 0. */
+static int send_all(struct jv_udp *u, struct mmsghdr *msgs, unsigned n,
+		    const uint8_t *cnt, unsigned *stop)
 {
 	unsigned done = 0;
 	int rc = 0;
 
-	while (done < u->ntx) {
-		int n = sendmmsg(u->fd, u->tx_msg + done, u->ntx - done,
-				 MSG_DONTWAIT);
+	*stop = n;
+	while (done < n) {
+		int k = sendmmsg(u->fd, msgs + done, n - done, MSG_DONTWAIT);
+		unsigned lost = cnt ? cnt[done] : 1;
 
-		if (n > 0) {
-			done += (unsigned)n;
+		if (k > 0) {
+			done += (unsigned)k;
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
+		if (k < 0 && errno == EINTR)
 			continue;
+		rc = k < 0 ? -errno : 0;
+		if (lost > 1 && (rc == -EIO || rc == -EINVAL)) {
+			*stop = done;
+			return rc;
+		}
 		/* full buffer or a dead route: UDP may lose it; skip one */
-		rc = n < 0 ? -errno : 0;
-		u->tx_dropped++;
+		u->tx_dropped += lost;
+		if (u->tx_dropped_to)
+			*u->tx_dropped_to += lost;
 		done++;
 	}
+	return rc;
+}
+
+static bool same_dest(const struct msghdr *a, const struct msghdr *b)
+{
+	return a->msg_namelen == b->msg_namelen &&
+	       memcmp(a->msg_name, b->msg_name, a->msg_namelen) == 0 &&
+	       a->msg_controllen == b->msg_controllen &&
+	       (!a->msg_controllen ||
+		memcmp(a->msg_control, b->msg_control, a->msg_controllen) == 0);
+}
+
+/* The queue as runs (core of jv_udp_flush): gso_msg[0..) with gso_n
+ * datagrams each; returns how many sends. */
+static unsigned make_runs(struct jv_udp *u)
+{
+	unsigned m = 0;
+
+	for (unsigned i = 0; i < u->ntx; m++) {
+		struct msghdr *first = &u->tx_msg[i].msg_hdr, *h;
+		size_t size = u->tx_iov[i].iov_len, total = size;
+		unsigned j = i + 1;
+		uint16_t seg = (uint16_t)size;
+
+		/* equal sizes; a shorter one ends the run */
+		while (j < u->ntx && j - i < JV_UDP_GSO_MAX &&
+		       u->tx_iov[j].iov_len <= size &&
+		       total + u->tx_iov[j].iov_len <= 65000 &&
+		       same_dest(first, &u->tx_msg[j].msg_hdr)) {
+			total += u->tx_iov[j].iov_len;
+			if (u->tx_iov[j++].iov_len < size)
+				break;
+		}
+		h = &u->gso_msg[m].msg_hdr;
+		*h = *first;
+		h->msg_iov = &u->tx_iov[i];
+		h->msg_iovlen = j - i;
+		u->gso_n[m] = (uint8_t)(j - i);
+		if (j - i > 1) {
+			/* the source (if any), then the segment size */
+			if (first->msg_controllen)
+				memcpy(u->gso_ctl[m].buf, first->msg_control,
+				       first->msg_controllen);
+			h->msg_control = u->gso_ctl[m].buf;
+			h->msg_controllen = first->msg_controllen +
+				put_cmsg((struct cmsghdr *)(u->gso_ctl[m].buf +
+							   first->msg_controllen),
+					 SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg));
+			u->gso_sends++;
+			if (u->gso_sends_to)
+				(*u->gso_sends_to)++;
+		}
+		i = j;
+	}
+	return m;
+}
+
+int jv_udp_flush(struct jv_udp *u)
+{
+	unsigned stop, m, skip = 0;
+	int rc;
+
+	if (!u->ntx)
+		return 0;
+	if (u->gso_off || u->ntx == 1)
+		goto plain;
+	m = make_runs(u);
+	if (m == u->ntx)
+		goto plain;     /* nothing to join */
+	rc = send_all(u, u->gso_msg, m, u->gso_n, &stop);
+	if (stop == m) {
+		u->ntx = 0;
+		return rc;
+	}
+	/* refused (no checksum offload on the route's device, an old
+	 * kernel): from the first refused on, one by one, now and after */
+	u->gso_off = true;
+	for (unsigned k = 0; k < stop; k++)
+		skip += u->gso_n[k];
+	rc = send_all(u, u->tx_msg + skip, u->ntx - skip, NULL, &stop);
+	u->ntx = 0;
+	return rc;
+plain:
+	rc = send_all(u, u->tx_msg, u->ntx, NULL, &stop);
 	u->ntx = 0;
 	return rc;
 }

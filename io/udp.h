@@ -16,7 +16,12 @@
 #include "core/err.h"
 #include "proto/wire.h"
 
-#define JV_UDP_BATCH 32
+/* datagrams per recvmmsg and per send queue: a TUN read of 64 KiB
+ * makes up to 48 of them */
+#define JV_UDP_BATCH 64
+/* the most segments one UDP_SEGMENT send may carry (the kernel's
+ * UDP_MAX_SEGMENTS was 64 before 5.7) */
+#define JV_UDP_GSO_MAX 64
 
 /* A local address of this host: where a datagram arrived, or the source
  * a reply must leave from. family 0: unknown (the kernel picks). */
@@ -28,11 +33,28 @@ struct jv_udp_local {
 	} addr;
 };
 
-/* room for one in_pktinfo or in6_pktinfo control message */
+/* room for the control messages of one datagram: an in_pktinfo or
+ * in6_pktinfo, the socket's drop count (SO_RXQ_OVFL) */
 union jv_udp_ctl {
 	struct cmsghdr align;
-	uint8_t buf[64];
+	uint8_t buf[96];
 };
+
+/* Receive buffers large enough for what UDP GRO hands over (up to 64 KiB
+ * of datagrams from one sender, read at once), shared by the sockets of
+ * one loop, which read one at a time: not 64 KiB per slot per socket
+ * (the gateway has a socket per session). */
+#define JV_UDP_POOL 32
+#define JV_UDP_GRO_MAX 65536
+struct jv_udp_pool {
+	struct mmsghdr msg[JV_UDP_POOL];
+	struct iovec iov[JV_UDP_POOL];
+	struct sockaddr_storage addr[JV_UDP_POOL];
+	union jv_udp_ctl ctl[JV_UDP_POOL];
+	uint8_t buf[JV_UDP_POOL][JV_UDP_GRO_MAX];
+};
+/* NULL when out of memory; free() frees it. */
+struct jv_udp_pool *jv_udp_pool_new(void);
 
 struct jv_udp {
 	int fd;
@@ -51,7 +73,22 @@ struct jv_udp {
 	union jv_udp_ctl tx_ctl[JV_UDP_BATCH];
 	uint8_t tx_buf[JV_UDP_BATCH][JV_WIRE_MAX];
 	unsigned ntx;
+	/* runs of equal datagrams to one peer, one UDP_SEGMENT send each */
+	struct mmsghdr gso_msg[JV_UDP_BATCH];
+	union jv_udp_ctl gso_ctl[JV_UDP_BATCH];
+	uint8_t gso_n[JV_UDP_BATCH];    /* datagrams in each */
+	bool gso_off;                   /* the kernel refused it: never again */
+	uint64_t gso_sends;             /* sends that carried several */
 	uint64_t tx_dropped;
+	uint32_t rx_ovfl;               /* the kernel's drop count, last seen */
+	struct jv_udp_pool *pool;       /* NULL: rx_buf, no GRO */
+	bool gro;                       /* UDP_GRO on: the kernel coalesces */
+	uint64_t rx_gro;                /* reads that carried several */
+	/* optional: also counted here (the daemon's drop counters, which
+	 * outlive the socket) */
+	uint64_t *tx_dropped_to;        /* a send that failed (queue full) */
+	uint64_t *rx_overflow_to;       /* the socket's receive queue full */
+	uint64_t *gso_sends_to, *rx_gro_to;     /* gso_sends, rx_gro */
 };
 
 /*
@@ -72,6 +109,14 @@ void jv_udp_close(struct jv_udp *u);
  * peer sees replies from a stranger. 0 or JV_ERR_INVAL.
  */
 int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
+
+/*
+ * u reads into pool from now on (and its connected sockets too) and asks
+ * the kernel for UDP GRO: a run of datagrams from one sender arrives as
+ * one read, split here. Without GRO in the kernel the pool is used all
+ * the same. Returns whether GRO is on.
+ */
+bool jv_udp_use_pool(struct jv_udp *u, struct jv_udp_pool *pool);
 
 /*
  * Lets sockets of this process bind the port u is bound to (SO_REUSEPORT,
@@ -101,11 +146,14 @@ typedef void (*jv_udp_rx_cb)(void *ctx, const struct sockaddr *from,
 			     size_t len);
 
 /* Reads what is queued, up to rounds batches; calls cb per datagram.
- * Returns datagrams read, or a negative errno (not EAGAIN). */
+ * Returns datagrams read, or a negative errno (not EAGAIN). What the
+ * kernel dropped since the last read (its receive queue full: SO_RXQ_OVFL)
+ * is added to *u->rx_overflow_to. */
 int jv_udp_read(struct jv_udp *u, int rounds, jv_udp_rx_cb cb, void *ctx);
-/* The same from fd (a connected socket of u's) into u's buffers. */
-int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
-		   void *ctx);
+/* The same from fd (a connected socket of u's) into u's buffers; *ovfl
+ * keeps fd's drop count as last seen (0 when opened). */
+int jv_udp_read_fd(struct jv_udp *u, int fd, uint32_t *ovfl, int rounds,
+		   jv_udp_rx_cb cb, void *ctx);
 
 /* Queues one datagram (flushing first when the queue is full). from
  * (NULL or family 0: the kernel's choice) is its source address; a from
@@ -114,7 +162,10 @@ int jv_udp_read_fd(struct jv_udp *u, int fd, int rounds, jv_udp_rx_cb cb,
 void jv_udp_send(struct jv_udp *u, const struct sockaddr *to, socklen_t to_len,
 		 const struct jv_udp_local *from, const uint8_t *buf,
 		 size_t len);
-/* Sends what is queued. Returns a negative errno of a failed send (the
+/* Sends what is queued: a run of datagrams to the same peer from the same
+ * source, all of one size but the last (which may be shorter), goes as
+ * one send with UDP_SEGMENT (the kernel segments it) unless the kernel
+ * refused that once. Returns a negative errno of a failed send (the
  * datagrams that could not go are dropped and counted), else 0. */
 int jv_udp_flush(struct jv_udp *u);
 

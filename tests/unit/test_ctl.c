@@ -151,6 +151,15 @@ JV_TEST(test_replies)
 	assert_non_null(strstr(text, "jvpn_up{node=\"n\\\"1\"} 1\n"));
 	assert_non_null(strstr(text, "jvpn_sessions{node=\"n\\\"1\",state=\"BIRTH\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE jvpn_rx_packets_total counter\n"));
+	/* one name, where the daemon lost packets as its label */
+	assert_non_null(strstr(text, "jvpn_dropped_total{node=\"n\\\"1\","
+			       "where=\"udp_rx_queue\"} 0\n"));
+	assert_non_null(strstr(text, "jvpn_tun_offload{node=\"n\\\"1\","
+			       "kind=\"tso\"} 0\n"));
+	assert_non_null(strstr(text, "# TYPE jvpn_tun_gso_packets_total "
+			       "counter\n"));
+	assert_non_null(strstr(text, "jvpn_udp_offload_total{node=\"n\\\"1\","
+			       "kind=\"gro_read\"} 0\n"));
 	/* CONTRACT section 8 names this one */
 	assert_non_null(strstr(text,
 			       "# TYPE jvpn_inner_source_rejected_total counter\n"));

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,142 @@ static void assert_quiet(int fd)
  * from the shared socket's queue, arrival address and all; another
  * source still reaches the shared socket; and sharing the port lets no
  * other socket that did not ask for it bind there. */
+/* A run of equal datagrams to one peer leaves as one UDP_SEGMENT send
+ * (the last of it shorter), and the peer reads them one by one, each as
+ * queued; a datagram to another peer in between ends a run. */
+JV_TEST(test_gso_runs)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	int fa = client4(), fb = client4();
+	struct sockaddr_in a = v4("127.0.0.1", bound_port(fa)),
+			   b = v4("127.0.0.1", bound_port(fb));
+	uint8_t buf[1500], in[2000];
+	/* to a: 20 of 1200, one of 700; to b: one; to a: 5 of 1200 */
+	static const struct { int to_b; size_t len; } q[] = {
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 700 }, { 1, 1200 }, { 0, 1200 }, { 0, 1200 }, { 0, 1200 },
+		{ 0, 1200 }, { 0, 1200 },
+	};
+	const size_t nq = sizeof(q) / sizeof(q[0]);
+
+	for (size_t i = 0; i < nq; i++) {
+		memset(buf, (int)i, q[i].len);
+		jv_udp_send(u, (struct sockaddr *)(q[i].to_b ? &b : &a),
+			    sizeof(a), NULL, buf, q[i].len);
+	}
+	assert_int_equal(jv_udp_flush(u), 0);
+	assert_int_equal(u->tx_dropped, 0);
+	/* 0-20 (ended by the shorter), 21 alone, 22-26 */
+	assert_int_equal(u->gso_sends, 2);
+	for (size_t i = 0; i < nq; i++) {
+		int fd = q[i].to_b ? fb : fa;
+		ssize_t n;
+
+		wait_readable(fd);
+		n = recv(fd, in, sizeof(in), MSG_DONTWAIT);
+		assert_int_equal(n, (ssize_t)q[i].len);
+		memset(buf, (int)i, q[i].len);
+		assert_memory_equal(in, buf, q[i].len);
+	}
+	assert_int_equal(recv(fa, in, sizeof(in), MSG_DONTWAIT), -1);
+	close(fa);
+	close(fb);
+	gateway_free(u);
+}
+
+/* Every datagram handed on: its length and whether it is filled with one
+ * byte, that byte. */
+struct each {
+	int n;
+	size_t len[32];
+	int fill[32];                   /* -1: not one byte throughout */
+};
+
+static void on_each(void *ctx, const struct sockaddr *from, socklen_t from_len,
+		    const struct jv_udp_local *local, uint8_t *buf, size_t len)
+{
+	struct each *e = ctx;
+
+	(void)from, (void)from_len, (void)local;
+	assert_true(e->n < 32);
+	e->len[e->n] = len;
+	e->fill[e->n] = len ? buf[0] : -1;
+	for (size_t i = 1; i < len; i++)
+		if (buf[i] != buf[0])
+			e->fill[e->n] = -1;
+	e->n++;
+}
+
+/* UDP GRO into the shared pool: a sender's UDP_SEGMENT send (10 of 1000
+ * bytes, one of 500) arrives as one read and is handed on as the 11
+ * datagrams it was, each as sent. */
+JV_TEST(test_gro_split)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	struct jv_udp_pool *pool = jv_udp_pool_new();
+	struct sockaddr_in to = v4("127.0.0.1", bound_port(u->fd));
+	int fa = client4(), seg = 1000;
+	static uint8_t buf[10500];
+	struct each e = { 0 };
+
+	assert_non_null(pool);
+	assert_true(jv_udp_use_pool(u, pool));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i / 1000 + 1);
+	assert_int_equal(setsockopt(fa, SOL_UDP, UDP_SEGMENT, &seg,
+				    sizeof(seg)), 0);
+	assert_int_equal(sendto(fa, buf, sizeof(buf), 0,
+				(struct sockaddr *)&to, sizeof(to)),
+			 (ssize_t)sizeof(buf));
+	for (int tries = 0; e.n < 11 && tries < 20; tries++) {
+		wait_readable(u->fd);
+		assert_true(jv_udp_read(u, 1, on_each, &e) >= 0);
+	}
+	assert_int_equal(e.n, 11);
+	for (int i = 0; i < 11; i++) {
+		assert_int_equal(e.len[i], i < 10 ? 1000 : 500);
+		assert_int_equal(e.fill[i], i + 1);
+	}
+	/* joined by the kernel, split here */
+	assert_int_equal(u->rx_gro, 1);
+	close(fa);
+	gateway_free(u);
+	free(pool);
+}
+
+/* What the kernel dropped because the socket's queue was full is counted
+ * (SO_RXQ_OVFL): 300 datagrams into a queue of a few, all read, then one
+ * more that carries the count: read + counted == sent. */
+JV_TEST(test_rx_queue_overflow_counted)
+{
+	struct jv_udp *u = gateway(AF_INET, 0);
+	struct sockaddr_in to = v4("127.0.0.1", bound_port(u->fd));
+	uint64_t dropped = 0;
+	struct got g = { 0 };
+	int fa = client4(), small = 1024, n = 0;
+
+	u->rx_overflow_to = &dropped;
+	assert_int_equal(setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &small,
+				    sizeof(small)), 0);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(sendto(fa, "flood", 5, 0,
+					(struct sockaddr *)&to, sizeof(to)), 5);
+	while ((g.n = 0, jv_udp_read(u, 4, on_rx, &g)) > 0)
+		n += g.n;
+	assert_true(n > 0 && n < 300);
+	assert_int_equal(sendto(fa, "last", 4, 0, (struct sockaddr *)&to,
+				sizeof(to)), 4);
+	wait_readable(u->fd);
+	g.n = 0;
+	assert_int_equal(jv_udp_read(u, 1, on_rx, &g), 1);
+	assert_int_equal((int)dropped, 300 - n);
+	close(fa);
+	gateway_free(u);
+}
+
 JV_TEST(test_v4_connected_socket_own_queue)
 {
 	struct jv_udp *u = gateway(AF_INET, 1), *other = malloc(sizeof(*other));
@@ -178,6 +315,7 @@ JV_TEST(test_v4_connected_socket_own_queue)
 	struct jv_error err;
 	struct got g = { 0 };
 	int fa = client4(), fb = client4(), cfd;
+	uint32_t ovfl = 0;
 
 	assert_int_equal(jv_udp_share(u), 0);
 	assert_int_equal(getsockname(fa, (struct sockaddr *)&a, &len), 0);
@@ -189,7 +327,7 @@ JV_TEST(test_v4_connected_socket_own_queue)
 				sizeof(to)), 4);
 	wait_readable(cfd);
 	assert_quiet(u->fd);
-	assert_int_equal(jv_udp_read_fd(u, cfd, 1, on_rx, &g), 1);
+	assert_int_equal(jv_udp_read_fd(u, cfd, &ovfl, 1, on_rx, &g), 1);
 	assert_int_equal(g.n, 1);
 	assert_memory_equal(&g.from, &a, sizeof(a));
 	assert_int_equal(g.local.family, AF_INET);
