@@ -257,6 +257,9 @@ except Exception: print(0)' "$T/iperf-$name.json")
 # throughput drifts over minutes; the cookie-answering flood last (it may
 # end the session)
 phase base0
+# after the warm-up: what the tunnel's own traffic takes once (the server's
+# re-send store fills to its bound, the receive pool) is not the flood's
+RSS0W=$(rss)
 phase dropped bad drop
 phase base1
 phase bad-50k bad 50000
@@ -311,4 +314,4 @@ for line in open(sys.argv[1]):
         print("  +%6.1f s under_load=%s" % ((e["ts_ms"] - t0) / 1000,
                                            str(e.get("under_load")).lower()))
 PY
-echo "server VmRSS: ${RSS0} kB before, ${RSS1} kB after (VmHWM ${HWM} kB)"
+echo "server VmRSS: ${RSS0} kB at the start, ${RSS0W} kB after base0 (the warm-up), ${RSS1} kB after the last phase (VmHWM ${HWM} kB)"

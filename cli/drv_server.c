@@ -33,6 +33,15 @@
  * by one batch's cost at most; a session socket reads as many as the
  * listener alone does. */
 #define UDP_ROUNDS_SHARED 1
+/* The UDP listener's receive buffer: the kernel's usual default, not the
+ * 4 MiB of the sessions' own sockets (io/udp.c). The listener carries
+ * handshakes and a session's first packets on a new path; a flood keeps
+ * it full, and with 4 MiB there a new client's handshake took 1.8 s to
+ * never (bench/flood.sh, full-rate phases) while the server read more
+ * of the flood at the tunnel's expense (0.73 to 0.79 of its throughput);
+ * with this, 0.3 to 0.8 s and 0.91 (docs/PERFORMANCE.md). Sessions
+ * without a socket of their own (beyond UDP_CONN_CAP) are read here too. */
+#define LISTEN_RCVBUF 212992
 #define UDP_ROUNDS 4
 /* Descriptors besides the loop's: stdio, audit log, epoll, an accept in
  * flight, and whatever libraries open. */
@@ -582,6 +591,7 @@ static int open_listener(struct daemon *d, uint32_t i, struct jv_error *err)
 	l->udp->rx_gro_to = &d->udp_gro;
 	if (d->udp_pool)
 		(void)jv_udp_use_pool(l->udp, d->udp_pool);
+	jv_udp_set_rcvbuf(l->udp, LISTEN_RCVBUF);
 	/* without it the sessions' own sockets fail to bind, and every
 	 * datagram is read here, as before them */
 	if (jv_udp_share(l->udp) != 0)

@@ -99,6 +99,11 @@ void jv_udp_close(struct jv_udp *u)
 	u->fd = -1;
 }
 
+void jv_udp_set_rcvbuf(struct jv_udp *u, int bytes)
+{
+	(void)setsockopt(u->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+}
+
 int jv_udp_track_local(struct jv_udp *u, struct jv_error *err)
 {
 	int one = 1, rc;

@@ -110,6 +110,10 @@ void jv_udp_close(struct jv_udp *u);
  */
 int jv_udp_track_local(struct jv_udp *u, struct jv_error *err);
 
+/* Sets u's receive buffer to bytes (the kernel doubles it; capped by
+ * net.core.rmem_max), instead of jv_udp_open's 4 MiB. */
+void jv_udp_set_rcvbuf(struct jv_udp *u, int bytes);
+
 /*
  * u reads into pool from now on (and its connected sockets too) and asks
  * the kernel for UDP GRO: a run of datagrams from one sender arrives as

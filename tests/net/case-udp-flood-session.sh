@@ -4,7 +4,7 @@
 # session's bound path has a connected socket of its own, so its
 # datagrams queue apart from the listener's. Shown without any timing:
 # the server is stopped (SIGSTOP), 30,000 junk datagrams (bounded) fill the
-# listener's receive queue (4 MiB) past its limit (the kernel counts the
+# listener's receive queue (the kernel's default size, LISTEN_RCVBUF) past its limit (the kernel counts the
 # overflow, and so does jvpn_dropped_total{where="udp_rx_queue"}),
 # then 10 pings cross the tunnel; when the server runs again all 10 are
 # answered. Before, they queued behind the junk and the kernel dropped
@@ -45,7 +45,15 @@ wait "$PING" || true
 drops1=$(rcvbuf_errors)
 log "listener overflow: $((drops1 - drops0)) datagrams dropped by the kernel; $(grep -o '[0-9]* received' "$T/ping.out")"
 [ $((drops1 - drops0)) -gt 0 ] || fail "the junk did not fill the listener's queue"
-# the daemon's count of it: what the kernel said with the datagrams after
+# the daemon's count of it: the kernel says it with the next datagram
+# queued (SO_RXQ_OVFL), so one more junk datagram once the queue has room
+inc python3 -c '
+import os, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.201.1.1", 40001))
+s.sendto(b"\x01" + os.urandom(209), ("10.201.1.2", 51820))
+'
+sleep 0.2
 n=$("$JVPN" ctl -s "$T/server.sock" metrics |
 	awk 'index($1, "jvpn_dropped_total{") == 1 && index($1, "where=\"udp_rx_queue\"") { print $2 }')
 log "jvpn_dropped_total{where=udp_rx_queue}: $n"
