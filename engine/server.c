@@ -352,13 +352,13 @@ static void send_cookie(struct jv_endpoint *ep, const struct jv_path *path,
 		jv_send_raw(ep, path, ep->scratch, (size_t)n);
 }
 
-/* Every check an HS_INIT passes before any Diffie-Hellman: mac1, then its
- * source's token bucket, then under load mac2 (else a cookie). The bucket
- * comes before the cookie because a cookie reply costs the server too (a
- * MAC, an AEAD, a send): a flood of valid mac1s from a few hundred sources
- * is answered at their buckets' rate, not at the rate it arrives, and a
- * real client needs one cookie per two minutes. None allocates, and
- * nothing answers with more bytes than it was sent. Returns whether the
+/* Every check an HS_INIT passes before any Diffie-Hellman: mac1, then
+ * under load mac2 (else a cookie), then its source's token bucket. The
+ * bucket comes after the cookie on purpose: anyone can forge a source
+ * address, and a bucket that cookie replies drew from would let a forger
+ * spend a victim's budget so that it never gets a cookie; a mac2 proves
+ * the sender receives at that address. None allocates, and nothing
+ * answers with more bytes than it was sent. Returns whether the
  * handshake may go on. */
 static bool hs_admit(struct jv_endpoint *ep, const struct jv_path *path,
 		     const uint8_t *buf, uint64_t now)
@@ -366,24 +366,22 @@ static bool hs_admit(struct jv_endpoint *ep, const struct jv_path *path,
 	struct jv_server *sv = S(ep);
 	uint8_t src[1 + 28];
 	size_t src_len;
-	bool under;
 
 	if (!jv_hs_init_mac1_ok(&sv->cookie.keys, buf)) {
 		ep->stats.hs_bad_mac++;
 		return false;
 	}
-	under = load_update(ep, true, now);
-	if (!jv_ratelimit_allow(sv->rl, source_tag(sv, path), now)) {
-		ep->stats.hs_rate_limited++;
-		return false;
-	}
 	src_len = path_bytes(path, src);
 	/* a TCP stream has proved its source in its own handshake: a cookie
 	 * would add a round trip and nothing else */
-	if (under && path->proto != JV_PROTO_TCP &&
+	if (load_update(ep, true, now) && path->proto != JV_PROTO_TCP &&
 	    !jv_hs_init_mac2_ok(&sv->cookie, buf, src, src_len, now)) {
 		send_cookie(ep, path, buf, src, src_len, now);
 		ep->stats.hs_cookie_sent++;
+		return false;
+	}
+	if (!jv_ratelimit_allow(sv->rl, source_tag(sv, path), now)) {
+		ep->stats.hs_rate_limited++;
 		return false;
 	}
 	return true;
