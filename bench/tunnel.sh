@@ -362,9 +362,9 @@ plot "$T/plot-jvpn.dat" using 1:2 with steps lw 2 title "jvpn", \\
      "$T/plot-wg.dat" using 1:2 with steps lw 2 title "wireguard-go"
 set xrange [-1:30]
 set arrow 1 from ${WG_BACK:--1}, graph 0 to ${WG_BACK:--1}, graph 1 nohead dt 2
-set label 1 "path A restored for wireguard-go " at ${WG_BACK:--1}, graph 0.5 right
+set label 1 "path A restored for wireguard-go " at ${WG_BACK:--1}, graph 0.35 right
 set arrow 2 from ${JV_BACK:--1}, graph 0 to ${JV_BACK:--1}, graph 1 nohead dt 3
-set label 2 " for jvpn" at ${JV_BACK:--1}, graph 0.6 left
+set label 2 " path A restored for jvpn" at ${JV_BACK:--1}, graph 0.75 left
 plot "$T/plot-jvpn.dat" using 1:2 with steps lw 2 title "jvpn", \\
      "$T/plot-wg.dat" using 1:2 with steps lw 2 title "wireguard-go"
 unset multiplot
