@@ -345,6 +345,7 @@ void jv_endpoint_resend_info(const struct jv_endpoint *ep,
 
 	memset(out, 0, sizeof(*out));
 	out->pool_bytes = ep->resend.buf ? ep->resend.cap : 0;
+	out->last_walk = ep->resend.walked;
 	if (!session_id) {
 		out->held_bytes = ep->resend.live;
 		out->held_packets = ep->resend.nlive;

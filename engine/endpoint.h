@@ -271,6 +271,7 @@ struct jv_resend_info {
 	uint64_t pool_bytes;
 	uint64_t held_bytes;
 	uint32_t held_packets;
+	uint32_t last_walk;     /* copies the last re-send looked at */
 };
 void jv_endpoint_resend_info(const struct jv_endpoint *ep,
 			     const uint8_t *session_id,

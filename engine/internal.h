@@ -228,6 +228,8 @@ struct jv_resend {
 	uint8_t *buf;
 	size_t cap;                  /* bytes of buf */
 	uint64_t head, tail;         /* positions: the oldest record, the end */
+	uint64_t last;               /* the newest record (when head < tail) */
+	uint32_t walked;             /* records the last re-send looked at */
 	uint64_t live;               /* bytes of the records not dropped */
 	uint32_t nlive;
 };

@@ -14,7 +14,7 @@
  * records first; a session's re-send takes at most resend_max_bytes of
  * its newest copies.
  *
- * A record is a 16-byte header and the datagram, padded to 8 bytes, never
+ * A record is a 24-byte header and the datagram, padded to 8 bytes, never
  * split at the end of the buffer: a pad record (or fewer than 16 bytes
  * left) sends the reader back to the start. Positions grow without bound
  * (64 bits); the buffer offset is position % cap. */
@@ -23,7 +23,7 @@
 
 #include "engine/internal.h"
 
-#define REC_HDR 16u
+#define REC_HDR 24u
 #define REC_LIVE 1u
 #define REC_PAD 2u
 /* The server's ring when the policy is on: resend_max_bytes for each
@@ -35,6 +35,10 @@ struct rec {
 	uint16_t len;            /* of the datagram */
 	uint8_t flags;           /* REC_* (0: dropped) */
 	uint8_t tr;              /* client: the transport it went on */
+	uint32_t back;           /* to the record before (0: none): a re-send
+				  * walks back from the newest, not the whole
+				  * ring (16 MiB: 13 ms a reattach) */
+	uint32_t unused;
 	uint64_t sent_ms;
 };
 _Static_assert(sizeof(struct rec) == REC_HDR, "record header");
@@ -155,8 +159,11 @@ void jv_resend_keep(struct jv_endpoint *ep, uint32_t owner, uint8_t tr,
 	h->len = (uint16_t)len;
 	h->flags = REC_LIVE;
 	h->tr = tr;
+	h->back = r->tail > r->head ? (uint32_t)(r->tail - r->last) : 0;
+	h->unused = 0;
 	h->sent_ms = now;
 	memcpy((uint8_t *)h + REC_HDR, dg, len);
+	r->last = r->tail;
 	r->tail += need;
 	r->live += need;
 	r->nlive++;
@@ -230,30 +237,54 @@ static bool wanted(const struct rec *h, const struct jv_resend_sel *sel)
 	       sel->tx_counter - hd.counter <= sel->window;
 }
 
+/* The oldest position a re-send starts from, walking back from the
+ * newest copy: copies are kept in the order sent, so the walk ends at the
+ * first one older than since_ms, or once the newest wanted copies fill
+ * max_bytes. r->tail when nothing is wanted. */
+static uint64_t resend_start(struct jv_resend *r,
+			     const struct jv_resend_sel *sel)
+{
+	uint64_t pos = r->last, start = r->tail, total = 0;
+
+	r->walked = 0;
+	if (r->head >= r->tail)
+		return r->tail;
+	for (;;) {
+		const struct rec *h = rec_at(r, pos);
+
+		r->walked++;
+		if (h->sent_ms < sel->since_ms)
+			break;
+		if (wanted(h, sel)) {
+			if (total + rec_size(h->len) > sel->max_bytes)
+				break;
+			total += rec_size(h->len);
+			start = pos;
+		}
+		if (!h->back || pos - r->head < h->back)
+			break;
+		pos -= h->back;
+	}
+	return start;
+}
+
 void jv_resend_run(struct jv_endpoint *ep, const struct jv_resend_sel *sel,
 		   const struct jv_path *path, uint32_t *pkts, uint64_t *bytes)
 {
 	struct jv_resend *r = &ep->resend;
-	uint64_t total = 0;
 
 	*pkts = 0;
 	*bytes = 0;
 	if (!r->buf)
 		return;
-	/* the newest within the bound: what is over it is the oldest */
-	for (uint64_t pos = r->head; pos < r->tail; pos = next_pos(r, pos))
-		if (!at_wrap(r, pos) && wanted(rec_at(r, pos), sel))
-			total += rec_size(rec_at(r, pos)->len);
-	for (uint64_t pos = r->head; pos < r->tail; pos = next_pos(r, pos)) {
+	/* the newest within the bound, oldest first */
+	for (uint64_t pos = resend_start(r, sel); pos < r->tail;
+	     pos = next_pos(r, pos)) {
 		const struct rec *h;
 
 		if (at_wrap(r, pos) || !wanted(rec_at(r, pos), sel))
 			continue;
 		h = rec_at(r, pos);
-		if (total > sel->max_bytes) {
-			total -= rec_size(h->len);
-			continue;
-		}
 		(*pkts)++;
 		*bytes += h->len;
 		if (path)
