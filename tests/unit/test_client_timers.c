@@ -38,10 +38,7 @@ static void step(struct world *w)
 	w->now++;
 	pump(w);
 	pump(w);
-	if (jv_endpoint_deadline(w->c.ep) <= w->now)
-		jv_endpoint_tick(w->c.ep, w->now);
-	if (jv_endpoint_deadline(w->s.ep) <= w->now)
-		jv_endpoint_tick(w->s.ep, w->now);
+	world_tick_due(w);
 	pump(w);
 	pump(w);
 }

@@ -76,12 +76,8 @@ static void run_data(struct world *w, uint64_t until, uint64_t every)
 	uint64_t next = every ? (w->now / every + 1) * every : UINT64_MAX;
 
 	for (int guard = 0; guard < 1000000; guard++) {
-		uint64_t t = next;
+		uint64_t t = world_next(w, next);
 
-		if (jv_endpoint_deadline(w->c.ep) < t)
-			t = jv_endpoint_deadline(w->c.ep);
-		if (jv_endpoint_deadline(w->s.ep) < t)
-			t = jv_endpoint_deadline(w->s.ep);
 		if (t > until) {
 			w->now = until;
 			return;
@@ -96,10 +92,7 @@ static void run_data(struct world *w, uint64_t until, uint64_t every)
 				inner_sent++;
 			next += every;
 		}
-		if (jv_endpoint_deadline(w->c.ep) <= w->now)
-			jv_endpoint_tick(w->c.ep, w->now);
-		if (jv_endpoint_deadline(w->s.ep) <= w->now)
-			jv_endpoint_tick(w->s.ep, w->now);
+		world_tick_due(w);
 		pump(w);
 		pump(w);
 		scan_events(w);

@@ -152,12 +152,8 @@ static void run(struct world *w, uint64_t until, uint64_t up, uint64_t down)
 	uint64_t nd = down ? (w->now / down + 1) * down : UINT64_MAX;
 
 	for (int guard = 0; guard < 1000000; guard++) {
-		uint64_t t = nu < nd ? nu : nd;
+		uint64_t t = world_next(w, nu < nd ? nu : nd);
 
-		if (jv_endpoint_deadline(w->c.ep) < t)
-			t = jv_endpoint_deadline(w->c.ep);
-		if (jv_endpoint_deadline(w->s.ep) < t)
-			t = jv_endpoint_deadline(w->s.ep);
 		if (t > until) {
 			w->now = until;
 			return;
@@ -172,10 +168,7 @@ static void run(struct world *w, uint64_t until, uint64_t up, uint64_t down)
 			send_seq(w, false);
 			nd += down;
 		}
-		if (jv_endpoint_deadline(w->c.ep) <= w->now)
-			jv_endpoint_tick(w->c.ep, w->now);
-		if (jv_endpoint_deadline(w->s.ep) <= w->now)
-			jv_endpoint_tick(w->s.ep, w->now);
+		world_tick_due(w);
 		pump(w);
 		pump(w);
 		pump(w);

@@ -251,6 +251,23 @@ void world_run(struct world *w, uint64_t until, bool keep)
 	}
 }
 
+uint64_t world_next(const struct world *w, uint64_t t)
+{
+	if (jv_endpoint_deadline(w->c.ep) < t)
+		t = jv_endpoint_deadline(w->c.ep);
+	if (jv_endpoint_deadline(w->s.ep) < t)
+		t = jv_endpoint_deadline(w->s.ep);
+	return t;
+}
+
+void world_tick_due(struct world *w)
+{
+	if (jv_endpoint_deadline(w->c.ep) <= w->now)
+		jv_endpoint_tick(w->c.ep, w->now);
+	if (jv_endpoint_deadline(w->s.ep) <= w->now)
+		jv_endpoint_tick(w->s.ep, w->now);
+}
+
 struct jv_endpoint_stats node_stats(const struct node *n)
 {
 	struct jv_endpoint_stats st;

@@ -100,6 +100,11 @@ void pump(struct world *w);
 /* Ticks both ends every 50 ms up to until, pumping in between; event
  * buffers are cleared each round unless keep. */
 void world_run(struct world *w, uint64_t until, bool keep);
+/* The earliest of t and the two endpoints' deadlines: where a test that
+ * steps from event to event goes next. */
+uint64_t world_next(const struct world *w, uint64_t t);
+/* Ticks each endpoint whose deadline has come (at w->now). */
+void world_tick_due(struct world *w);
 
 struct jv_endpoint_stats node_stats(const struct node *n);
 bool has_event(const struct node *n, const char *needle);
