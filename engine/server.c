@@ -285,10 +285,10 @@ static uint64_t source_tag(const struct jv_server *sv,
 static bool load_update(struct jv_endpoint *ep, bool arrival, uint64_t now)
 {
 	struct jv_server *sv = S(ep);
-	uint32_t share;
-	bool under;
+	bool rolled = false, under;
 
 	if (now - sv->load.win_ms >= LOAD_WINDOW_MS) {
+		rolled = true;
 		sv->load.prev = now - sv->load.win_ms < 2 * LOAD_WINDOW_MS
 					? sv->load.count : 0;
 		sv->load.count = 0;
@@ -304,11 +304,17 @@ static bool load_update(struct jv_endpoint *ep, bool arrival, uint64_t now)
 		sv->load.prev > sv->load_threshold;
 	/* Under load the sources share the threshold: each bucket refills
 	 * at threshold / sources a second (at least 1, at most
-	 * per_source_per_s), so a flood from many addresses, cookies and
-	 * all, costs about the threshold in replies and DHs; a source new
-	 * to the table still starts with its whole burst. */
-	share = sv->load_threshold / (sv->load.sources ? sv->load.sources : 1);
-	jv_ratelimit_set_refill(sv->rl, !under ? 0 : share ? share : 1);
+	 * per_source_per_s), so a flood from many addresses that answers
+	 * its cookies costs about the threshold in DHs; a source new to the
+	 * table still starts with its whole burst. Both inputs change only
+	 * here: at a window's end or a change of mode. */
+	if (rolled || under != sv->load.under) {
+		uint32_t share = sv->load_threshold /
+				 (sv->load.sources ? sv->load.sources : 1);
+
+		jv_ratelimit_set_refill(sv->rl,
+					!under ? 0 : share ? share : 1);
+	}
 	if (under != sv->load.under) {
 		struct jv_json *w;
 
